@@ -1,0 +1,101 @@
+"""vibrastic: the Vibrastic 101 AI crash course as software, and its own autograd engine.
+
+``import vibrastic as vb`` gives a NumPy tensor library with PyTorch's names and semantics,
+so the deck's code runs with ``torch`` swapped for ``vb``.
+"""
+
+from vibrastic import nn, optim
+from vibrastic.ops import (
+    abs,
+    add,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    cos,
+    div,
+    eq,
+    exp,
+    flatten,
+    ge,
+    gt,
+    le,
+    log,
+    log_softmax,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    ne,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
+)
+from vibrastic.tensor import (
+    Tensor,
+    arange,
+    bool_,
+    dtype,
+    enable_grad,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    get_default_dtype,
+    int32,
+    int64,
+    is_grad_enabled,
+    linspace,
+    manual_seed,
+    no_grad,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    set_default_dtype,
+    set_grad_enabled,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
+)
+
+float = float32
+double = float64
+long = int64
+int = int32
+bool = bool_
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "abs", "add", "arange", "argmax", "argmin", "bool", "bool_", "cat", "clamp", "cos",
+    "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten", "float", "float32",
+    "float64", "from_numpy", "full", "ge", "get_default_dtype", "gt", "int", "int32", "int64",
+    "is_grad_enabled", "le", "linspace", "log", "log_softmax", "long", "lt", "manual_seed",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "nn", "no_grad",
+    "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn", "randperm",
+    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
+    "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "tensor", "transpose", "uint8",
+    "unsqueeze", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,5 @@
+"""``python -m vibrastic`` runs the CLI."""
+
+from vibrastic.cli import main
+
+main()

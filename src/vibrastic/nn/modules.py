@@ -1,0 +1,441 @@
+"""Modules with torch's names, shapes, defaults and initialisation.
+
+A Module keeps its Parameters and sub-modules in insertion order, so ``parameters()`` and
+``state_dict()`` list them as torch does, and a torch ``state_dict`` loads into the same model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from vibrastic import ops
+from vibrastic.nn import functional as F
+from vibrastic.nn import init
+from vibrastic.tensor import Tensor, _init, _new, _np_dtype, _to_numpy, float32, float64
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as one of its parameters (requires grad by default)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        arr = np.zeros(0, np.float32) if data is None else data._data
+        _init(self, arr, requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base of every layer and model: subclass it, set layers in ``__init__``, write ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration ----
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if params is None:
+            raise AttributeError(
+                "cannot assign attributes before Module.__init__() call "
+                "(call super().__init__() first in your __init__)"
+            )
+        if isinstance(value, Parameter):
+            self._modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            self._modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(vibrastic.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    # ---- calling ----
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- traversal ----
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, with dotted names."""
+        stack = [(prefix, self)]
+        seen: set[int] = set()
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def children(self) -> Iterator[Module]:
+        yield from (m for m in self._modules.values() if m is not None)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in registration order, each parameter once."""
+        seen: set[int] = set()
+        for mod_name, m in self.named_modules(prefix):
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every sub-module, then on self (e.g. custom initialisation)."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ---- gradients and modes ----
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- dtypes ----
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
+        """Convert every floating-point parameter to ``dtype``, in place (devices: "cpu" only)."""
+        dtype = kwargs.pop("dtype", dtype)
+        if dtype is None or (isinstance(dtype, str) and dtype == "cpu"):
+            return self
+        target = _np_dtype(dtype)
+        for p in self.parameters():
+            if p._data.dtype.kind == "f":
+                p._data = p._data.astype(target)
+                if p.grad is not None:
+                    p.grad._data = p.grad._data.astype(target)
+        return self
+
+    def float(self) -> Module:
+        return self.to(float32)
+
+    def double(self) -> Module:
+        return self.to(float64)
+
+    def cpu(self) -> Module:
+        return self
+
+    # ---- saving and loading ----
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Every parameter by dotted name, detached (shares memory, as torch)."""
+        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> Any:
+        """Copy values in from a vibrastic or a PyTorch ``state_dict`` (or NumPy arrays).
+
+        Values are copied into the existing parameters, keeping their dtype, so an optimizer
+        that holds them keeps working.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = _to_numpy(state_dict[name])
+            if value.shape != p._data.shape:
+                raise RuntimeError(
+                    f"size mismatch for {name}: copying a param with shape {tuple(value.shape)}, "
+                    f"the shape in current model is {p._data.shape}."
+                )
+            p._data[...] = value
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- printing ----
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"({k}): " + repr(m).replace("\n", "\n  ") for k, m in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _IncompatibleKeys(tuple):
+    def __new__(cls, missing: list[str], unexpected: list[str]) -> _IncompatibleKeys:
+        return super().__new__(cls, (missing, unexpected))
+
+    @property
+    def missing_keys(self) -> list[str]:
+        return self[0]
+
+    @property
+    def unexpected_keys(self) -> list[str]:
+        return self[1]
+
+
+# ---- layers ----
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) and torch's default init.
+
+    Both W and b start uniform in ±1/√in_features (torch's kaiming_uniform_ with a=√5).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        np_dtype = float32.np if dtype is None else _np_dtype(dtype)
+        self.weight = Parameter(_new(np.empty((out_features, in_features), np_dtype)))
+        if bias:
+            self.bias = Parameter(_new(np.empty(out_features, np_dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Modules applied one after the other."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def forward(self, input: Any) -> Any:
+        for m in self._modules.values():
+            input = m(input)
+        return input
+
+    def __getitem__(self, idx: int | slice) -> Module:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return Sequential(*mods[idx])
+        return mods[idx]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of sub-modules whose parameters are registered."""
+
+    def __init__(self, modules: Any = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, idx: int) -> Module:
+        return list(self._modules.values())[idx]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+# ---- activations ----
+
+
+class Identity(Module):
+    """f(x) = x: the deck's 'linear' activation."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Sigmoid(Module):
+    """f(x) = 1 / (1 + e^-x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.sigmoid(input)
+
+
+class Tanh(Module):
+    """f(x) = (e^x - e^-x) / (e^x + e^-x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.tanh(input)
+
+
+class ReLU(Module):
+    """f(x) = max(0, x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.relu(input)
+
+
+class LeakyReLU(Module):
+    """f(x) = x for x > 0, negative_slope·x otherwise (= max(0, x) + negative_slope·min(0, x))."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    """f(xᵢ) = e^xᵢ / Σⱼ e^xⱼ along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, self.dim)
+
+
+class Flatten(Module):
+    """Flatten dimensions start_dim..end_dim (by default all but the batch dimension)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.flatten(input, self.start_dim, self.end_dim)
+
+
+# ---- losses ----
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+
+class MSELoss(_Loss):
+    """Mean of (ŷ - y)² over all elements (``reduction='sum'`` or ``'none'`` to change)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.mse_loss(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities ŷ ∈ [0, 1] against targets y ∈ [0, 1]."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.binary_cross_entropy(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of raw scores (N, C) against class indices (N,) or probabilities."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.cross_entropy(input, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, C) against class indices (N,)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return ops.nll_loss(input, target, self.reduction)

@@ -1,0 +1,694 @@
+"""Every differentiable op: its forward on NumPy arrays and, next to it, its gradient rule.
+
+Each op returns ``Tensor._make(result, parents, backward, name)``. ``backward(g)`` receives the
+gradient of the op's output and returns one gradient per parent (None where not needed).
+Gradients may keep the broadcast shape: ``tensor.run_backward`` reduces them to each parent's
+shape in one place (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from vibrastic import tensor as _t
+from vibrastic.tensor import Tensor, _new
+
+TensorLike = Tensor | float | int | bool | np.ndarray
+
+
+def _arr(x: TensorLike) -> Any:
+    """The array behind a tensor; Python scalars pass through (NumPy keeps them 'weak')."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _binary(
+    data: np.ndarray, a: TensorLike, b: TensorLike, da: Any, db: Any, name: str, saves: bool = True
+) -> Tensor:
+    """Wrap a broadcasting binary op whose gradient rules are ``da(g)`` and ``db(g)``."""
+    if data.dtype == np.float64 and _t._default_float is _t.float32 and not _any_f64(a, b):
+        data = data.astype(np.float32)  # int tensor with a Python float: torch gives float32
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return Tensor._make(data, (a, b), lambda g: (
+                da(g) if a.requires_grad else None, db(g) if b.requires_grad else None
+            ), name, saves)
+        return Tensor._make(data, (a,), lambda g: (da(g),), name, saves)
+    if isinstance(b, Tensor):
+        return Tensor._make(data, (b,), lambda g: (db(g),), name, saves)
+    return _new(np.asarray(data))
+
+
+def _any_f64(a: TensorLike, b: TensorLike) -> bool:
+    return any(isinstance(v, (Tensor, np.ndarray)) and _arr(v).dtype == np.float64 for v in (a, b))
+
+
+# ---- arithmetic ----
+
+
+def add(a: TensorLike, b: TensorLike) -> Tensor:
+    """a + b."""
+    return _binary(_arr(a) + _arr(b), a, b, lambda g: g, lambda g: g, "Add", saves=False)
+
+
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
+    """a - b."""
+    return _binary(_arr(a) - _arr(b), a, b, lambda g: g, lambda g: -g, "Sub", saves=False)
+
+
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
+    """a * b: d/da = b, d/db = a."""
+    x, y = _arr(a), _arr(b)
+    both = isinstance(a, Tensor) and isinstance(b, Tensor)
+    return _binary(x * y, a, b, lambda g: g * y, lambda g: g * x, "Mul", saves=both)
+
+
+def div(a: TensorLike, b: TensorLike) -> Tensor:
+    """a / b: d/da = 1/b, d/db = -a/b²."""
+    x, y = _arr(a), _arr(b)
+    return _binary(
+        np.true_divide(x, y), a, b, lambda g: g / y, lambda g: -g * x / (y * y), "Div",
+        saves=isinstance(b, Tensor),
+    )
+
+
+def pow(a: TensorLike, b: TensorLike) -> Tensor:
+    """a ** b: d/da = b·a^(b-1), d/db = a^b·ln(a)."""
+    x, y = _arr(a), _arr(b)
+    out = np.power(x, y)
+    return _binary(
+        out, a, b, lambda g: g * y * np.power(x, y - 1), lambda g: g * out * np.log(x), "Pow"
+    )
+
+
+def neg(a: Tensor) -> Tensor:
+    """-a."""
+    return Tensor._make(-a._data, (a,), lambda g: (-g,), "Neg", saves=False)
+
+
+def _compare(op: Any) -> Any:
+    def compare(a: TensorLike, b: TensorLike) -> Tensor:
+        return _new(np.asarray(op(_arr(a), _arr(b))))
+
+    compare.__doc__ = f"Elementwise {op.__name__}, a bool tensor (not differentiable)."
+    return compare
+
+
+lt, le, gt, ge = (_compare(f) for f in (np.less, np.less_equal, np.greater, np.greater_equal))
+eq, ne = _compare(np.equal), _compare(np.not_equal)
+
+
+def logical_not(a: Tensor) -> Tensor:
+    return _new(np.logical_not(a._data))
+
+
+# ---- elementwise functions ----
+
+
+def exp(a: Tensor) -> Tensor:
+    """e^a: its derivative is itself."""
+    out = np.exp(a._data)
+    return Tensor._make(out, (a,), lambda g: (g * out,), "Exp")
+
+
+def log(a: Tensor) -> Tensor:
+    """Natural log: d/da = 1/a."""
+    x = a._data
+    return Tensor._make(np.log(x), (a,), lambda g: (g / x,), "Log")
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """√a: d/da = 1/(2√a)."""
+    out = np.sqrt(a._data)
+    return Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
+
+
+def abs(a: Tensor) -> Tensor:
+    """|a|: d/da = sign(a) (0 at 0, as torch)."""
+    x = a._data
+    return Tensor._make(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
+
+
+def sin(a: Tensor) -> Tensor:
+    x = a._data
+    return Tensor._make(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
+
+
+def cos(a: Tensor) -> Tensor:
+    x = a._data
+    return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
+
+
+def tanh(a: Tensor) -> Tensor:
+    """tanh(a): d/da = 1 - tanh²(a)."""
+    out = np.tanh(a._data)
+    return Tensor._make(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """1 / (1 + e^-a), computed without overflow: d/da = σ(a)(1 - σ(a))."""
+    out = expit(a._data)
+    return Tensor._make(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
+
+
+def relu(a: Tensor) -> Tensor:
+    """max(0, a): the gradient is 1 where a > 0 and 0 elsewhere (0 at 0, as torch)."""
+    x = a._data
+    return Tensor._make(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "Relu")
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """a where a > 0, else negative_slope·a (the deck's slide prints max(0, x): see errata)."""
+    x = a._data
+    pos = x > 0
+    return Tensor._make(
+        np.where(pos, x, x * negative_slope),
+        (a,), lambda g: (np.where(pos, g, g * negative_slope),), "LeakyRelu",
+    )
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit values to [min, max]; the gradient passes where min <= a <= max."""
+    x = a._data
+    out = np.clip(x, min, max)
+    keep = (out == x)
+    return Tensor._make(out, (a,), lambda g: (g * keep,), "Clamp")
+
+
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
+    """Pick a where condition holds, else b."""
+    c = np.asarray(_arr(condition), dtype=bool)
+    zero = np.zeros((), dtype=np.result_type(_arr(a), _arr(b)))
+    return _binary(
+        np.where(c, _arr(a), _arr(b)), a, b,
+        lambda g: np.where(c, g, zero), lambda g: np.where(c, zero, g), "Where",
+    )
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise max; ties share the gradient equally, as torch."""
+    x, y = _arr(a), _arr(b)
+    wa = (x > y) + 0.5 * (x == y)
+    return _binary(np.maximum(x, y), a, b, lambda g: g * wa, lambda g: g * (1 - wa), "Maximum")
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    """Elementwise min; ties share the gradient equally, as torch."""
+    x, y = _arr(a), _arr(b)
+    wa = (x < y) + 0.5 * (x == y)
+    return _binary(np.minimum(x, y), a, b, lambda g: g * wa, lambda g: g * (1 - wa), "Minimum")
+
+
+# ---- reductions ----
+
+
+def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(d % ndim if ndim else 0 for d in dims)
+
+
+def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdim: bool, shape: tuple) -> np.ndarray:
+    """Broadcast a reduced gradient back over the reduced axes."""
+    if not keepdim and shape:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+def sum(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (all elements when None); every input gets the output's gradient."""
+    x = a._data
+    axes = _axes(dim, x.ndim)
+    out = x.sum(axis=axes, keepdims=keepdim)
+    if out.dtype == np.bool_ or out.dtype.kind in "iu":
+        out = out.astype(np.int64)
+    shape = x.shape
+    return Tensor._make(
+        np.asarray(out), (a,), lambda g: (_expand_back(g, axes, keepdim, shape),), "Sum",
+        saves=False,
+    )
+
+
+def mean(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim``; every input gets the output's gradient divided by the count."""
+    x = a._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. "
+            f"Input dtype must be floating point, got {a.dtype}"
+        )
+    axes = _axes(dim, x.ndim)
+    n = int(np.prod([x.shape[i] for i in axes])) if x.ndim else 1
+    shape = x.shape
+    return Tensor._make(
+        np.asarray(x.mean(axis=axes, keepdims=keepdim)), (a,),
+        lambda g: (_expand_back(g / n, axes, keepdim, shape),), "Mean", saves=False,
+    )
+
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def _extreme(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    x = a._data
+    name = "Max" if largest else "Min"
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return maximum(a, dim) if largest else minimum(a, dim)
+    if dim is None:  # ties share the gradient equally, as torch does for a full reduction
+        out = x.max() if largest else x.min()
+        hits = x == out
+        share = hits / hits.sum()
+        return Tensor._make(np.asarray(out), (a,), lambda g: (g * share,), name)
+    axis = dim % x.ndim if x.ndim else 0
+    idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
+    idx_k = np.expand_dims(idx, axis) if x.ndim else idx
+    values = np.take_along_axis(x, idx_k, axis) if x.ndim else x.copy()
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        if not x.ndim:
+            return (g + gx,)
+        np.put_along_axis(gx, idx_k, g if keepdim else np.expand_dims(g, axis), axis)
+        return (gx,)
+
+    vals = values if keepdim or not x.ndim else np.squeeze(values, axis)
+    indices = idx_k if keepdim else idx
+    return MaxResult(
+        Tensor._make(np.asarray(vals), (a,), backward, name), _new(np.asarray(indices, np.int64))
+    )
+
+
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The largest value; with ``dim``, (values, indices) along it; with a tensor, elementwise."""
+    return _extreme(a, dim, keepdim, largest=True)
+
+
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The smallest value; with ``dim``, (values, indices) along it; with a tensor, elementwise."""
+    return _extreme(a, dim, keepdim, largest=False)
+
+
+def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    x = a._data
+    if dim is None:
+        return _new(np.asarray(np.argmax(x), np.int64))
+    return _new(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    x = a._data
+    if dim is None:
+        return _new(np.asarray(np.argmin(x), np.int64))
+    return _new(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+# ---- shapes ----
+
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    """The same values in a new shape (-1 infers one dimension)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    x = a._data
+    try:
+        out = x.reshape(shape)
+    except ValueError:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.size}") from None
+    src = x.shape
+    return Tensor._make(out, (a,), lambda g: (g.reshape(src),), "Reshape", saves=False)
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    return Tensor._make(
+        np.swapaxes(a._data, dim0, dim1), (a,), lambda g: (np.swapaxes(g, dim0, dim1),),
+        "Transpose", saves=False,
+    )
+
+
+def permute(a: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dimensions."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    inverse = np.argsort(dims)
+    return Tensor._make(
+        np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),), "Permute",
+        saves=False,
+    )
+
+
+def t_(a: Tensor) -> Tensor:
+    """Reverse the dimensions (``.T``)."""
+    return Tensor._make(a._data.T, (a,), lambda g: (g.T,), "Permute", saves=False)
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    return reshape(a, np.expand_dims(a._data, dim).shape)
+
+
+def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
+    """Drop dimensions of size 1 (only ``dim`` when given and of size 1)."""
+    x = a._data
+    if dim is None:
+        return reshape(a, tuple(s for s in x.shape if s != 1))
+    if x.ndim and x.shape[dim] == 1:
+        return reshape(a, np.squeeze(x, dim).shape)
+    return reshape(a, x.shape)
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    shape = a._data.shape
+    if not shape:
+        return reshape(a, (1,))
+    s, e = start_dim % len(shape), end_dim % len(shape)
+    return reshape(a, (*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
+
+
+def expand(a: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape (-1 keeps a dimension)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    x = a._data
+    lead = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return Tensor._make(np.broadcast_to(x, shape), (a,), lambda g: (g,), "Expand", saves=False)
+
+
+def _index(idx: Any) -> Any:
+    if isinstance(idx, tuple):
+        return tuple(_arr(i) for i in idx)
+    return _arr(idx)
+
+
+def _is_advanced(idx: Any) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(i, (np.ndarray, list)) for i in items)
+
+
+def getitem(a: Tensor, idx: Any) -> Tensor:
+    """Indexing and slicing; the gradient flows back to the selected elements."""
+    idx = _index(idx)
+    x = a._data
+    out = x[idx]
+    advanced = _is_advanced(idx)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        if advanced:
+            np.add.at(gx, idx, g)  # repeated indices accumulate
+        else:
+            gx[idx] = g
+        return (gx,)
+
+    return Tensor._make(np.array(out) if advanced else np.asarray(out), (a,), backward, "Index",
+                        saves=advanced)
+
+
+def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
+    """In-place assignment, allowed outside the graph (as torch)."""
+    if a.requires_grad and _t._GradMode.enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    a._data[_index(idx)] = _arr(value)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = tuple(tensors)
+    arrays = [t._data for t in tensors]
+    axis = dim % arrays[0].ndim
+    bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
+    return Tensor._make(
+        np.concatenate(arrays, axis=axis), tensors,
+        lambda g: tuple(np.split(g, bounds, axis=axis)), "Cat", saves=False,
+    )
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension."""
+    tensors = tuple(tensors)
+    out = np.stack([t._data for t in tensors], axis=dim)
+    axis = dim % out.ndim
+    return Tensor._make(
+        out, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)), "Stack", saves=False
+    )
+
+
+# ---- matrix products ----
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules for 1-D and batched operands."""
+    x, y = a._data, b._data
+    if x.ndim == 0 or y.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, "
+                           f"but they are {x.ndim}D and {y.ndim}D")
+    if x.shape[-1] != y.shape[0 if y.ndim == 1 else -2]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_fmt(x.shape)} and {_fmt(y.shape)})"
+        )
+    if x.dtype != y.dtype:
+        raise RuntimeError(
+            f"expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}"
+        )
+    if x.ndim == 2 and y.ndim == 2:
+        return Tensor._make(x @ y, (a, b), lambda g: (
+            g @ y.T if a.requires_grad else None, x.T @ g if b.requires_grad else None
+        ), "Mm")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if x.ndim == 1 and y.ndim == 1:
+            return g * y, g * x
+        xm = x[None, :] if x.ndim == 1 else x
+        ym = y[:, None] if y.ndim == 1 else y
+        gm = g
+        if x.ndim == 1:
+            gm = np.expand_dims(gm, -2)
+        if y.ndim == 1:
+            gm = np.expand_dims(gm, -1)
+        gx = gm @ np.swapaxes(ym, -1, -2)
+        gy = np.swapaxes(xm, -1, -2) @ gm
+        return (gx[..., 0, :] if x.ndim == 1 else gx), (gy[..., 0] if y.ndim == 1 else gy)
+
+    return Tensor._make(np.asarray(x @ y), (a, b), backward, "MatMul")
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weightᵀ + bias, fused: weight has shape (out_features, in_features)."""
+    x, w = input._data, weight._data
+    if x.shape[-1:] != w.shape[1:]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_fmt(x.shape)} and {_fmt(w.T.shape)})"
+        )
+    if x.dtype != w.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
+        )
+    out = x @ w.T
+    if bias is not None:
+        out += bias._data
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        g2 = g.reshape(-1, w.shape[0]) if g.ndim != 2 else g
+        gx = (g @ w) if input.requires_grad else None
+        gw = (g2.T @ x.reshape(-1, w.shape[1])) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, g2.sum(axis=0)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return Tensor._make(out, parents, backward, "Addmm")
+
+
+# ---- softmax and losses ----
+
+
+def softmax(a: Tensor, dim: int) -> Tensor:
+    """e^a / Σ e^a along ``dim``, shifted by the max so it never overflows."""
+    x = a._data
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    s = e / e.sum(axis=dim, keepdims=True)
+    return Tensor._make(
+        s, (a,), lambda g: (s * (g - (g * s).sum(axis=dim, keepdims=True)),), "Softmax"
+    )
+
+
+def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+def log_softmax(a: Tensor, dim: int) -> Tensor:
+    """log(softmax(a)) computed as a - max - log Σ e^(a - max)."""
+    out = _log_softmax(a._data, dim)
+    return Tensor._make(
+        out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=dim, keepdims=True),), "LogSoftmax"
+    )
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> tuple[np.ndarray, Any]:
+    """Apply a loss reduction; return the value and the factor that scales the gradient."""
+    if reduction == "mean":
+        return np.asarray(loss.mean()), 1.0 / loss.size if loss.size else 0.0
+    if reduction == "sum":
+        return np.asarray(loss.sum()), 1.0
+    if reduction == "none":
+        return loss, None
+    raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
+
+
+def _spread(g: np.ndarray, scale: Any) -> np.ndarray:
+    """The gradient that reaches each element of an unreduced loss."""
+    return g if scale is None else g * scale
+
+
+def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Mean squared error (xᵢ - yᵢ)², fused: d/dx = 2(x - y) · (1/n for the mean)."""
+    x, y = input._data, _arr(target)
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", UserWarning, stacklevel=3,
+        )
+    d = x - y
+    out, scale = _reduce(d * d, reduction)
+    return _binary(
+        out, input, target,
+        lambda g: 2 * d * _spread(g, scale), lambda g: -2 * d * _spread(g, scale), "MseLoss",
+    )
+
+
+def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """-(y·log x + (1-y)·log(1-x)), logs clamped at -100 as torch does."""
+    x, y = input._data, _arr(target)
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+    out, scale = _reduce(loss, reduction)
+    return _binary(
+        out, input, target,
+        lambda g: _spread(g, scale) * (x - y) / np.maximum((1 - x) * x, 1e-12),
+        lambda g: _spread(g, scale) * (np.maximum(np.log1p(-x), -100)
+                                       - np.maximum(np.log(x), -100)),
+        "BinaryCrossEntropy",
+    )
+
+
+def _class_targets(x: np.ndarray, target: TensorLike) -> tuple[np.ndarray, bool]:
+    """Targets as class indices (one per row) or as probabilities (same shape as x)."""
+    t = np.asarray(_arr(target))
+    if t.dtype.kind in "iu":
+        n = x.shape[0] if x.ndim > 1 else 1
+        if t.shape != ((n,) if x.ndim > 1 else ()):
+            raise ValueError(
+                f"Expected target of shape {(n,) if x.ndim > 1 else ()} (one class index per "
+                f"row of input {x.shape}), got {t.shape}"
+            )
+        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
+            raise IndexError(f"Target {int(t.max())} is out of bounds for {x.shape[-1]} classes.")
+        return t, True
+    if t.shape != x.shape:
+        raise ValueError(f"Expected probability targets of shape {x.shape}, got {t.shape}")
+    return t, False
+
+
+def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
+    x = input._data
+    t, _ = _class_targets(x, target)
+    rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
+    picked = -x[rows, t] if x.ndim > 1 else -x[t]
+    out, scale = _reduce(np.asarray(picked), reduction)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        if x.ndim > 1:
+            gx[rows, t] = -_spread(g, scale)
+        else:
+            gx[t] = -_spread(g, scale)
+        return (gx,)
+
+    return Tensor._make(out.astype(x.dtype), (input,), backward, "NllLoss")
+
+
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """log_softmax + NLL in one op: the gradient is softmax(x) - onehot(y)."""
+    x = input._data
+    t, indices = _class_targets(x, target)
+    logp = _log_softmax(x, -1)
+    if indices:
+        rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
+        loss = -(logp[rows, t] if x.ndim > 1 else logp[t])
+        onehot = np.zeros_like(x)
+        if x.ndim > 1:
+            onehot[rows, t] = 1
+        else:
+            onehot[t] = 1
+    else:
+        loss = -(t * logp).sum(axis=-1)
+        onehot = t
+    out, scale = _reduce(np.asarray(loss), reduction)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        s = _spread(g, scale)
+        s = np.asarray(s)[..., None] if np.ndim(s) else s
+        return ((np.exp(logp) * onehot.sum(axis=-1, keepdims=True) - onehot) * s,)
+
+    return Tensor._make(np.asarray(out, dtype=x.dtype), (input,), backward, "CrossEntropyLoss")
+
+
+# ---- Tensor methods ----
+
+
+def _install() -> None:
+    """Attach the ops to Tensor as operators and methods, with torch's names."""
+    T = Tensor
+    T.__add__ = add
+    T.__radd__ = lambda a, b: add(b, a)
+    T.__sub__ = sub
+    T.__rsub__ = lambda a, b: sub(b, a)
+    T.__mul__ = mul
+    T.__rmul__ = lambda a, b: mul(b, a)
+    T.__truediv__ = div
+    T.__rtruediv__ = lambda a, b: div(b, a)
+    T.__pow__ = pow
+    T.__rpow__ = lambda a, b: pow(b, a)
+    T.__matmul__ = matmul
+    T.__rmatmul__ = lambda a, b: matmul(b, a)
+    T.__neg__ = neg
+    T.__abs__ = abs
+    T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
+    T.__eq__, T.__ne__ = eq, ne
+    T.__invert__ = logical_not
+    T.__getitem__ = getitem
+    T.__setitem__ = setitem
+    for name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "sin",
+                 "cos", "tanh", "sigmoid", "relu", "clamp", "sum", "mean", "max", "min", "argmax",
+                 "argmin", "reshape", "transpose", "permute", "unsqueeze", "squeeze", "flatten",
+                 "expand", "softmax", "log_softmax", "maximum", "minimum", "neg", "lt", "le", "gt",
+                 "ge", "eq", "ne"):
+        setattr(T, name, globals()[name])
+    T.view = reshape
+    T.t = t_
+    T.T = property(t_)
+    T.mT = property(lambda a: transpose(a, -2, -1))
+    T.square = lambda a: mul(a, a)
+    T.multiply, T.subtract, T.divide = mul, sub, div
+
+
+_install()

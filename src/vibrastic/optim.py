@@ -1,0 +1,180 @@
+"""``vibrastic.optim``: SGD and Adam with torch's update formulas, step for step.
+
+Updates are applied to the parameters' arrays in place, outside the graph, as torch does under
+``no_grad``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from vibrastic.tensor import Tensor
+
+
+class Optimizer:
+    """Holds parameter groups (dicts with 'params' and hyper-parameters) and per-parameter state."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        group = dict(group)
+        group["params"] = list(group["params"])
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (set them to None by default, as torch >= 2.0)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({opts})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum, exactly as ``torch.optim.SGD``.
+
+    With gᵗ the gradient (plus weight_decay·w):
+        bᵗ = momentum·bᵗ⁻¹ + (1 - dampening)·gᵗ   (b¹ = g¹),   w ← w - lr·bᵗ
+    (nesterov uses gᵗ + momentum·bᵗ instead of bᵗ). For a fixed lr and dampening = 0 this is the
+    deck's momentum rule Δw(t) = -α∇E + βΔw(t-1) with α = lr and β = momentum: since
+    Δw(t) = -lr·bᵗ, the two sequences of steps are identical.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = (
+                group["weight_decay"], group["nesterov"], group["maximize"]
+            )
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if maximize:
+                    g = -g
+                if weight_decay:
+                    g = g + weight_decay * p._data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = g.copy()
+                    else:
+                        buf *= momentum
+                        buf += (1 - dampening) * g
+                    g = g + momentum * buf if nesterov else buf
+                p._data -= lr * g
+        return loss
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with torch's bias correction and epsilon placement.
+
+        m ← β₁m + (1-β₁)g,  v ← β₂v + (1-β₂)g²,
+        w ← w - lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+            raise ValueError(f"Invalid beta parameters: {betas}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if group["maximize"]:
+                    g = -g
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p._data
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros_like(p._data)
+                    state["exp_avg_sq"] = np.zeros_like(p._data)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = np.zeros_like(p._data)
+                state["step"] += 1
+                t = state["step"]
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m += (1 - beta1) * (g - m)  # torch's lerp_: m = m + (1-β₁)(g - m)
+                v *= beta2
+                v += (1 - beta2) * g * g
+                if group["amsgrad"]:
+                    np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                    v = state["max_exp_avg_sq"]
+                step_size = lr / (1 - beta1**t)
+                denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
+                p._data -= step_size * (m / denom)
+        return loss

@@ -1,0 +1,620 @@
+"""The Tensor, its gradient bookkeeping and backward pass ("let's build our own" PyTorch).
+
+A Tensor wraps a NumPy array. Every differentiable op (see ``ops.py``) records, on the tensor it
+returns, its parents and a function that turns the output's gradient into the parents' gradients.
+``backward`` walks that graph once, in reverse topological order, without recursion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ContextDecorator
+from typing import Any
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# dtypes: torch-like objects that map onto NumPy dtypes
+# --------------------------------------------------------------------------------------------
+
+
+class dtype:
+    """A tensor element type, printed and compared like ``torch.float32``."""
+
+    __slots__ = ("is_floating_point", "name", "np")
+
+    def __init__(self, name: str, np_dtype: type) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+
+    def __repr__(self) -> str:
+        return f"vibrastic.{self.name}"
+
+
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool_ = dtype("bool", np.bool_)
+_DTYPES = {d.np: d for d in (float32, float64, int32, int64, uint8, bool_)}
+_default_float = float32
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the floating-point dtype that Python floats become (float32 unless changed)."""
+    global _default_float
+    if d not in (float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def get_default_dtype() -> dtype:
+    """The dtype that Python floats become, as ``torch.get_default_dtype``."""
+    return _default_float
+
+
+def _np_dtype(d: Any) -> np.dtype:
+    """Accept a vibrastic dtype, a torch dtype or a NumPy dtype; return the NumPy dtype."""
+    if isinstance(d, dtype):
+        return d.np
+    name = str(d).rsplit(".", 1)[-1]  # torch.float64 -> float64
+    if name == "bool":
+        return np.dtype(np.bool_)
+    try:
+        return np.dtype(name)
+    except TypeError:
+        raise TypeError(f"unsupported dtype {d!r}; expected e.g. vibrastic.float32") from None
+
+
+# --------------------------------------------------------------------------------------------
+# gradient mode
+# --------------------------------------------------------------------------------------------
+
+
+class _GradMode:
+    enabled = True
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager and decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = mode  # like torch, takes effect when called, too
+
+    def __enter__(self) -> None:
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class no_grad(ContextDecorator):
+    """Inside ``with vb.no_grad():`` ops record no graph (e.g. for optimizer updates, inference)."""
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class enable_grad(ContextDecorator):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph."""
+    return _GradMode.enabled
+
+
+# --------------------------------------------------------------------------------------------
+# Tensor
+# --------------------------------------------------------------------------------------------
+
+Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+
+
+def _freed(_: np.ndarray) -> Sequence[np.ndarray | None]:
+    raise RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward(). Specify retain_graph=True if you need to backward through "
+        "the graph a second time."
+    )
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and differentiate them.
+
+    ``Tensor(data)`` makes a float tensor from a list, as ``torch.Tensor`` does; prefer
+    ``vibrastic.tensor(data, dtype=None, requires_grad=False)``.
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "grad", "requires_grad")
+
+    # _ctx is None for a leaf, else (parents, backward, name, saves_tensors)
+    _ctx: tuple[tuple[Tensor, ...], Backward, str, bool] | None
+
+    def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
+        arr = np.array(data._data if isinstance(data, Tensor) else data, dtype=_default_float.np)
+        _init(self, arr, requires_grad)
+
+    # ---- construction helpers ----
+    @staticmethod
+    def _make(
+        data: np.ndarray,
+        parents: tuple[Tensor, ...],
+        backward: Backward,
+        name: str,
+        saves: bool = True,
+    ) -> Tensor:
+        """Wrap an op's result; record the graph only when a parent needs gradients."""
+        out = Tensor.__new__(Tensor)
+        out._data = data
+        out.grad = None
+        out._retains_grad = False
+        if _GradMode.enabled:
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad = True
+                    out._ctx = (parents, backward, name, saves)
+                    return out
+        out.requires_grad = False
+        out._ctx = None
+        return out
+
+    # ---- attributes ----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the length of one dimension."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    @property
+    def dtype(self) -> dtype:
+        return _DTYPES[self._data.dtype]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The op that made this tensor (None for leaves): ``name()``, ``next_functions``."""
+        return None if self._ctx is None else GradFn(self)
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's memory, outside the graph (prefer ``detach()``)."""
+        return self.detach()
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    __hash__ = object.__hash__
+
+    # ---- conversion ----
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing memory (``force=True`` returns a detached copy)."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._data.copy() if force else self._data
+
+    def item(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return bool(self._data.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self._data, precision=4, separator=", ", prefix="tensor(", floatmode="maxprec_equal"
+        )
+        extras = []
+        if self._data.dtype not in (_default_float.np, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx[2]}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ---- dtype conversion (differentiable) ----
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to ``dtype`` (devices other than "cpu" are not available)."""
+        dtype = kwargs.pop("dtype", dtype)
+        if (isinstance(dtype, str) and dtype == "cpu") or dtype is None:
+            return self
+        target = _np_dtype(dtype)
+        if target == self._data.dtype:
+            return self
+        source = self._data.dtype
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            return (g.astype(source),)
+
+        return Tensor._make(self._data.astype(target), (self,), backward, "ToCopy", saves=False)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # ---- graph handling ----
+    def detach(self) -> Tensor:
+        """The same values (shared memory) cut off from the graph."""
+        return _new(self._data)
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph."""
+        return Tensor._make(self._data.copy(), (self,), lambda g: (g,), "Clone", saves=False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward`` (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        self._retains_grad = True
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (e.g. ``x.grad.zero_()`` between backward passes)."""
+        self._data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._data[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy values from a tensor, array or torch tensor, keeping this tensor's dtype."""
+        self._data[...] = _to_numpy(src)
+        return self
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
+
+        ``gradient`` is required when self is not a scalar: it is the vector in the
+        vector-Jacobian product, with self's shape.
+        """
+        if create_graph:
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            seed = np.ones_like(self._data)
+        else:
+            seed = np.asarray(_to_numpy(gradient), dtype=self._data.dtype)
+            if seed.shape != self._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {seed.shape} and "
+                    f"output[0] has a shape of {self._data.shape}."
+                )
+        run_backward(self, seed, bool(retain_graph))
+
+
+def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
+    """Propagate ``seed`` from ``root`` to the leaves in reverse topological order."""
+    grads: dict[Tensor, np.ndarray] = {root: seed}
+    for node in reversed(_topological_order(root)):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        ctx = node._ctx
+        if ctx is None:  # a leaf: accumulate, as torch does
+            if g.dtype != node._data.dtype:
+                g = g.astype(node._data.dtype)
+            node.grad = _new(g.copy()) if node.grad is None else _new(node.grad._data + g)
+            continue
+        if node._retains_grad:
+            node.grad = _new(g.copy()) if node.grad is None else _new(node.grad._data + g)
+        parents, backward, name, saves = ctx
+        for parent, pg in zip(parents, backward(g), strict=True):
+            if pg is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent._data.shape:
+                pg = unbroadcast(pg, parent._data.shape)
+            prev = grads.get(parent)
+            grads[parent] = pg if prev is None else prev + pg
+        if saves and not retain_graph:
+            node._ctx = (parents, _freed, name, saves)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes that lead to ``root``, each after all its parents (iterative DFS, no recursion)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx[0]:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient over the axes that broadcasting added or stretched, back to ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+class GradFn:
+    """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._tensor = tensor
+
+    def name(self) -> str:
+        ctx = self._tensor._ctx
+        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward"
+
+    @property
+    def variable(self) -> Tensor:
+        """For a leaf's AccumulateGrad node: the leaf tensor."""
+        return self._tensor
+
+    @property
+    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
+        ctx = self._tensor._ctx
+        if ctx is None:
+            return ()
+        return tuple((GradFn(p) if p.requires_grad else None, 0) for p in ctx[0])
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+# --------------------------------------------------------------------------------------------
+# creation
+# --------------------------------------------------------------------------------------------
+
+
+def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
+    t._data = data
+    t.grad = None
+    t._ctx = None
+    t._retains_grad = False
+    t.requires_grad = False
+    if requires_grad:
+        t.requires_grad_(True)
+
+
+def _new(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A leaf tensor around an existing array (no copy)."""
+    t = Tensor.__new__(Tensor)
+    _init(t, data, requires_grad)
+    return t
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    """Values of a vibrastic tensor, a torch tensor, an array or nested lists, as an array."""
+    if isinstance(x, Tensor):
+        return x._data
+    if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _infer(data: Any) -> np.ndarray:
+    """Convert Python data to an array with torch's dtype inference (floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        return data._data.copy()
+    if isinstance(data, np.ndarray):
+        return data.copy()
+    if hasattr(data, "detach") and hasattr(data, "numpy"):
+        return data.detach().cpu().numpy().copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(_default_float.np)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        return arr
+    raise TypeError(f"can't convert {type(data).__name__} of {arr.dtype} to a tensor")
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (floats become the default float dtype)."""
+    arr = _infer(data)
+    if dtype is not None:
+        arr = arr.astype(_np_dtype(dtype))
+    return _new(arr, requires_grad)
+
+
+def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return _default_float.np if dtype is None else _np_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_shape(size), _float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.full(_shape((size,)), fill_value, _float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros_like(t._data, dtype=None if dtype is None else _np_dtype(dtype)),
+                requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones_like(t._data, dtype=None if dtype is None else _np_dtype(dtype)),
+                requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (keeps its dtype)."""
+    return _new(array)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Values from start to end (exclusive); int64 for integer arguments, as torch."""
+    if end is None:
+        start, end = 0, start
+    is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    default = np.int64 if is_int else _default_float.np
+    arr = np.arange(start, end, step).astype(default if dtype is None else _np_dtype(dtype))
+    return _new(arr, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    return _new(np.linspace(start, end, steps).astype(_float_dtype(dtype)))
+
+
+# ---- random numbers: one generator, seeded by manual_seed ----
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed vibrastic's random numbers (they differ from torch's for the same seed)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+    return _rng
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    return _new(_rng.random(_shape(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    return _new(_rng.standard_normal(_shape(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    arr = _rng.integers(low, high, size=_shape((size,)))
+    return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)))
+
+
+def randperm(n: int) -> Tensor:
+    return _new(_rng.permutation(n).astype(np.int64))
+
+
+def generator() -> np.random.Generator:
+    """The generator behind rand/randn, for library code that samples (e.g. init)."""
+    return _rng
