@@ -23,7 +23,7 @@ BLOB_CENTERS = ((5.0, 5.0), (10.0, 0.0), (0.0, 2.0))
 
 
 def three_blobs(n_per_blob: int = 30, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
-    """The unsupervised slide's data: three unit-variance Gaussian blobs around (5,5), (10,0), (0,2).
+    """The unsupervised slide's data: three unit-variance blobs around (5,5), (10,0) and (0,2).
 
     Returns (x of shape (3·n, 2), the true group of each point).
     """
@@ -75,6 +75,6 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, ...]:
     y = bunch.target.astype(np.int64)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
-    n_test = int(round(len(x) * test_size))
+    n_test = round(len(x) * test_size)
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]
