@@ -7,6 +7,8 @@ returns, its parents and a function that turns the output's gradient into the pa
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ContextDecorator
 from typing import Any
@@ -71,6 +73,9 @@ def _np_dtype(d: Any) -> np.dtype:
 # --------------------------------------------------------------------------------------------
 # gradient mode
 # --------------------------------------------------------------------------------------------
+
+
+_sequence = itertools.count()
 
 
 class _GradMode:
@@ -142,9 +147,10 @@ class Tensor:
     ``vibrastic.tensor(data, dtype=None, requires_grad=False)``.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_seq", "grad", "requires_grad")
 
-    # _ctx is None for a leaf, else (parents, backward, name, saves_tensors)
+    # _ctx is None for a leaf, else (parents, backward, name, saves_tensors).
+    # _seq numbers tensors in creation order: an op's output always comes after its inputs.
     _ctx: tuple[tuple[Tensor, ...], Backward, str, bool] | None
 
     def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
@@ -165,6 +171,7 @@ class Tensor:
         out._data = data
         out.grad = None
         out._retains_grad = False
+        out._seq = next(_sequence)
         if _GradMode.enabled:
             for p in parents:
                 if p.requires_grad:
@@ -386,20 +393,24 @@ class Tensor:
 
 
 def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``seed`` from ``root`` to the leaves in reverse topological order."""
+    """Propagate ``seed`` from ``root`` to the leaves.
+
+    Nodes are visited from the newest to the oldest (as PyTorch's engine does): every node is
+    newer than its inputs, so when a node comes up, all the gradient it will receive has arrived.
+    No recursion, so graphs of any depth work.
+    """
     grads: dict[Tensor, np.ndarray] = {root: seed}
-    for node in reversed(_topological_order(root)):
-        g = grads.pop(node, None)
-        if g is None:
-            continue
+    queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
+    while queue:
+        node = heapq.heappop(queue)[1]
+        g = grads.pop(node)
         ctx = node._ctx
-        if ctx is None:  # a leaf: accumulate, as torch does
+        if ctx is None or node._retains_grad:  # leaves accumulate into .grad, as torch does
             if g.dtype != node._data.dtype:
                 g = g.astype(node._data.dtype)
             node.grad = _new(g.copy()) if node.grad is None else _new(node.grad._data + g)
-            continue
-        if node._retains_grad:
-            node.grad = _new(g.copy()) if node.grad is None else _new(node.grad._data + g)
+            if ctx is None:
+                continue
         parents, backward, name, saves = ctx
         for parent, pg in zip(parents, backward(g), strict=True):
             if pg is None or not parent.requires_grad:
@@ -407,30 +418,13 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             if pg.shape != parent._data.shape:
                 pg = unbroadcast(pg, parent._data.shape)
             prev = grads.get(parent)
-            grads[parent] = pg if prev is None else prev + pg
+            if prev is None:
+                grads[parent] = pg
+                heapq.heappush(queue, (-parent._seq, parent))
+            else:
+                grads[parent] = prev + pg
         if saves and not retain_graph:
             node._ctx = (parents, _freed, name, saves)
-
-
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes that lead to ``root``, each after all its parents (iterative DFS, no recursion)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx[0]:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -480,6 +474,7 @@ def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
     t.grad = None
     t._ctx = None
     t._retains_grad = False
+    t._seq = next(_sequence)
     t.requires_grad = False
     if requires_grad:
         t.requires_grad_(True)
