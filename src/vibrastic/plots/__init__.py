@@ -1,3 +1,12 @@
 """Matplotlib helpers shared by labs and lessons: each returns a Figure (never shows it)."""
 
 # ---- re-exports (one line per helper module) ----
+from vibrastic.plots.bandit import plot_bandit_curves, plot_cumulative_reward  # noqa: F401
+from vibrastic.plots.boundaries import plot_decision_boundaries  # noqa: F401
+from vibrastic.plots.clusters import clusters_before_after, plot_clusters  # noqa: F401
+from vibrastic.plots.contours import (  # noqa: F401
+    alphas_study,
+    comparison_plot,
+    plot_contour,
+    plot_hist_contour,
+)
