@@ -100,7 +100,7 @@ def plot_hist_contour(
     if title:
         ax.set_title(title)
     if show_legend:
-        ax.legend(loc="lower left", fontsize="small", frameon=True)
+        ax.legend(loc="upper right", fontsize="small", frameon=True)
     return ax
 
 
