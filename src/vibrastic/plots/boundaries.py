@@ -47,7 +47,7 @@ def plot_decision_boundaries(
         ax.plot(*boundary_line(w_hist[k], b_hist[k], lims), color=cmap(k / max(n - 1, 1)),
                 alpha=0.6, linewidth=1)
     ax.plot(*boundary_line(w_hist[-1], b_hist[-1], lims), color="black", linewidth=2,
-            label=f"epoch {n - 1}")
+            label=f"final (epoch {n - 1})")
     for target, marker, colour in ((0, "o", "tab:blue"), (1, "^", "tab:red")):
         pts = X[y == target]
         ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=80, color=colour, edgecolor="black",
