@@ -81,9 +81,20 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """a ** b: d/da = b·a^(b-1), d/db = a^b·ln(a)."""
     x, y = _arr(a), _arr(b)
     out = np.power(x, y)
-    return _binary(
-        out, a, b, lambda g: g * y * np.power(x, y - 1), lambda g: g * out * np.log(x), "Pow"
-    )
+
+    def da(g: np.ndarray) -> np.ndarray:
+        if np.ndim(y) == 0 and y != 0:
+            return g * y * np.power(x, y - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 where b == 0, as torch
+            return g * np.where(y == 0, 0.0, y * np.power(x, y - 1))
+
+    def db(g: np.ndarray) -> np.ndarray:
+        if np.ndim(x) == 0 and x > 0:
+            return g * out * np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 where a == 0 <= b, as torch
+            return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+
+    return _binary(out, a, b, da, db, "Pow")
 
 
 def neg(a: Tensor) -> Tensor:
@@ -297,14 +308,14 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     x = a._data
     if dim is None:
-        return _new(np.asarray(np.argmax(x), np.int64))
+        return _new(np.asarray(np.argmax(x, keepdims=keepdim), np.int64))
     return _new(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     x = a._data
     if dim is None:
-        return _new(np.asarray(np.argmin(x), np.int64))
+        return _new(np.asarray(np.argmin(x, keepdims=keepdim), np.int64))
     return _new(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
@@ -336,6 +347,7 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     """Reorder the dimensions."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
+    dims = tuple(d % a._data.ndim for d in dims)  # negative dims count from the end
     inverse = np.argsort(dims)
     return Tensor._make(
         np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),), "Permute",
