@@ -1,0 +1,152 @@
+"""Draw a computation graph, read from a tensor's ``grad_fn`` (PyTorch's or vibrastic's).
+
+Both libraries expose the same view of the graph that ``backward`` walks: ``t.grad_fn.name()``,
+``t.grad_fn.next_functions`` (pairs of (node or None, index)), and for a leaf that requires grad an
+``AccumulateGrad`` node whose ``.variable`` is the leaf tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+
+@dataclass
+class GraphNode:
+    """One box of the drawing: an op's backward node, a leaf (AccumulateGrad) or the output."""
+
+    key: int
+    name: str  # e.g. "MulBackward0", "AccumulateGrad", or "output"
+    label: str  # what the box shows
+    kind: str  # "op", "leaf" or "output"
+    depth: int = 0  # longest distance (in edges) from the output
+    inputs: list[int] = field(default_factory=list)  # keys of the nodes that feed this one
+
+
+def _short_name(fn: Any) -> str:
+    return fn.name().rsplit("::", 1)[-1]  # torch::autograd::AccumulateGrad -> AccumulateGrad
+
+
+def _identity(fn: Any) -> int:
+    """A key that is the same each time the graph is read (vibrastic builds a fresh view per
+    access, keyed here by the tensor it describes; torch returns the same node object)."""
+    if _short_name(fn) == "AccumulateGrad":
+        return id(fn.variable)
+    return id(getattr(fn, "_tensor", fn))
+
+
+def _fmt(value: Any) -> str:
+    try:
+        arr = value.detach().numpy() if hasattr(value, "detach") else value
+        if getattr(arr, "size", 2) == 1:
+            return f"{float(arr.reshape(())):g}"
+        return f"shape {tuple(arr.shape)}"
+    except (AttributeError, TypeError, ValueError):
+        return "?"
+
+
+def trace_graph(
+    output: Any, names: Mapping[str, Any] | None = None, output_name: str = "output"
+) -> list[GraphNode]:
+    """The nodes behind ``output``: the output itself, each op's backward node, each leaf.
+
+    ``names`` maps display names to leaf tensors (e.g. ``{"x": x, "y": y}``) so leaves show as
+    ``x = 2``. Iterative (no recursion), each node once; depth is the longest path from the output.
+    """
+    if output.grad_fn is None:
+        raise ValueError("the tensor has no grad_fn: make it from tensors with requires_grad=True")
+    leaf_names = {id(t): n for n, t in (names or {}).items()}
+    root = GraphNode(key=-1, name="output", label=f"{output_name} = {_fmt(output)}", kind="output")
+    nodes: dict[int, GraphNode] = {-1: root}
+    keep_alive: list[Any] = []
+    first = output.grad_fn
+    order = [(first, -1)]  # (backward node, key of the node it feeds)
+    while order:
+        fn, consumer = order.pop(0)
+        key = _identity(fn)
+        nodes[consumer].inputs.append(key)
+        if key in nodes:
+            continue
+        keep_alive.append(fn)
+        name = _short_name(fn)
+        if name == "AccumulateGrad":
+            var = fn.variable
+            shown = leaf_names.get(id(var), "leaf")
+            nodes[key] = GraphNode(key, name, f"{shown} = {_fmt(var)}\n{name}", "leaf")
+            continue
+        nodes[key] = GraphNode(key, name, name, "op")
+        order.extend((nxt, key) for nxt, _ in fn.next_functions if nxt is not None)
+    _assign_depths(nodes)
+    return list(nodes.values())
+
+
+def _assign_depths(nodes: dict[int, GraphNode]) -> None:
+    """Longest distance from the output, by relaxing edges until nothing changes (a DAG)."""
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes.values():
+            for k in node.inputs:
+                if nodes[k].depth < node.depth + 1:
+                    nodes[k].depth = node.depth + 1
+                    changed = True
+    deepest = max(n.depth for n in nodes.values())
+    for n in nodes.values():
+        if n.kind == "leaf":
+            n.depth = deepest  # all leaves in the first column
+
+
+_COLORS = {"leaf": "#cfe8cf", "op": "#d6e4f5", "output": "#f7e1b5"}
+
+
+def computation_graph_figure(
+    output: Any,
+    names: Mapping[str, Any] | None = None,
+    output_name: str = "output",
+    title: str | None = None,
+) -> Figure:
+    """A Figure of the graph behind ``output``: leaves on the left, the output on the right.
+
+    Arrows follow the forward pass; ``backward()`` visits the same boxes right to left.
+    """
+    nodes = trace_graph(output, names, output_name)
+    by_key = {n.key: n for n in nodes}
+    deepest = max(n.depth for n in nodes)
+    consumers: dict[int, list[int]] = {n.key: [] for n in nodes}
+    for n in nodes:
+        for k in n.inputs:
+            consumers[k].append(n.key)
+    # columns from the output (right) to the leaves (left); each column ordered by the mean
+    # height of the boxes it feeds, which keeps arrows from crossing more than they must
+    pos: dict[int, tuple[float, float]] = {}
+    step_x, box_w, box_h = 2.2, 1.7, 0.55
+    for depth in range(deepest + 1):
+        members = [n for n in nodes if n.depth == depth]
+        members.sort(key=lambda n: -sum(pos[c][1] for c in consumers[n.key] if c in pos)
+                     / max(1, sum(c in pos for c in consumers[n.key])))
+        for row, n in enumerate(members):
+            pos[n.key] = ((deepest - depth) * step_x, (len(members) - 1) / 2 - row)
+    height = max(sum(n.depth == d for n in nodes) for d in range(deepest + 1))
+    fig = Figure(figsize=(2.3 * (deepest + 1), 1.1 * height + 1.2))
+    ax = fig.add_subplot()
+    for n in nodes:
+        x, y = pos[n.key]
+        ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
+                                    boxstyle="round,pad=0.05", facecolor=_COLORS[n.kind],
+                                    edgecolor="#444444"))
+        ax.text(x, y, n.label, ha="center", va="center", fontsize=9)
+        for k in n.inputs:
+            sx, sy = pos[k]
+            skips = by_key[k].depth - n.depth > 1
+            ax.annotate("", xy=(x - box_w / 2 - 0.05, y), xytext=(sx + box_w / 2 + 0.05, sy),
+                        arrowprops=dict(arrowstyle="->", color="#555555", shrinkA=0, shrinkB=0,
+                                        connectionstyle=f"arc3,rad={0.25 if skips else 0}"))
+    ax.set_xlim(-box_w / 2 - 0.2, deepest * step_x + box_w / 2 + 0.2)
+    ax.set_ylim(-height / 2 - 0.1, height / 2 + 0.1)
+    ax.axis("off")
+    ax.set_title(title or f"computation graph of {output_name} (backward runs right to left)")
+    return fig
