@@ -1,38 +1,119 @@
-"""The course map: the deck's parts in order and the vibrastic commands that reach each one."""
+"""The course map: lessons, labs and challenges in course order, with the learner's progress.
+
+Built from the course folder's ``course.toml`` (no lesson is executed, nothing leaves the machine)
+and the progress store. ``vibrastic`` with no arguments prints it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from vibrastic.course import Course, load_course
 
 
 @dataclass(frozen=True)
-class Part:
-    """One part of the deck and where vibrastic teaches it."""
+class ChallengeProgress:
+    """A challenge and where the learner stands: ``status`` is ``"not started"`` until graded."""
 
+    name: str
+    status: str = "not started"
+    best_score: float | None = None
+    max_score: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status.lower() in ("passed", "pass", "solved", "done")
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    """One lesson on the map: its labs and challenges."""
+
+    number: int
+    name: str
     title: str
-    kind: str  # Theory, Challenge, Project, Question & Answer (the deck's course organisation)
-    commands: tuple[str, ...]
+    labs: tuple[str, ...]
+    challenges: tuple[ChallengeProgress, ...] = field(default_factory=tuple)
 
 
-COURSE_MAP: tuple[Part, ...] = (
-    Part("Python refresher: types, containers, loops, functions, classes", "Theory + Challenge",
-         ("vibrastic challenge list",)),
-    Part("PyTorch autograd: ∂f/∂x by hand and by backward()", "Theory + Challenge",
-         ("vibrastic lab run autograd", "vibrastic challenge list")),
-    Part("Machine learning: definitions and kinds", "Theory", ()),
-    Part("Supervised learning: SVR on a noisy sine", "Theory + hands-on",
-         ("vibrastic lab run supervised-svr",)),
-    Part("Unsupervised learning: KMeans on three blobs", "Theory + hands-on",
-         ("vibrastic lab run unsupervised-kmeans",)),
-    Part("Reinforcement learning: exploration vs exploitation", "Theory + hands-on",
-         ("vibrastic lab run reinforcement",)),
-    Part("The artificial neuron, the perceptron and activation functions", "Theory + hands-on",
-         ("vibrastic lab run activations", "vibrastic lab run perceptron")),
-    Part("Learning rate α and momentum β studies", "Theory + hands-on",
-         ("vibrastic lab run learning-rate", "vibrastic lab run momentum")),
-    Part("Multilayer perceptron, backpropagation and the XOR network", "Theory + hands-on",
-         ("vibrastic lab run mlp-backprop", "vibrastic lab run xor")),
-    Part("Let's build our own: vibrastic's NumPy autograd engine", "Project",
-         ("python -c 'import vibrastic as vb'", "make bench")),
-    Part("Question & Answer", "Question & Answer", ("(classroom server: planned)",)),
-)
+@dataclass(frozen=True)
+class CourseMap:
+    title: str
+    entries: tuple[MapEntry, ...]
+    progress_available: bool
+
+    @property
+    def solved(self) -> int:
+        return sum(c.done for e in self.entries for c in e.challenges)
+
+    @property
+    def total(self) -> int:
+        return sum(len(e.challenges) for e in self.entries)
+
+
+def _store_statuses() -> dict[str, dict[str, Any]] | None:
+    """The progress store's statuses, or None when no store is available."""
+    try:
+        from vibrastic.store import challenge_statuses
+    except ImportError:
+        return None
+    return challenge_statuses()
+
+
+def _progress(name: str, raw: dict[str, Any] | None) -> ChallengeProgress:
+    if not raw:
+        return ChallengeProgress(name)
+    best = raw.get("best_score", raw.get("best score", raw.get("score")))
+    top = raw.get("max_score", raw.get("max score"))
+    return ChallengeProgress(name, str(raw.get("status") or "not started"), best, top)
+
+
+def build_course_map(course: Course | None = None,
+                     statuses: Callable[[], dict[str, dict[str, Any]] | None] = _store_statuses,
+                     ) -> CourseMap:
+    """The map of ``course`` (default: Vibrastic 101) with progress from ``statuses()``."""
+    course = course or load_course()
+    found = statuses()
+    entries = tuple(
+        MapEntry(lesson.number, lesson.name, lesson.title, lesson.labs,
+                 tuple(_progress(c, (found or {}).get(c)) for c in lesson.challenges))
+        for lesson in course.lessons
+    )
+    return CourseMap(course.title, entries, found is not None)
+
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "not started": "dim"}
+
+
+def render_course_map(course_map: CourseMap) -> Table:
+    """The map as a Rich table, one row per lesson."""
+    table = Table(title=course_map.title, show_lines=True,
+                  caption=(f"challenges solved: {course_map.solved}/{course_map.total}"
+                           if course_map.progress_available else "progress: not recorded yet")
+                  + "  ·  vibrastic lesson show N  ·  vibrastic lab run NAME"
+                  "  ·  vibrastic challenge start NAME")
+    table.add_column("#", justify="right")
+    table.add_column("Lesson")
+    table.add_column("Labs")
+    table.add_column("Challenges")
+    for entry in course_map.entries:
+        challenges = Text()
+        for i, c in enumerate(entry.challenges):
+            if i:
+                challenges.append("\n")
+            mark = "✓" if c.done else ("✗" if c.status.lower() == "failed" else "·")
+            score = (f" {c.best_score:g}/{c.max_score:g}"
+                     if c.best_score is not None and c.max_score else "")
+            state = "" if c.status == "not started" else f" ({c.status}{score})"
+            challenges.append(f"{mark} {c.name}{state}",
+                              style=STATUS_STYLE.get(c.status.lower(), "yellow"))
+        table.add_row(str(entry.number), f"{entry.title}\n[dim]{entry.name}[/dim]",
+                      "\n".join(entry.labs) or "—", challenges if entry.challenges else "—")
+    table.add_row("", "Let's build our own: vibrastic's NumPy autograd engine\n"
+                  "[dim]import vibrastic as vb[/dim]", "—", "—")
+    return table

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from vibrastic.coursemap import COURSE_MAP
+from vibrastic.cli.lessons import lesson_app, notebooks_app
+from vibrastic.coursemap import build_course_map, render_course_map
 
 app = typer.Typer(
     name="vibrastic",
@@ -21,25 +21,15 @@ app = typer.Typer(
 console = Console()
 
 # ---- sub-command groups (one module each) ----
-
-
-def render_course_map() -> Table:
-    """The deck's parts, in course order, with the commands that reach each."""
-    table = Table(title="Vibrastic 101 — Artificial Intelligence Crash Course", show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("Part of the deck")
-    table.add_column("Kind")
-    table.add_column("Commands")
-    for i, part in enumerate(COURSE_MAP, 1):
-        table.add_row(str(i), part.title, part.kind, "\n".join(part.commands) or "—")
-    return table
+app.add_typer(lesson_app, name="lesson")
+app.add_typer(notebooks_app, name="notebooks")
 
 
 @app.callback(invoke_without_command=True)
 def course(ctx: typer.Context) -> None:
-    """Without a command: show the course map."""
+    """Without a command: show the course map (lessons, labs, challenges, your progress)."""
     if ctx.invoked_subcommand is None:
-        console.print(render_course_map())
+        console.print(render_course_map(build_course_map()))
 
 
 def main() -> None:

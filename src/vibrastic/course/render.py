@@ -1,0 +1,61 @@
+"""Lessons for the terminal with Rich: Markdown text, highlighted code, formulas as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from vibrastic.course.latex import markdown_math_to_text
+from vibrastic.course.model import Course, Lesson
+from vibrastic.course.notebooks import ending_markdown
+from vibrastic.course.runner import LessonRun
+
+
+def lesson_table(course: Course) -> Table:
+    """The lessons in order, with their labs and challenges."""
+    table = Table(title=course.title)
+    table.add_column("#", justify="right")
+    table.add_column("Lesson")
+    table.add_column("Title")
+    table.add_column("Labs")
+    table.add_column("Challenges")
+    for lesson in course.lessons:
+        table.add_row(str(lesson.number), lesson.name, lesson.title,
+                      ", ".join(lesson.labs) or "—", ", ".join(lesson.challenges) or "—")
+    return table
+
+
+def lesson_renderables(lesson: Lesson, course: Course) -> Iterator[RenderableType]:
+    """The lesson's cells in order, then its labs and challenges."""
+    yield Rule(f"Lesson {lesson.number}: {lesson.title}")
+    for cell in lesson.cells():
+        if cell.kind == "markdown":
+            yield Markdown(markdown_math_to_text(cell.source))
+        else:
+            code = Syntax(cell.source, "python", theme="ansi_dark", background_color="default")
+            yield Panel(code, border_style="dim", expand=False)
+    yield Markdown(markdown_math_to_text(ending_markdown(lesson, course)))
+
+
+def run_renderables(run: LessonRun) -> Iterator[RenderableType]:
+    """Each executed code cell with its output; figures as the paths they were saved to."""
+    yield Rule(f"Running lesson {run.lesson.number}: {run.lesson.title}")
+    for cell in run.cells:
+        parts: list[RenderableType] = [Syntax(cell.source, "python", theme="ansi_dark",
+                                              background_color="default")]
+        for out in cell.outputs:
+            if out.kind == "image":
+                parts.append(Text(f"[figure saved: {out.path}]", style="green"))
+            elif out.kind == "error":
+                parts.append(Text(out.text, style="bold red"))
+            else:
+                parts.append(Text(out.text.rstrip("\n")))
+        yield Panel(Group(*parts), title=f"cell {cell.index}", title_align="left",
+                    border_style="red" if any(o.kind == "error" for o in cell.outputs) else "dim")
