@@ -63,17 +63,15 @@ def sub(a: TensorLike, b: TensorLike) -> Tensor:
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a * b: d/da = b, d/db = a."""
-    x, y = _arr(a), _arr(b)
-    both = isinstance(a, Tensor) and isinstance(b, Tensor)
-    return _binary(x * y, a, b, lambda g: g * y, lambda g: g * x, "Mul", saves=both)
+    x, y = _arr(a), _arr(b)  # saves its inputs, even a Python number, as torch
+    return _binary(x * y, a, b, lambda g: g * y, lambda g: g * x, "Mul")
 
 
 def div(a: TensorLike, b: TensorLike) -> Tensor:
     """a / b: d/da = 1/b, d/db = -a/b²."""
     x, y = _arr(a), _arr(b)
     return _binary(
-        np.true_divide(x, y), a, b, lambda g: g / y, lambda g: -g * x / (y * y), "Div",
-        saves=isinstance(b, Tensor),
+        np.true_divide(x, y), a, b, lambda g: g / y, lambda g: -g * x / (y * y), "Div"
     )
 
 
@@ -433,6 +431,29 @@ def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
     a._data[_index(idx)] = _arr(value)
 
 
+def _inplace(op: Any, ufunc: np.ufunc) -> Any:
+    """``a op= b`` (and ``a.add_(b)``): update a's values in place, as torch.
+
+    The manual update ``with no_grad(): w -= lr * w.grad`` must change the parameter itself.
+    Where the graph needs the result (a or b requires grad while recording), the op is done out
+    of place instead; a leaf that requires grad can't be changed in place (torch's error).
+    """
+
+    def iop(a: Tensor, b: TensorLike, *, alpha: float | None = None) -> Tensor:
+        if alpha is not None:
+            b = mul(b, alpha)
+        if _t._GradMode.enabled and (a.requires_grad or getattr(b, "requires_grad", False)):
+            if a.requires_grad and a._ctx is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            return op(a, b)
+        ufunc(a._data, _arr(b), out=a._data, casting="same_kind")
+        return a
+
+    return iop
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = tuple(tensors)
@@ -491,7 +512,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         gy = np.swapaxes(xm, -1, -2) @ gm
         return (gx[..., 0, :] if x.ndim == 1 else gx), (gy[..., 0] if y.ndim == 1 else gy)
 
-    return Tensor._make(np.asarray(x @ y), (a, b), backward, "MatMul")
+    try:
+        out = x @ y
+    except ValueError:  # batch dimensions that don't broadcast
+        raise RuntimeError(
+            f"matmul: batch dimensions of {_fmt(x.shape)} and {_fmt(y.shape)} don't broadcast"
+        ) from None
+    return Tensor._make(np.asarray(out), (a, b), backward, "MatMul")
 
 
 def _fmt(shape: tuple[int, ...]) -> str:
@@ -701,6 +728,10 @@ def _install() -> None:
     T.mT = property(lambda a: transpose(a, -2, -1))
     T.square = lambda a: mul(a, a)
     T.multiply, T.subtract, T.divide = mul, sub, div
+    T.__iadd__ = T.add_ = _inplace(add, np.add)
+    T.__isub__ = T.sub_ = _inplace(sub, np.subtract)
+    T.__imul__ = T.mul_ = _inplace(mul, np.multiply)
+    T.__itruediv__ = T.div_ = _inplace(div, np.true_divide)
 
 
 _install()

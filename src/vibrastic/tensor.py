@@ -98,14 +98,22 @@ class set_grad_enabled(ContextDecorator):
 
 
 class no_grad(ContextDecorator):
-    """Inside ``with vb.no_grad():`` ops record no graph (e.g. for optimizer updates, inference)."""
+    """Inside ``with vb.no_grad():`` ops record no graph (e.g. for optimizer updates, inference).
+
+    Also a decorator, with or without parentheses (``@vb.no_grad()`` or ``@vb.no_grad``).
+    """
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        self._prev: list[bool] = []  # a stack: one decorated function may call itself
+        return self(orig_func) if callable(orig_func) else self
 
     def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
+        self._prev.append(_GradMode.enabled)
         _GradMode.enabled = False
 
     def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
+        _GradMode.enabled = self._prev.pop()
 
 
 class enable_grad(ContextDecorator):
@@ -218,6 +226,11 @@ class Tensor:
     def data(self) -> Tensor:
         """A tensor sharing this one's memory, outside the graph (prefer ``detach()``)."""
         return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """``w.data = t`` (and ``w.data -= step``) replaces the values, outside the graph."""
+        self._data = _to_numpy(value)
 
     @property
     def device(self) -> str:
@@ -408,7 +421,10 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         if ctx is None or node._retains_grad:  # leaves accumulate into .grad, as torch does
             if g.dtype != node._data.dtype:
                 g = g.astype(node._data.dtype)
-            node.grad = _new(g.copy()) if node.grad is None else _new(node.grad._data + g)
+            if node.grad is None:
+                node.grad = _new(g.copy())
+            else:  # in place, as torch: a reference to the old .grad sees the sum
+                node.grad._data += g
             if ctx is None:
                 continue
         parents, backward, name, saves = ctx
