@@ -20,8 +20,10 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vibrastic.grader.spec import Case
+if TYPE_CHECKING:  # grader imports this module; import its spec lazily to avoid a cycle
+    from vibrastic.grader.spec import Case
 
 PACKAGE_COURSES = Path(__file__).resolve().parent.parent / "courses"
 DEFAULT_COURSE = PACKAGE_COURSES / "vibrastic101"
@@ -133,6 +135,8 @@ def strip_markers(reference: str) -> str:
 
 def load_challenge(folder: Path) -> Challenge:
     """Load one challenge folder, checking that every part is there."""
+    from vibrastic.grader.spec import Case
+
     folder = Path(folder)
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing:

@@ -1,0 +1,23 @@
+"""Tests of the greeter challenge: the deck's Fred, then other names and the inheritance."""
+
+from vibrastic.grader.spec import Case, equal, printed
+
+CASES = [
+    Case("Greeter('Fred').greet() prints 'Hello, Fred'", "Greeter('Fred').greet()", printed(),
+         hint="print('Hello, %s' % self.name)"),
+    Case("greet(loud=True) prints 'HELLO, FRED!'", "Greeter('Fred').greet(loud=True)", printed(),
+         hint="self.name.upper() gives 'FRED'; the loud greeting ends with '!'."),
+    Case("Greeter keeps the name in self.name", "Greeter('Ada').name", equal(),
+         hint="In __init__ (two underscores each side): self.name = name."),
+    Case("Question('Fred').ask() prints 'Are you Fred?'", "Question('Fred').ask()", printed(),
+         hint="ask must be indented inside class Question, and __init__ spelled with two underscores."),
+    Case("a Question is a Greeter and can greet",
+         "q = Question('Grace')\nq.greet(loud=True)\nisinstance(q, Greeter)", equal(),
+         hint="class Question(Greeter): inherits greet from Greeter."),
+    Case("Question's greeting is inherited", "Question('Linus').greet()", printed()),
+    Case("two greeters keep their own names",
+         "a, b = Greeter('Ann'), Question('Bob')\na.greet()\nb.ask()\n[a.name, b.name]", equal(),
+         hidden=True, hint="Store the name on self, not in a class attribute or a global."),
+    Case("a name with spaces, loud", "Question('Ada Lovelace').greet(loud=True)", printed(),
+         hidden=True),
+]

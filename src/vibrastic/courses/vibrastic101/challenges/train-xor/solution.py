@@ -1,0 +1,47 @@
+"""Challenge: train the XOR network (deck: Build MLP in PyTorch)."""
+
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+inputs = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+targets = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+
+
+class XOR(nn.Module):
+    """The deck's 2-3-1 network: a sigmoid hidden layer, a linear output."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(2, 3, True)
+        self.fc2 = nn.Linear(3, 1, True)
+
+    def forward(self, x):
+        x = torch.sigmoid(self.fc1(x))
+        x = self.fc2(x)
+        return x
+
+
+def train_xor(seed=0, epochs=2000):
+    """Seed, build XOR(), train it with MSE on the four inputs, return the trained network."""
+    # BEGIN SOLUTION: seed, network, criterion, optimizer, training loop
+    torch.manual_seed(seed)
+    net = XOR()
+    criterion = nn.MSELoss()
+    optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(epochs):
+        optimizer.zero_grad()  # zero the gradient buffers
+        loss = criterion(net(inputs), targets)
+        loss.backward()
+        optimizer.step()  # does the update
+    return net
+    # END SOLUTION
+
+
+if __name__ == "__main__":
+    net = train_xor()
+    with torch.no_grad():
+        for x, t in zip(inputs, targets):
+            out = net(x).item()
+            print(f"Input:{x.tolist()} Target:{t.item():.0f} Predicted:{out:.4f} "
+                  f"Error:{abs(t.item() - out):.4f}")
