@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from vibrastic.cli import labs
 from vibrastic.cli.lessons import lesson_app, notebooks_app
 from vibrastic.coursemap import build_course_map, render_course_map
 
@@ -23,6 +24,7 @@ console = Console()
 # ---- sub-command groups (one module each) ----
 app.add_typer(lesson_app, name="lesson")
 app.add_typer(notebooks_app, name="notebooks")
+app.add_typer(labs.app, name="lab")
 
 
 @app.callback(invoke_without_command=True)
