@@ -49,6 +49,14 @@ def test_creation_dtypes_match_torch() -> None:
     assert vb.float == vb.float32 and vb.double == vb.float64 and vb.long == vb.int64
 
 
+def test_python_floats_convert_straight_to_the_requested_dtype() -> None:
+    assert vb.tensor(0.1, dtype=vb.float64).item() == 0.1  # never rounded through float32
+    assert vb.tensor([[0.1, 1 / 3]], dtype=vb.float64).tolist() == [[0.1, 1 / 3]]
+    assert vb.tensor([0.1], dtype=torch.float64).tolist() == [0.1]
+    assert vb.tensor(0.1).item() == torch.tensor(0.1).item()  # float32 rounding, as torch
+    assert vb.tensor([1, 2], dtype=vb.float32).dtype == vb.float32
+
+
 def test_default_dtype_can_be_changed(float64_default: None) -> None:
     assert vb.get_default_dtype() == vb.float64
     assert vb.tensor(1.0).dtype == vb.float64

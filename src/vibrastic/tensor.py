@@ -512,8 +512,11 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _infer(data: Any) -> np.ndarray:
-    """Convert Python data to an array with torch's dtype inference (floats -> default dtype)."""
+def _infer(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
+    """Convert Python data to an array with torch's dtype inference (floats -> default dtype).
+
+    With ``dtype``, Python numbers convert straight to it (0.1 as float64 never passes float32).
+    """
     if isinstance(data, Tensor):
         return data._data.copy()
     if isinstance(data, np.ndarray):
@@ -523,6 +526,8 @@ def _infer(data: Any) -> np.ndarray:
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
     arr = np.array(data)
+    if dtype is not None:
+        return arr.astype(dtype)
     if arr.dtype.kind == "f":
         return arr.astype(_default_float.np)
     if arr.dtype.kind in "iu":
@@ -534,9 +539,10 @@ def _infer(data: Any) -> np.ndarray:
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (floats become the default float dtype)."""
-    arr = _infer(data)
-    if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype))
+    target = None if dtype is None else _np_dtype(dtype)
+    arr = _infer(data, target)
+    if target is not None and arr.dtype != target:
+        arr = arr.astype(target)
     return _new(arr, requires_grad)
 
 
