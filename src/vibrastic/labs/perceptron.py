@@ -54,7 +54,7 @@ def perceptron_on_backend(
     X_t = lib.tensor(X, dtype=lib.float64)
     y_t = lib.tensor(y, dtype=lib.float64)
     w = lib.tensor(w_0, dtype=lib.float64)
-    b = lib.tensor(np.asarray(b_0, dtype=np.float64), dtype=lib.float64)  # 0-d, full precision
+    b = lib.tensor(b_0, dtype=lib.float64)
     delta_w_prev, delta_b_prev = w * 0.0, b * 0.0
     w_hist, b_hist, errors = [w.numpy().copy()], [float(b.item())], []
     converged = False
