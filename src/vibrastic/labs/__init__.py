@@ -33,7 +33,13 @@ Conventions every lab follows
 from vibrastic.labs import (  # noqa: F401
     activations,
     autograd,
+    kmeans,
+    learning_rate,
     mlp_backprop,
+    momentum,
+    perceptron,
+    reinforcement,
+    svr,
     xor,
 )
 from vibrastic.labs.base import (
