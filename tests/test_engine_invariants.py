@@ -330,6 +330,23 @@ def test_parameter_order_and_names_match_torch() -> None:
     assert list(v.state_dict()) == list(t.state_dict())
 
 
+def test_own_parameters_come_before_sub_modules_like_torch() -> None:
+    def build(lib: Any) -> Any:
+        class Scaled(lib.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = lib.nn.Linear(2, 2)
+                self.scale = lib.nn.Parameter(lib.ones(2))
+
+            def forward(self, x: Any) -> Any:
+                return self.fc(x) * self.scale
+
+        return Scaled()
+
+    names = [[n for n, _ in build(lib).named_parameters()] for lib in (vb, torch)]
+    assert names[0] == names[1] == ["scale", "fc.weight", "fc.bias"]
+
+
 def test_state_dict_round_trip_and_torch_state_dict() -> None:
     t = Net.build(torch).double()
     v = Net.build(vb).double()

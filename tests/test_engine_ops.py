@@ -156,6 +156,22 @@ def test_maximum_minimum(op: str, xs: list[np.ndarray]) -> None:
     check_op(lambda lib, x, y: getattr(lib, op)(x, y), a, b, fd=not near_tie)
 
 
+@pytest.mark.parametrize("op", ["max", "min"])
+@given(xs=broadcast_arrays(2))
+def test_max_min_of_two_tensors_is_elementwise(op: str, xs: list[np.ndarray]) -> None:
+    a, b = xs
+    near_tie = np.any(np.abs(np.subtract(a, b)) < 1e-3)
+    check_op(lambda lib, x, y: getattr(lib, op)(x, y), a, b, fd=not near_tie)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_functional_activations_match_torch(name: str) -> None:
+    x = np.array([[-2.0, -0.5, 0.3], [1.0, 4.0, -7.0]])
+    check_op(lambda lib, a: getattr(lib.nn.functional, name)(a), x)
+    module = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}[name]
+    check_op(lambda lib, a: getattr(lib.nn, module)()(a), x, fd=False)
+
+
 def test_maximum_tie_splits_the_gradient() -> None:
     a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0])
     check_op(lambda lib, x, y: lib.maximum(x, y), a, b, fd=False)

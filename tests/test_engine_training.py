@@ -37,6 +37,16 @@ def test_deck_autograd_slide_g(lib: Any) -> None:
     assert y.grad.item() == 16.0  # 2xy - x² = 20 - 4
 
 
+@LIBS
+def test_deck_autograd_slide_as_printed(lib: Any) -> None:
+    x = lib.tensor(1.0, requires_grad=True)
+    y = lib.tensor(2.0)
+    f = x * y
+    f.backward()
+    assert x.grad.data.item() == 2.0 and y.grad is None
+    assert x.grad.dtype == lib.float32
+
+
 # ---- the XOR network (deck: "Let's create network to model XOR gate") ----------------------
 
 
@@ -107,3 +117,26 @@ def test_xor_learns_the_gate_with_momentum() -> None:
     with vb.no_grad():
         out = net(inputs).numpy().ravel()
     np.testing.assert_allclose(out, [0.0, 1.0, 1.0, 0.0], atol=0.1)
+
+
+def test_xor_float32_default_dtype_parity_and_deck_inference() -> None:
+    """The deck's code as written (float32, torch.Tensor inputs) stays within float32 rounding."""
+    torch.manual_seed(1)
+    t_net, v_net = xor_net(torch), xor_net(vb)
+    v_net.load_state_dict(t_net.state_dict())
+    assert all(p.dtype == vb.float32 for p in v_net.parameters())
+    results = []
+    for lib, net in ((torch, t_net), (vb, v_net)):
+        inputs = [lib.Tensor([s]) for s in XOR_INPUTS]
+        targets = [lib.Tensor([t]) for t in XOR_TARGETS]
+        criterion, optimizer = lib.nn.MSELoss(), lib.optim.SGD(net.parameters(), lr=0.01)
+        for _ in range(300):
+            for input, target in zip(inputs, targets, strict=True):
+                optimizer.zero_grad()
+                loss = criterion(net(input), target)
+                loss.backward()
+                optimizer.step()
+        output = net(lib.Tensor([1, 0]))  # the deck's inference on a 1-D input
+        assert tuple(output.shape) == (1,) and output.dtype == lib.float32
+        results.append((loss.data.numpy().item(), output.data.numpy()[0]))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-4, atol=1e-5)
