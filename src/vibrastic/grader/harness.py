@@ -175,6 +175,9 @@ def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
     """The observer process: limits first, then the learner's code; never returns."""
     try:
         os.setsid()
+        # The supervisor is not dumpable (so we cannot ptrace it); we must be, so that it can read
+        # our /proc/<pid>/smaps_rollup for the memory watchdog.
+        _prctl(PR_SET_DUMPABLE, 1)
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -194,7 +197,10 @@ def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
         channel = os.fdopen(obs_w, "w", buffering=1, encoding="utf-8")
 
+        token = job.get("token")
+
         def emit(record: dict) -> None:
+            record["token"] = token
             channel.write(json.dumps(record) + "\n")
             channel.flush()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -45,12 +46,34 @@ def limits_for(challenge: Challenge, processes: int | None) -> Limits:
 
 def _job(challenge: Challenge, source: str, probes: list[dict], limits: Limits) -> dict:
     return {
+        "token": secrets.token_hex(16),
         "source": source,
         "basename": challenge.filename,
         "probes": probes,
         "limits": {"time": limits.time, "cpu": limits.cpu, "memory": limits.memory,
                    "output": limits.output, "fsize": limits.fsize},
     }
+
+
+def _well_formed(events: list[dict], token: str, probes: int) -> bool:
+    """The observer's records must carry the job's token and come in protocol order: one "load",
+    then observations 0, 1, 2, … each once, then "end". Anything else means the submission wrote
+    to the results channel itself, and the attempt is void."""
+    expected = 0
+    seen_load = seen_end = False
+    for e in events:
+        kind = e.get("event")
+        if e.get("token") != token or seen_end:
+            return False
+        if kind == "load" and not seen_load and expected == 0:
+            seen_load = True
+        elif kind == "obs" and seen_load and e.get("index") == expected and expected < probes:
+            expected += 1
+        elif kind == "end" and seen_load:
+            seen_end = True
+        else:
+            return False
+    return True
 
 
 def _limit_from_error(error: dict) -> str | None:
@@ -130,10 +153,13 @@ class Grader:
                 supervisor.start()
             try:
                 limits = limits_for(challenge, supervisor.process_limit)
-                events, done = supervisor.run(_job(challenge, source, probes, limits))
+                job = _job(challenge, source, probes, limits)
+                events, done = supervisor.run(job)
             finally:
                 if not self.warm:
                     supervisor.close()
+            if not _well_formed(events, job["token"], len(probes)):
+                done = dict(done or {}, tampered=True)
             return events, done, limits
 
     # -- expected values from the reference solution
@@ -197,7 +223,7 @@ def judge(challenge: Challenge, chosen: list, expected: list[dict], events: list
     for e in events:
         if e.get("event") == "obs" and isinstance(e.get("index"), int):
             observed.setdefault(e["index"], e)  # the first report of a probe counts
-    tampered = any(e.get("event") == "garbage" for e in events)
+    tampered = bool((done or {}).get("tampered"))
     limit = (done or {}).get("limit")
     if limit not in (None, "timeout", "cpu", "memory", "processes", "output", "fsize"):
         limit = None
@@ -281,8 +307,12 @@ def judge(challenge: Challenge, chosen: list, expected: list[dict], events: list
         result.status = "fail"
         result.message = load_problem or ""
     if tampered:
-        result.message = (result.message + "; " if result.message else "") + (
-            "the submission wrote to the grader's results channel (ignored)")
+        result.status, result.score = "error", 0.0
+        for test in result.tests:
+            test.status, test.points = ("error", 0.0) if test.status == "pass" else (
+                test.status, test.points)
+        result.message = ("the submission wrote to the grader's results channel: "
+                          "this attempt is void")
     return result
 
 

@@ -120,6 +120,19 @@ def satisfies(predicate: Callable[[Any], str | None]) -> Check:
     return check
 
 
+def all_of(*checks: Check) -> Check:
+    """Every one of ``checks`` must pass (e.g. the right value *and* nothing printed)."""
+
+    def check(got: dict, want: dict) -> str | None:
+        for one in checks:
+            problem = one(got, want)
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
 @dataclass(frozen=True)
 class Case:
     """One test: a probe, how it is checked, its points, whether it is hidden, and a hint."""

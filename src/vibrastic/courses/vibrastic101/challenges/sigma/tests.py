@@ -1,6 +1,6 @@
 """Tests of the sigma challenge: the slide's example, then inputs beyond it."""
 
-from vibrastic.grader.spec import Case, equal, printed
+from vibrastic.grader.spec import Case, all_of, equal, printed
 
 CASES = [
     Case("sigma(2) is 5, as on the slide", "sigma(2)", equal(),
@@ -15,5 +15,6 @@ CASES = [
          hint="For n = 0 the loop should run zero times."),
     Case("sigma(10) is 385", "sigma(10)", equal(), hidden=True),
     Case("sigma(100) matches n(n+1)(2n+1)/6", "sigma(100)", equal(), hidden=True, points=2),
-    Case("sigma returns the sum rather than printing it", "sigma(5)", printed(), hidden=True),
+    Case("sigma returns the sum rather than printing it", "sigma(5)", all_of(equal(), printed()),
+         hidden=True),
 ]
