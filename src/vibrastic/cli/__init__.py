@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from vibrastic.cli import labs
+from vibrastic.cli import challenges, labs
 from vibrastic.cli.lessons import lesson_app, notebooks_app
 from vibrastic.coursemap import build_course_map, render_course_map
 
@@ -25,6 +25,9 @@ console = Console()
 app.add_typer(lesson_app, name="lesson")
 app.add_typer(notebooks_app, name="notebooks")
 app.add_typer(labs.app, name="lab")
+app.add_typer(challenges.challenge_app, name="challenge")
+app.add_typer(challenges.course_app, name="course")
+app.command("progress")(challenges.progress)
 
 
 @app.callback(invoke_without_command=True)
