@@ -65,12 +65,12 @@ def list_labs() -> None:
 
     table = Table(title="Vibrastic 101 labs (vibrastic lab run NAME)")
     table.add_column("#", justify="right")
-    table.add_column("name", no_wrap=True)
-    table.add_column("deck section")
-    table.add_column("backends")
-    table.add_column("what it does")
+    table.add_column("name (backends)", no_wrap=True)
+    table.add_column("deck section", ratio=1)
+    table.add_column("what it does", ratio=2)
     for i, lab in enumerate(labs_in_course_order(), 1):
-        table.add_row(str(i), lab.name, lab.section, ", ".join(lab.backends), lab.summary)
+        table.add_row(str(i), f"{lab.name}\n[dim]{', '.join(lab.backends)}[/dim]", lab.section,
+                      lab.summary)
     console.print(table)
 
 
