@@ -10,3 +10,5 @@ from vibrastic.plots.contours import (  # noqa: F401
     plot_contour,
     plot_hist_contour,
 )
+from vibrastic.plots.curves import activation_figure, loss_curve_figure  # noqa: F401
+from vibrastic.plots.graph import computation_graph_figure, trace_graph  # noqa: F401
