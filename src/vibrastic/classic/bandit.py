@@ -53,8 +53,11 @@ class EpsilonGreedy:
     def act(self, rng: np.random.Generator) -> np.ndarray:
         """Greedy arm (ties broken at random) with probability 1 − ε, else a uniform random arm."""
         n_runs, k = self.Q.shape
-        is_best = self.Q.max(axis=1, keepdims=True) == self.Q
-        greedy = (rng.random((n_runs, k)) * is_best).argmax(axis=1)
+        greedy = self.Q.argmax(axis=1)
+        is_best = self.Q[np.arange(n_runs), greedy][:, None] == self.Q
+        tied = np.count_nonzero(is_best, axis=1) > 1  # only these rows need a random tie-break
+        if tied.any():
+            greedy[tied] = (rng.random((int(tied.sum()), k)) * is_best[tied]).argmax(axis=1)
         explore = rng.random(n_runs) < self.epsilon
         return np.where(explore, rng.integers(k, size=n_runs), greedy)
 
