@@ -67,6 +67,12 @@ def test_bad_backend_exits_2_naming_the_valid_ones():
     assert "jax" in result.stderr and "torch" in result.stderr and "vibrastic" in result.stderr
 
 
+def test_negative_seed_exits_2():
+    result = invoke("run", "autograd", "--seed", "-1")
+    assert result.exit_code == 2
+    assert "--seed" in result.output
+
+
 @pytest.mark.parametrize("args", [(), ("autograd", "--all")])
 def test_name_xor_all_is_required(args):
     result = invoke("run", *args)

@@ -104,7 +104,7 @@ def run(
         help="Where labs that train or differentiate run (default vibrastic); the other one is "
              "run briefly from the same weights to report the difference.")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", help="Random seed (default: the lab's own).")] = None,
+        "--seed", min=0, help="Random seed, 0 or more (default: the lab's own).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="DIR",
         help=f"Folder for figures (PNG and SVG); default ./{DEFAULT_OUT}/<lab>. With --all, one "
