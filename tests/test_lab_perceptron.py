@@ -59,8 +59,10 @@ def test_table_matches_the_numpy_perceptron(result) -> None:
 def test_figures_are_written(result, tmp_path: Path) -> None:
     paths = result.save_figures(tmp_path, formats=("png",))
     assert {p.name for p in paths} == {"perceptron-boundaries.png",
-                                       "perceptron-errors-per-epoch.png"}
+                                       "perceptron-updates.png"}
     assert len(result.figures["boundaries"].axes) == 6
+    for line in result.figures["updates"].axes[0].get_lines():  # cumulative: never decreases
+        assert np.all(np.diff(line.get_ydata()) >= 0)
 
 
 @pytest.mark.parametrize("lib", [torch, vb], ids=["torch", "vibrastic"])

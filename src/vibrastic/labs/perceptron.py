@@ -138,14 +138,16 @@ def run(
     metrics["max_abs_diff_numpy"] = diff_numpy
     metrics["parity_max_abs_diff"] = diff_other
 
-    errors_fig = Figure(figsize=(7, 4))
-    ax = errors_fig.add_subplot()
+    updates_fig = Figure(figsize=(7, 4))
+    ax = updates_fig.add_subplot()
     for (gate, b_rate), errors in runs.items():
-        ax.plot(range(1, len(errors) + 1), errors, marker="." if len(errors) < 30 else None,
-                linestyle="--" if b_rate else "-", label=f"{gate.upper()} β={b_rate:g}")
-    ax.set(xlabel="epoch", ylabel="misclassified samples", title="Errors per epoch",
-           xscale="log")
+        converged = errors[-1] == 0
+        ax.plot(range(len(errors) + 1), np.concatenate([[0], np.cumsum(errors)]),
+                linestyle="--" if b_rate else "-", marker="o" if converged else None,
+                markevery=[len(errors)], label=f"{gate.upper()} β={b_rate:g}")
+    ax.set(xlabel="epoch", ylabel="updates so far", yscale="symlog", xscale="symlog",
+           title="Cumulative updates (● = converged: training stops)")
     ax.legend(fontsize="small", ncol=2)
-    errors_fig.tight_layout()
+    updates_fig.tight_layout()
     return LabResult("perceptron", backend, seed, metrics,
-                     {"boundaries": fig, "errors-per-epoch": errors_fig}, {"runs": rows})
+                     {"boundaries": fig, "updates": updates_fig}, {"runs": rows})
