@@ -122,3 +122,8 @@ def test_end_to_end_figures(short, tmp_path: Path):
     assert len(paths) == 4 and all(p.stat().st_size > 0 for p in paths)
     lines = short.figures["loss"].axes[0].get_lines()
     assert len(lines) == 2  # the full run and the other backend's parity prefix
+
+
+def test_sizes_must_be_positive():
+    with pytest.raises(ValueError, match="at least 1"):
+        run(epochs=0)

@@ -151,6 +151,9 @@ def run(
 ) -> LabResult:
     """Train on ``backend`` for ``epochs``; train the other backend for ``parity_epochs`` from
     the same weights and compare the two at that point."""
+    if min(epochs, parity_epochs, record_every) < 1:
+        raise ValueError(f"epochs, parity_epochs and record_every must be at least 1; got "
+                         f"{epochs}, {parity_epochs}, {record_every}")
     result = LabResult("xor", backend, seed)
     m = result.metrics
     lib = get_backend(backend)
