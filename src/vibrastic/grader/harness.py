@@ -169,6 +169,10 @@ def observe(job: dict, emit) -> None:
         record["stdout"] = writer.getvalue()
         record["seconds"] = round(time.perf_counter() - start, 4)
         emit(record)
+        error = record["error"]
+        if error and (error["type"] in ("MemoryError", "_ArrayMemoryError", "OutputLimit")
+                      or (error["type"] == "BlockingIOError" and error["errno"] == 11)):
+            return  # a resource limit was hit: running more probes would only hit it again
 
 
 def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
@@ -404,6 +408,18 @@ def clean_namespace() -> None:
     reap_all()
 
 
+def wipe(folder: str) -> None:
+    """Empty the sandbox's temporary folder, so nothing one submission wrote is seen by the next."""
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+
 def serve(preload: list[str], own_pidns: bool) -> None:
     """Read jobs from stdin, one at a time; write results to stdout."""
     _prctl(PR_SET_DUMPABLE, 0)  # the observers (same uid) cannot ptrace us or read our fds
@@ -433,6 +449,7 @@ def serve(preload: list[str], own_pidns: bool) -> None:
         run_job(job, send)
         if own_pidns:
             clean_namespace()
+        wipe(job.get("tmp", "/tmp"))
 
 
 if __name__ == "__main__":

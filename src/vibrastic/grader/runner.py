@@ -246,10 +246,14 @@ def judge(challenge: Challenge, chosen: list, expected: list[dict], events: list
     if load and load.get("error"):
         load_problem = "your file raised " + _describe_error(load["error"], limits)
     stopped_at = None
+    probe_limit = None  # the first limit a probe hit inside the observer (before any kill)
     for position, (i, case) in enumerate(chosen):
         obs = observed.get(position)
         test = TestResult(case.name, "fail", 0.0, float(case.points), case.hidden)
-        if obs is None:
+        if obs is None and probe_limit:
+            test.status = "not run"
+            test.message = f"not run: an earlier test hit the {limits.describe(probe_limit)}"
+        elif obs is None:
             if stopped_at is None:
                 stopped_at = position
                 test.status = "error"
@@ -270,7 +274,7 @@ def judge(challenge: Challenge, chosen: list, expected: list[dict], events: list
         elif obs.get("error"):
             test.status = "error"
             test.message = _describe_error(obs["error"], limits)
-            limit = limit or _limit_from_error(obs["error"])
+            probe_limit = probe_limit or _limit_from_error(obs["error"])
             if load_problem and obs["error"]["type"] == "NameError":
                 test.message = load_problem
         else:
@@ -291,6 +295,7 @@ def judge(challenge: Challenge, chosen: list, expected: list[dict], events: list
             test.hint = case.hint
         result.tests.append(test)
     result.score = float(sum(t.points for t in result.tests))
+    limit = probe_limit or limit
     if limit:
         result.limit_exceeded = limit
         result.status = "error"

@@ -119,7 +119,7 @@ class GradeResult:
         if not self.hidden_run or not hidden:
             word = "public tests passed" if pub_ok == len(public) else (
                 f"{pub_ok}/{len(public)} public tests passed")
-            if not self.hidden_run and hidden:
+            if not self.hidden_run:
                 word += " (hidden tests not run)"
             return f"{word} — {score}"
         hid_ok = sum(t.passed for t in hidden)
