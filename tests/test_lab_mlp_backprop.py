@@ -106,3 +106,9 @@ def test_torch_backend_run():
     assert result.backend == "torch"
     assert result.metrics["grad_max_abs_diff_vs_torch"] < 1e-10
     assert result.metrics["fit_weights_max_abs_diff_by_hand_vs_autograd"] < 1e-10
+
+
+@pytest.mark.parametrize("bad", [{"record_every": 0}, {"samples": 0}, {"sizes": (3, 0, 2)}])
+def test_bad_sizes_are_rejected(bad):
+    with pytest.raises(ValueError, match="at least"):
+        run(**bad)

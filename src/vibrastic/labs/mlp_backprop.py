@@ -190,6 +190,9 @@ def run(
 ) -> LabResult:
     """Gradient check on a ``sizes`` MLP with ``samples`` random rows; then fit sin(x) on
     [−π, π] with a 1-``fit_hidden``-1 MLP for ``steps`` steps of batch gradient descent."""
+    if record_every < 1 or steps < 0 or parity_steps < 0 or samples < 1 or min(sizes) < 1:
+        raise ValueError("sizes, samples and record_every must be at least 1; steps and "
+                         "parity_steps at least 0")
     result = LabResult("mlp-backprop", backend, seed)
     m = result.metrics
     rng = np.random.default_rng(seed)
