@@ -279,6 +279,9 @@ def test_unsqueeze_squeeze_flatten(data: st.DataObject) -> None:
     if x.ndim:
         s = data.draw(st.integers(-x.ndim, x.ndim - 1))
         check_op(lambda lib, a: a.squeeze(s), x, fd=False)
+        several = tuple(data.draw(st.lists(st.integers(-x.ndim, x.ndim - 1), max_size=3)))
+        if len({d % x.ndim for d in several}) == len(several):
+            check_op(lambda lib, a: a.squeeze(several), x, fd=False)
         start = data.draw(st.integers(0, x.ndim - 1))
         end = data.draw(st.integers(start, x.ndim - 1))
         check_op(lambda lib, a: lib.flatten(a, start, end), x, fd=False)

@@ -363,14 +363,13 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
     return reshape(a, np.expand_dims(a._data, dim).shape)
 
 
-def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
-    """Drop dimensions of size 1 (only ``dim`` when given and of size 1)."""
+def squeeze(a: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Drop dimensions of size 1 (only those in ``dim``, an int or a tuple, when given)."""
     x = a._data
     if dim is None:
         return reshape(a, tuple(s for s in x.shape if s != 1))
-    if x.ndim and x.shape[dim] == 1:
-        return reshape(a, np.squeeze(x, dim).shape)
-    return reshape(a, x.shape)
+    dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
+    return reshape(a, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
