@@ -87,7 +87,7 @@ def build_course_map(course: Course | None = None,
     return CourseMap(course.title, entries, found is not None)
 
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "not started": "dim"}
+STATUS_STYLE = {"passed": "green", "attempted": "yellow", "not started": "dim"}
 
 
 def render_course_map(course_map: CourseMap) -> Table:
@@ -98,22 +98,22 @@ def render_course_map(course_map: CourseMap) -> Table:
                   + "  ·  vibrastic lesson show N  ·  vibrastic lab run NAME"
                   "  ·  vibrastic challenge start NAME")
     table.add_column("#", justify="right")
-    table.add_column("Lesson")
-    table.add_column("Labs")
-    table.add_column("Challenges")
+    table.add_column("Lesson", min_width=29)
+    table.add_column("Labs and challenges", no_wrap=True)
     for entry in course_map.entries:
-        challenges = Text()
-        for i, c in enumerate(entry.challenges):
-            if i:
-                challenges.append("\n")
-            mark = "✓" if c.done else ("✗" if c.status.lower() == "failed" else "·")
+        cell = Text()
+        for lab in entry.labs:
+            cell.append(f"lab {lab}\n")
+        for c in entry.challenges:
+            mark = "✓" if c.done else ("·" if c.status == "not started" else "✗")
             score = (f" {c.best_score:g}/{c.max_score:g}"
                      if c.best_score is not None and c.max_score else "")
             state = "" if c.status == "not started" else f" ({c.status}{score})"
-            challenges.append(f"{mark} {c.name}{state}",
-                              style=STATUS_STYLE.get(c.status.lower(), "yellow"))
-        table.add_row(str(entry.number), f"{entry.title}\n[dim]{entry.name}[/dim]",
-                      "\n".join(entry.labs) or "—", challenges if entry.challenges else "—")
+            cell.append(f"{mark} {c.name}{state}\n",
+                        style=STATUS_STYLE.get(c.status.lower(), "yellow"))
+        cell.rstrip()
+        table.add_row(str(entry.number), f"{entry.title}\n[dim]vibrastic lesson show "
+                      f"{entry.number}[/dim]", cell if cell.plain else "—")
     table.add_row("", "Let's build our own: vibrastic's NumPy autograd engine\n"
-                  "[dim]import vibrastic as vb[/dim]", "—", "—")
+                  "[dim]import vibrastic as vb[/dim]", "—")
     return table

@@ -10,7 +10,10 @@ How a notebook challenge works (the exported lessons set it up; Kaggle-course st
    sandboxed subprocess against the challenge's tests (hidden ones included); the learner's code
    never runs in the notebook's own process. The verdict is printed and returned (a
    ``GradeResult``: ``.status``, ``.score``, ``.max_score``, ``.tests``).
-3. ``hint("sigma")`` prints the challenge's next hint (they come in order; the last repeats).
+3. ``hint("sigma")`` prints the challenge's next hint (in order; the last one repeats).
+
+Attempts and hints shown are saved in the progress store, so ``vibrastic`` (the course map)
+and ``vibrastic challenge …`` see them.
 
 ``check("sigma", path="elsewhere.py")`` grades another file. The file name is the challenge name
 with ``-`` turned into ``_`` (``dict-legs`` → ``dict_legs.py``).
@@ -20,8 +23,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-_hint_counts: dict[str, int] = {}
 
 
 class NotebookChallengeError(ValueError):
@@ -43,10 +44,26 @@ def submission_path(name: str, path: str | Path | None = None) -> Path:
     return Path(path) if path is not None else Path.cwd() / _challenge(name).filename
 
 
-def check(name: str, path: str | Path | None = None, *, quiet: bool = False) -> Any:
+class Verdict:
+    """What ``check`` returns: the grader's ``GradeResult`` (its attributes read through), shown
+    as one line when a notebook cell ends with ``check(...)``."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.result, name)
+
+    def __repr__(self) -> str:
+        r = self.result
+        return f"<{r.challenge}: {r.status}, {r.score:g}/{r.max_score:g} points>"
+
+
+def check(name: str, path: str | Path | None = None, *, quiet: bool = False) -> Verdict:
     """Grade the learner's file for challenge ``name`` in the sandboxed grader; print the verdict.
 
-    Returns the grader's ``GradeResult``.
+    Returns a ``Verdict`` (``.status``, ``.score``, ``.max_score``, ``.tests``; ``.result`` is
+    the grader's ``GradeResult``).
     """
     file = submission_path(name, path)
     if not file.is_file():
@@ -59,16 +76,14 @@ def check(name: str, path: str | Path | None = None, *, quiet: bool = False) -> 
     _record(name, file, result)
     if not quiet:
         print(format_result(result))
-    return result
+    return Verdict(result)
 
 
 def _record(name: str, file: Path, result: Any) -> None:
-    """Save the attempt in the progress store (the course map shows it), when there is one."""
-    try:
-        from vibrastic.store import record_attempt
-    except ImportError:
-        return
-    record_attempt(name, file.read_text(encoding="utf-8"), result)
+    """Save the attempt in the progress store (the course map and `vibrastic challenge` see it)."""
+    from vibrastic.store import record_attempt
+
+    record_attempt(result, file.read_text(encoding="utf-8", errors="replace"))
 
 
 def format_result(result: Any) -> str:
@@ -94,13 +109,16 @@ def hints(name: str) -> list[str]:
 
 
 def hint(name: str) -> str:
-    """Print (and return) the next hint of challenge ``name``; the last one repeats."""
+    """Print (and return) the next hint of challenge ``name``, remembered in the progress store
+    (shared with ``vibrastic challenge hint``); once all were shown, the last one repeats."""
+    from vibrastic.store import next_hint
+
     all_hints = hints(name)
     if not all_hints:
         text = f"{name}: no hints for this challenge."
     else:
-        i = min(_hint_counts.get(name, 0), len(all_hints) - 1)
-        _hint_counts[name] = i + 1
-        text = f"{name} — hint {i + 1}/{len(all_hints)}: {all_hints[i]}"
+        shown = next_hint(name, all_hints)
+        number, hint_text = shown if shown else (len(all_hints), all_hints[-1])
+        text = f"{name} — hint {number}/{len(all_hints)}: {hint_text}"
     print(text)
     return text

@@ -7,6 +7,7 @@ fractions, partial derivatives, vectors, hats, sub- and superscripts, ``cases``)
 from __future__ import annotations
 
 import re
+import unicodedata
 
 SYMBOLS = {
     r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\delta": "δ", r"\Delta": "Δ",
@@ -70,7 +71,7 @@ def latex_to_text(formula: str) -> str:
     s = re.sub(r"\\([a-zA-Z]+)", r"\1", s)  # unknown commands: keep the name
     s = s.replace("\x01", "{").replace("\x02", "}").replace("∂ ", "∂")
     s = re.sub("\x03(?=[a-zA-Z(])", " ", s).replace("\x03", "")
-    return re.sub(r"[ \t]+", " ", s).strip()
+    return unicodedata.normalize("NFC", re.sub(r"[ \t]+", " ", s).strip())
 
 
 def markdown_math_to_text(markdown: str) -> str:

@@ -20,15 +20,15 @@ from vibrastic.course.runner import LessonRun
 
 def lesson_table(course: Course) -> Table:
     """The lessons in order, with their labs and challenges."""
-    table = Table(title=course.title)
+    table = Table(title=course.title, show_lines=True)
     table.add_column("#", justify="right")
-    table.add_column("Lesson")
-    table.add_column("Title")
-    table.add_column("Labs")
-    table.add_column("Challenges")
+    table.add_column("Lesson", min_width=29)
+    table.add_column("Labs and challenges", no_wrap=True)
     for lesson in course.lessons:
-        table.add_row(str(lesson.number), lesson.name, lesson.title,
-                      ", ".join(lesson.labs) or "—", ", ".join(lesson.challenges) or "—")
+        items = [f"lab {lab}" for lab in lesson.labs]
+        items += [f"challenge {name}" for name in lesson.challenges]
+        table.add_row(str(lesson.number), f"{lesson.title}\n[dim]{lesson.name}[/dim]",
+                      "\n".join(items) or "—")
     return table
 
 

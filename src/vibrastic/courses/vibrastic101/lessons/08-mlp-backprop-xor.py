@@ -225,13 +225,13 @@ print(net)
 # ### Epoch, criterion and optimizer
 #
 # The deck trains for 50,000 epochs (about a minute here, one sample per step). When
-# `VIBRASTIC_QUICK` is set (the course's CI does), the lesson trains 2,000 epochs instead: enough
+# `VIBRASTIC_QUICK` is set (the course's CI does), the lesson trains 1,000 epochs instead: enough
 # to run every cell, not enough to learn XOR. Run `vibrastic lab run xor` for the full run.
 
 # %%
 import os
 
-EPOCHS = 2000 if os.environ.get("VIBRASTIC_QUICK") else 50000
+EPOCHS = 1000 if os.environ.get("VIBRASTIC_QUICK") else 50000
 criterion = nn.MSELoss()
 optimizer = optim.SGD(net.parameters(), lr=0.01)
 
