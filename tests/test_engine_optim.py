@@ -31,6 +31,9 @@ def run(lib: Any, model: Any, opt: Any, x: np.ndarray, y: np.ndarray) -> list[li
     xs, ys = lib.tensor(x), lib.tensor(y)
     trajectory = []
     for i in range(STEPS):
+        if i == STEPS // 2:  # a learning-rate schedule edits param_groups, as in torch
+            for group in opt.param_groups:
+                group["lr"] *= 0.5
         opt.zero_grad()
         batch = slice(i % 4, i % 4 + 4)  # the data changes from step to step
         loss = lib.nn.functional.mse_loss(model(xs[batch]), ys[batch])
