@@ -156,3 +156,11 @@ def test_markdown_math_is_replaced_inline_and_as_display_lines() -> None:
     assert "rate α ∈ (0,1] and" in out
     assert "\n    Σᵢ xᵢ\n" in out
     assert "$" not in out
+
+
+def test_code_in_markdown_keeps_its_dollar_signs() -> None:
+    source = 'Plot with `ax.set_title("$w_0$")`:\n```python\nt = rf"$\\alpha={a}$"\n```\n$\\alpha$'
+    out = markdown_math_to_text(source)
+    assert '`ax.set_title("$w_0$")`' in out
+    assert 't = rf"$\\alpha={a}$"' in out
+    assert out.endswith("α")

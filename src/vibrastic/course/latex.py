@@ -23,7 +23,7 @@ SYMBOLS = {
     r"\log": "log", r"\left": "", r"\right": "", r"\bigl": "", r"\bigr": "",
 }
 BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ"}
-SUPERSCRIPTS = str.maketrans("0123456789+-=()nijklTt", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱʲᵏˡᵀᵗ")
+SUPERSCRIPTS = str.maketrans("0123456789+-=()nijklTtLKN", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱʲᵏˡᵀᵗᴸᴷᴺ")
 SUBSCRIPTS = str.maketrans("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 _GROUP = r"\{((?:[^{}]|\{[^{}]*\})*)\}"  # one brace group, one level of nesting inside
@@ -37,6 +37,31 @@ def _script(text: str, table: dict[int, int], mark: str) -> str:
     return f"{mark}{text}" if len(text) == 1 else f"{mark}({text})"
 
 
+def _group_end(s: str, start: int) -> int:
+    """Index just past the brace group that opens at ``s[start]`` (``{``), nesting allowed."""
+    depth = 0
+    for i in range(start, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[i], 0)
+        if depth == 0:
+            return i + 1
+    return len(s)
+
+
+def _braces(s: str) -> str:
+    """``\\overbrace{A}^{B}`` and ``\\underbrace{A}_{B}`` → ``{A}[= {B}]`` (any nesting)."""
+    while (m := re.search(r"\\(?:overbrace|underbrace)\s*\{", s)) is not None:
+        a_end = _group_end(s, m.end() - 1)
+        body, rest = s[m.end():a_end - 1], s[a_end:]
+        label = re.match(r"\s*[\^_]\s*\{", rest)
+        if label:
+            l_end = _group_end(rest, label.end() - 1)
+            note = rest[label.end():l_end - 1]
+            s = s[:m.start()] + "{" + body + "}[= {" + note + "}]" + rest[l_end:]
+        else:
+            s = s[:m.start()] + "{" + body + "}" + rest
+    return s
+
+
 def _wrap(text: str) -> str:
     """Parenthesise a fraction's part unless it is one token."""
     text = text.strip()
@@ -47,12 +72,13 @@ def latex_to_text(formula: str) -> str:
     """Turn one LaTeX formula (without ``$``) into plain Unicode text."""
     s = formula.strip().replace(r"\{", "\x01").replace(r"\}", "\x02")
     for name in sorted(SYMBOLS, key=len, reverse=True):
-        s = re.sub(re.escape(name) + r"(?![a-zA-Z])", lambda _m, n=name: SYMBOLS[n], s)
+        end = r"(?![a-zA-Z])" if name[-1].isalpha() else ""
+        s = re.sub(re.escape(name) + end, lambda _m, n=name: SYMBOLS[n], s)
     s = re.sub(r"\\begin\{cases\}(.*?)\\end\{cases\}",
-               lambda m: "{ " + " ; ".join(p.replace("&", " ").strip()
+               lambda m: "{ " + " ; ".join(p.replace("&", " ").strip().rstrip(",; ")
                                            for p in m.group(1).split(r"\\") if p.strip()) + " }",
                s, flags=re.S)
-    s = re.sub(r"\\(?:overbrace|underbrace)" + _GROUP, r"\1", s)
+    s = _braces(s)
     for _ in range(3):  # nested fractions
         s = re.sub(r"\\[dt]?frac\s*" + _GROUP + r"\s*" + _GROUP,
                    lambda m: f"{_wrap(m.group(1))}/{_wrap(m.group(2))}\x03", s)
@@ -64,7 +90,7 @@ def latex_to_text(formula: str) -> str:
     s = re.sub(r"\\(?:mathrm|mathcal|text|textit|operatorname|mathit)\s*" + _GROUP, r"\1", s)
     s = re.sub(r"\\sqrt\s*" + _GROUP, r"√(\1)", s)
     s = re.sub(r"\^" + _GROUP, lambda m: _script(m.group(1), SUPERSCRIPTS, "^"), s)
-    s = re.sub(r"\^(\w)", lambda m: _script(m.group(1), SUPERSCRIPTS, "^"), s)
+    s = re.sub(r"\^([\w+\-])", lambda m: _script(m.group(1), SUPERSCRIPTS, "^"), s)
     s = re.sub(r"_" + _GROUP, lambda m: _script(m.group(1), SUBSCRIPTS, "_"), s)
     s = re.sub(r"_(\w)", lambda m: _script(m.group(1), SUBSCRIPTS, "_"), s)
     s = s.replace("{", "").replace("}", "").replace("&", "").replace("\\\\", "; ")
@@ -75,7 +101,14 @@ def latex_to_text(formula: str) -> str:
 
 
 def markdown_math_to_text(markdown: str) -> str:
-    """Replace ``$$…$$`` blocks (as indented lines) and ``$…$`` spans with readable text."""
-    out = re.sub(r"\$\$(.+?)\$\$",
-                 lambda m: "\n\n    " + latex_to_text(m.group(1)) + "\n\n", markdown, flags=re.S)
-    return re.sub(r"(?<![\\$])\$([^$\n]+?)\$", lambda m: latex_to_text(m.group(1)), out)
+    """Replace ``$$…$$`` blocks (as indented lines) and ``$…$`` spans with readable text.
+
+    Code is left alone: fenced blocks and inline code spans keep their ``$`` signs.
+    """
+    parts = re.split(r"(```.*?```|`[^`\n]*`)", markdown, flags=re.S)
+    for i in range(0, len(parts), 2):  # even parts are prose, odd parts are code
+        prose = re.sub(r"\$\$(.+?)\$\$",
+                       lambda m: "\n\n    " + latex_to_text(m.group(1)) + "\n\n", parts[i],
+                       flags=re.S)
+        parts[i] = re.sub(r"(?<![\\$])\$([^$\n]+?)\$", lambda m: latex_to_text(m.group(1)), prose)
+    return "".join(parts)
