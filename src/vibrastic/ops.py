@@ -119,21 +119,26 @@ def logical_not(a: Tensor) -> Tensor:
 # ---- elementwise functions ----
 
 
+def _float(x: np.ndarray) -> np.ndarray:
+    """Integer and bool values become the default float dtype first, as in torch's float ops."""
+    return x if x.dtype.kind == "f" else x.astype(_t._default_float.np)
+
+
 def exp(a: Tensor) -> Tensor:
     """e^a: its derivative is itself."""
-    out = np.exp(a._data)
+    out = np.exp(_float(a._data))
     return Tensor._make(out, (a,), lambda g: (g * out,), "Exp")
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log: d/da = 1/a."""
-    x = a._data
+    x = _float(a._data)
     return Tensor._make(np.log(x), (a,), lambda g: (g / x,), "Log")
 
 
 def sqrt(a: Tensor) -> Tensor:
     """√a: d/da = 1/(2√a)."""
-    out = np.sqrt(a._data)
+    out = np.sqrt(_float(a._data))
     return Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
 
 
@@ -144,24 +149,24 @@ def abs(a: Tensor) -> Tensor:
 
 
 def sin(a: Tensor) -> Tensor:
-    x = a._data
+    x = _float(a._data)
     return Tensor._make(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
 
 
 def cos(a: Tensor) -> Tensor:
-    x = a._data
+    x = _float(a._data)
     return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(a): d/da = 1 - tanh²(a)."""
-    out = np.tanh(a._data)
+    out = np.tanh(_float(a._data))
     return Tensor._make(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
 
 
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a), computed without overflow: d/da = σ(a)(1 - σ(a))."""
-    out = expit(a._data)
+    out = expit(_float(a._data))
     return Tensor._make(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
 
 
