@@ -429,8 +429,13 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
 def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
     """In-place assignment, allowed outside the graph (as torch)."""
     if a.requires_grad and _t._GradMode.enabled:
+        if a._ctx is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
         raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
+            "vibrastic can't assign into a tensor that is part of the graph (torch can); "
+            "build the values out of place instead, e.g. with where(), cat() or a mask"
         )
     a._data[_index(idx)] = _arr(value)
 
