@@ -536,3 +536,42 @@ def test_comparisons(op: str, xs: list[np.ndarray], c: float) -> None:
         assert v.dtype == vb.bool_ and t.dtype == torch.bool
         assert not v.requires_grad
         np.testing.assert_array_equal(v.numpy(), t.numpy())
+
+
+# ---- modules (the nn faces of the same ops) -----------------------------------------------
+
+MODULES: dict[str, Any] = {
+    "LeakyReLU": lambda lib, a: lib.nn.LeakyReLU(0.3)(a),
+    "Softmax": lambda lib, a: lib.nn.Softmax(dim=0)(a),
+    "LogSoftmax": lambda lib, a: lib.nn.LogSoftmax(dim=1)(a),
+    "Flatten": lambda lib, a: lib.nn.Flatten()(a.reshape(2, 1, 3)),
+    "Identity": lambda lib, a: lib.nn.Identity()(a) * 2,
+    "NLLLoss": lambda lib, a: lib.nn.NLLLoss(reduction="sum")(a, lib.tensor([2, 0])),
+    "Sequential": lambda lib, a: lib.nn.Sequential(lib.nn.Tanh(), lib.nn.Sigmoid())(a),
+}
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_modules_match_torch(name: str) -> None:
+    x = np.array([[-2.0, -0.5, 0.3], [1.0, 4.0, -7.0]])
+    check_op(MODULES[name], x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backward_on_a_leaf_and_float32_gradients_match_torch(dtype: str) -> None:
+    rng = np.random.default_rng(5)
+    xs, ws = rng.standard_normal((4, 3)), rng.standard_normal((2, 3))
+    grads = []
+    for lib in (vb, torch):
+        d = getattr(lib, dtype)
+        x, w = lib.tensor(xs, dtype=d, requires_grad=True), lib.tensor(ws, dtype=d,
+                                                                       requires_grad=True)
+        out = lib.nn.functional.log_softmax(lib.nn.functional.linear(x, w).tanh(), dim=1)
+        loss = lib.nn.functional.nll_loss(out, lib.tensor([0, 1, 1, 0])) + (x * x).mean()
+        loss.backward()
+        w.backward(gradient=lib.ones(2, 3, dtype=d))  # a leaf: its gradient is the seed
+        assert x.grad.dtype == d and w.grad.dtype == d
+        grads.append([x.grad.numpy(), w.grad.numpy(), loss.detach().numpy()])
+    tol = 1e-6 if dtype == "float32" else 1e-12
+    for a, e in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
