@@ -1,6 +1,7 @@
 """Grading latency: p50 and p95 for a plain challenge (sigma) and a torch one (autograd-g),
 on the cold path (a fresh sandbox per submission) and the warm path (one sandbox with numpy and
-torch imported, a fresh forked observer per submission). Targets: warm p50 < 0.3 s plain, < 1 s torch.
+torch imported, a fresh forked observer per submission).
+Targets: warm p50 < 0.3 s plain, < 1 s torch.
 
     .venv/bin/python benchmarks/bench_grader.py [--runs N]
 """

@@ -106,7 +106,7 @@ def test_incomplete_folder_is_reported(tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     shutil.copytree(get_challenge("sigma").path, folder)
     (folder / "tests.py").unlink()
-    with pytest.raises(ChallengeError, match="missing tests.py"):
+    with pytest.raises(ChallengeError, match=r"missing tests\.py"):
         load_challenge(folder)
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from vibrastic.challenges import get_challenge
-from vibrastic.grader import GradeResult, Grader, grade_file, grade_source, isolation_mode
+from vibrastic.grader import Grader, GradeResult, grade_file, grade_source, isolation_mode
 from vibrastic.grader.runner import _well_formed, judge, limits_for
 from vibrastic.grader.spec import approx, printed, same
 
 SIGMA_OK = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
 SIGMA_OFF_BY_ONE = "def sigma(n):\n    return sum(i * i for i in range(1, n))\n"
-TRIANGLE_BLANK_LINES = "def triangle(h):\n    for i in range(1, h + 1):\n        print('*' * i)\n        print()\n"
+TRIANGLE_BLANK_LINES = (
+    "def triangle(h):\n    for i in range(1, h + 1):\n        print('*' * i)\n        print()\n")
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,8 @@ def test_off_by_one_names_the_case_expected_and_got() -> None:
 
 
 def test_hidden_failures_do_not_reveal_inputs() -> None:
-    result = grade_source("sigma", "def sigma(n):\n    return 5 if n == 2 else (1 if n == 1 else 14)\n")
+    result = grade_source(
+        "sigma", "def sigma(n):\n    return 5 if n == 2 else (1 if n == 1 else 14)\n")
     hidden = [t for t in result.tests if t.hidden and not t.passed]
     assert hidden
     for t in hidden:

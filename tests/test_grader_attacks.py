@@ -1,10 +1,10 @@
 """Hostile submissions: each gets the right verdict, the grader stays healthy (a correct submission
 passes right after), and nothing outside the sandbox changes.
 
-Runs on three paths: bubblewrap warm (forked from a sandbox with torch imported), bubblewrap cold (a
-fresh sandbox per submission) and the plain-process fallback. Isolation-specific assertions (network,
-reading the course files, writing outside) are skipped on the fallback, which is not a security
-boundary; CI installs bubblewrap.
+Runs on three paths: bubblewrap warm (forked from a sandbox with torch imported), bubblewrap cold
+(a fresh sandbox per submission) and the plain-process fallback. Isolation-specific assertions
+(network, reading the course files, writing outside) are skipped on the fallback, which is not a
+security boundary; CI installs bubblewrap.
 """
 
 from __future__ import annotations
@@ -125,6 +125,21 @@ def test_limits_are_enforced_and_named(graders: dict[str, Grader], mode: str, at
         assert description == "memory limit (512 MiB)"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_cpu_time_limit_is_named(graders: dict[str, Grader], mode: str) -> None:
+    """Burning CPU past RLIMIT_CPU ends in SIGXCPU, reported as the CPU time limit. (The limit is
+    one second more than the wall time, so it bites first only for multi-threaded work; here the
+    submission lowers its own soft limit to 1 s to reach it deterministically.)"""
+    grader = grader_for(graders, mode)
+    challenge = dataclasses.replace(get_challenge("sigma"), time_limit=20.0)
+    source = ("import resource\nresource.setrlimit(resource.RLIMIT_CPU, (1, 21))\n"
+              "def sigma(n):\n    while True:\n        pass\n")
+    result = grader.grade(challenge, source)
+    assert grader.grade(challenge, GOOD).status == "pass"
+    assert result.status == "error" and result.limit_exceeded == "cpu"
+    assert result.message == "stopped by the CPU time limit (21 s of CPU time)"
+
+
 VERDICT_ATTACKS = {
     # name: (source, status, substring of the message of the first test or of the result)
     "exits early with os._exit(0)": ("import os\nos._exit(0)\n", "error",
@@ -155,7 +170,8 @@ VERDICT_ATTACKS = {
         "json.dumps = lambda *a, **k: '{\"event\": \"obs\", \"value\": 5}'\n"
         "def sigma(n):\n    return 'five'\n", "error", ""),
     "raises SystemExit and KeyboardInterrupt": (
-        "import sys\ndef sigma(n):\n    if n == 2:\n        sys.exit(0)\n    raise KeyboardInterrupt\n",
+        "import sys\ndef sigma(n):\n    if n == 2:\n        sys.exit(0)\n"
+        "    raise KeyboardInterrupt\n",
         "fail", "SystemExit"),
 }
 
@@ -238,7 +254,8 @@ def test_course_files_are_invisible(graders: dict[str, Grader], mode: str) -> No
         f"HITS = glob.glob({str(challenge_dir.parent)!r} + '/**/*.py', recursive=True)\n"
         f"HITS += glob.glob(os.path.expanduser('~') + '/**/expected-*.json', recursive=True)\n"
         "def sigma(n):\n"
-        f"    for p in [{str(challenge_dir / 'solution.py')!r}, {str(challenge_dir / 'tests.py')!r}]:\n"
+        f"    for p in [{str(challenge_dir / 'solution.py')!r},\n"
+        f"              {str(challenge_dir / 'tests.py')!r}]:\n"
         "        try:\n            print(open(p).read())\n        except OSError as e:\n"
         "            print(type(e).__name__)\n"
         "    return len(HITS)\n"

@@ -1,4 +1,4 @@
-"""Challenge folders: loading them, and generating each learner's starter from the reference solution.
+"""Challenge folders: loading them, and generating the learner's starter from the reference.
 
 A challenge is one folder under ``courses/<course>/challenges/<name>/``::
 
@@ -9,7 +9,8 @@ A challenge is one folder under ``courses/<course>/challenges/<name>/``::
     tests.py         ``CASES``: probes with points, a hidden flag and a hint each (see grader.spec)
 
 The starter is the reference with every solution part replaced by its ``# STUB:`` lines, or by
-``raise NotImplementedError("TODO …")`` when it has none — one source of truth, like otter and nbgrader.
+``raise NotImplementedError("TODO …")`` when it has none — one source of truth, like otter and
+nbgrader.
 """
 
 from __future__ import annotations
@@ -172,10 +173,20 @@ def load_challenge(folder: Path) -> Challenge:
     )
 
 
+def _folders(root: Path) -> list[Path]:
+    return [p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(("_", "."))]
+
+
+def _signature(root: Path) -> tuple:
+    """Changes when any challenge file changes, so an author's edit is seen without a restart."""
+    return tuple((f.name, p.stat().st_mtime_ns, p.stat().st_size)
+                 for f in _folders(root) for p in sorted(f.glob("*")) if p.is_file())
+
+
 @cache
-def _load_all(root: Path) -> tuple[Challenge, ...]:
-    folders = [p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(("_", "."))]
-    return tuple(sorted((load_challenge(p) for p in folders), key=lambda c: (c.order, c.name)))
+def _load_all(root: Path, signature: tuple) -> tuple[Challenge, ...]:
+    challenges = (load_challenge(p) for p in _folders(root))
+    return tuple(sorted(challenges, key=lambda c: (c.order, c.name)))
 
 
 def challenges_dir(course: Path | str | None = None) -> Path:
@@ -190,7 +201,8 @@ def challenges_dir(course: Path | str | None = None) -> Path:
 
 def load_challenges(course: Path | str | None = None) -> list[Challenge]:
     """Every challenge of a course, in course order."""
-    return list(_load_all(challenges_dir(course)))
+    root = challenges_dir(course)
+    return list(_load_all(root, _signature(root)))
 
 
 def get_challenge(name: str, course: Path | str | None = None) -> Challenge:

@@ -1,12 +1,13 @@
 """``vibrastic challenge …``, ``vibrastic progress`` and ``vibrastic course check``.
 
 Thin: parse, call ``vibrastic.challenges`` / ``vibrastic.grader`` / ``vibrastic.store``, render with
-Rich. Exit codes: 0 when every test passes, 1 when not, 2 on usage errors (unknown challenge, missing
-file, bad folder).
+Rich. Exit codes: 0 when every test passes, 1 when not, 2 on usage errors (unknown challenge,
+missing file, bad folder).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,7 @@ from vibrastic.challenges.workspace import (
     workspace_dir,
     write_starter,
 )
-from vibrastic.grader import GradeResult, GraderError, grade_file
+from vibrastic.grader import GraderError, GradeResult, grade_file
 from vibrastic.grader.runner import warm_up
 from vibrastic.grader.sandbox import FALLBACK_WARNING
 
@@ -36,7 +37,7 @@ challenge_app = typer.Typer(help="Auto-graded challenges: start, check, hint, wa
                             no_args_is_help=True)
 course_app = typer.Typer(help="Course-author tools.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 _warned = False
 MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -165,8 +166,8 @@ def check(name: NameArg,
           file: Annotated[Path | None, typer.Option("--file", help="Grade this file instead of "
                                                     "the one in your workspace.")] = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON.")] = False,
-          public_only: Annotated[bool, typer.Option("--public-only",
-                                                    help="Skip the hidden tests.")] = False) -> None:
+          public_only: Annotated[bool, typer.Option(
+              "--public-only", help="Skip the hidden tests.")] = False) -> None:
     """Grade your file in the sandbox. Exit 0 when every test passes, 1 otherwise."""
     challenge = _challenge(name)
     path = _file_for(challenge, file)
@@ -196,8 +197,8 @@ def hint(name: NameArg) -> None:
 @challenge_app.command("watch")
 def watch(name: NameArg,
           file: Annotated[Path | None, typer.Option("--file", help="Watch this file.")] = None,
-          max_runs: Annotated[int, typer.Option("--max-runs", min=0,
-                                                help="Stop after this many checks (0: never).")] = 0,
+          max_runs: Annotated[int, typer.Option(
+              "--max-runs", min=0, help="Stop after this many checks (0: never).")] = 0,
           timeout: Annotated[float, typer.Option("--timeout", min=0,
                                                  help="Stop after this many seconds (0: never).")
                              ] = 0.0) -> None:
@@ -221,10 +222,8 @@ def watch(name: NameArg,
         else:
             console.print("[dim]Watching for changes… (Ctrl-C to stop)[/dim]")
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         watch_file(path, run, max_runs=max_runs, timeout=timeout, stop=threading.Event())
-    except KeyboardInterrupt:
-        pass
     raise typer.Exit(0 if last and last[-1].status == "pass" else 1)
 
 

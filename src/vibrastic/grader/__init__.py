@@ -4,8 +4,8 @@
     result = grade_source("sigma", "def sigma(n):\\n    return sum(i * i for i in range(n + 1))\\n")
     result.status, result.score, result.max_score, result.to_json()
 
-Learner code runs in a separate sandboxed process (see ``sandbox``) that only *observes*; the verdict
-is decided here from plain data (see ``runner.judge``).
+Learner code runs in a separate sandboxed process (see ``sandbox``) that only *observes*; the
+verdict is decided here from plain data (see ``runner.judge``).
 """
 
 from vibrastic.grader.runner import (

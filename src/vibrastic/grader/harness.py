@@ -1,14 +1,15 @@
 """The sandbox side of the grader: a supervisor that forks one observer process per submission.
 
 This file runs *inside* the sandbox (bubblewrap, or a plain process as a fallback) and uses only the
-standard library, so it can be copied in on its own. It never decides a verdict: the observer process
-imports the learner's source, evaluates the grader's probe snippets and streams plain JSON
-observations (values, captured stdout, errors); the grader compares them with the reference solution's
-observations in its own, trusted process.
+standard library, so it can be copied in on its own. It never decides a verdict: the observer
+process imports the learner's source, evaluates the grader's probe snippets and streams plain JSON
+observations (values, captured stdout, errors); the grader compares them with the reference
+solution's observations in its own, trusted process.
 
 Protocol (JSON lines): the grader writes jobs to the supervisor's stdin; the supervisor answers with
-``{"event": "ready"}`` once, then for each job ``{"job": id, "event": "obs", ...}`` per probe and a final
-``{"job": id, "event": "done", ...}`` with how the observer ended (exit code, signal, which limit).
+``{"event": "ready"}`` once, then for each job ``{"job": id, "event": "obs", ...}`` per probe
+and a final ``{"job": id, "event": "done", ...}`` with how the observer ended (exit code, signal,
+which limit).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def observe(job: dict, emit) -> None:
     with contextlib.redirect_stdout(writer), contextlib.redirect_stderr(writer):
         try:
             exec(compile(job["source"], filename, "exec"), module)
-        except BaseException as exc:  # noqa: BLE001 - any failure of the learner's file is data
+        except BaseException as exc:
             load_error = _error(exc, filename)
     if os.getpid() != me:
         os._exit(0)
@@ -161,7 +162,7 @@ def observe(job: dict, emit) -> None:
                 value = _run_code(probe["code"], dict(module))
                 record["value"] = plain(value)
                 record["error"] = None
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 record["value"] = None
                 record["error"] = _error(exc, filename)
         if os.getpid() != me:  # a fork inside the learner's code must not report twice
@@ -211,7 +212,7 @@ def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
         sys.stdout = sys.__stdout__ = io.TextIOWrapper(os.fdopen(1, "wb", 0), write_through=True)
         observe(job, emit)
         emit({"event": "end"})
-    except BaseException:  # noqa: BLE001 - the observer reports by exiting
+    except BaseException:
         os._exit(3)
     os._exit(0)
 
@@ -228,7 +229,7 @@ def _proc_children(pid: int) -> list[int]:
 
 
 def descendants(root: int) -> list[int]:
-    """Every live descendant of ``root`` (the supervisor is a subreaper, so orphans stay below it)."""
+    """Every live descendant of ``root`` (the supervisor is a subreaper: orphans stay below it)."""
     found, todo = [], [root]
     while todo:
         for child in _proc_children(todo.pop()):

@@ -197,7 +197,8 @@ class Grader:
 
     # -- grading
     def grade(self, challenge: Challenge | str, source: str, *, hidden: bool = True) -> GradeResult:
-        """Grade ``source`` against ``challenge``'s tests (hidden ones too unless ``hidden=False``)."""
+        """Grade ``source`` against ``challenge``'s tests (hidden ones too unless ``hidden``
+        is False)."""
         if isinstance(challenge, str):
             challenge = get_challenge(challenge)
         started = time.perf_counter()

@@ -1,17 +1,18 @@
 """Starting the sandbox: bubblewrap when it works, a plain limited process otherwise.
 
 The sandbox runs ``harness.py`` as a *supervisor* that forks one observer process per submission.
-Isolation (bubblewrap): ``--unshare-all`` (no network, private pid/ipc/uts/user namespaces), read-only
-binds of the system, the Python installation and the virtualenv only, the course's challenge folders
-hidden under an empty tmpfs, a private size-capped ``/tmp``, a scrubbed environment, uid 65534, all
-capabilities dropped, ``--die-with-parent`` and ``--new-session``.
+
+Isolation (bubblewrap): ``--unshare-all`` (no network; private pid, ipc, uts and user namespaces),
+read-only binds of the system, the Python installation and the virtualenv only; the course's
+challenge folders hidden under an empty tmpfs; a private size-capped ``/tmp``; a scrubbed
+environment; uid 65534; all capabilities dropped; ``--die-with-parent`` and ``--new-session``.
 
 Limits: wall time (the supervisor kills the observer; the grader kills the whole sandbox if the
-supervisor stops answering), CPU (``RLIMIT_CPU``), memory (``RLIMIT_DATA`` per process, which unlike
-``RLIMIT_AS`` lets ``import torch`` work, plus a watchdog on the proportional set size of every process
-of the submission, which also catches shared mappings), processes (a ``pids`` cgroup when one can be
-created, else ``RLIMIT_NPROC`` for non-root users), output (counted by the supervisor) and file size
-(``RLIMIT_FSIZE``; ``/tmp`` is also size-capped).
+supervisor stops answering); CPU (``RLIMIT_CPU``); memory (``RLIMIT_DATA`` per process, which,
+unlike ``RLIMIT_AS``, lets ``import torch`` work, plus a watchdog on the proportional set size of
+all the submission's processes, which also catches shared mappings); processes (a ``pids`` cgroup
+when one can be created, else ``RLIMIT_NPROC`` for non-root users); output (counted by the
+supervisor); file size (``RLIMIT_FSIZE``; ``/tmp`` is also size-capped).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ FALLBACK_WARNING = (
     "only. This is NOT a security boundary — install bubblewrap to grade code you do not trust."
 )
 _counter = itertools.count()
+
+
+@cache
+def _warn_fallback_once() -> None:
+    log.warning(FALLBACK_WARNING)
 
 
 class SandboxError(RuntimeError):
@@ -123,8 +129,9 @@ def bwrap_command(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
         args += ["--cap-drop", "ALL"]
     args += _system_binds() + _python_binds()
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
-             "--ro-bind", str(HARNESS), "/sandbox/harness.py", "--chdir", "/tmp", "--clearenv"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES),
+             "--tmpfs", "/tmp", "--ro-bind", str(HARNESS), "/sandbox/harness.py",
+             "--chdir", "/tmp", "--clearenv"]
     env = dict(sandbox_env(), HOME="/tmp", MPLCONFIGDIR="/tmp", TMPDIR="/tmp")
     for key, value in env.items():
         args += ["--setenv", key, value]
@@ -142,7 +149,7 @@ def _pids_cgroup_parent() -> Path | None:
         hid, controllers, path = line.split(":", 2)
         if "pids" in controllers.split(","):
             base = Path("/sys/fs/cgroup/pids") / path.lstrip("/")
-        elif hid == "0" and controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        elif hid == "0" and not controllers and Path("/sys/fs/cgroup/cgroup.controllers").exists():
             base = Path("/sys/fs/cgroup") / path.lstrip("/")
         else:
             continue
@@ -201,6 +208,8 @@ class Supervisor:
             if cgroup is not None:
                 (cgroup / "cgroup.procs").write_text(str(os.getpid()))
 
+        if self.mode != "bubblewrap":
+            _warn_fallback_once()
         if self.mode == "bubblewrap":
             command = bwrap_command([sys.executable, "-I", "-B", "/sandbox/harness.py", preload,
                                      "pidns"])

@@ -1,5 +1,5 @@
-"""The course author's self-check (rustlings' ``dev check``): every generated starter fails and every
-reference solution passes, hidden tests included."""
+"""The course author's self-check (rustlings' ``dev check``): every generated starter fails and
+every reference solution passes, hidden tests included."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """How a challenge's ``tests.py`` declares its tests, and the trusted checks that judge them.
 
-A test is a *probe* (a short Python snippet the sandbox evaluates next to the learner's code; the value
-of its last expression is observed) plus a *check* that runs in the grader on plain JSON data: the
-learner's observation against the reference solution's observation of the same probe.
+A test is a *probe* (a short Python snippet the sandbox evaluates next to the learner's code; the
+value of its last expression is observed) plus a *check* that runs in the grader on plain JSON
+data: the learner's observation against the reference solution's observation of the same probe.
 
     from vibrastic.grader.spec import Case, approx, printed
 
@@ -69,7 +69,7 @@ def same(got: Any, want: Any, rel: float, abs_: float, path: str = "") -> str | 
     return None if type(got) is type(want) and got == want else f"differs{where}"
 
 
-def approx(rel: float = 1e-6, abs: float = 1e-9) -> Check:  # noqa: A002 - pytest's spelling
+def approx(rel: float = 1e-6, abs: float = 1e-9) -> Check:
     """The returned value equals the reference's, numbers within ``rel``/``abs`` tolerance."""
 
     def check(got: dict, want: dict) -> str | None:
@@ -104,7 +104,8 @@ def printed() -> Check:
             if a != b:
                 return f"line {i + 1}: expected {b!r}, got {a!r}"
         if len(g) < len(w):
-            return f"expected {len(w)} lines, got {len(g)}; line {len(g) + 1} should be {w[len(g)]!r}"
+            return (f"expected {len(w)} lines, got {len(g)}; "
+                    f"line {len(g) + 1} should be {w[len(g)]!r}")
         return f"expected {len(w)} lines, got {len(g)}; line {len(w) + 1} is extra: {g[len(w)]!r}"
 
     return check

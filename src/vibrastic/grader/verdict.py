@@ -1,7 +1,7 @@
 """The one results format of the grader (CLI now, web server later).
 
-Modelled on Exercism's ``results.json`` (status pass/fail/error, per-test name, message, capped output)
-plus PrairieLearn's points: ``score`` and ``max_score`` in points, and the limits the run had.
+Modelled on Exercism's ``results.json`` (status pass/fail/error, per-test name, message, capped
+output) plus PrairieLearn's points: ``score`` and ``max_score`` in points, and the run's limits.
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ class Limits:
 
 @dataclass
 class TestResult:
-    """One test: its verdict, the message (what was expected, what came back), the learner's output."""
+    """One test's verdict, message (what was expected, what came back) and the learner's output."""
+
+    __test__ = False  # not a pytest test class
 
     name: str
     status: TestStatus

@@ -19,7 +19,8 @@ CASES = [
          approx(), hint="Use the argument, not the constant 0.01."),
     Case("derivatives keep the shape of a 2-D input",
          "import numpy as np\nx = np.arange(-3.0, 3.0).reshape(2, 3)\n"
-         "[list(np.shape(f(x))) for f in (sigmoid_prime, tanh_prime, relu_prime, leaky_relu_prime)]",
+         "fs = (sigmoid_prime, tanh_prime, relu_prime, leaky_relu_prime)\n"
+         "[list(np.shape(f(x))) for f in fs]",
          approx(), hidden=True, hint="Elementwise NumPy operations keep the shape."),
     Case("2-D values", "import numpy as np\nx = np.arange(-3.0, 3.0).reshape(2, 3) / 2\n"
          "[sigmoid_prime(x), tanh_prime(x), relu_prime(x), leaky_relu_prime(x, 0.1)]",

@@ -13,12 +13,14 @@ CASES = [
          equal(), hint="Return x.grad and y.grad themselves (tensors), not numbers typed in."),
     Case("grad_g at (1, 2) and (-3, 0.5)",
          "[[float(v) for v in grad_g(1.0, 2.0)], [float(v) for v in grad_g(-3.0, 0.5)]]",
-         approx(1e-5, 1e-6), hint="The gradient changes with the point: build new tensors each call."),
+         approx(1e-5, 1e-6),
+         hint="The gradient changes with the point: build new tensors each call."),
     Case("grad_g at fractional and zero points",
          "[[float(v) for v in grad_g(x, y)] for x, y in [(0.25, -1.5), (0.0, 3.0), (4.0, 0.0)]]",
          approx(1e-5, 1e-6), hidden=True, points=2),
     Case("repeated calls do not accumulate gradients",
-         "a = [float(v) for v in grad_g(2.0, 5.0)]\nb = [float(v) for v in grad_g(2.0, 5.0)]\n[a, b]",
+         "a = [float(v) for v in grad_g(2.0, 5.0)]\n"
+         "b = [float(v) for v in grad_g(2.0, 5.0)]\n[a, b]",
          approx(1e-5, 1e-6), hidden=True,
-         hint="Create fresh leaf tensors inside grad_g; .grad accumulates across backward() calls."),
+         hint="Create fresh leaf tensors inside grad_g: .grad accumulates over backward() calls."),
 ]

@@ -22,7 +22,7 @@ def forward(W1, b1, W2, b2, x):
 def deltas(W1, b1, W2, b2, x, y):
     """Return (delta1, delta2): δ of the hidden layer (3,) and of the output layer (1,)."""
     # BEGIN SOLUTION: δ² = ŷ − y, then δ¹ = f′(net¹)·(W2ᵀ δ²)
-    net1, y1, net2, y_hat = forward(W1, b1, W2, b2, x)
+    _, y1, _, y_hat = forward(W1, b1, W2, b2, x)
     delta2 = y_hat - y
     delta1 = y1 * (1.0 - y1) * (W2.T @ delta2)
     return delta1, delta2
@@ -32,7 +32,7 @@ def deltas(W1, b1, W2, b2, x, y):
 def gradients(W1, b1, W2, b2, x, y):
     """Return (dW1, db1, dW2, db2) of ℓ = ½(y − ŷ)²: ∂ℓ/∂w_ji = δ_j x_i, ∂ℓ/∂b_j = δ_j."""
     # BEGIN SOLUTION: outer products of the δ with each layer's input
-    net1, y1, net2, y_hat = forward(W1, b1, W2, b2, x)
+    _, y1, _, _ = forward(W1, b1, W2, b2, x)
     delta1, delta2 = deltas(W1, b1, W2, b2, x, y)
     return np.outer(delta1, x), delta1, np.outer(delta2, y1), delta2
     # END SOLUTION
@@ -40,5 +40,6 @@ def gradients(W1, b1, W2, b2, x, y):
 
 if __name__ == "__main__":
     rng = np.random.default_rng(0)
-    W1, b1, W2, b2 = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=(1, 3)), rng.normal(size=1)
+    W1, b1 = rng.normal(size=(3, 2)), rng.normal(size=3)
+    W2, b2 = rng.normal(size=(1, 3)), rng.normal(size=1)
     print(deltas(W1, b1, W2, b2, np.array([1.0, 0.0]), np.array([1.0])))

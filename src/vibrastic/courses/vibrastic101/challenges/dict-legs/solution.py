@@ -6,7 +6,7 @@ def describe_legs(d):
     # BEGIN SOLUTION: loop over the keys and print the deck's sentence
     for animal in d:
         legs = d[animal]
-        print('A %s has %d legs' % (animal, legs))
+        print('A %s has %d legs' % (animal, legs))  # noqa: UP031 - the deck's style
     # END SOLUTION
 
 

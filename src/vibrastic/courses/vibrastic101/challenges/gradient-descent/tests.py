@@ -26,7 +26,8 @@ CASES = [
     Case("the error decreases for α = 0.02",
          DECK + "h = gradient_descent(X_bias, y, [-3, 2], 0.02, 10)\n"
          "[float(error(X_bias, y, w)) for w in h]", TOL, hidden=True),
-    Case("three features, α = 0.01, 40 steps", OTHER + "gradient_descent(X, y, [0, 0, 0], 0.01, 40)",
+    Case("three features, α = 0.01, 40 steps",
+         OTHER + "gradient_descent(X, y, [0, 0, 0], 0.01, 40)",
          TOL, hidden=True, points=2),
     Case("zero steps return w_0 alone", DECK + "gradient_descent(X_bias, y, [1, 1], 0.05, 0)", TOL,
          hidden=True),

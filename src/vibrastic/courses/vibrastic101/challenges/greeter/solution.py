@@ -15,9 +15,9 @@ class Greeter:
         """Print 'Hello, <name>', or 'HELLO, <NAME>!' when loud."""
         # BEGIN SOLUTION: print the loud or the quiet greeting
         if loud:
-            print('HELLO, %s!' % self.name.upper())
+            print('HELLO, %s!' % self.name.upper())  # noqa: UP031 - the deck's style
         else:
-            print('Hello, %s' % self.name)
+            print('Hello, %s' % self.name)  # noqa: UP031
         # END SOLUTION
 
 
@@ -32,7 +32,7 @@ class Question(Greeter):
     def ask(self):
         """Print 'Are you <name>?'."""
         # BEGIN SOLUTION: print the question
-        print('Are you %s?' % self.name)
+        print('Are you %s?' % self.name)  # noqa: UP031
         # END SOLUTION
 
 

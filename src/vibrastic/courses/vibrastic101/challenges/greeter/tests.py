@@ -10,7 +10,7 @@ CASES = [
     Case("Greeter keeps the name in self.name", "Greeter('Ada').name", equal(),
          hint="In __init__ (two underscores each side): self.name = name."),
     Case("Question('Fred').ask() prints 'Are you Fred?'", "Question('Fred').ask()", printed(),
-         hint="ask must be indented inside class Question, and __init__ spelled with two underscores."),
+         hint="Indent ask inside class Question, and spell __init__ with two underscores."),
     Case("a Question is a Greeter and can greet",
          "q = Question('Grace')\nq.greet(loud=True)\nisinstance(q, Greeter)", equal(),
          hint="class Question(Greeter): inherits greet from Greeter."),

@@ -25,7 +25,7 @@ def train_perceptron(X, Y, alpha=0.1, epochs=20):
     # BEGIN SOLUTION: loop over epochs, then over the samples
     w, b = np.zeros(np.shape(X)[1]), 0.0
     for _ in range(epochs):
-        for x, y in zip(X, Y):
+        for x, y in zip(X, Y, strict=True):
             w, b = perceptron_step(w, b, x, y, alpha)
     return w, b
     # END SOLUTION

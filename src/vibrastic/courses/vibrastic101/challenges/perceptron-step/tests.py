@@ -28,7 +28,8 @@ CASES = [
     Case("train_perceptron learns AND", GATES + "w, b = train_perceptron(X, [0, 0, 0, 1])\n"
          "[predict(w, b, x) for x in X]", equal(), points=2,
          hint="Loop epochs times over all four samples, updating (w, b) each time."),
-    Case("train_perceptron's weights for AND", GATES + _as_list("train_perceptron(X, [0, 0, 0, 1])"),
+    Case("train_perceptron's weights for AND",
+         GATES + _as_list("train_perceptron(X, [0, 0, 0, 1])"),
          approx(1e-9, 1e-12), hint="Start from zeros and visit the samples in order."),
     Case("train_perceptron learns OR and NAND", GATES +
          "[[predict(*train_perceptron(X, Y, 0.25, 30), x) for x in X] "

@@ -26,7 +26,8 @@ CASES = [
          "all_but_last([]), reverse([])]", equal(), hidden=True,
          hint="A slice past the end of a list is just shorter (or empty); it never raises."),
     Case("replace_middle with a longer or empty replacement",
-         "[replace_middle([1, 2, 3, 4, 5, 6], ['a', 'b', 'c']), replace_middle(list(range(5)), [])]",
+         "[replace_middle([1, 2, 3, 4, 5, 6], ['a', 'b', 'c']),\n"
+         " replace_middle(list(range(5)), [])]",
          equal(), hidden=True),
     Case("slices of a long list", "xs = list(range(10, 30))\n"
          "[first_two(xs), middle(xs), from_two(xs), all_but_last(xs), reverse(xs)]", equal(),

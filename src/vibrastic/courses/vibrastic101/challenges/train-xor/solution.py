@@ -41,7 +41,7 @@ def train_xor(seed=0, epochs=2000):
 if __name__ == "__main__":
     net = train_xor()
     with torch.no_grad():
-        for x, t in zip(inputs, targets):
+        for x, t in zip(inputs, targets, strict=True):
             out = net(x).item()
             print(f"Input:{x.tolist()} Target:{t.item():.0f} Predicted:{out:.4f} "
                   f"Error:{abs(t.item() - out):.4f}")

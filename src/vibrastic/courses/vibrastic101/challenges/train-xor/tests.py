@@ -39,7 +39,8 @@ def _shape_problem(weights):
         W1, b1, W2, b2 = weights
         ok = (len(W1) == 3 and all(len(r) == 2 for r in W1) and len(b1) == 3 and len(W2) == 1
               and len(W2[0]) == 3 and len(b2) == 1)
-        floats = all(isinstance(v, int | float) for v in [*sum(W1, []), *b1, *W2[0], *b2])
+        flat = [v for row in W1 for v in row] + [*b1, *W2[0], *b2]
+        floats = all(isinstance(v, int | float) for v in flat)
     except (TypeError, ValueError):
         return "expected fc1 = Linear(2, 3) and fc2 = Linear(3, 1) weights"
     if not ok or not floats:
@@ -71,7 +72,8 @@ def _consistent(outs):
     worst = max(abs(o - t) for o, t in zip(outs, TARGETS, strict=True))
     if worst < 0.05:
         return None
-    return f"net(inputs) gave {[round(v, 3) for v in outs]}: largest error {worst:.3f}, needs < 0.05"
+    shown = [round(v, 3) for v in outs]
+    return f"net(inputs) gave {shown}: largest error {worst:.3f}, needs < 0.05"
 
 
 CASES = [
