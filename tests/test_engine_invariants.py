@@ -392,3 +392,31 @@ def test_optimizer_steps_do_not_grow_the_graph() -> None:
         for p in model.parameters():
             assert p.is_leaf and p.grad_fn is None and p.requires_grad
             assert p.grad.is_leaf and not p.grad.requires_grad
+
+
+def test_graphs_are_freed_by_reference_counting_alone() -> None:
+    """No reference cycles: a training step's intermediates die when the step returns."""
+    import weakref
+
+    F = vb.nn.functional
+    net = vb.nn.Sequential(vb.nn.Linear(2, 3), vb.nn.Sigmoid(), vb.nn.Linear(3, 1))
+    x = vb.ones(4, 2)
+    refs: list[weakref.ref[Any]] = []
+
+    def step(backward: bool) -> None:
+        h = net[0](x)
+        a = net[1](h)
+        out = net[2](a)
+        loss = (F.mse_loss(out, vb.zeros(4, 1)) + out[[0, 0]].sum() + vb.cat([out, out]).max()
+                + F.cross_entropy(out.expand(4, 2), vb.tensor([0, 1, 0, 1])))
+        refs.extend(weakref.ref(t) for t in (h, a, out, loss))
+        if backward:
+            loss.backward()
+
+    gc.disable()
+    try:
+        step(backward=True)
+        step(backward=False)
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
