@@ -32,11 +32,10 @@ def _short_name(fn: Any) -> str:
 
 
 def _identity(fn: Any) -> int:
-    """A key that is the same each time the graph is read (vibrastic builds a fresh view per
-    access, keyed here by the tensor it describes; torch returns the same node object)."""
+    """A key that is the same each time the graph is read (a leaf's node by its tensor)."""
     if _short_name(fn) == "AccumulateGrad":
         return id(fn.variable)
-    return id(getattr(fn, "_tensor", fn))
+    return hash(fn)  # torch: the node object itself; vibrastic: GradFn hashes by its tensor
 
 
 def _fmt(value: Any) -> str:
