@@ -51,7 +51,12 @@ def show(ref: LessonRef) -> None:
 
     course = _course()
     lesson = _lesson(course, ref)
-    for renderable in lesson_renderables(lesson, course):
+    try:
+        renderables = list(lesson_renderables(lesson, course))
+    except CourseError as exc:
+        err_console.print(f"[red]error:[/red] lesson {lesson.ref}: {exc}")
+        raise typer.Exit(1) from exc
+    for renderable in renderables:
         console.print(renderable)
 
 

@@ -94,12 +94,13 @@ def kernel_env(quick: bool) -> dict[str, str]:
     return env
 
 
-def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: int = 120, quick: bool = False,
-                     strict: bool = True) -> NotebookNode:
+def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: int | None = 120,
+                     quick: bool = False, strict: bool = True) -> NotebookNode:
     """Execute ``nb`` in place in a fresh kernel with its working folder ``cwd``.
 
-    ``timeout`` bounds each cell (seconds). Raises nbclient's ``CellExecutionError`` on the first
-    failing cell (outputs up to it are kept in ``nb``) and ``CellTimeoutError`` on a slow cell.
+    ``timeout`` bounds each cell (seconds; None: no bound). Raises nbclient's
+    ``CellExecutionError`` on the first failing cell (outputs up to it are kept in ``nb``) and
+    ``CellTimeoutError`` on a slow cell.
     A first setup cell (removed again afterwards) turns on inline figures and, with ``strict``,
     makes deprecation warnings errors.
     """
@@ -153,18 +154,21 @@ def run_lesson(lesson: Lesson, course: Course, out_dir: Path, *, quick: bool = F
                timeout: int | None = None) -> LessonRun:
     """Execute the lesson's code cells in order; figures go to ``out_dir`` as PNG files.
 
+    Each cell is bounded by ``timeout`` seconds; by default, by the lesson's ``budget_seconds``
+    in a quick run and not at all in a full one (the deck's 50,000-epoch XOR takes minutes).
     Raises ``LessonRunError`` (with the partial run) when a cell fails or times out.
     """
     nb = build_notebook(lesson, course, install_spec=None, challenges=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     error = None
+    limit = timeout or (lesson.budget_seconds if quick else None)
     try:
-        execute_notebook(nb, cwd=out_dir, timeout=timeout or lesson.budget_seconds, quick=quick)
+        execute_notebook(nb, cwd=out_dir, timeout=limit, quick=quick)
     except CellExecutionError as exc:
         error = f"a cell failed: {exc.ename}: {exc.evalue}"
     except CellTimeoutError:
-        error = f"a cell ran longer than {timeout or lesson.budget_seconds} s"
+        error = f"a cell ran longer than {limit} s"
     except DeadKernelError as exc:
         error = f"the kernel died: {exc}"
     run = LessonRun(lesson, _collect(lesson, nb, out_dir), time.perf_counter() - start, error)
