@@ -199,7 +199,7 @@ def test_course_check_on_a_small_course(env: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_course_check_whole_course() -> None:
+def test_course_check_whole_course(env: Path) -> None:
     """What CI runs: every starter fails and every reference passes, hidden tests included."""
     from vibrastic.grader.selfcheck import check_course
 
