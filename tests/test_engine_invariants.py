@@ -420,3 +420,24 @@ def test_graphs_are_freed_by_reference_counting_alone() -> None:
         assert all(r() is None for r in refs)
     finally:
         gc.enable()
+
+
+@LIBS
+def test_numpy_bridges_share_memory_and_tensor_copies(lib: Any) -> None:
+    arr = np.array([1.0, 2.0])
+    shared = lib.from_numpy(arr)
+    copied = lib.tensor(arr)
+    arr[0] = 9.0
+    assert shared[0].item() == 9.0 and copied[0].item() == 1.0
+    t = lib.tensor([1.0, 2.0])
+    t.numpy()[1] = 7.0  # numpy() is a view, as in torch
+    assert t.tolist() == [1.0, 7.0]
+    assert shared.dtype == lib.float64
+
+
+def test_tensor_from_a_torch_tensor_copies_values_and_dtype() -> None:
+    t = torch.tensor([[1.5, 2.5]], dtype=torch.float64)
+    v = vb.tensor(t)
+    assert v.dtype == vb.float64 and v.tolist() == [[1.5, 2.5]]
+    t[0, 0] = 0.0
+    assert v.tolist() == [[1.5, 2.5]]
