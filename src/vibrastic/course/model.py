@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jupytext
-from nbformat import NotebookNode
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 DEFAULT_COURSE = "vibrastic101"
 SOURCE_DIRECTIVE = re.compile(r"^\{source\}\s+([\w.]+):([\w.]+)\s*$", re.MULTILINE)
@@ -66,6 +67,8 @@ class Lesson:
 
     def notebook(self) -> NotebookNode:
         """The lesson as a notebook (no outputs), ``{source}`` directives expanded."""
+        import jupytext  # here, not at the top: the course map must start fast
+
         nb = jupytext.read(self.path, fmt="py:percent")
         for cell in nb.cells:
             if cell.cell_type == "markdown":
