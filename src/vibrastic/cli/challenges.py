@@ -8,6 +8,7 @@ missing file, bad folder).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,8 @@ course_app = typer.Typer(help="Course-author tools.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
+# The CLI shows the fallback warning itself (once, on stderr); silence the library's log line.
+logging.getLogger("vibrastic.grader.sandbox").setLevel(logging.ERROR)
 _warned = False
 MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
          "not run": ("·", "dim")}

@@ -100,13 +100,17 @@ def printed() -> Check:
         g, w = _lines(got["stdout"]), _lines(want["stdout"])
         if g == w:
             return None
+
+        def n(k: int) -> str:
+            return f"{k} line" if k == 1 else f"{k} lines"
+
         for i, (a, b) in enumerate(zip(g, w, strict=False)):
             if a != b:
                 return f"line {i + 1}: expected {b!r}, got {a!r}"
         if len(g) < len(w):
-            return (f"expected {len(w)} lines, got {len(g)}; "
+            return (f"expected {n(len(w))}, got {len(g)}; "
                     f"line {len(g) + 1} should be {w[len(g)]!r}")
-        return f"expected {len(w)} lines, got {len(g)}; line {len(w) + 1} is extra: {g[len(w)]!r}"
+        return f"expected {n(len(w))}, got {len(g)}; line {len(w) + 1} is extra: {g[len(w)]!r}"
 
     return check
 
