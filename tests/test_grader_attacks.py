@@ -292,6 +292,39 @@ def test_writes_outside_the_sandbox_do_not_land(graders: dict[str, Grader], mode
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_nothing_left_for_the_next_submission(graders: dict[str, Grader], mode: str) -> None:
+    """Files and processes one submission leaves behind are gone before the next one runs (the
+    warm sandbox is shared by successive submissions)."""
+    grader = grader_for(graders, mode)
+    shm = "'/dev/shm'" if mode.startswith("bubblewrap") else "None"
+    leave = (
+        "import os, subprocess, sys, tempfile\n"
+        "for d in [os.getcwd(), tempfile.gettempdir(), " + shm + "]:\n"
+        "    if d:\n        open(os.path.join(d, 'leftover-' + str(os.getpid())), 'w').write('x')\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+        " start_new_session=True)\n"
+        "def sigma(n):\n    return 0\n"
+    )
+    look = (
+        "import glob, os, tempfile\n"
+        "def sigma(n):\n"
+        "    found = [p for d in [os.getcwd(), tempfile.gettempdir(), " + shm + "] if d\n"
+        "             for p in glob.glob(os.path.join(d, '**', 'leftover-*'), recursive=True)]\n"
+        "    sleepers = []\n"
+        "    for p in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        "            if 'sleep(60)' in open('/proc/' + p + '/cmdline').read():\n"
+        "                sleepers.append(p)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return [found, sleepers]\n"
+    )
+    grade_then_healthy(grader, leave)
+    result = grader.grade(fast_sigma(), look)
+    assert result.tests[0].message == "sigma(2): expected 5, got [[], []]"
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_environment_is_scrubbed(graders: dict[str, Grader], mode: str,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     grader = grader_for(graders, mode)

@@ -298,6 +298,8 @@ def run_job(job: dict, send) -> None:
     job = dict(job, filename=os.path.join(workdir, job.get("basename", "solution.py")))
     obs_r, obs_w = os.pipe()
     out_r, out_w = os.pipe()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -369,6 +371,7 @@ def run_job(job: dict, send) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
     exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_used = usage.ru_utime + usage.ru_stime - cpu_before
     if limit is None and exit_code is not None and exit_code < 0:
         sig = -exit_code
         if sig == signal.SIGXCPU:
@@ -384,7 +387,7 @@ def run_job(job: dict, send) -> None:
         "output": raw.decode("utf-8", "replace"),
         "output_truncated": raw_size > len(raw),
         "wall": round(time.monotonic() - started, 4),
-        "cpu_children": round(usage.ru_utime + usage.ru_stime, 3),
+        "cpu": round(cpu_used, 3),
     })
 
 
@@ -448,8 +451,9 @@ def serve(preload: list[str], own_pidns: bool) -> None:
             continue
         job = json.loads(line)
         run_job(job, send)
-        if own_pidns:
+        if own_pidns:  # bubblewrap: the whole sandbox is ours
             clean_namespace()
+            wipe("/dev/shm")
         wipe(job.get("tmp", "/tmp"))
 
 

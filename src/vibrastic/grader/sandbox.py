@@ -129,9 +129,9 @@ def bwrap_command(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
         args += ["--cap-drop", "ALL"]
     args += _system_binds() + _python_binds()
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES),
-             "--tmpfs", "/tmp", "--ro-bind", str(HARNESS), "/sandbox/harness.py",
-             "--chdir", "/tmp", "--clearenv"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES // 4),
+             "--tmpfs", "/dev/shm", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
+             "--ro-bind", str(HARNESS), "/sandbox/harness.py", "--chdir", "/tmp", "--clearenv"]
     env = dict(sandbox_env(), HOME="/tmp", MPLCONFIGDIR="/tmp", TMPDIR="/tmp")
     for key, value in env.items():
         args += ["--setenv", key, value]
