@@ -122,8 +122,14 @@ class Grader:
         """Start the warm sandbox now (otherwise it starts on the first submission)."""
         with self._lock:
             if self.warm and (self._supervisor is None or not self._supervisor.alive):
+                if self._supervisor is not None:
+                    self._supervisor.close()  # its cgroup and temporary folder
                 self._supervisor = Supervisor(WARM_PRELOAD, PROCESS_LIMIT, self.mode)
-                self._supervisor.start()
+                try:
+                    self._supervisor.start()
+                except SandboxError as exc:
+                    self._supervisor = None
+                    raise GraderError(str(exc)) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -150,7 +156,10 @@ class Grader:
                 assert supervisor is not None
             else:
                 supervisor = Supervisor((), PROCESS_LIMIT, self.mode)
-                supervisor.start()
+                try:
+                    supervisor.start()
+                except SandboxError as exc:
+                    raise GraderError(str(exc)) from exc
             try:
                 limits = limits_for(challenge, supervisor.process_limit)
                 job = _job(challenge, source, probes, limits)
@@ -205,10 +214,7 @@ class Grader:
         expected = self.expected(challenge)
         chosen = [(i, c) for i, c in enumerate(challenge.cases) if hidden or not c.hidden]
         probes = [{"code": c.code} for _, c in chosen]
-        try:
-            events, done, limits = self._observe(challenge, source, probes)
-        except SandboxError as exc:
-            raise GraderError(str(exc)) from exc
+        events, done, limits = self._observe(challenge, source, probes)
         result = judge(challenge, chosen, expected, events, done, limits)
         result.hidden_run = hidden
         result.sandbox = self.sandbox_label

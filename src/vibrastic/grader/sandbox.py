@@ -291,7 +291,8 @@ class Supervisor:
         """Send one job; return its observation events and the final ``done`` event (None when the
         sandbox died or stopped answering — it is then closed and must be restarted)."""
         if not self.alive:
-            raise SandboxError("the sandbox is not running")
+            self.close()
+            return [], None
         assert self.proc is not None and self.proc.stdin is not None
         job = dict(job, id=next(self.jobs), tmp=self.tmp or "/tmp")
         job["limits"] = dict(job["limits"], nproc=self.nproc_rlimit)
