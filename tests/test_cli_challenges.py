@@ -208,3 +208,21 @@ def test_course_check_whole_course(env: Path) -> None:
     problems = {r.name: r.problem for r in results if not r.ok}
     assert problems == {}
     assert all(r.reference == "pass" and r.starter in ("fail", "error") for r in results)
+
+
+def test_grader_failure_is_not_an_attempt(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vibrastic import store
+    from vibrastic.grader import sandbox
+
+    assert run("challenge", "start", "sigma").exit_code == 0
+
+    def broken(self: sandbox.Supervisor, timeout: float = 60.0) -> None:
+        raise sandbox.SandboxError("the grading sandbox (bubblewrap) did not start")
+
+    monkeypatch.setattr(sandbox.Supervisor, "start", broken)
+    monkeypatch.setattr("vibrastic.grader.runner._default", None)
+    checked = run("challenge", "check", "sigma")
+    assert checked.exit_code == 1
+    assert "the grader could not run" in checked.output
+    assert "not counted as an attempt" in checked.output
+    assert store.attempts("sigma") == []
