@@ -73,9 +73,11 @@ def approx(rel: float = 1e-6, abs: float = 1e-9) -> Check:
     """The returned value equals the reference's, numbers within ``rel``/``abs`` tolerance."""
 
     def check(got: dict, want: dict) -> str | None:
-        if same(got["value"], want["value"], rel, abs) is None:
+        problem = same(got["value"], want["value"], rel, abs)
+        if problem is None:
             return None
-        return f"expected {show(want['value'])}, got {show(got['value'])}"
+        where = f" ({problem})" if " at [" in problem else ""
+        return f"expected {show(want['value'])}, got {show(got['value'])}{where}"
 
     check.describe = f"value within rel {rel:g} / abs {abs:g}"  # type: ignore[attr-defined]
     return check

@@ -16,10 +16,15 @@ def _plain(t):
 """
 
 OWN_OUTPUTS = """\
-import torch
 net = train_xor(seed=0)
-out = net(torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]))
-[float(v) for v in out.detach().reshape(-1).tolist()]
+points = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+if type(net.fc1.weight).__module__.startswith('torch'):
+    import torch
+    out = net(torch.tensor(points)).detach()
+else:
+    import vibrastic as vb
+    out = net(vb.tensor(points)).detach()
+[float(v) for v in out.reshape(-1).tolist()]
 """
 
 
