@@ -114,3 +114,27 @@ def test_deprecation_warnings_are_errors_in_executed_lessons(tmp_path: Path) -> 
     text = outputs_text(nb)
     for name in ("DeprecationWarning", "FutureWarning", "UserWarning"):
         assert f"raised {name}" in text
+
+
+def test_lesson_run_reports_the_failing_cell_with_the_output_before_it(tmp_path: Path) -> None:
+    from vibrastic.course.runner import LessonRunError, run_lesson
+
+    root = tmp_path / "course"
+    (root / "lessons").mkdir(parents=True)
+    (root / "course.toml").write_text(
+        '[course]\ntitle = "T"\n'
+        '[[lessons]]\nname = "broken"\ntitle = "Broken"\nfile = "lessons/broken.py"\n'
+        '[[lessons]]\nname = "slow"\ntitle = "Slow"\nfile = "lessons/slow.py"\n')
+    (root / "lessons" / "broken.py").write_text(
+        "# %% [markdown]\n# # Broken\n\n# %%\nprint('before')\n\n# %%\n1 / 0\n\n"
+        "# %%\nprint('after')\n")
+    (root / "lessons" / "slow.py").write_text("# %%\nimport time\ntime.sleep(30)\n")
+    course = load_course(root)
+    with pytest.raises(LessonRunError, match="ZeroDivisionError") as failure:
+        run_lesson(course.lesson("broken"), course, tmp_path / "out")
+    cells = failure.value.run.cells
+    assert cells[0].outputs[0].text == "before\n"
+    assert cells[1].outputs[-1].kind == "error"
+    assert cells[2].outputs == []
+    with pytest.raises(LessonRunError, match="longer than 1 s"):
+        run_lesson(course.lesson("slow"), course, tmp_path / "out", timeout=1)

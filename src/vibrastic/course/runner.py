@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
+from traitlets import default
 
 from vibrastic.course.model import Course, Lesson
 from vibrastic.course.notebooks import build_notebook
@@ -33,7 +34,9 @@ STRICT_WARNINGS_SOURCE = """\
 import warnings
 for _category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
     warnings.filterwarnings("error", category=_category)
-warnings.filterwarnings("error", message=".*deprecated.*")"""
+warnings.filterwarnings("error", message=".*deprecated.*")
+# the notebook machinery's own deprecations (kernel shutdown etc.) are not the lesson's
+warnings.filterwarnings("ignore", module=r"(ipykernel|jupyter_client|traitlets|zmq|tornado)\\b")"""
 
 
 class LessonRunError(RuntimeError):
@@ -83,6 +86,27 @@ def _kernelspec_dir(root: Path) -> Path:
     return root / "kernels"
 
 
+def _manager_class(root: Path) -> type[AsyncKernelManager]:
+    """A kernel manager that finds only our kernelspec (under ``root``) and talks over IPC
+    sockets in ``root`` (no TCP port, no "unencrypted TCP" warning). nbclient owns and stops it."""
+    kernel_dirs = [str(_kernelspec_dir(root))]
+
+    class VibrasticKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _default_ksm(self) -> KernelSpecManager:
+            return KernelSpecManager(kernel_dirs=kernel_dirs)
+
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return str(root / "kernel-ipc")
+
+    return VibrasticKernelManager
+
+
 def kernel_env(quick: bool) -> dict[str, str]:
     """The kernel's environment: inline figures, and ``VIBRASTIC_QUICK`` when asked."""
     env = dict(os.environ)
@@ -99,8 +123,8 @@ def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: int | None = 120,
     """Execute ``nb`` in place in a fresh kernel with its working folder ``cwd``.
 
     ``timeout`` bounds each cell (seconds; None: no bound). Raises nbclient's
-    ``CellExecutionError`` on the first failing cell (outputs up to it are kept in ``nb``) and
-    ``CellTimeoutError`` on a slow cell.
+    ``CellExecutionError`` on the first failing cell (outputs up to it are kept in ``nb``); a
+    slow cell is interrupted and fails the same way, with ``ename == "CellTimeoutError"``.
     A first setup cell (removed again afterwards) turns on inline figures and, with ``strict``,
     makes deprecation warnings errors.
     """
@@ -109,17 +133,14 @@ def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: int | None = 120,
     nb.cells.insert(0, setup)
     try:
         with tempfile.TemporaryDirectory(prefix="vibrastic-kernel-") as tmp:
-            ksm = KernelSpecManager(kernel_dirs=[str(_kernelspec_dir(Path(tmp)))])
-            km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm,
-                               transport="ipc", ip=str(Path(tmp) / "kernel-ipc"))
-            client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
+            client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+                                    kernel_manager_class=_manager_class(Path(tmp)),
                                     allow_errors=False, record_timing=False,
+                                    interrupt_on_timeout=True, error_on_timeout={
+                                        "ename": "CellTimeoutError", "traceback": [],
+                                        "evalue": f"the cell ran longer than {timeout} s"},
                                     resources={"metadata": {"path": str(cwd)}})
-            try:
-                client.execute(env=kernel_env(quick), cwd=str(cwd))
-            finally:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
+            client.execute(env=kernel_env(quick), cwd=str(cwd))
     finally:
         if nb.cells and nb.cells[0] is setup:
             nb.cells.pop(0)
@@ -166,9 +187,10 @@ def run_lesson(lesson: Lesson, course: Course, out_dir: Path, *, quick: bool = F
     try:
         execute_notebook(nb, cwd=out_dir, timeout=limit, quick=quick)
     except CellExecutionError as exc:
-        error = f"a cell failed: {exc.ename}: {exc.evalue}"
-    except CellTimeoutError:
-        error = f"a cell ran longer than {limit} s"
+        error = (f"a cell ran longer than {limit} s" if exc.ename == "CellTimeoutError"
+                 else f"a cell failed: {exc.ename}: {exc.evalue}")
+    except CellTimeoutError:  # no reply even after the interrupt
+        error = f"a cell ran longer than {limit} s and did not stop"
     except DeadKernelError as exc:
         error = f"the kernel died: {exc}"
     run = LessonRun(lesson, _collect(lesson, nb, out_dir), time.perf_counter() - start, error)
