@@ -32,7 +32,7 @@ EXPECTED: dict[int, tuple[tuple[str, ...], int]] = {
     6: (("AND: converged True", "XOR: converged False", "sum = 1.0"), 7),
     7: (("w_norm =", "diverges for alpha > 0.0597", "with beta = 0.5"), 4),
     8: (("by the delta rule vs autograd: max difference", "Final results:",
-         "vibrastic predictions:"), 0),
+         "vibrastic predictions:"), 1),
 }
 
 

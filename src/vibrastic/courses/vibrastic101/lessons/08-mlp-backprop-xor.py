@@ -292,14 +292,28 @@ v_inputs = [vb.tensor([s], dtype=vb.float32) for s in ([0, 0], [0, 1], [1, 0], [
 v_targets = [vb.tensor([[t]], dtype=vb.float32) for t in (0, 1, 1, 0)]
 v_criterion = vb.nn.MSELoss()
 v_optimizer = vb.optim.SGD(vnet.parameters(), lr=0.01)
+v_losses = []  # mean loss of each epoch, for the curve below
 for idx in range(EPOCHS):
+    total = 0.0
     for input, target in zip(v_inputs, v_targets):
         v_optimizer.zero_grad()
         v_loss = v_criterion(vnet(input), target)
         v_loss.backward()
         v_optimizer.step()
+        total += v_loss.item()
+    v_losses.append(total / len(v_inputs))
 with vb.no_grad():
     print("vibrastic predictions:", [round(vnet(i).item(), 4) for i in v_inputs])
+
+# %% [markdown]
+# The loss per epoch (drawn by `loss_curve_figure`, which the `xor` lab uses too): a long plateau
+# while the hidden units are still alike, then a drop once they specialise.
+
+# %%
+from vibrastic.plots.curves import loss_curve_figure
+
+loss_curve_figure({"vibrastic, lr = 0.01": (range(EPOCHS), v_losses)},
+                  title="XOR: mean squared error per epoch")
 
 # %% [markdown]
 # ## Repository
