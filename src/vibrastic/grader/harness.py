@@ -310,6 +310,7 @@ def run_job(job: dict, send) -> None:
     os.close(out_w)
     deadline = started + float(limits["time"])
     output_cap = int(limits["output"])
+    max_processes = int(limits.get("processes") or 0)
     raw = bytearray()
     raw_size = 0
     buffer = b""
@@ -331,7 +332,11 @@ def run_job(job: dict, send) -> None:
             break
         if now >= next_memory_check:
             next_memory_check = now + 0.05
-            if memory_used([pid, *descendants(pid)]) > int(limits["memory"]):
+            tree = [pid, *descendants(pid)]
+            if max_processes and len(tree) > max_processes:
+                limit = "processes"  # a watchdog behind the cgroup / RLIMIT_NPROC hard limit
+                break
+            if memory_used(tree) > int(limits["memory"]):
                 limit = "memory"
                 break
         ready, _, _ = select.select(list(open_fds), [], [], 0.02)

@@ -51,7 +51,7 @@ def _job(challenge: Challenge, source: str, probes: list[dict], limits: Limits) 
         "basename": challenge.filename,
         "probes": probes,
         "limits": {"time": limits.time, "cpu": limits.cpu, "memory": limits.memory,
-                   "output": limits.output, "fsize": limits.fsize},
+                   "output": limits.output, "fsize": limits.fsize, "processes": limits.processes},
     }
 
 

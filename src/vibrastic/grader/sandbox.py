@@ -11,8 +11,9 @@ Limits: wall time (the supervisor kills the observer; the grader kills the whole
 supervisor stops answering); CPU (``RLIMIT_CPU``); memory (``RLIMIT_DATA`` per process, which,
 unlike ``RLIMIT_AS``, lets ``import torch`` work, plus a watchdog on the proportional set size of
 all the submission's processes, which also catches shared mappings); processes (a ``pids`` cgroup
-when one can be created, else ``RLIMIT_NPROC`` for non-root users); output (counted by the
-supervisor); file size (``RLIMIT_FSIZE``; ``/tmp`` is also size-capped).
+when one can be created, else ``RLIMIT_NPROC`` for non-root users; in every case the supervisor
+also counts the submission's processes); output (counted by the supervisor); file size
+(``RLIMIT_FSIZE``; ``/tmp`` and ``/dev/shm`` are size-capped tmpfs).
 """
 
 from __future__ import annotations
@@ -200,8 +201,7 @@ class Supervisor:
             (self.cgroup / "pids.max").write_text(str(self.process_limit + PROCESS_OVERHEAD))
         elif os.geteuid() != 0:
             self.nproc_rlimit = _user_process_count() + int(self.process_limit or 64)
-        else:
-            self.process_limit = None  # root without a cgroup: cannot be enforced
+        # Root without a cgroup: only the supervisor's watchdog (counting processes) applies.
         cgroup = self.cgroup
 
         def enter_cgroup() -> None:  # runs in the child between fork and exec

@@ -40,7 +40,7 @@ class Limits:
     time: float  # wall-clock seconds
     cpu: int  # CPU seconds
     memory: int  # bytes (data segment per process and proportional memory of all processes)
-    processes: int | None  # processes + threads; None when it cannot be enforced here
+    processes: int | None  # processes (and, with a pids cgroup, threads) of one submission
     output: int  # bytes of output
     fsize: int  # bytes per written file
 
