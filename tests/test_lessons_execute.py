@@ -27,7 +27,7 @@ EXPECTED: dict[int, tuple[tuple[str, ...], int]] = {
          "[0, 4, 16]", "A spider has 8 legs", "HELLO, FRED!", "Are you Fred?", "IMPORT WORKS!"), 0),
     2: (("tensor(2.)", "vibrastic: df/dx = 2.0", "torch 2."), 1),
     3: (("N = 5", "classification (AND gate)"), 0),
-    4: (("distance to real", "inertia: scikit-learn"), 6),
+    4: (("distance to real", "overfits: True", "inertia: scikit-learn"), 7),
     5: (("the agent's estimates", "epsilon = 0.1"), 1),
     6: (("AND: converged True", "XOR: converged False", "sum = 1.0"), 7),
     7: (("w_norm =", "diverges for alpha > 0.0597", "with beta = 0.5"), 4),

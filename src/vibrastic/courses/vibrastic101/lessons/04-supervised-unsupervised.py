@@ -127,6 +127,21 @@ plt.plot(x, y_pred_ok, 'm-', label='not overfitted')
 plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
 
 # %% [markdown]
+# A picture can mislead; a held-out test set does not. The `supervised-svr` lab fits the three
+# models on 70 of the points and measures the squared error on the other 30: the overfitted model
+# has the lowest training error and the highest test error.
+
+# %%
+from IPython.display import display
+from vibrastic.labs import run_lab
+
+svr_lab = run_lab("supervised-svr")
+for row in svr_lab.tables["models"]:
+    print(f"{row['description']:<48} train {row['train_mse']:.3f}  test {row['test_mse']:.3f}"
+          f"  overfits: {row['overfits']}")
+display(svr_lab.figures["held-out"])
+
+# %% [markdown]
 # ## Unsupervised Learning
 #
 # In some cases we can just observe a series of items or values, e.g.,
