@@ -238,7 +238,11 @@ def descendants(root: int) -> list[int]:
     if not found and not os.path.exists(f"/proc/{root}/task/{root}/children"):
         # Kernels without the children file: scan /proc for parents.
         parents: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
+        try:
+            entries = os.listdir("/proc")
+        except OSError:  # no /proc (macOS): the process group kill has to do
+            return found
+        for entry in entries:
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat") as f:
