@@ -100,13 +100,19 @@ def render_result(result: GradeResult) -> None:
 
 def _grade_and_record(challenge: Challenge, path: Path, public_only: bool) -> GradeResult:
     try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror}; expected a readable Python file"
+                          ) from None
+    try:
         result = grade_file(challenge.name, path, hidden=not public_only)
     except GraderError as exc:  # an infrastructure failure: not the learner's fault, not recorded
         err.print(f"[red]error:[/red] the grader could not run ({escape(str(exc))}); "
                   "this is not counted as an attempt")
         raise typer.Exit(1) from None
-    source = path.read_bytes().decode("utf-8", "surrogateescape")
-    store.record_attempt(result, source)
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror}") from None
+    store.record_attempt(result, data.decode("utf-8", "surrogateescape"))
     return result
 
 
