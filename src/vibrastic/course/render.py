@@ -39,7 +39,8 @@ def lesson_renderables(lesson: Lesson, course: Course) -> Iterator[RenderableTyp
         if cell.kind == "markdown":
             yield Markdown(markdown_math_to_text(cell.source))
         else:
-            code = Syntax(cell.source, "python", theme="ansi_dark", background_color="default")
+            code = Syntax(cell.source, "python", theme="ansi_dark", background_color="default",
+                          word_wrap=True)
             yield Panel(code, border_style="dim", expand=False)
     yield Markdown(markdown_math_to_text(ending_markdown(lesson, course)))
 
@@ -49,7 +50,7 @@ def run_renderables(run: LessonRun) -> Iterator[RenderableType]:
     yield Rule(f"Running lesson {run.lesson.number}: {run.lesson.title}")
     for cell in run.cells:
         parts: list[RenderableType] = [Syntax(cell.source, "python", theme="ansi_dark",
-                                              background_color="default")]
+                                              background_color="default", word_wrap=True)]
         for out in cell.outputs:
             if out.kind == "image":
                 parts.append(Text(f"[figure saved: {out.path}]", style="green"))
