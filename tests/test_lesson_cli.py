@@ -105,3 +105,22 @@ def test_course_map_reads_progress_from_the_store_callable() -> None:
     assert first.challenges[1].done and not first.challenges[0].done
     assert course_map.solved == 1 and course_map.total == 13
     assert render_course_map(course_map).caption.startswith("challenges solved: 1/13")
+
+
+def test_an_unreadable_progress_store_still_shows_the_map(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "broken-home"
+    home.mkdir()
+    (home / "progress.db").write_text("this is not a database")
+    monkeypatch.setenv("VIBRASTIC_HOME", str(home))
+    result = runner.invoke(app, [])
+    assert result.exit_code == 0, result.output
+    assert "progress: the store cannot be read" in result.output
+    assert "vibrastic lesson show 8" in result.output
+
+
+def test_no_committed_notebooks_or_outputs_in_the_course_folder() -> None:
+    root = load_course().root
+    assert list(root.rglob("*.ipynb")) == []
+    for lesson in load_course().lessons:
+        assert "# %%" in lesson.path.read_text(encoding="utf-8")  # jupytext percent format

@@ -57,12 +57,15 @@ class CourseMap:
 
 
 def _store_statuses() -> dict[str, dict[str, Any]] | None:
-    """The progress store's statuses, or None when no store is available."""
+    """The progress store's statuses, or None when it cannot be read (the map still shows)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vibrastic.store import challenge_statuses
+
     try:
-        from vibrastic.store import challenge_statuses
-    except ImportError:
+        return challenge_statuses()
+    except (OSError, SQLAlchemyError):
         return None
-    return challenge_statuses()
 
 
 def _progress(name: str, raw: dict[str, Any] | None) -> ChallengeProgress:
@@ -92,10 +95,10 @@ STATUS_STYLE = {"passed": "green", "attempted": "yellow", "not started": "dim"}
 
 def render_course_map(course_map: CourseMap) -> Table:
     """The map as a Rich table, one row per lesson."""
+    progress = (f"challenges solved: {course_map.solved}/{course_map.total}"
+                if course_map.progress_available else "progress: the store cannot be read")
     table = Table(title=course_map.title, show_lines=True,
-                  caption=(f"challenges solved: {course_map.solved}/{course_map.total}"
-                           if course_map.progress_available else "progress: not recorded yet")
-                  + "  ·  vibrastic lesson show N  ·  vibrastic lab run NAME"
+                  caption=progress + "  ·  vibrastic lesson show N  ·  vibrastic lab run NAME"
                   "  ·  vibrastic challenge start NAME")
     table.add_column("#", justify="right")
     table.add_column("Lesson", min_width=29)
