@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -155,7 +156,7 @@ def object_source(target: str) -> str:
     obj = importlib.import_module(module_name)
     for part in qualname.split("."):
         obj = getattr(obj, part)
-    return inspect.getsource(obj).rstrip()  # type: ignore[arg-type]
+    return textwrap.dedent(inspect.getsource(obj)).rstrip()  # type: ignore[arg-type]
 
 
 def expand_sources(markdown: str) -> str:
