@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 CASE_OUTPUT_CAP = 16 * 1024  # characters of print() output kept per probe
@@ -183,6 +184,7 @@ def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
         # The supervisor is not dumpable (so we cannot ptrace it); we must be, so that it can read
         # our /proc/<pid>/smaps_rollup for the memory watchdog.
         _prctl(PR_SET_DUMPABLE, 1)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the supervisor
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -437,6 +439,7 @@ def serve(preload: list[str], own_pidns: bool) -> None:
     """Read jobs from stdin, one at a time; write results to stdout."""
     _prctl(PR_SET_DUMPABLE, 0)  # the observers (same uid) cannot ptrace us or read our fds
     _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of an observer are re-parented to us
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # never outlive the grader
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     loaded = []
     for name in preload:

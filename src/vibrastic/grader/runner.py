@@ -8,12 +8,14 @@ prints, returns or writes can mark a test as passed except the right values.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
 import secrets
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import platformdirs
@@ -105,6 +107,16 @@ def _describe_error(error: dict, limits: Limits) -> str:
     return text
 
 
+_live: weakref.WeakSet[Grader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop warm sandboxes (and remove their cgroups and temporary folders) at exit."""
+    for grader in list(_live):
+        grader.close()
+
+
 class Grader:
     """Grades submissions. ``warm=True`` keeps one sandbox running with numpy and torch imported,
     forking a fresh observer per submission (fast); otherwise every submission gets a fresh sandbox.
@@ -116,6 +128,7 @@ class Grader:
         self._supervisor: Supervisor | None = None
         self._lock = threading.RLock()
         self._expected: dict[str, list[dict]] = {}
+        _live.add(self)
 
     # -- sandbox management
     def start(self) -> None:

@@ -154,6 +154,7 @@ def _pids_cgroup_parent() -> Path | None:
             base = Path("/sys/fs/cgroup") / path.lstrip("/")
         else:
             continue
+        _remove_stale_cgroups(base)
         probe = base / f"vibrastic-probe-{os.getpid()}"
         try:
             probe.mkdir()
@@ -164,6 +165,16 @@ def _pids_cgroup_parent() -> Path | None:
         if ok:
             return base
     return None
+
+
+def _remove_stale_cgroups(base: Path) -> None:
+    """Remove empty cgroups left by grader processes that died without cleaning up."""
+    with contextlib.suppress(OSError):
+        for child in base.glob("vibrastic-grader-*-*"):
+            pid = child.name.split("-")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                with contextlib.suppress(OSError):
+                    child.rmdir()
 
 
 def _user_process_count() -> int:
