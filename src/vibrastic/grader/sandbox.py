@@ -177,6 +177,14 @@ def _remove_stale_cgroups(base: Path) -> None:
                     child.rmdir()
 
 
+def _remove_stale_tmp() -> None:
+    """Remove the fallback's temporary folders left by grader processes that were killed."""
+    for folder in Path(tempfile.gettempdir()).glob("vibrastic-sandbox-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _user_process_count() -> int:
     uid, count = os.getuid(), 0
     for entry in os.listdir("/proc"):
@@ -226,7 +234,8 @@ class Supervisor:
                                      "pidns"])
             env, cwd = {}, "/"
         else:
-            self.tmp = tempfile.mkdtemp(prefix="vibrastic-sandbox-")
+            _remove_stale_tmp()
+            self.tmp = tempfile.mkdtemp(prefix=f"vibrastic-sandbox-{os.getpid()}-")
             command = [sys.executable, "-I", "-B", str(HARNESS), preload, "nopidns"]
             env = dict(sandbox_env(), HOME=self.tmp, TMPDIR=self.tmp, MPLCONFIGDIR=self.tmp)
             cwd = self.tmp
