@@ -164,3 +164,11 @@ def test_code_in_markdown_keeps_its_dollar_signs() -> None:
     assert '`ax.set_title("$w_0$")`' in out
     assert 't = rf"$\\alpha={a}$"' in out
     assert out.endswith("α")
+
+
+def test_a_lesson_naming_an_unknown_challenge_is_a_clear_error() -> None:
+    from vibrastic.course.challenges import challenge_info
+
+    assert challenge_info("sigma").filename == "sigma.py"
+    with pytest.raises(CourseError, match="no-such-challenge"):
+        challenge_info("no-such-challenge")

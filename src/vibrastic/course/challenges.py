@@ -1,13 +1,14 @@
 """What a lesson needs to know about a challenge: its title, statement, starter code and hints.
 
 Read through ``vibrastic.challenges`` from the challenge folders the grader uses (one source of
-truth: the starter is generated from the reference solution there). A challenge named in
-``course.toml`` whose folder does not exist yet still gets its commands, with a placeholder.
+truth: the starter is generated from the reference solution there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from vibrastic.course.model import CourseError
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,6 @@ class ChallengeInfo:
     statement: str
     starter: str
     hints: tuple[str, ...]
-    found: bool
 
     @property
     def filename(self) -> str:
@@ -28,13 +28,12 @@ class ChallengeInfo:
 
 
 def challenge_info(name: str) -> ChallengeInfo:
-    """The challenge ``name`` of the packaged course."""
-    import vibrastic.grader  # noqa: F401  (first: importing vibrastic.challenges alone cycles)
+    """The challenge ``name`` of the packaged course (a CourseError names unknown ones)."""
     from vibrastic.challenges import ChallengeError, UnknownChallenge, get_challenge
 
     try:
         ch = get_challenge(name)
-    except (UnknownChallenge, ChallengeError):
-        return ChallengeInfo(name, name, "", f"# Your solution to the {name!r} challenge.\n", (),
-                             found=False)
-    return ChallengeInfo(name, ch.title, ch.statement, ch.starter, tuple(ch.hints), found=True)
+    except (UnknownChallenge, ChallengeError) as exc:
+        raise CourseError(f"course.toml names challenge {name!r}, which cannot be loaded: {exc}") \
+            from exc
+    return ChallengeInfo(name, ch.title, ch.statement, ch.starter, tuple(ch.hints))

@@ -63,11 +63,6 @@ def challenge_cells(lesson: Lesson, course: Course) -> list[NotebookNode]:
     cells = []
     for name in lesson.challenges:
         info = challenge_info(name)
-        if not info.found:
-            cells.append(new_markdown_cell(
-                f"### Challenge `{name}`\n\nThis challenge is not packaged in this version of "
-                f"vibrastic yet; `vibrastic challenge list` shows the ones that are."))
-            continue
         statement = re.sub(r"^#{1,2} .*\n+", "", info.statement.strip(), count=1)
         text = f"### Challenge `{name}`: {info.title}\n\n{statement}".rstrip()
         cells.append(new_markdown_cell(text))
