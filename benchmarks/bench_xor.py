@@ -11,23 +11,12 @@ import time
 from types import ModuleType
 
 from common import LIBRARIES, copy_weights, report, seed_all
+from vibrastic.labs.xor import xor_class
 
 
 def make_xor(lib: ModuleType):
-    nn = lib.nn
-
-    class XOR(nn.Module):
-        """The deck's network: fc1 (2→3), sigmoid, fc2 (3→1)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc1 = nn.Linear(2, 3, True)
-            self.fc2 = nn.Linear(3, 1, True)
-
-        def forward(self, x):
-            return self.fc2(lib.sigmoid(self.fc1(x)))
-
-    return XOR()
+    """The deck's network, the same class the ``xor`` lab trains."""
+    return xor_class(lib)()
 
 
 def us_per_step(lib: ModuleType, net, epochs: int) -> float:
