@@ -195,3 +195,25 @@ def test_sandbox_label_says_when_it_is_not_a_boundary() -> None:
     assert result.status == "pass" and result.sandbox.startswith("process")
     if isolation_mode() == "bubblewrap":
         assert grade_source("sigma", SIGMA_OK).sandbox == "bubblewrap"
+
+
+def test_private_tmp_is_mounted_before_the_read_only_binds() -> None:
+    """A checkout or virtualenv under /tmp (as in a CI clone) must be bound on top of the
+    sandbox's private /tmp, not hidden by it."""
+    from vibrastic.grader.sandbox import bwrap_command
+
+    args = bwrap_command(["python"])
+    tmpfs_at = next(i for i, a in enumerate(args) if a == "--tmpfs" and args[i + 1] == "/tmp")
+    binds = [i for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+    assert binds and tmpfs_at < min(binds)
+
+
+def test_wipe_empties_the_folder_but_leaves_mounted_trees_alone(tmp_path: Path) -> None:
+    from vibrastic.grader.harness import wipe
+
+    (tmp_path / "job" / "deep").mkdir(parents=True)
+    (tmp_path / "job" / "deep" / "out.txt").write_text("left over")
+    (tmp_path / "note.txt").write_text("left over")
+    (tmp_path / "link").symlink_to(tmp_path / "job")
+    wipe(str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

@@ -424,15 +424,34 @@ def clean_namespace() -> None:
 
 
 def wipe(folder: str) -> None:
-    """Empty the sandbox's temporary folder, so nothing one submission wrote is seen by the next."""
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(folder):
-            path = os.path.join(folder, entry)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+    """Empty the sandbox's temporary folder, so nothing one submission wrote is seen by the next.
+
+    The walk stays on the folder's own file system: read-only binds below it (a virtualenv in a
+    checkout under /tmp) are left alone rather than walked file by file.
+    """
+    try:
+        device = os.lstat(folder).st_dev
+    except OSError:
+        return
+    walked = []
+    for root, dirs, files in os.walk(folder):
+        kept = []
+        for name in dirs:
+            path = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                if os.path.islink(path):
+                    files.append(name)  # a link to a folder: remove the link itself
+                elif os.lstat(path).st_dev == device:
+                    kept.append(name)
+        dirs[:] = kept
+        walked.append((root, kept, files))
+    for root, dirs, files in reversed(walked):
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(root, name))
+        for name in dirs:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(root, name))
 
 
 def serve(preload: list[str], own_pidns: bool) -> None:

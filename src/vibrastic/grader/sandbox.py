@@ -129,10 +129,12 @@ def bwrap_command(command: list[str]) -> list[str]:
             "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
     if os.geteuid() == 0:
         args += ["--cap-drop", "ALL"]
-    args += _system_binds() + _python_binds()
+    # The private /tmp comes first, so that a checkout or virtualenv that lives under /tmp
+    # (a CI clone, say) is bound on top of it instead of being hidden by it.
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES // 4),
-             "--tmpfs", "/dev/shm", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp",
-             "--ro-bind", str(HARNESS), "/sandbox/harness.py", "--chdir", "/tmp", "--clearenv"]
+             "--tmpfs", "/dev/shm", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp"]
+    args += _system_binds() + _python_binds()
+    args += ["--ro-bind", str(HARNESS), "/sandbox/harness.py", "--chdir", "/tmp", "--clearenv"]
     env = dict(sandbox_env(), HOME="/tmp", MPLCONFIGDIR="/tmp", TMPDIR="/tmp")
     for key, value in env.items():
         args += ["--setenv", key, value]
