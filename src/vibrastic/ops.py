@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from vibrastic import tensor as _t
 from vibrastic.tensor import Tensor, _new
@@ -100,8 +99,13 @@ def neg(a: Tensor) -> Tensor:
     return Tensor._make(-a._data, (a,), lambda g: (-g,), "Neg", saves=False)
 
 
+_COMPARABLE = (Tensor, np.ndarray, np.generic, int, float, bool)
+
+
 def _compare(op: Any) -> Any:
     def compare(a: TensorLike, b: TensorLike) -> Tensor:
+        if not isinstance(b, _COMPARABLE):  # x.grad == None is False, as in torch
+            return NotImplemented
         return _new(np.asarray(op(_arr(a), _arr(b))))
 
     compare.__doc__ = f"Elementwise {op.__name__}, a bool tensor (not differentiable)."
@@ -164,9 +168,18 @@ def tanh(a: Tensor) -> Tensor:
     return Tensor._make(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
 
 
+def _expit(x: np.ndarray) -> np.ndarray:
+    """SciPy's overflow-free logistic ufunc, imported on first use (it costs ~0.25 s to import)."""
+    global _expit
+    from scipy.special import expit
+
+    _expit = expit
+    return expit(x)
+
+
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a), computed without overflow: d/da = σ(a)(1 - σ(a))."""
-    out = expit(_float(a._data))
+    out = _expit(_float(a._data))
     return Tensor._make(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
 
 
@@ -426,26 +439,32 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
                         saves=advanced)
 
 
+_GRAPH_INPLACE = (
+    "vibrastic can't change a tensor in place when it or the new values are part of the graph "
+    "(torch can); build the values out of place instead, e.g. h = h * 3, or with where(), "
+    "cat() or stack()"
+)
+
+
 def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
     """In-place assignment, allowed outside the graph (as torch)."""
-    if a.requires_grad and _t._GradMode.enabled:
-        if a._ctx is None:
+    if _t._GradMode.enabled and (a.requires_grad or getattr(value, "requires_grad", False)):
+        if a.requires_grad and a._ctx is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
-        raise RuntimeError(
-            "vibrastic can't assign into a tensor that is part of the graph (torch can); "
-            "build the values out of place instead, e.g. with where(), cat() or a mask"
-        )
+        raise RuntimeError(_GRAPH_INPLACE)  # copying the values would silently drop gradients
     a._data[_index(idx)] = _arr(value)
 
 
-def _inplace(op: Any, ufunc: np.ufunc) -> Any:
-    """``a op= b`` (and ``a.add_(b)``): update a's values in place, as torch.
+def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
+    """``a op= b`` and ``a.add_(b)``: update a's values in place, as torch.
 
     The manual update ``with no_grad(): w -= lr * w.grad`` must change the parameter itself.
-    Where the graph needs the result (a or b requires grad while recording), the op is done out
-    of place instead; a leaf that requires grad can't be changed in place (torch's error).
+    Where the graph needs the result (a or b requires grad while recording), the operator form
+    rebinds the name to an out-of-place result (``h *= 3`` then reads as ``h = h * 3``); the
+    method form (``h.mul_(3)``), whose result is usually ignored, raises rather than silently
+    leave ``h`` unchanged. A leaf that requires grad can't be changed in place (torch's error).
     """
 
     def iop(a: Tensor, b: TensorLike, *, alpha: float | None = None) -> Tensor:
@@ -456,6 +475,8 @@ def _inplace(op: Any, ufunc: np.ufunc) -> Any:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
+            if method:
+                raise RuntimeError(_GRAPH_INPLACE)
             return op(a, b)
         ufunc(a._data, _arr(b), out=a._data, casting="same_kind")
         return a
@@ -737,10 +758,13 @@ def _install() -> None:
     T.mT = property(lambda a: transpose(a, -2, -1))
     T.square = lambda a: mul(a, a)
     T.multiply, T.subtract, T.divide = mul, sub, div
-    T.__iadd__ = T.add_ = _inplace(add, np.add)
-    T.__isub__ = T.sub_ = _inplace(sub, np.subtract)
-    T.__imul__ = T.mul_ = _inplace(mul, np.multiply)
-    T.__itruediv__ = T.div_ = _inplace(div, np.true_divide)
+    for name, op, ufunc in (("add", add, np.add), ("sub", sub, np.subtract),
+                            ("mul", mul, np.multiply), ("div", div, np.true_divide)):
+        setattr(T, f"{name}_", _inplace(op, ufunc, method=True))
+    T.__iadd__ = _inplace(add, np.add, method=False)
+    T.__isub__ = _inplace(sub, np.subtract, method=False)
+    T.__imul__ = _inplace(mul, np.multiply, method=False)
+    T.__itruediv__ = _inplace(div, np.true_divide, method=False)
 
 
 _install()

@@ -305,12 +305,16 @@ class Tensor:
     # ---- dtype conversion (differentiable) ----
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """Convert to ``dtype`` (devices other than "cpu" are not available)."""
+        if isinstance(dtype, str) and dtype == "cpu":  # to("cpu") or to("cpu", dtype)
+            dtype = args[0] if args else None
         dtype = kwargs.pop("dtype", dtype)
-        if (isinstance(dtype, str) and dtype == "cpu") or dtype is None:
+        if dtype is None:
             return self
         target = _np_dtype(dtype)
         if target == self._data.dtype:
             return self
+        if target.kind != "f":  # integer and bool tensors are outside the graph, as in torch
+            return _new(self._data.astype(target))
         source = self._data.dtype
 
         def backward(g: np.ndarray) -> tuple[np.ndarray]:

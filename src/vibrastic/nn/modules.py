@@ -16,7 +16,16 @@ import numpy as np
 from vibrastic import ops
 from vibrastic.nn import functional as F
 from vibrastic.nn import init
-from vibrastic.tensor import Tensor, _init, _new, _np_dtype, _to_numpy, float32, float64
+from vibrastic.tensor import (
+    Tensor,
+    _float_dtype,
+    _init,
+    _new,
+    _np_dtype,
+    _to_numpy,
+    float32,
+    float64,
+)
 
 
 class Parameter(Tensor):
@@ -155,8 +164,10 @@ class Module:
     # ---- dtypes ----
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
         """Convert every floating-point parameter to ``dtype``, in place (devices: "cpu" only)."""
+        if isinstance(dtype, str) and dtype == "cpu":  # to("cpu") or to("cpu", dtype)
+            dtype = args[0] if args else None
         dtype = kwargs.pop("dtype", dtype)
-        if dtype is None or (isinstance(dtype, str) and dtype == "cpu"):
+        if dtype is None:
             return self
         target = _np_dtype(dtype)
         for p in self.parameters():
@@ -246,7 +257,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        np_dtype = float32.np if dtype is None else _np_dtype(dtype)
+        np_dtype = _float_dtype(dtype)  # the default float dtype unless given, as torch
         self.weight = Parameter(_new(np.empty((out_features, in_features), np_dtype)))
         if bias:
             self.bias = Parameter(_new(np.empty(out_features, np_dtype)))
