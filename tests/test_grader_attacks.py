@@ -350,3 +350,17 @@ def test_environment_is_scrubbed(graders: dict[str, Grader], mode: str,
              "or k.startswith('VIBRASTIC'))\n"
     result = grade_then_healthy(grader, source)
     assert result.tests[0].message == "sigma(2): expected 5, got []"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_learner_code_holds_no_descriptor_but_its_own_channel(graders: dict[str, Grader],
+                                                              mode: str) -> None:
+    """The supervisor's pipes (its results to the grader, its job input) are closed in the
+    learner's process: only stdin/out/err and the observation channel stay open."""
+    source = ("import os\ndef sigma(n):\n"
+              "    return sorted(int(f) for f in os.listdir('/proc/self/fd') if int(f) > 2)\n")
+    result = grade_then_healthy(grader_for(graders, mode), source)
+    message = result.tests[0].message
+    got = message.split("got ", 1)[1]
+    # one descriptor for the observation channel, one for listdir's own handle on the folder
+    assert got.startswith("[") and len(got.strip("[]").split(",")) == 2, message

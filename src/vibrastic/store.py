@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import NullPool
 
 from vibrastic.grader.runner import home_dir
 from vibrastic.grader.verdict import GradeResult
@@ -87,7 +88,8 @@ def _now() -> str:
 @cache
 def _engine(path: str) -> Engine:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    # No pool: a connection per session, so no SQLite file stays open between uses.
+    engine = create_engine(f"sqlite:///{path}", future=True, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]

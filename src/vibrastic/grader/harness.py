@@ -189,6 +189,10 @@ def child_main(job: dict, obs_w: int, out_w: int, workdir: str) -> None:
         os.dup2(out_w, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
+        # Keep only stdin/stdout/stderr and our observation channel: the supervisor's own pipes
+        # (its results to the grader, its job input) must be out of the learner's reach.
+        os.closerange(3, obs_w)
+        os.closerange(obs_w + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         limits = job["limits"]
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         cpu = int(limits["cpu"])

@@ -197,6 +197,9 @@ def _user_process_count() -> int:
     return count
 
 
+MAX_EVENT_BYTES = 16 << 20  # no event from the supervisor is near this; more is garbage
+
+
 class Supervisor:
     """One running sandbox with the harness supervisor in it; runs jobs one at a time."""
 
@@ -241,10 +244,15 @@ class Supervisor:
             command = [sys.executable, "-I", "-B", str(HARNESS), preload, "nopidns"]
             env = dict(sandbox_env(), HOME=self.tmp, TMPDIR=self.tmp, MPLCONFIGDIR=self.tmp)
             cwd = self.tmp
-        self.proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, cwd=cwd, preexec_fn=enter_cgroup, start_new_session=True,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, env=env, cwd=cwd, preexec_fn=enter_cgroup,
+                start_new_session=True,
+            )
+        except OSError as exc:  # e.g. bwrap vanished: release the cgroup and temp folder
+            self.close()
+            raise SandboxError(f"the grading sandbox ({self.mode}) could not start: {exc}") from exc
         ready = self._read_event(time.monotonic() + timeout)
         if ready is None or ready.get("event") != "ready":
             self.close()
@@ -302,6 +310,9 @@ class Supervisor:
             if not chunk:
                 return None
             self._buffer += chunk
+            if len(self._buffer) > MAX_EVENT_BYTES and b"\n" not in self._buffer:
+                self._buffer = b""
+                return {"event": "garbage"}
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             event = json.loads(line)

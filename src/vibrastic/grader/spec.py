@@ -84,7 +84,7 @@ def approx(rel: float = 1e-6, abs: float = 1e-9) -> Check:
 
 
 def equal() -> Check:
-    """The returned value equals the reference's exactly (types included: 5 is not 5.0)."""
+    """The returned value equals the reference's exactly (numbers by value: 5 equals 5.0)."""
     return approx(0.0, 0.0)
 
 
