@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 
 def noisy_sine(n: int = 100, seed: int = 42) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,6 +69,8 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, ...]:
 
     Returns (x_train, x_test, y_train, y_test) with x as float32 (n, 64) and y as int64.
     """
+    from sklearn.datasets import load_digits  # scikit-learn loads slowly: only when needed
+
     bunch = load_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)

@@ -6,9 +6,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib loads slowly; figures only appear when a lab runs
+    from matplotlib.figure import Figure
+
 
 BACKENDS = ("torch", "vibrastic")
 

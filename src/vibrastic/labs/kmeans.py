@@ -16,8 +16,6 @@ from __future__ import annotations
 from itertools import permutations
 
 import numpy as np
-from sklearn.cluster import KMeans as SklearnKMeans
-from sklearn.metrics import adjusted_rand_score
 
 from vibrastic import data
 from vibrastic.classic.kmeans import KMeans
@@ -53,6 +51,9 @@ def align_to(truth: np.ndarray, labels: np.ndarray, centers: np.ndarray
 def run(backend: str = "numpy", seed: int = 0, n_per_blob: int = 30, n_clusters: int = 3,
         n_init: int = 10) -> LabResult:
     """Cluster the deck's blobs with both implementations and compare the partitions."""
+    from sklearn.cluster import KMeans as SklearnKMeans  # imported when the lab runs
+    from sklearn.metrics import adjusted_rand_score
+
     x, truth = data.three_blobs(n_per_blob, seed=seed)
     sk = SklearnKMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(x)
     ours = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(x)
