@@ -30,7 +30,6 @@ class NotebookChallengeError(ValueError):
 
 
 def _challenge(name: str) -> Any:
-    import vibrastic.grader  # noqa: F401  (first: importing vibrastic.challenges alone cycles)
     from vibrastic.challenges import UnknownChallenge, get_challenge
 
     try:
@@ -70,20 +69,12 @@ def check(name: str, path: str | Path | None = None, *, quiet: bool = False) -> 
         raise NotebookChallengeError(
             f"{file} not found: run the challenge's `%%writefile {file.name}` cell first "
             f"(or pass path=...)")
-    from vibrastic.grader import grade_file
+    from vibrastic.attempts import submit
 
-    result = grade_file(name, file)
-    _record(name, file, result)
+    result = submit(name, file)
     if not quiet:
         print(format_result(result))
     return Verdict(result)
-
-
-def _record(name: str, file: Path, result: Any) -> None:
-    """Save the attempt in the progress store (the course map and `vibrastic challenge` see it)."""
-    from vibrastic.store import record_attempt
-
-    record_attempt(result, file.read_text(encoding="utf-8", errors="replace"))
 
 
 def format_result(result: Any) -> str:

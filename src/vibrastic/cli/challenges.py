@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vibrastic import store
+from vibrastic.attempts import submit
 from vibrastic.challenges import Challenge, ChallengeError, UnknownChallenge, get_challenge
 from vibrastic.challenges.workspace import (
     WorkspaceError,
@@ -30,7 +31,7 @@ from vibrastic.challenges.workspace import (
     workspace_dir,
     write_starter,
 )
-from vibrastic.grader import GraderError, GradeResult, grade_file
+from vibrastic.grader import GraderError, GradeResult
 from vibrastic.grader.runner import warm_up
 from vibrastic.grader.sandbox import FALLBACK_WARNING
 
@@ -100,20 +101,14 @@ def render_result(result: GradeResult) -> None:
 
 def _grade_and_record(challenge: Challenge, path: Path, public_only: bool) -> GradeResult:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise usage_error(f"cannot read {path}: {exc.strerror}; expected a readable Python file"
-                          ) from None
-    try:
-        result = grade_file(challenge.name, path, hidden=not public_only)
+        return submit(challenge.name, path, hidden=not public_only)
     except GraderError as exc:  # an infrastructure failure: not the learner's fault, not recorded
         err.print(f"[red]error:[/red] the grader could not run ({escape(str(exc))}); "
                   "this is not counted as an attempt")
         raise typer.Exit(1) from None
     except OSError as exc:
-        raise usage_error(f"cannot read {path}: {exc.strerror}") from None
-    store.record_attempt(result, data.decode("utf-8", "surrogateescape"))
-    return result
+        raise usage_error(f"cannot read {path}: {exc.strerror}; expected a readable Python file"
+                          ) from None
 
 
 def _file_for(challenge: Challenge, file: Path | None) -> Path:

@@ -377,8 +377,12 @@ def grade_source(name: str, source: str, *, hidden: bool = True) -> GradeResult:
 
 def grade_file(name: str, path: str | os.PathLike[str], *, hidden: bool = True) -> GradeResult:
     """Grade the file at ``path``; a file that is not UTF-8 is an error verdict, not a crash."""
+    return grade_bytes(name, Path(path).read_bytes(), Path(path).name, hidden=hidden)
+
+
+def grade_bytes(name: str, data: bytes, filename: str, *, hidden: bool = True) -> GradeResult:
+    """Grade a file's raw bytes (``filename`` only names it in messages)."""
     challenge = get_challenge(name)
-    data = Path(path).read_bytes()
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -388,7 +392,7 @@ def grade_file(name: str, path: str | os.PathLike[str], *, hidden: bool = True) 
             challenge=name, status="error", score=0.0,
             max_score=float(sum(c.points for c in chosen)),
             tests=[TestResult(c.name, "not run", 0.0, float(c.points), c.hidden) for c in chosen],
-            message=(f"{Path(path).name} is not valid UTF-8 text (byte {data[exc.start]:#04x} "
+            message=(f"{filename} is not valid UTF-8 text (byte {data[exc.start]:#04x} "
                      f"at offset {exc.start}); save it as UTF-8"),
             limits=limits, hidden_run=hidden, sandbox=default_grader().sandbox_label)
     return grade_source(name, source, hidden=hidden)
