@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
-from vibrastic.grader.runner import home_dir
 from vibrastic.grader.verdict import GradeResult
+from vibrastic.paths import home_dir
 
 STATUS_NOT_STARTED, STATUS_ATTEMPTED, STATUS_PASSED = "not started", "attempted", "passed"
 

@@ -18,11 +18,10 @@ import time
 import weakref
 from pathlib import Path
 
-import platformdirs
-
 from vibrastic.challenges import Challenge, get_challenge
 from vibrastic.grader.sandbox import FALLBACK_WARNING, SandboxError, Supervisor, isolation_mode
 from vibrastic.grader.verdict import GradeResult, Limits, TestResult, cap
+from vibrastic.paths import home_dir
 
 WARM_PRELOAD = ("numpy", "torch", "vibrastic")
 OUTPUT_LIMIT = 256 * 1024
@@ -32,12 +31,6 @@ PROCESS_LIMIT = 64
 
 class GraderError(RuntimeError):
     """The grader itself failed (a broken challenge, a sandbox that cannot start)."""
-
-
-def home_dir() -> Path:
-    """Where vibrastic keeps its data: ``VIBRASTIC_HOME`` or the platform's user data folder."""
-    env = os.environ.get("VIBRASTIC_HOME")
-    return Path(env) if env else Path(platformdirs.user_data_dir("vibrastic", appauthor=False))
 
 
 def limits_for(challenge: Challenge, processes: int | None) -> Limits:
