@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -19,17 +16,6 @@ LIBRARIES: dict[str, ModuleType] = {"vibrastic": vibrastic, "torch": torch}
 def copy_weights(src: torch.nn.Module, dst: vibrastic.nn.Module) -> None:
     """Start both models from the same weights (vibrastic loads a torch state_dict)."""
     dst.load_state_dict(src.state_dict())
-
-
-def best_of(fn: Callable[[], float], repeats: int) -> float:
-    """The median of ``repeats`` runs of ``fn`` (each returns its own figure)."""
-    return statistics.median(fn() for _ in range(repeats))
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def report(title: str, unit: str, ours: float, theirs: float, lower_is_better: bool = True) -> str:
