@@ -27,7 +27,7 @@ class ChallengeProgress:
 
     @property
     def done(self) -> bool:
-        return self.status.lower() in ("passed", "pass", "solved", "done")
+        return self.status == "passed"
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,7 @@ def _store_statuses() -> dict[str, dict[str, Any]] | None:
 def _progress(name: str, raw: dict[str, Any] | None) -> ChallengeProgress:
     if not raw:
         return ChallengeProgress(name)
-    best = raw.get("best_score", raw.get("best score", raw.get("score")))
-    top = raw.get("max_score", raw.get("max score"))
-    return ChallengeProgress(name, str(raw.get("status") or "not started"), best, top)
+    return ChallengeProgress(name, raw["status"], raw["best_score"], raw["max_score"])
 
 
 def build_course_map(course: Course | None = None,
@@ -113,7 +111,7 @@ def render_course_map(course_map: CourseMap) -> Table:
                      if c.best_score is not None and c.max_score else "")
             state = "" if c.status == "not started" else f" ({c.status}{score})"
             cell.append(f"{mark} {c.name}{state}\n",
-                        style=STATUS_STYLE.get(c.status.lower(), "yellow"))
+                        style=STATUS_STYLE[c.status])
         cell.rstrip()
         table.add_row(str(entry.number), f"{entry.title}\n[dim]vibrastic lesson show "
                       f"{entry.number}[/dim]", cell if cell.plain else "—")

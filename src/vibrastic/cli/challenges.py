@@ -31,6 +31,7 @@ from vibrastic.challenges.workspace import (
     workspace_dir,
     write_starter,
 )
+from vibrastic.coursemap import STATUS_STYLE
 from vibrastic.grader import GraderError, GradeResult
 from vibrastic.grader.runner import warm_up
 from vibrastic.grader.sandbox import FALLBACK_WARNING
@@ -46,7 +47,6 @@ logging.getLogger("vibrastic.grader.sandbox").setLevel(logging.ERROR)
 _warned = False
 MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
          "not run": ("·", "dim")}
-STATUS_STYLE = {"passed": "green", "attempted": "yellow", "not started": "dim"}
 
 NameArg = Annotated[str, typer.Argument(help="Challenge name, e.g. sigma (see `challenge list`).")]
 
