@@ -172,3 +172,10 @@ def test_a_lesson_naming_an_unknown_challenge_is_a_clear_error() -> None:
     assert challenge_info("sigma").filename == "sigma.py"
     with pytest.raises(CourseError, match="no-such-challenge"):
         challenge_info("no-such-challenge")
+
+
+def test_challenge_order_agrees_with_the_lessons() -> None:
+    """Each challenge.toml's `order` and course.toml's lessons put the challenges in one order."""
+    from vibrastic.challenges import load_challenges
+
+    assert [c.name for c in load_challenges()] == list(load_course().challenges)
