@@ -75,3 +75,38 @@ def test_sigmoid_is_stable_far_from_zero() -> None:
     x = vb.tensor([-800.0, -50.0, 0.0, 50.0, 800.0], dtype=vb.float64)
     expected = torch.sigmoid(torch.tensor(x.numpy())).numpy()
     np.testing.assert_allclose(vb.sigmoid(x).numpy(), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1)])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_var_and_std_match_torch_values_and_gradients(dim, correction) -> None:
+    data = np.random.default_rng(3).standard_normal((4, 5))
+    for name in ("var", "std"):
+        xv = vb.tensor(data, requires_grad=True)
+        xt = torch.tensor(data, requires_grad=True)
+        ov = getattr(xv, name)(dim, correction=correction)
+        ot = getattr(xt, name)(dim, correction=correction)
+        np.testing.assert_allclose(ov.detach().numpy(), ot.detach().numpy(), rtol=1e-12)
+        ov.sum().backward()
+        ot.sum().backward()
+        np.testing.assert_allclose(xv.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_remainder_floor_division_and_logic_like_torch() -> None:
+    data = [3.5, -2.0, 7.25]
+    xv, xt = vb.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    (xv % 2).sum().backward()
+    (xt % 2).sum().backward()
+    assert (xv % 2).tolist() == (xt % 2).tolist()
+    assert xv.grad.tolist() == xt.grad.tolist()
+    assert (vb.tensor(data) // 2).tolist() == (torch.tensor(data) // 2).tolist()
+    a, b = [True, True, False], [True, False, False]
+    assert (vb.tensor(a) & vb.tensor(b)).tolist() == (torch.tensor(a) & torch.tensor(b)).tolist()
+    assert (vb.tensor(a) | vb.tensor(b)).tolist() == (torch.tensor(a) | torch.tensor(b)).tolist()
+
+
+def test_full_infers_its_dtype_and_zero_d_reductions_accept_dim_zero() -> None:
+    for value in (3, 3.0, True):
+        assert vb.full((2,), value).dtype.name == str(torch.full((2,), value).dtype).split(".")[1]
+    assert vb.tensor(3.0).sum(0).item() == torch.tensor(3.0).sum(0).item()
+    assert vb.tensor(3.0).mean(-1).item() == 3.0

@@ -42,11 +42,13 @@ from vibrastic.ops import (
     sqrt,
     squeeze,
     stack,
+    std,
     sub,
     sum,
     tanh,
     transpose,
     unsqueeze,
+    var,
     where,
 )
 from vibrastic.tensor import (
@@ -96,6 +98,6 @@ __all__ = [
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "nn", "no_grad",
     "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn", "randperm",
     "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
-    "sqrt", "squeeze", "stack", "sub", "sum", "tanh", "tensor", "transpose", "uint8",
-    "unsqueeze", "where", "zeros", "zeros_like",
+    "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "uint8",
+    "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

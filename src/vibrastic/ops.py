@@ -8,6 +8,7 @@ shape in one place (``unbroadcast``).
 
 from __future__ import annotations
 
+import builtins
 import warnings
 from collections import namedtuple
 from collections.abc import Sequence
@@ -92,6 +93,13 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:
             return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
 
     return _binary(out, a, b, da, db, "Pow")
+
+
+def remainder(a: TensorLike, b: TensorLike) -> Tensor:
+    """a % b (sign of b, as Python and torch): d/da = 1, d/db = -floor(a / b)."""
+    x, y = _arr(a), _arr(b)
+    return _binary(np.remainder(x, y), a, b, lambda g: g, lambda g: -g * np.floor_divide(x, y),
+                   "Remainder")
 
 
 def neg(a: Tensor) -> Tensor:
@@ -237,8 +245,10 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
+    if ndim == 0:  # a 0-d tensor accepts dim 0 or -1 and has nothing to reduce
+        return ()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % ndim if ndim else 0 for d in dims)
+    return tuple(d % ndim for d in dims)
 
 
 def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdim: bool, shape: tuple) -> np.ndarray:
@@ -277,6 +287,23 @@ def mean(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = Fals
         np.asarray(x.mean(axis=axes, keepdims=keepdim)), (a,),
         lambda g: (_expand_back(g / n, axes, keepdim, shape),), "Mean", saves=False,
     )
+
+
+def var(a: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
+        keepdim: bool = False) -> Tensor:
+    """Variance Σ(x - mean)² / (n - correction) (unbiased by default, as torch); composed of
+    differentiable ops, so it needs no gradient rule of its own."""
+    axes = _axes(dim, a._data.ndim)
+    n = int(np.prod([a._data.shape[i] for i in axes])) if axes else 1
+    centred = sub(a, mean(a, dim=axes, keepdim=True))
+    squares = sum(mul(centred, centred), dim=axes, keepdim=keepdim)
+    return div(squares, builtins.max(n - correction, 0))
+
+
+def std(a: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
+        keepdim: bool = False) -> Tensor:
+    """Standard deviation: the square root of ``var``."""
+    return sqrt(var(a, dim, correction=correction, keepdim=keepdim))
 
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -750,7 +777,7 @@ def _install() -> None:
                  "cos", "tanh", "sigmoid", "relu", "clamp", "sum", "mean", "max", "min", "argmax",
                  "argmin", "reshape", "transpose", "permute", "unsqueeze", "squeeze", "flatten",
                  "expand", "softmax", "log_softmax", "maximum", "minimum", "neg", "lt", "le", "gt",
-                 "ge", "eq", "ne"):
+                 "ge", "eq", "ne", "var", "std"):
         setattr(T, name, globals()[name])
     T.view = reshape
     T.t = t_
@@ -758,6 +785,10 @@ def _install() -> None:
     T.mT = property(lambda a: transpose(a, -2, -1))
     T.square = lambda a: mul(a, a)
     T.multiply, T.subtract, T.divide = mul, sub, div
+    T.__and__ = lambda a, b: _new(np.asarray(np.logical_and(_arr(a), _arr(b))))
+    T.__or__ = lambda a, b: _new(np.asarray(np.logical_or(_arr(a), _arr(b))))
+    T.__floordiv__ = lambda a, b: _new(np.asarray(np.floor_divide(_arr(a), _arr(b))))
+    T.__mod__ = T.remainder = remainder
     for name, op, ufunc in (("add", add, np.add), ("sub", sub, np.subtract),
                             ("mul", mul, np.multiply), ("div", div, np.true_divide)):
         setattr(T, f"{name}_", _inplace(op, ufunc, method=True))

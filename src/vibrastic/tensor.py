@@ -575,7 +575,9 @@ def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.full(_shape((size,)), fill_value, _float_dtype(dtype)), requires_grad)
+    """A tensor of ``fill_value``; its dtype follows the value (int64, bool or float), as torch."""
+    np_dtype = _infer(fill_value).dtype if dtype is None else _np_dtype(dtype)
+    return _new(np.full(_shape((size,)), fill_value, np_dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
