@@ -226,3 +226,13 @@ def test_grader_failure_is_not_an_attempt(env: Path, monkeypatch: pytest.MonkeyP
     assert "the grader could not run" in checked.output
     assert "not counted as an attempt" in checked.output
     assert store.attempts("sigma") == []
+
+
+def test_show_prints_the_statement_and_refuses_unknown_names(env: Path) -> None:
+    shown = run("challenge", "show", "sigma")
+    assert shown.exit_code == 0
+    assert "sigma(2)" in shown.output and "5" in shown.output
+    unknown = run("challenge", "show", "no-such-challenge")
+    assert unknown.exit_code == 2
+    assert "no-such-challenge" in unknown.output and "sigma" in unknown.output
+    assert not env.exists()  # showing a statement writes nothing into the workspace
