@@ -13,7 +13,7 @@ from types import ModuleType
 import numpy as np
 
 from common import LIBRARIES, copy_weights, report, seed_all
-from vibrastic import data
+from vibrastic.ml import data
 
 
 def make_mlp(lib: ModuleType):

@@ -14,8 +14,9 @@ import statistics
 import tempfile
 import time
 
-from vibrastic.challenges import get_challenge
-from vibrastic.grader import Grader, isolation_mode
+from vibrastic.platform.course.challenge import get_challenge
+from vibrastic.platform.grader.grade import Grader
+from vibrastic.platform.grader.launch import isolation_mode
 
 
 def percentile(values: list[float], q: float) -> float:

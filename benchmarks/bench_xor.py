@@ -11,7 +11,7 @@ import time
 from types import ModuleType
 
 from common import LIBRARIES, copy_weights, report, seed_all
-from vibrastic.labs.xor import xor_class
+from vibrastic.ml.labs.xor import xor_class
 
 
 def make_xor(lib: ModuleType):

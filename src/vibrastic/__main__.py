@@ -1,5 +1,5 @@
 """``python -m vibrastic`` runs the CLI."""
 
-from vibrastic.cli import main
+from vibrastic.faces.cli import main
 
 main()

@@ -79,12 +79,12 @@ print(x.grad.item())
 
 # %% [markdown]
 # This is what autograd recorded: a graph from the leaves $x, y$ to $f$. `backward()` visits it
-# from right to left. (The figure comes from `vibrastic.plots.graph`, the function the `autograd`
+# from right to left. (The figure comes from `vibrastic.ml.plots.graph`, the function the `autograd`
 # lab uses; it reads graphs built by vibrastic's engine, which has PyTorch's names.)
 
 # %%
 import vibrastic as vb
-from vibrastic.plots.graph import computation_graph_figure
+from vibrastic.ml.plots.graph import computation_graph_figure
 
 xv = vb.tensor(1.0, requires_grad=True)
 yv = vb.tensor(2.0)

@@ -50,8 +50,8 @@
 
 # %%
 import numpy as np
-from vibrastic.classic import error, normal_equations
-from vibrastic.data import five_point_line
+from vibrastic.ml.classic import error, normal_equations
+from vibrastic.ml.data import five_point_line
 
 X, X_bias, y = five_point_line()
 Psi = list(zip(X[:, 0], y))
@@ -80,7 +80,7 @@ print("best theta:", theta.round(3), " loss:", round(error(X_bias, y, theta), 3)
 # The deck illustrates the kinds with pictures; the course's own data sets are one of each:
 
 # %%
-from vibrastic.data import and_gate, noisy_sine, three_blobs
+from vibrastic.ml.data import and_gate, noisy_sine, three_blobs
 
 inputs, targets = and_gate()
 print("classification (AND gate): F maps", inputs.tolist(), "to classes", targets.tolist())

@@ -24,11 +24,11 @@ import matplotlib.pyplot as plt
 # not seed, so every run gave different data. vibrastic's `noisy_sine` draws the noise from a
 # NumPy generator seeded with 42; the lesson and the `supervised-svr` lab use this same function:
 #
-# {source} vibrastic.data:noisy_sine
+# {source} vibrastic.ml.data:noisy_sine
 
 # %%
 random.seed(42)  # the deck's call: seeds Python's `random`, not NumPy
-from vibrastic.data import noisy_sine
+from vibrastic.ml.data import noisy_sine
 
 # %% [markdown]
 # ### create input
@@ -133,7 +133,7 @@ plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
 
 # %%
 from IPython.display import display
-from vibrastic.labs import run_lab
+from vibrastic.ml.labs import run_lab
 
 svr_lab = run_lab("supervised-svr")
 for row in svr_lab.tables["models"]:
@@ -157,10 +157,10 @@ display(svr_lab.figures["held-out"])
 # writes `x_1 = np.random.randn(30,2) + (5,5)` and so on (its slide garbles it as
 # `\text{np.random.randn}`, errata); `three_blobs` does the same with a seeded generator:
 #
-# {source} vibrastic.data:three_blobs
+# {source} vibrastic.ml.data:three_blobs
 
 # %%
-from vibrastic.data import three_blobs
+from vibrastic.ml.data import three_blobs
 
 x, groups = three_blobs(n_per_blob=30, seed=42)
 x_1, x_2, x_3 = x[groups == 0], x[groups == 1], x[groups == 2]
@@ -185,11 +185,11 @@ x = np.concatenate((x_1, x_2, x_3), axis=0)
 # %% [markdown]
 # ### See the plot
 #
-# (`plot_clusters` from `vibrastic.plots` draws this and the next figure; the `unsupervised-kmeans`
+# (`plot_clusters` from `vibrastic.ml.plots` draws this and the next figure; the `unsupervised-kmeans`
 # lab uses it too.)
 
 # %%
-from vibrastic.plots import plot_clusters
+from vibrastic.ml.plots import plot_clusters
 
 ax = plot_clusters(x, title='Training dataset')
 ax.figure
@@ -219,10 +219,10 @@ ax.figure
 
 # %% [markdown]
 # The same algorithm from scratch (assign each point to its nearest centroid, move each centroid
-# to the mean of its points, repeat): `vibrastic.classic.KMeans`, with scikit-learn's interface.
+# to the mean of its points, repeat): `vibrastic.ml.classic.KMeans`, with scikit-learn's interface.
 
 # %%
-from vibrastic.classic import KMeans as OurKMeans
+from vibrastic.ml.classic import KMeans as OurKMeans
 
 ours = OurKMeans(n_clusters=3, random_state=0).fit(x)
 print("inertia: scikit-learn", round(clus.inertia_, 2), "| from scratch", round(ours.inertia_, 2))

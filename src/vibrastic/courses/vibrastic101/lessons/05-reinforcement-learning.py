@@ -25,7 +25,7 @@
 
 # %%
 import numpy as np
-from vibrastic.classic.bandit import EpsilonGreedy, GaussianBandit, run_bandit
+from vibrastic.ml.classic.bandit import EpsilonGreedy, GaussianBandit, run_bandit
 
 bandit = GaussianBandit.testbed(n_runs=1, k=10, seed=3)
 print("true arm values q*(a), hidden from the agent:", bandit.q_star[0].round(2))
@@ -43,8 +43,8 @@ print("best arm:", int(bandit.optimal_action[0]), "| arm the agent likes best:",
 
 # %%
 import os
-from vibrastic.classic.bandit import epsilon_greedy_study
-from vibrastic.plots import plot_bandit_curves
+from vibrastic.ml.classic.bandit import epsilon_greedy_study
+from vibrastic.ml.plots import plot_bandit_curves
 
 N_RUNS = 200 if os.environ.get("VIBRASTIC_QUICK") else 2000
 histories = epsilon_greedy_study((0.0, 0.01, 0.1), n_runs=N_RUNS, n_steps=1000, seed=0)

@@ -53,12 +53,12 @@ print("net =", net, " y_hat = f(net) =", round(float(y_hat), 4))
 #
 # where $\vec{w}$ is a vector of real-valued weights, $\vec{w} \cdot \vec{x}$ is the dot product
 # $\sum_{i=1}^{n} w_i x_i$, and $b$ is known as the bias. The activation here is the *step*
-# function of `vibrastic.classic.perceptron`:
+# function of `vibrastic.ml.classic.perceptron`:
 #
-# {source} vibrastic.classic.perceptron:step
+# {source} vibrastic.ml.classic.perceptron:step
 
 # %%
-from vibrastic.classic.perceptron import step
+from vibrastic.ml.classic.perceptron import step
 
 w, b = np.array([1.0, 1.0]), -1.5  # a hand-picked perceptron: AND
 for x in ([0, 0], [0, 1], [1, 0], [1, 1]):
@@ -73,7 +73,7 @@ for x in ([0, 0], [0, 1], [1, 0], [1, 1]):
 
 # %%
 from IPython.display import display
-from vibrastic.labs import run_lab
+from vibrastic.ml.labs import run_lab
 
 activations = run_lab("activations", backend="vibrastic")
 print(sorted(activations.figures))
@@ -208,13 +208,13 @@ for module in (nn.Identity(), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.LeakyReLU(0
 # $\vec{w}(t+1) = \vec{w}(t) + \alpha \Delta \vec{w}(t) + \beta \Delta \vec{w}(t-1)$, which applies
 # $\alpha$ twice when $\Delta\vec{w}$ already contains it; errata.)
 #
-# `vibrastic.classic.Perceptron` implements exactly this; its training loop:
+# `vibrastic.ml.classic.Perceptron` implements exactly this; its training loop:
 #
-# {source} vibrastic.classic.perceptron:Perceptron.fit
+# {source} vibrastic.ml.classic.perceptron:Perceptron.fit
 
 # %%
-from vibrastic.classic import Perceptron
-from vibrastic.data import and_gate, xor
+from vibrastic.ml.classic import Perceptron
+from vibrastic.ml.data import and_gate, xor
 
 X, y = and_gate()
 p = Perceptron(alpha=0.1, random_state=0).fit(X, y)

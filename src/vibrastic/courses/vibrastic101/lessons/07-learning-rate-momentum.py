@@ -16,7 +16,7 @@
 
 # %%
 import numpy as np
-from vibrastic.data import five_point_line
+from vibrastic.ml.data import five_point_line
 
 X, X_bias, y = five_point_line()
 N = len(X)
@@ -25,11 +25,11 @@ print(X_bias, y, sep="\n")
 # %% [markdown]
 # - **error function** $\to E(\boldsymbol{X},\boldsymbol{y};\boldsymbol{w}) = \frac{1}{2} \left\| \boldsymbol{X}\cdot\boldsymbol{w} - \boldsymbol{y}\right\|_2^2$.
 #
-# {source} vibrastic.classic.gradient_descent:error
+# {source} vibrastic.ml.classic.gradient_descent:error
 #
 # - **the gradient** $\to \nabla\boldsymbol{w} = \nabla_{\boldsymbol{w}} E(\boldsymbol{X}, \boldsymbol{y}; \boldsymbol{w}) = \boldsymbol{X}^T \cdot (\boldsymbol{X} \cdot \boldsymbol{w} - \boldsymbol{y})$.
 #
-# {source} vibrastic.classic.gradient_descent:linear_regression_gradient
+# {source} vibrastic.ml.classic.gradient_descent:linear_regression_gradient
 #
 # ### gradient descent loop
 #
@@ -37,12 +37,12 @@ print(X_bias, y, sep="\n")
 # (The deck's loop computes the gradient on the global `X_bias` instead of its argument `X`;
 # fixed here, errata.)
 #
-# {source} vibrastic.classic.gradient_descent:gradient_descent
+# {source} vibrastic.ml.classic.gradient_descent:gradient_descent
 #
 # These are the functions the `learning-rate` and `momentum` labs run:
 
 # %%
-from vibrastic.classic import error, gradient_descent, linear_regression_gradient, normal_equations
+from vibrastic.ml.classic import error, gradient_descent, linear_regression_gradient, normal_equations
 
 print("E(w=[0, 0]) =", error(X_bias, y, [0.0, 0.0]))
 print("gradient there:", linear_regression_gradient(X_bias, y, np.array([0.0, 0.0])))
@@ -51,14 +51,14 @@ print("gradient there:", linear_regression_gradient(X_bias, y, np.array([0.0, 0.
 # ### plot contour
 #
 # The deck's `plot_contour` evaluates $E$ on a grid of $(w_0, w_1)$ and stops before drawing;
-# `vibrastic.plots.plot_contour` finishes it, and `plot_hist_contour` (which the deck calls but
+# `vibrastic.ml.plots.plot_contour` finishes it, and `plot_hist_contour` (which the deck calls but
 # never defines) adds the descent path and the best weights `w_norm`. The deck never defines
 # `w_norm` either: it is the closed-form least-squares solution (errata).
 #
-# {source} vibrastic.plots.contours:error_grid
+# {source} vibrastic.ml.plots.contours:error_grid
 
 # %%
-from vibrastic.plots import alphas_study, comparison_plot, plot_hist_contour
+from vibrastic.ml.plots import alphas_study, comparison_plot, plot_hist_contour
 
 w_norm = normal_equations(X_bias, y)
 print("w_norm =", w_norm.round(4))
@@ -89,7 +89,7 @@ ax.figure
 # `X_bias`, `y`, `w_0` and `max_iters` from globals. The library's version takes them as arguments
 # and the descent as a function, so the momentum study below reuses it:
 #
-# {source} vibrastic.plots.contours:alphas_study
+# {source} vibrastic.ml.plots.contours:alphas_study
 #
 # ### the alpha
 
@@ -112,7 +112,7 @@ alphas_study(X_bias, y, w_0, alphas, partial(gradient_descent, max_iters=max_ite
 # eigenvalue of $\boldsymbol{X}^T\boldsymbol{X}$.
 
 # %%
-from vibrastic.classic import hessian_eigenvalues
+from vibrastic.ml.classic import hessian_eigenvalues
 
 lambda_max = hessian_eigenvalues(X_bias)[-1]
 print("lambda_max =", round(lambda_max, 3), "-> diverges for alpha >", round(2 / lambda_max, 4))
@@ -127,12 +127,12 @@ for a in alphas:
 #
 # The step remembers the previous step, `omega`: $\Delta\boldsymbol{w}(t) = -\alpha\nabla\boldsymbol{w} + \beta\,\Delta\boldsymbol{w}(t-1)$.
 #
-# {source} vibrastic.classic.gradient_descent:gradient_descent_with_momentum
+# {source} vibrastic.ml.classic.gradient_descent:gradient_descent_with_momentum
 #
 # ### set the variables
 
 # %%
-from vibrastic.classic import gradient_descent_with_momentum
+from vibrastic.ml.classic import gradient_descent_with_momentum
 
 alpha = 0.05
 beta = 0.5
@@ -150,7 +150,7 @@ print("end without momentum:", w_hist[-1].round(3), " with:", w_hist_mom[-1].rou
 # %% [markdown]
 # ### compare plot
 #
-# {source} vibrastic.plots.contours:comparison_plot
+# {source} vibrastic.ml.plots.contours:comparison_plot
 #
 # ### the plot
 

@@ -23,12 +23,12 @@
 # weight of an extra input fixed at 1.) The `mlp-backprop` lab's network, in NumPy, rows are
 # samples:
 #
-# {source} vibrastic.labs.mlp_backprop:forward
+# {source} vibrastic.ml.labs.mlp_backprop:forward
 
 # %%
 import numpy as np
-from vibrastic.data import xor
-from vibrastic.labs.mlp_backprop import backprop, forward, init_params, loss
+from vibrastic.ml.data import xor
+from vibrastic.ml.labs.mlp_backprop import backprop, forward, init_params, loss
 
 x, y = xor()
 y = y.reshape(-1, 1)
@@ -207,10 +207,10 @@ targets = list(map(lambda s: torch.tensor([s], dtype=torch.float32), [
 # deprecated in favour of `torch.sigmoid` (errata). The `xor` lab builds the deck's class, fixed,
 # for either library:
 #
-# {source} vibrastic.labs.xor:xor_class
+# {source} vibrastic.ml.labs.xor:xor_class
 
 # %%
-from vibrastic.labs.xor import xor_class
+from vibrastic.ml.labs.xor import xor_class
 
 XOR = xor_class(torch)
 
@@ -310,7 +310,7 @@ with vb.no_grad():
 # while the hidden units are still alike, then a drop once they specialise.
 
 # %%
-from vibrastic.plots.curves import loss_curve_figure
+from vibrastic.ml.plots.curves import loss_curve_figure
 
 loss_curve_figure({"vibrastic, lr = 0.01": (range(EPOCHS), v_losses)},
                   title="XOR: mean squared error per epoch")

@@ -1,6 +1,6 @@
 """Tests of activation-derivatives: values on a grid, shapes, edge points, large inputs."""
 
-from vibrastic.grader.spec import Case, approx
+from vibrastic.platform.course.checks import Case, approx
 
 X = "import numpy as np\nx = np.linspace(-4.0, 4.0, 9)\n"
 

@@ -1,6 +1,6 @@
 """Tests of autograd-g: the slide's (2, 5), then other points; values must come from torch."""
 
-from vibrastic.grader.spec import Case, approx, equal
+from vibrastic.platform.course.checks import Case, approx, equal
 
 CASES = [
     Case("g(2, 5) on tensors", "import torch\nfloat(g(torch.tensor(2.0), torch.tensor(5.0)))",

@@ -1,6 +1,6 @@
 """Tests of backprop-deltas: a hand-sized network, then random ones; shapes and values."""
 
-from vibrastic.grader.spec import Case, approx
+from vibrastic.platform.course.checks import Case, approx
 
 NET = ("import numpy as np\nW1 = np.array([[0.5, -0.3], [0.8, 0.2], [-0.6, 0.9]])\n"
        "b1 = np.array([0.1, -0.2, 0.05])\nW2 = np.array([[1.0, -1.5, 0.7]])\nb2 = np.array([0.3])\n"

@@ -1,6 +1,6 @@
 """Tests of the dict-legs challenge: the deck's dictionary, then other zoos."""
 
-from vibrastic.grader.spec import Case, equal, printed
+from vibrastic.platform.course.checks import Case, equal, printed
 
 DECK = "{'person': 2, 'cat': 4, 'spider': 8}"
 ZOO = "{'bird': 2, 'ant': 6, 'dog': 4, 'snake': 0, 'octopus': 8, 'kangaroo': 2}"

@@ -1,6 +1,6 @@
 """Tests of the greeter challenge: the deck's Fred, then other names and the inheritance."""
 
-from vibrastic.grader.spec import Case, equal, printed
+from vibrastic.platform.course.checks import Case, equal, printed
 
 CASES = [
     Case("Greeter('Fred').greet() prints 'Hello, Fred'", "Greeter('Fred').greet()", printed(),

@@ -1,6 +1,6 @@
 """Tests of momentum: the deck's α = 0.05, β = 0.5 run, β = 0, other data."""
 
-from vibrastic.grader.spec import Case, approx
+from vibrastic.platform.course.checks import Case, approx
 
 DECK = ("import numpy as np\nX = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])\n"
         "X_bias = np.hstack((X, np.ones((5, 1))))\ny = np.array([10.5, 5.0, 3.0, 2.5, 1.0])\n")

@@ -1,6 +1,6 @@
 """Tests of partial-by-hand: the slide's point (2, 5), then the formulas at other points."""
 
-from vibrastic.grader.spec import Case, approx
+from vibrastic.platform.course.checks import Case, approx
 
 CASES = [
     Case("DG_DX: ∂g/∂x at (2, 5)", "DG_DX", approx(abs=1e-9), points=2,

@@ -1,6 +1,6 @@
 """Tests of perceptron-step: predictions, single updates with numbers, training on logic gates."""
 
-from vibrastic.grader.spec import Case, approx, equal
+from vibrastic.platform.course.checks import Case, approx, equal
 
 GATES = "import numpy as np\nX = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])\n"
 

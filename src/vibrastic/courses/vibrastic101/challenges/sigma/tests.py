@@ -1,6 +1,6 @@
 """Tests of the sigma challenge: the slide's example, then inputs beyond it."""
 
-from vibrastic.grader.spec import Case, all_of, equal, printed
+from vibrastic.platform.course.checks import Case, all_of, equal, printed
 
 CASES = [
     Case("sigma(2) is 5, as on the slide", "sigma(2)", equal(),

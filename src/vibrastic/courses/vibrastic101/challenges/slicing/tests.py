@@ -1,6 +1,6 @@
 """Tests of the slicing challenge: the deck's nums = [0, 1, 2, 3, 4], then other lists."""
 
-from vibrastic.grader.spec import Case, equal
+from vibrastic.platform.course.checks import Case, equal
 
 CASES = [
     Case("first_two of the deck's nums", "first_two(list(range(5)))", equal(),

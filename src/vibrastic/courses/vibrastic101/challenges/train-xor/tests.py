@@ -2,7 +2,7 @@
 
 import math
 
-from vibrastic.grader.spec import Case, satisfies
+from vibrastic.platform.course.checks import Case, satisfies
 
 TARGETS = [0.0, 1.0, 1.0, 0.0]
 POINTS = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]

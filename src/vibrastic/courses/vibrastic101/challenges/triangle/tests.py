@@ -1,6 +1,6 @@
 """Tests of the triangle challenge: the slide's h = 3 and h = 5, then other heights."""
 
-from vibrastic.grader.spec import Case, printed
+from vibrastic.platform.course.checks import Case, printed
 
 CASES = [
     Case("triangle(3) prints the slide's triangle", "triangle(3)", printed(),

@@ -1,0 +1,180 @@
+"""``vibrastic lab …``: list the deck's hands-on labs and run them.
+
+A thin face over ``vibrastic.ml.labs``: metrics and tables rendered with Rich or as JSON, figures
+saved as PNG and SVG."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from vibrastic.ml.labs import LabResult
+
+app = typer.Typer(help="The deck's hands-on labs: metrics, tables and figures, on PyTorch or "
+                       "vibrastic.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+DEFAULT_OUT = Path("vibrastic-out")
+
+
+def _fail(message: str, valid: list[str], what: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}. Valid {what}: {', '.join(valid)}")
+    return typer.Exit(2)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def render_result(result: LabResult) -> RenderableType:
+    """The metrics as a two-column table, then each of the lab's tables, then its notes."""
+    parts: list[RenderableType] = []
+    metrics = Table(title=f"{result.name} on {result.backend} (seed {result.seed})")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    for key, value in result.metrics.items():
+        metrics.add_row(key, _format(value))
+    parts.append(metrics)
+    for title, rows in result.tables.items():
+        table = Table(title=title)
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_format(row.get(c, "")) for c in columns))
+        parts.append(table)
+    parts.extend(f"[yellow]note:[/yellow] {note}" for note in result.notes)
+    return Group(*parts)
+
+
+@app.command("list")
+def list_labs() -> None:
+    """Every lab, in the deck's order: name, deck section, backends, one line."""
+    from vibrastic.ml.labs import labs_in_course_order
+
+    table = Table(title="Vibrastic 101 labs (vibrastic lab run NAME)")
+    table.add_column("#", justify="right")
+    table.add_column("name (backends)", no_wrap=True)
+    table.add_column("deck section", ratio=1)
+    table.add_column("what it does", ratio=2)
+    for i, lab in enumerate(labs_in_course_order(), 1):
+        table.add_row(str(i), f"{lab.name}\n[dim]{', '.join(lab.backends)}[/dim]", lab.section,
+                      lab.summary)
+    console.print(table)
+
+
+def _check(name: str | None, all_labs: bool, backend: str | None) -> list[str]:
+    """The names to run, or exit 2 naming what was wrong and what is valid."""
+    from vibrastic.ml.labs import labs_in_course_order
+    from vibrastic.ml.labs.base import BACKENDS
+
+    valid = [lab.name for lab in labs_in_course_order()]
+    if backend is not None and backend not in BACKENDS:
+        raise _fail(f"unknown backend {backend!r}", list(BACKENDS), "backends")
+    if name and all_labs:
+        raise _fail("give one lab NAME or --all, not both", valid, "labs")
+    if all_labs:
+        return valid
+    if not name:
+        raise _fail("missing lab NAME (or --all)", valid, "labs")
+    if name not in valid:
+        raise _fail(f"unknown lab {name!r}", valid, "labs")
+    return [name]
+
+
+@app.command("run")
+def run(
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", help="Lab name (see vibrastic lab list).")] = None,
+    all_labs: Annotated[bool, typer.Option(
+        "--all", help="Run every lab, in course order.")] = False,
+    backend: Annotated[str | None, typer.Option(
+        "--backend", "-b", metavar="torch|vibrastic",
+        help="Where labs that train or differentiate run (default vibrastic); the other one is "
+             "run briefly from the same weights to report the difference.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Random seed, 0 or more (default: the lab's own).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR",
+        help=f"Folder for figures (PNG and SVG); default ./{DEFAULT_OUT}/<lab>. With --all, one "
+             "sub-folder per lab.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the results as JSON on stdout.")] = False,
+) -> None:
+    """Run a lab (or --all): metrics and tables as a table or JSON, figures saved to --out."""
+    names = _check(name, all_labs, backend)
+    if all_labs:
+        _run_all(names, backend, seed, out or DEFAULT_OUT, as_json)
+        return
+    from vibrastic.ml.labs import run_lab
+
+    folder = out or DEFAULT_OUT / names[0]
+    result = run_lab(names[0], backend, seed)
+    paths = result.save_figures(folder)
+    if as_json:
+        typer.echo(json.dumps(dict(result.to_json(), saved=[str(p) for p in paths]),
+                              ensure_ascii=False, indent=2))
+        err_console.print(f"{len(paths)} figure files in {folder}")
+        return
+    console.print(render_result(result))
+    console.print(f"[green]{len(result.figures)} figures (PNG + SVG) saved in {folder}[/green]")
+
+
+def _run_all(names: list[str], backend: str | None, seed: int | None, out: Path,
+             as_json: bool) -> None:
+    """Every lab with a progress bar (on stderr); a summary table, or a JSON list."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vibrastic.ml.labs import run_lab
+
+    results: list[dict[str, Any]] = []
+    summary = Table(title=f"vibrastic lab run --all (figures in {out}/<lab>)")
+    for column in ("lab", "backend", "seconds", "metrics", "figures"):
+        summary.add_column(column, no_wrap=column == "lab")
+    failed = []
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TimeElapsedColumn(), console=err_console) as progress:
+        task = progress.add_task("labs", total=len(names))
+        for lab_name in names:
+            progress.update(task, description=f"running {lab_name}")
+            t0 = time.perf_counter()
+            try:
+                result = run_lab(lab_name, backend, seed)
+            except Exception as exc:  # one broken lab must not hide the others' results
+                failed.append(lab_name)
+                summary.add_row(lab_name, f"[red]failed: {type(exc).__name__}: {exc}[/red]",
+                                f"{time.perf_counter() - t0:.1f}", "—", "—")
+                results.append({"lab": lab_name, "error": f"{type(exc).__name__}: {exc}"})
+                progress.advance(task)
+                continue
+            paths = result.save_figures(out / lab_name)
+            seconds = time.perf_counter() - t0
+            shown = result.backend
+            if backend is not None and result.backend != backend:
+                shown += f" (its own; not {backend})"
+            summary.add_row(lab_name, shown, f"{seconds:.1f}", str(len(result.metrics)),
+                            str(len(result.figures)))
+            results.append(dict(result.to_json(), saved=[str(p) for p in paths],
+                                seconds=round(seconds, 3)))
+            progress.advance(task)
+    total = time.perf_counter() - started
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        console.print(summary)
+        console.print(f"{len(names) - len(failed)} of {len(names)} labs ran in {total:.1f} s")
+    if failed:
+        err_console.print(f"[red]failed:[/red] {', '.join(failed)}")
+        raise typer.Exit(1)

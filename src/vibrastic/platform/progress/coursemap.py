@@ -1,0 +1,120 @@
+"""The course map: lessons, labs and challenges in course order, with the learner's progress.
+
+Built from the course folder's ``course.toml`` (no lesson is executed, nothing leaves the machine)
+and the progress store. ``vibrastic`` with no arguments prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from vibrastic.platform.course import Course, load_course
+
+
+@dataclass(frozen=True)
+class ChallengeProgress:
+    """A challenge and where the learner stands: ``status`` is ``"not started"`` until graded."""
+
+    name: str
+    status: str = "not started"
+    best_score: float | None = None
+    max_score: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    """One lesson on the map: its labs and challenges."""
+
+    number: int
+    name: str
+    title: str
+    labs: tuple[str, ...]
+    challenges: tuple[ChallengeProgress, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CourseMap:
+    title: str
+    entries: tuple[MapEntry, ...]
+    progress_available: bool
+
+    @property
+    def solved(self) -> int:
+        return sum(c.done for e in self.entries for c in e.challenges)
+
+    @property
+    def total(self) -> int:
+        return sum(len(e.challenges) for e in self.entries)
+
+
+def _store_statuses() -> dict[str, dict[str, Any]] | None:
+    """The progress store's statuses, or None when it cannot be read (the map still shows)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vibrastic.platform.progress.store import challenge_statuses
+
+    try:
+        return challenge_statuses()
+    except (OSError, SQLAlchemyError):
+        return None
+
+
+def _progress(name: str, raw: dict[str, Any] | None) -> ChallengeProgress:
+    if not raw:
+        return ChallengeProgress(name)
+    return ChallengeProgress(name, raw["status"], raw["best_score"], raw["max_score"])
+
+
+def build_course_map(course: Course | None = None,
+                     statuses: Callable[[], dict[str, dict[str, Any]] | None] = _store_statuses,
+                     ) -> CourseMap:
+    """The map of ``course`` (default: Vibrastic 101) with progress from ``statuses()``."""
+    course = course or load_course()
+    found = statuses()
+    entries = tuple(
+        MapEntry(lesson.number, lesson.name, lesson.title, lesson.labs,
+                 tuple(_progress(c, (found or {}).get(c)) for c in lesson.challenges))
+        for lesson in course.lessons
+    )
+    return CourseMap(course.title, entries, found is not None)
+
+
+STATUS_STYLE = {"passed": "green", "attempted": "yellow", "not started": "dim"}
+
+
+def render_course_map(course_map: CourseMap) -> Table:
+    """The map as a Rich table, one row per lesson."""
+    progress = (f"challenges solved: {course_map.solved}/{course_map.total}"
+                if course_map.progress_available else "progress: the store cannot be read")
+    table = Table(title=course_map.title, show_lines=True,
+                  caption=progress + "  ·  vibrastic lesson show N  ·  vibrastic lab run NAME"
+                  "  ·  vibrastic challenge start NAME")
+    table.add_column("#", justify="right")
+    table.add_column("Lesson", min_width=29)
+    table.add_column("Labs and challenges", no_wrap=True)
+    for entry in course_map.entries:
+        cell = Text()
+        for lab in entry.labs:
+            cell.append(f"lab {lab}\n")
+        for c in entry.challenges:
+            mark = "✓" if c.done else ("·" if c.status == "not started" else "✗")
+            score = (f" {c.best_score:g}/{c.max_score:g}"
+                     if c.best_score is not None and c.max_score else "")
+            state = "" if c.status == "not started" else f" ({c.status}{score})"
+            cell.append(f"{mark} {c.name}{state}\n",
+                        style=STATUS_STYLE[c.status])
+        cell.rstrip()
+        table.add_row(str(entry.number), f"{entry.title}\n[dim]vibrastic lesson show "
+                      f"{entry.number}[/dim]", cell if cell.plain else "—")
+    table.add_row("", "Let's build our own: vibrastic's NumPy autograd engine\n"
+                  "[dim]import vibrastic as vb[/dim]", "—")
+    return table

@@ -1,0 +1,107 @@
+"""The learner's workspace: starter files, backups, and re-checking on save.
+
+Work is never lost: ``start --force`` and ``reset`` move the current file to a timestamped backup
+next to it before writing the starter.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from vibrastic.platform.course.challenge import Challenge
+
+
+class WorkspaceError(RuntimeError):
+    """A workspace action that would lose work, or a file that is not there."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``start``/``reset`` did: the file written and the backup made (if any)."""
+
+    path: Path
+    backup: Path | None
+
+
+def workspace_dir() -> Path:
+    """``VIBRASTIC_WORKSPACE``, or ``./vibrastic-work`` in the current folder."""
+    env = os.environ.get("VIBRASTIC_WORKSPACE")
+    return Path(env) if env else Path.cwd() / "vibrastic-work"
+
+
+def challenge_file(challenge: Challenge, workspace: Path | None = None) -> Path:
+    return (workspace or workspace_dir()) / challenge.filename
+
+
+def _backup(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.{stamp}.bak")
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = path.with_name(f"{path.name}.{stamp}-{n}.bak")
+    os.replace(path, backup)
+    return backup
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_starter(challenge: Challenge, *, force: bool = False,
+                  workspace: Path | None = None) -> Written:
+    """Write the starter file; an existing file is kept unless ``force`` (then backed up)."""
+    path = challenge_file(challenge, workspace)
+    backup = None
+    if path.exists():
+        if not force:
+            raise WorkspaceError(
+                f"{path} already exists; your work is kept. Use --force to start over "
+                f"(the current file is then saved as a .bak backup next to it).")
+        backup = _backup(path)
+    _write_atomically(path, challenge.starter)
+    return Written(path, backup)
+
+
+def watch_file(path: Path, on_change: Callable[[], None], *, max_runs: int = 0,
+               timeout: float = 0.0, stop: threading.Event | None = None) -> int:
+    """Call ``on_change`` once now and again after every save of ``path``.
+
+    Stops after ``max_runs`` calls, ``timeout`` seconds, or when ``stop`` is set (0 = unbounded).
+    Returns the number of calls. Uses watchfiles (inotify), which also sees editors that save by
+    renaming a temporary file.
+    """
+    import watchfiles
+
+    path = path.resolve()
+    stop = stop or threading.Event()
+    runs = 0
+    started = time.monotonic()
+
+    def done() -> bool:
+        return (bool(max_runs) and runs >= max_runs) or stop.is_set() or (
+            bool(timeout) and time.monotonic() - started >= timeout)
+
+    on_change()
+    runs += 1
+    if done():
+        return runs
+    for changes in watchfiles.watch(
+        path.parent, watch_filter=lambda _c, p: Path(p).resolve() == path, stop_event=stop,
+        rust_timeout=200, yield_on_timeout=True, debounce=150, raise_interrupt=False,
+    ):
+        if changes and path.exists():
+            on_change()
+            runs += 1
+        if done():
+            break
+    return runs

@@ -1,0 +1,118 @@
+"""Challenge folders: loading, course order, starters generated from the marked reference."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from vibrastic.platform.course.challenge import (
+    ChallengeError,
+    UnknownChallenge,
+    challenge_index,
+    get_challenge,
+    load_challenge,
+    load_challenges,
+    make_starter,
+    strip_markers,
+)
+
+COURSE_ORDER = [
+    "triangle", "sigma", "slicing", "dict-legs", "greeter", "partial-by-hand", "autograd-g",
+    "activation-derivatives", "perceptron-step", "gradient-descent", "momentum",
+    "backprop-deltas", "train-xor",
+]
+
+
+def test_all_thirteen_challenges_in_course_order() -> None:
+    challenges = load_challenges()
+    assert [c.name for c in challenges] == COURSE_ORDER
+    assert [c.order for c in challenges] == list(range(1, 14))
+
+
+@pytest.mark.parametrize("name", COURSE_ORDER)
+def test_challenge_folder_is_complete(name: str) -> None:
+    c = get_challenge(name)
+    assert c.title and c.section and c.statement.startswith("# ")
+    assert len(c.hints) >= 3
+    assert c.time_limit > 0 and c.memory_mb >= 256
+    public = [case for case in c.cases if not case.hidden]
+    hidden = [case for case in c.cases if case.hidden]
+    assert public and hidden, "every challenge has public and hidden tests"
+    assert all(case.hint for case in public), "every public test has a hint"
+    assert all(case.points > 0 for case in c.cases)
+    assert len({case.name for case in c.cases}) == len(c.cases), "test names are unique"
+    assert c.max_score == sum(case.points for case in c.cases)
+    # The starter is valid Python that still has a TODO, and differs from the reference.
+    ast.parse(c.starter)
+    assert "TODO" in c.starter
+    assert c.starter != c.reference
+    assert "BEGIN SOLUTION" not in c.starter and "END SOLUTION" not in c.starter
+    assert c.filename == name.replace("-", "_") + ".py"
+
+
+def test_torch_challenges_have_generous_limits() -> None:
+    for name in ("autograd-g", "train-xor"):
+        c = get_challenge(name)
+        assert "torch" in c.uses
+        assert c.memory_mb >= 1024 and c.time_limit >= 20
+    assert get_challenge("train-xor").time_limit == 60
+
+
+def test_make_starter_replaces_blocks_with_todo_or_stub() -> None:
+    reference = (
+        "def f(x):\n"
+        "    # BEGIN SOLUTION: double x\n"
+        "    return 2 * x\n"
+        "    # END SOLUTION\n"
+        "\n"
+        "# BEGIN SOLUTION\n"
+        "# STUB: ANSWER = ...  # TODO\n"
+        "ANSWER = 42\n"
+        "# END SOLUTION\n"
+    )
+    starter = make_starter(reference)
+    assert starter == (
+        "def f(x):\n"
+        "    # TODO: double x\n"
+        "    raise NotImplementedError('TODO: double x')\n"
+        "\n"
+        "ANSWER = ...  # TODO\n"
+    )
+    assert "ANSWER = 42" in strip_markers(reference)
+    assert "STUB" not in strip_markers(reference)
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ("# BEGIN SOLUTION\nx = 1\n", "without '# END SOLUTION'"),
+    ("x = 1\n# END SOLUTION\n", "without a BEGIN"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "nested"),
+])
+def test_malformed_markers_are_named(bad: str, problem: str) -> None:
+    with pytest.raises(ChallengeError, match=problem):
+        make_starter(bad)
+
+
+def test_unknown_challenge_lists_the_valid_names() -> None:
+    with pytest.raises(UnknownChallenge) as info:
+        get_challenge("sigmaa")
+    assert "sigmaa" in str(info.value) and "sigma" in str(info.value)
+    assert info.value.known == COURSE_ORDER
+
+
+def test_incomplete_folder_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    shutil.copytree(get_challenge("sigma").path, folder)
+    (folder / "tests.py").unlink()
+    with pytest.raises(ChallengeError, match=r"missing tests\.py"):
+        load_challenge(folder)
+
+
+def test_index_gives_sections_and_commands() -> None:
+    index = challenge_index()
+    assert [row["name"] for row in index] == COURSE_ORDER
+    assert index[1]["command"] == "vibrastic challenge start sigma"
+    assert index[0]["section"] == "Python refresher — Loops"
+    assert index[12]["max_score"] == get_challenge("train-xor").max_score
