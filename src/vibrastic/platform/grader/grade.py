@@ -9,6 +9,7 @@ prints, returns or writes can mark a test as passed except the right values.
 from __future__ import annotations
 
 import atexit
+import base64
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import secrets
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 
 from vibrastic.platform.course.challenge import Challenge, get_challenge
@@ -44,8 +46,36 @@ def limits_for(challenge: Challenge, processes: int | None) -> Limits:
                   output=OUTPUT_LIMIT, fsize=FSIZE_LIMIT)
 
 
-def _job(challenge: Challenge, source: str, probes: list[dict], limits: Limits) -> dict:
-    return {
+PACKAGE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_.-]*)*$")
+PACKAGE_MAX_FILES = 64
+PACKAGE_MAX_BYTES = 2**20
+
+
+def package_payload(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Check a submitted package (relative path -> bytes) and encode it for the job (base64).
+
+    A project stage submits the learner's whole package (``mygrad/*.py``) instead of one source;
+    the sandbox writes it next to the submission, read-only, and puts it on ``sys.path``.
+    Raises ValueError naming the bad path or the size that was exceeded.
+    """
+    if len(files) > PACKAGE_MAX_FILES:
+        raise ValueError(f"the package has {len(files)} files; at most {PACKAGE_MAX_FILES} "
+                         "are graded")
+    total = 0
+    for rel, data in files.items():
+        if not PACKAGE_PATH.match(rel) or "/../" in f"/{rel}/" or "/./" in f"/{rel}/":
+            raise ValueError(f"bad path {rel!r} in the package: expected a relative path "
+                             "like mygrad/value.py")
+        total += len(data)
+    if total > PACKAGE_MAX_BYTES:
+        raise ValueError(f"the package holds {total} bytes; at most {PACKAGE_MAX_BYTES} "
+                         "are graded")
+    return {rel: base64.b64encode(data).decode("ascii") for rel, data in sorted(files.items())}
+
+
+def _job(challenge: Challenge, source: str, probes: list[dict], limits: Limits,
+         files: Mapping[str, bytes] | None = None) -> dict:
+    job = {
         "token": secrets.token_hex(16),
         "source": source,
         "basename": challenge.filename,
@@ -53,6 +83,9 @@ def _job(challenge: Challenge, source: str, probes: list[dict], limits: Limits) 
         "limits": {"time": limits.time, "cpu": limits.cpu, "memory": limits.memory,
                    "output": limits.output, "fsize": limits.fsize, "processes": limits.processes},
     }
+    if files:
+        job["files"] = package_payload(files)
+    return job
 
 
 def _well_formed(events: list[dict], token: str, probes: int) -> bool:
@@ -158,7 +191,8 @@ class Grader:
     def sandbox_label(self) -> str:
         return "bubblewrap" if self.mode == "bubblewrap" else "process (not a security boundary)"
 
-    def _observe(self, challenge: Challenge, source: str, probes: list[dict]
+    def _observe(self, challenge: Challenge, source: str, probes: list[dict],
+                 files: Mapping[str, bytes] | None = None
                  ) -> tuple[list[dict], dict | None, Limits]:
         with self._lock:
             if self.warm:
@@ -173,7 +207,7 @@ class Grader:
                     raise GraderError(str(exc)) from exc
             try:
                 limits = limits_for(challenge, supervisor.process_limit)
-                job = _job(challenge, source, probes, limits)
+                job = _job(challenge, source, probes, limits, files)
                 events, done = supervisor.run(job)
             finally:
                 if not self.warm:
@@ -198,7 +232,8 @@ class Grader:
         needed = [getattr(c.check, "needs_reference", True) for c in challenge.cases]
         probes = [{"code": c.code} if need else {"code": "None"}
                   for c, need in zip(challenge.cases, needed, strict=True)]
-        events, done, _ = self._observe(challenge, challenge.reference, probes)
+        reference_files = getattr(challenge, "reference_files", None)  # a project stage's
+        events, done, _ = self._observe(challenge, challenge.reference, probes, reference_files)
         observed = {e["index"]: e for e in events if e.get("event") == "obs"}
         data = []
         for i, case in enumerate(challenge.cases):
@@ -216,16 +251,17 @@ class Grader:
         return data
 
     # -- grading
-    def grade(self, challenge: Challenge | str, source: str, *, hidden: bool = True) -> GradeResult:
+    def grade(self, challenge: Challenge | str, source: str, *, hidden: bool = True,
+              files: Mapping[str, bytes] | None = None) -> GradeResult:
         """Grade ``source`` against ``challenge``'s tests (hidden ones too unless ``hidden``
-        is False)."""
+        is False). ``files``: a package submitted with it (see ``package_payload``)."""
         if isinstance(challenge, str):
             challenge = get_challenge(challenge)
         started = time.perf_counter()
         expected = self.expected(challenge)
         chosen = [(i, c) for i, c in enumerate(challenge.cases) if hidden or not c.hidden]
         probes = [{"code": c.code} for _, c in chosen]
-        events, done, limits = self._observe(challenge, source, probes)
+        events, done, limits = self._observe(challenge, source, probes, files)
         result = judge(challenge, chosen, expected, events, done, limits)
         result.hidden_run = hidden
         result.sandbox = self.sandbox_label

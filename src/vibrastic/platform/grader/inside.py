@@ -15,6 +15,7 @@ which limit).
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import ctypes
 import io
@@ -104,9 +105,16 @@ def plain(value, depth: int = 0):
 
 
 def _error(exc: BaseException, filename: str) -> dict:
-    """A short description of an exception: type, message, and the learner's own frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    where = f" (line {frames[-1].lineno})" if frames else ""
+    """A short description of an exception: type, message, and the learner's own frames
+    (the submitted file's, or a submitted package's: ``(mygrad/value.py, line 12)``)."""
+    root = os.path.dirname(filename) + os.sep
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename == filename or f.filename.startswith(root)]
+    where = ""
+    if frames and frames[-1].filename == filename:
+        where = f" (line {frames[-1].lineno})"
+    elif frames:
+        where = f" ({frames[-1].filename[len(root):]}, line {frames[-1].lineno})"
     if isinstance(exc, SyntaxError) and exc.filename == filename:
         where = f" (line {exc.lineno})"
     try:
@@ -133,11 +141,33 @@ def _run_code(code: str, namespace: dict):
     return eval(compile(ast.Expression(last.value), "<probe>", "eval"), namespace)
 
 
+def write_package(root: str, files: dict) -> None:
+    """Write a submitted package (relative path -> base64 bytes) below ``root``, make it read-only
+    and importable. The grader checked the paths; they are checked again here all the same."""
+    made = set()
+    for rel, data in files.items():
+        parts = rel.split("/")
+        if rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"bad path in submitted package: {rel!r}")
+        path = os.path.join(root, *parts)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        os.chmod(path, 0o444)
+        for i in range(1, len(parts)):
+            made.add(os.path.join(root, *parts[:i]))
+    for folder in sorted(made, key=len, reverse=True):
+        os.chmod(folder, 0o555)
+    sys.path.insert(0, root)
+
+
 def observe(job: dict, emit) -> None:
     """Import the learner's source, run every probe and emit one observation per probe."""
     me = os.getpid()
     filename = job["filename"]
     output_limit = int(job["limits"]["output"])
+    if job.get("files"):
+        write_package(os.path.dirname(filename), job["files"])
     with open(filename, "w", encoding="utf-8") as f:
         f.write(job["source"])
     module: dict = {"__name__": "submission", "__file__": filename, "__builtins__": __builtins__}
@@ -383,6 +413,7 @@ def run_job(job: dict, send) -> None:
     for fd in (obs_r, out_r):
         with contextlib.suppress(OSError):
             os.close(fd)
+    make_writable(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
     exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -427,6 +458,22 @@ def clean_namespace() -> None:
     reap_all()
 
 
+def make_writable(folder: str) -> None:
+    """Give back write permission on every folder below ``folder`` (a submitted package is made
+    read-only; so can a learner's own folders be), so that removing them cannot fail."""
+    with contextlib.suppress(OSError):
+        device = os.lstat(folder).st_dev
+        for root, dirs, _files in os.walk(folder):
+            kept = []
+            for name in dirs:
+                path = os.path.join(root, name)
+                with contextlib.suppress(OSError):
+                    if not os.path.islink(path) and os.lstat(path).st_dev == device:
+                        os.chmod(path, 0o700)  # before os.walk lists it
+                        kept.append(name)
+            dirs[:] = kept
+
+
 def wipe(folder: str) -> None:
     """Empty the sandbox's temporary folder, so nothing one submission wrote is seen by the next.
 
@@ -437,6 +484,7 @@ def wipe(folder: str) -> None:
         device = os.lstat(folder).st_dev
     except OSError:
         return
+    make_writable(folder)
     walked = []
     for root, dirs, files in os.walk(folder):
         kept = []
