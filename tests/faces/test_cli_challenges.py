@@ -201,7 +201,7 @@ def test_course_check_on_a_small_course(env: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_course_check_whole_course(env: Path) -> None:
     """What CI runs: every starter fails and every reference passes, hidden tests included."""
-    from vibrastic.platform.grader.selfcheck import check_course
+    from vibrastic.platform.progress.selfcheck import check_course
 
     results = check_course()
     assert [r.name for r in results] == [c.name for c in load_challenges()]

@@ -71,7 +71,7 @@ def check(name: str, path: str | Path | None = None, *, quiet: bool = False) -> 
             f"(or pass path=...)")
     from vibrastic.platform.progress.submit import submit
 
-    result = submit(name, file)
+    result = submit(name, file, warm=True)
     if not quiet:
         print(format_result(result))
     return Verdict(result)

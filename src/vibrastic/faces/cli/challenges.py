@@ -1,7 +1,8 @@
 """``vibrastic challenge …``, ``vibrastic progress`` and ``vibrastic course check``.
 
-Thin: parse, call ``vibrastic.platform`` (course.challenge, progress.submit, progress.store),
-render with Rich. Exit codes: 0 when every test passes, 1 when not, 2 on usage errors
+Thin: parse, call ``vibrastic.platform`` (course.challenge, progress.submit on top of the
+grading service, progress.store), render with Rich.
+Exit codes: 0 when every test passes, 1 when not, 2 on usage errors
 (unknown challenge, missing file, bad folder).
 """
 
@@ -27,12 +28,13 @@ from vibrastic.platform.course.challenge import (
     UnknownChallenge,
     get_challenge,
 )
-from vibrastic.platform.grader.grade import GraderError, warm_up
+from vibrastic.platform.grader.grade import GraderError
 from vibrastic.platform.grader.launch import FALLBACK_WARNING
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress import store
 from vibrastic.platform.progress.coursemap import STATUS_STYLE
-from vibrastic.platform.progress.submit import submit
+from vibrastic.platform.progress.service import QueueFull, SubmissionError
+from vibrastic.platform.progress.submit import default_service, submit
 from vibrastic.platform.progress.workspace import (
     WorkspaceError,
     challenge_file,
@@ -104,13 +106,18 @@ def render_result(result: GradeResult) -> None:
         console.print(Text(result.message, style=style))
 
 
-def _grade_and_record(challenge: Challenge, path: Path, public_only: bool) -> GradeResult:
+def _grade_and_record(challenge: Challenge, path: Path, public_only: bool,
+                      warm: bool = False) -> GradeResult:
     try:
-        return submit(challenge.name, path, hidden=not public_only)
-    except GraderError as exc:  # an infrastructure failure: not the learner's fault, not recorded
-        err.print(f"[red]error:[/red] the grader could not run ({escape(str(exc))}); "
-                  "this is not counted as an attempt")
+        return submit(challenge.name, path, hidden=not public_only, warm=warm)
+    except (GraderError, QueueFull) as exc:  # infrastructure: not the learner's fault, not recorded
+        message = str(exc)
+        if "not counted as an attempt" not in message:
+            message = f"the grader could not run ({message}); this is not counted as an attempt"
+        err.print(f"[red]error:[/red] {escape(message)}")
         raise typer.Exit(1) from None
+    except SubmissionError as exc:
+        raise usage_error(str(exc)) from None
     except OSError as exc:
         raise usage_error(f"cannot read {path}: {exc.strerror}; expected a readable Python file"
                           ) from None
@@ -216,15 +223,12 @@ def watch(name: NameArg,
     """Check now, then again every time you save the file (Ctrl-C to stop)."""
     challenge = _challenge(name)
     path = _file_for(challenge, file)
-    try:
-        warm_up()
-    except GraderError as exc:
-        raise usage_error(f"the grader could not start: {exc}") from None
+    default_service(warm=True)
     last: list[GradeResult] = []
 
     def run() -> None:
         console.rule(f"{challenge.name} — {path.name}")
-        result = _grade_and_record(challenge, path, public_only=False)
+        result = _grade_and_record(challenge, path, public_only=False, warm=True)
         _warn_once(result)
         render_result(result)
         last.append(result)
@@ -277,7 +281,7 @@ def course_check(path: Annotated[Path | None, typer.Argument(
         help="A course folder (with challenges/); the packaged course by default.")] = None
                  ) -> None:
     """Self-check: every starter fails and every reference solution passes (CI runs this)."""
-    from vibrastic.platform.grader.selfcheck import check_course
+    from vibrastic.platform.progress.selfcheck import check_course
 
     if path is not None and not path.is_dir():
         raise usage_error(f"{path} is not a folder; expected a course folder with challenges/")

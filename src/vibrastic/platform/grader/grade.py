@@ -34,10 +34,39 @@ WARM_PRELOAD = ("numpy", "torch", "vibrastic")
 OUTPUT_LIMIT = 256 * 1024
 FSIZE_LIMIT = 1 * 2**20
 PROCESS_LIMIT = 64
+MAX_SOURCE_BYTES = 2**20  # a learner's file; anything bigger is refused before grading
 
 
 class GraderError(RuntimeError):
     """The grader itself failed (a broken challenge, a sandbox that cannot start)."""
+
+
+class SourceError(ValueError):
+    """A learner's file that is not UTF-8 text (the message names the byte and the fix)."""
+
+
+def decode_source(data: bytes, filename: str = "your file") -> str:
+    """A file's bytes as text: UTF-8, a leading byte-order mark dropped (editors on Windows
+    write one); anything else raises SourceError."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{filename} is not valid UTF-8 text (byte {data[exc.start]:#04x} "
+                          f"at offset {exc.start}); save it as UTF-8") from None
+
+
+def unreadable_result(challenge: Challenge | str, message: str, *, hidden: bool = True,
+                      sandbox: str = "") -> GradeResult:
+    """The error verdict for a file that could not be read as source (nothing ran)."""
+    if isinstance(challenge, str):
+        challenge = get_challenge(challenge)
+    chosen = [c for c in challenge.cases if hidden or not c.hidden]
+    return GradeResult(
+        challenge=challenge.name, status="error", score=0.0,
+        max_score=float(sum(c.points for c in chosen)),
+        tests=[TestResult(c.name, "not run", 0.0, float(c.points), c.hidden) for c in chosen],
+        message=message, limits=limits_for(challenge, PROCESS_LIMIT), hidden_run=hidden,
+        sandbox=sandbox)
 
 
 def limits_for(challenge: Challenge, processes: int | None) -> Limits:
@@ -244,7 +273,7 @@ class Grader:
                                   f"probe {case.name!r}: {why}")
             data.append({"value": obs["value"], "stdout": obs["stdout"]})
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
+        tmp = cache_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(cache_file)
         self._expected[key] = data
@@ -257,6 +286,7 @@ class Grader:
         is False). ``files``: a package submitted with it (see ``package_payload``)."""
         if isinstance(challenge, str):
             challenge = get_challenge(challenge)
+        source = source.removeprefix("\ufeff")  # a byte-order mark is not code
         started = time.perf_counter()
         expected = self.expected(challenge)
         chosen = [(i, c) for i, c in enumerate(challenge.cases) if hidden or not c.hidden]
@@ -416,19 +446,11 @@ def grade_file(name: str, path: str | os.PathLike[str], *, hidden: bool = True) 
 
 def grade_bytes(name: str, data: bytes, filename: str, *, hidden: bool = True) -> GradeResult:
     """Grade a file's raw bytes (``filename`` only names it in messages)."""
-    challenge = get_challenge(name)
     try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        limits = limits_for(challenge, PROCESS_LIMIT)
-        chosen = [c for c in challenge.cases if hidden or not c.hidden]
-        return GradeResult(
-            challenge=name, status="error", score=0.0,
-            max_score=float(sum(c.points for c in chosen)),
-            tests=[TestResult(c.name, "not run", 0.0, float(c.points), c.hidden) for c in chosen],
-            message=(f"{filename} is not valid UTF-8 text (byte {data[exc.start]:#04x} "
-                     f"at offset {exc.start}); save it as UTF-8"),
-            limits=limits, hidden_run=hidden, sandbox=default_grader().sandbox_label)
+        source = decode_source(data, filename)
+    except SourceError as exc:
+        return unreadable_result(name, str(exc), hidden=hidden,
+                                 sandbox=default_grader().sandbox_label)
     return grade_source(name, source, hidden=hidden)
 
 

@@ -1,5 +1,9 @@
 """The course author's self-check (rustlings' ``dev check``): every generated starter fails and
-every reference solution passes, hidden tests included."""
+every reference solution passes, hidden tests included.
+
+Grades through the grading service like every other face (all challenges queued at once, one
+worker per core), without recording attempts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vibrastic.platform.course.challenge import ChallengeError, load_challenges
-from vibrastic.platform.grader.grade import Grader, GraderError
+from vibrastic.platform.grader.grade import GraderError
+from vibrastic.platform.progress.service import GradingService
 
 
 @dataclass(frozen=True)
@@ -24,20 +29,26 @@ class ChallengeCheck:
         return not self.problem
 
 
-def check_course(course: Path | str | None = None, grader: Grader | None = None
-                 ) -> list[ChallengeCheck]:
+def check_course(course: Path | str | None = None, service: GradingService | None = None,
+                 workers: int | None = None) -> list[ChallengeCheck]:
     """Grade each challenge's reference and starter; a problem says what is wrong, else ''.
 
     Raises ChallengeError when the folder is not a course (or a challenge folder is malformed).
     """
-    own = grader is None
-    grader = grader or Grader(warm=True)
+    challenges = load_challenges(course)
+    own = service is None
+    if service is None:
+        service = GradingService(workers=workers, recorder=lambda *_: None,
+                                 max_per_learner=2 * len(challenges) + 2,
+                                 max_queued=2 * len(challenges) + 2)
     results = []
     try:
-        for challenge in load_challenges(course):
+        jobs = [(c, service.submit(c, c.reference, "course-check"),
+                 service.submit(c, c.starter, "course-check")) for c in challenges]
+        for challenge, ref_job, starter_job in jobs:
             try:
-                ref = grader.grade(challenge, challenge.reference)
-                starter = grader.grade(challenge, challenge.starter)
+                ref = service.wait(ref_job)
+                starter = service.wait(starter_job)
             except GraderError as exc:
                 results.append(ChallengeCheck(challenge.name, "error", "error", str(exc)))
                 continue
@@ -52,7 +63,7 @@ def check_course(course: Path | str | None = None, grader: Grader | None = None
                                           " / ".join(problems)))
     finally:
         if own:
-            grader.close()
+            service.close()
     return results
 
 
