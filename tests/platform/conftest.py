@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
+from rooms import Room
 
 from databases import new_postgres_database, postgres  # noqa: F401  (a fixture)
 from vibrastic.platform.classroom import accounts
+from vibrastic.platform.database import connect
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,3 +26,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path,
         yield f"sqlite:///{tmp_path / 'platform.db'}"
     else:
         yield new_postgres_database(request.getfixturevalue("postgres"))
+
+
+@pytest.fixture
+def room(database_url: str) -> Room:
+    return Room(connect(database_url))

@@ -3,49 +3,10 @@
 from dataclasses import asdict
 
 import pytest
-from sqlalchemy import Engine
+from rooms import Room
 
-from vibrastic.platform.classroom.people import (
-    add_section,
-    create_course,
-    create_user,
-    join_with_code,
-    set_role,
-)
-from vibrastic.platform.database import connect
 from vibrastic.platform.qa import board
-from vibrastic.platform.qa.board import BoardError, NotAllowed, Viewer
-
-PASSWORD = "correct horse battery"
-
-
-class Room:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        people = {}
-        for name in ("prof", "ta", "ada", "bob", "eve"):
-            people[name] = create_user(engine, email=f"{name}@example.org",
-                                       name=name.capitalize(), username=name, password=PASSWORD)
-        self.course = create_course(engine, slug="ai-101", title="AI 101",
-                                    instructor_id=people["prof"])
-        code = add_section(engine, self.course, "A", by=people["prof"])
-        for name in ("ta", "ada", "bob"):
-            join_with_code(engine, people[name], code)
-        set_role(engine, self.course, people["ta"], "ta", by=people["prof"])
-        roles = {"prof": "instructor", "ta": "ta", "ada": "learner", "bob": "learner",
-                 "eve": None}
-        self.v = {n: Viewer(people[n], roles[n]) for n in people}
-
-    def ask(self, who: str, title: str = "Why does sigma(2) give 5?", **kw) -> int:
-        kw.setdefault("body", "I get 4. Is range(n) wrong?")
-        kw.setdefault("target_kind", "challenge")
-        kw.setdefault("target", "sigma")
-        return board.ask(self.engine, self.v[who], self.course, title=title, **kw)
-
-
-@pytest.fixture
-def room(database_url: str) -> Room:
-    return Room(connect(database_url))
+from vibrastic.platform.qa.board import BoardError, NotAllowed
 
 
 def test_anonymous_question_hides_the_author_from_classmates_only(room: Room) -> None:
