@@ -1,13 +1,25 @@
-"""Shared test setup: a headless matplotlib, and a Hypothesis profile sized for 2-core CI."""
+"""Shared test setup: a private learner's home for every test, a headless matplotlib, and a
+Hypothesis profile sized for 2-core CI."""
 
 import os
+from pathlib import Path
 
 import matplotlib
+import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from hypothesis import settings
-
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def learner_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``VIBRASTIC_HOME`` (progress store, grader cache) in this test's own tmp folder, so no
+    test reads or writes the real learner's home and every test starts with an empty store.
+    Module-scoped fixtures that need a home set their own with ``pytest.MonkeyPatch.context()``."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("VIBRASTIC_HOME", str(home))
+    return home

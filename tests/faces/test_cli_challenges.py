@@ -22,7 +22,7 @@ SIGMA = "def sigma(n):\n    return sum(i ** 2 for i in range(1, n + 1))\n"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
+    """The learner's workspace in this test's tmp folder (the home: conftest's learner_home)."""
     monkeypatch.setenv("VIBRASTIC_WORKSPACE", str(tmp_path / "work"))
     return tmp_path / "work"
 

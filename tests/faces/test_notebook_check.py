@@ -18,8 +18,7 @@ SIGMA_SOLUTION = "def sigma(n):\n    return sum(i ** 2 for i in range(1, n + 1))
 
 @pytest.fixture(autouse=True)
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh working folder and progress store for each test."""
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
+    """A fresh working folder for each test (the progress store: conftest's learner_home)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,14 +13,10 @@ from vibrastic.platform.grader.results import GradeResult
 
 @pytest.fixture(scope="module")
 def grader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grader]:
-    old = os.environ.get("VIBRASTIC_HOME")
-    os.environ["VIBRASTIC_HOME"] = str(tmp_path_factory.mktemp("home"))
-    with Grader(warm=True) as g:
-        yield g
-    if old is None:
-        os.environ.pop("VIBRASTIC_HOME", None)
-    else:
-        os.environ["VIBRASTIC_HOME"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIBRASTIC_HOME", str(tmp_path_factory.mktemp("home")))
+        with Grader(warm=True) as g:
+            yield g
 
 
 def variant(name: str, old: str, new: str) -> str:

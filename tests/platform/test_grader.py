@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.course.checks import approx, printed, same
 from vibrastic.platform.grader.grade import (
@@ -24,11 +22,6 @@ SIGMA_OK = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
 SIGMA_OFF_BY_ONE = "def sigma(n):\n    return sum(i * i for i in range(1, n))\n"
 TRIANGLE_BLANK_LINES = (
     "def triangle(h):\n    for i in range(1, h + 1):\n        print('*' * i)\n        print()\n")
-
-
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
 
 
 def test_correct_sigma_passes_with_full_score() -> None:

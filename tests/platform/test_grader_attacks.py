@@ -45,25 +45,20 @@ def tree_digest(root: Path) -> str:
 
 @pytest.fixture(scope="module")
 def graders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Grader]]:
-    home = tmp_path_factory.mktemp("home")
-    old = os.environ.get("VIBRASTIC_HOME")
-    os.environ["VIBRASTIC_HOME"] = str(home)
     course = get_challenge("sigma").path.parent
     before = tree_digest(course)
     already_running = set(descendants(os.getpid()))  # e.g. another module's shared warm grader
-    made: dict[str, Grader] = {"process-cold": Grader(warm=False, mode="process")}
-    if HAS_BWRAP:
-        made["bubblewrap-warm"] = Grader(warm=True, mode="bubblewrap")
-        made["bubblewrap-cold"] = Grader(warm=False, mode="bubblewrap")
-    try:
-        yield made
-    finally:
-        for grader in made.values():
-            grader.close()
-        if old is None:
-            os.environ.pop("VIBRASTIC_HOME", None)
-        else:
-            os.environ["VIBRASTIC_HOME"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIBRASTIC_HOME", str(tmp_path_factory.mktemp("home")))
+        made: dict[str, Grader] = {"process-cold": Grader(warm=False, mode="process")}
+        if HAS_BWRAP:
+            made["bubblewrap-warm"] = Grader(warm=True, mode="bubblewrap")
+            made["bubblewrap-cold"] = Grader(warm=False, mode="bubblewrap")
+        try:
+            yield made
+        finally:
+            for grader in made.values():
+                grader.close()
     # Nothing changed in the course content, and no sandbox process outlives its grader.
     assert tree_digest(course) == before
     assert set(descendants(os.getpid())) - already_running == set()

@@ -52,12 +52,6 @@ def image_count(nb: NotebookNode) -> int:
                for cell in nb.cells for out in cell.get("outputs", []))
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Grades from the challenge cells go to a throw-away progress store."""
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
-
-
 @pytest.mark.parametrize("number", range(1, 9))
 def test_exported_lesson_runs_end_to_end(number: int, tmp_path: Path,
                                          record_property: pytest.RecordProperty) -> None:

@@ -77,13 +77,11 @@ def test_started_is_recorded(db: Path) -> None:
     assert s["started"] is True and s["status"] == "not started"
 
 
-def test_wal_mode_and_default_location(db: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wal_mode_and_default_location(db: Path, learner_home: Path) -> None:
     store.record_attempt(result("sigma", "fail", 0, 9), "", db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
-    assert store.default_db_path() == tmp_path / "home" / "progress.db"
+    assert store.default_db_path() == learner_home / "progress.db"  # VIBRASTIC_HOME
 
 
 def test_a_crash_mid_write_loses_nothing(db: Path) -> None:
