@@ -28,12 +28,6 @@ GOOD = "def sigma(n):\n    return sum(i * i for i in range(n + 1))\n"
 WRONG = "def sigma(n):\n    return n\n"
 
 
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 class GatedGrader(Grader):
     """A grader that records the order it was asked to grade in and waits for a gate per job,
     so the queue's order can be observed deterministically. Verdicts are plain data."""

@@ -4,7 +4,6 @@ that the sandbox writes read-only next to it and makes importable (what a projec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -33,11 +32,6 @@ CASES = (
          "import os, pkg.mod\n[os.access(pkg.mod.__file__, os.W_OK), "
          "os.access(os.path.dirname(pkg.mod.__file__), os.W_OK)]", equal()),
 )
-
-
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIBRASTIC_HOME", str(tmp_path / "home"))
 
 
 def test_a_package_is_importable_and_read_only() -> None:
