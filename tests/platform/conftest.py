@@ -13,15 +13,17 @@ from vibrastic.platform.classroom import accounts
 from vibrastic.platform.database import connect
 
 
+@pytest.fixture
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords with argon2's cheapest parameters: tests of rules and rows need no real
+    cost (test_classroom_accounts checks the real parameters)."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new database in a real PostgreSQL.
-
-    Passwords are hashed with argon2's cheapest parameters here: these tests are about rules
-    and rows, and the real cost (tested in test_classroom_accounts) would make them slow.
-    """
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+                 cheap_passwords: None) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database in a real PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'platform.db'}"
     else:

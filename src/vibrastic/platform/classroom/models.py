@@ -7,7 +7,7 @@ their attempts stay for the record. Tokens are stored only as SHA-256 digests.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vibrastic.platform.database import Base
@@ -118,3 +118,41 @@ class GradeOverride(Base):
     made_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     made_at: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class Submission(Base):
+    """A learner's check of a challenge in a course, from queued to its verdict.
+
+    ``state``: queued → running → done (``status``/``score``/``result_json`` set) or error (the
+    grader could not run: ``error`` says why; it does not count as an attempt).
+    """
+
+    __tablename__ = "class_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    challenge: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    finished_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hidden_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class HintState(Base):
+    """How many hints of a challenge a learner has seen in a course (and when the last one)."""
+
+    __tablename__ = "class_hints"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,328 @@
+"""Grading in a classroom: a learner's Check becomes a submission row, a queued job, a verdict.
+
+Two ways to run it, one API (``submit`` → a ticket, ``status(ticket)``):
+- ``LocalGrading`` (SQLite, one server): the in-process ``GradingService`` with its fair queue
+  and warm sandboxes; each verdict is written as a ``class_submissions`` row.
+- ``QueuedGrading`` (PostgreSQL, any number of hosts): the submission row is written first
+  (state ``queued``), then a job is deferred on procrastinate, a job queue that lives in the same
+  PostgreSQL (no extra service; ``SKIP LOCKED`` polling plus LISTEN/NOTIFY). Long-lived
+  ``vibrastic worker`` processes (``run_worker``) keep warm sandboxes, grade, and write the
+  verdict back to the row, so a web restart loses nothing. Jobs carry the lock
+  ``learner:<id>``: one learner's burst runs one job at a time and never takes every worker.
+Either way a grader failure is recorded as ``state = 'error'``, never as an attempt, and every
+change is announced (``NOTIFY vibrastic_submissions`` on PostgreSQL, ``on_change`` locally) for
+the live pages. Checks are rate-limited per learner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from vibrastic.platform.classroom.models import Submission
+from vibrastic.platform.course.challenge import get_challenge
+from vibrastic.platform.database import now
+from vibrastic.platform.grader.grade import MAX_SOURCE_BYTES, Grader, GraderError
+from vibrastic.platform.grader.results import GradeResult
+
+if TYPE_CHECKING:
+    from vibrastic.platform.progress.service import JobStatus
+
+CHECKS_PER_WINDOW = 12
+CHECK_WINDOW = timedelta(minutes=1)
+CHANNEL = "vibrastic_submissions"
+TASK_NAME = "vibrastic.grade_submission"
+
+Listener = Callable[[dict], None]
+
+
+class CheckRefused(ValueError):
+    """A check that was not queued (too many, too big, unknown challenge); says why."""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """Where a check stands: ``state`` queued (``position``: 1 = next), running, done, error."""
+
+    ticket: str
+    state: str
+    position: int | None = None
+    submission_id: int | None = None
+    result: dict | None = None
+    error: str | None = None
+
+
+def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
+                  source: str) -> None:
+    """Raise CheckRefused when this check may not be queued now (named reason)."""
+    get_challenge(challenge)  # UnknownChallenge names the valid ones
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:
+        raise CheckRefused(f"the code is {size / 2**20:.1f} MiB; checks accept up to "
+                           f"{MAX_SOURCE_BYTES // 2**20} MiB")
+    since = (datetime.now(UTC) - CHECK_WINDOW).isoformat(timespec="milliseconds")
+    with Session(engine) as session:
+        recent = session.scalar(select(func.count(Submission.id)).where(
+            Submission.user_id == user_id, Submission.course_id == course_id,
+            Submission.created_at >= since)) or 0
+    if recent >= CHECKS_PER_WINDOW:
+        raise CheckRefused(f"you have checked {recent} times in the last minute; wait a few "
+                           "seconds before checking again (your code is saved)")
+
+
+def record_verdict(engine: Engine, submission_id: int, result: GradeResult | None,
+                   error: str | None = None, worker: str | None = None) -> None:
+    """Write a verdict (or a grader failure) into the submission row and announce it."""
+    with Session(engine) as session, session.begin():
+        row = session.get(Submission, submission_id)
+        if row is None:
+            return
+        row.finished_at = now()
+        row.worker = worker
+        if result is None:
+            row.state, row.error = "error", error or "the grader could not run"
+        else:
+            row.state, row.status = "done", result.status
+            row.score, row.max_score = result.score, result.max_score
+            row.hidden_run, row.result_json = result.hidden_run, result.to_json(indent=None)
+        announce(session, row)
+
+
+def announce(session: Session, row: Submission) -> None:
+    """Tell listeners (other processes on PostgreSQL) that a submission changed."""
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        payload = json.dumps(event_of(row))
+        session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": CHANNEL, "payload": payload})
+
+
+def event_of(row: Submission) -> dict:
+    return {"submission": row.id, "course": row.course_id, "user": row.user_id,
+            "challenge": row.challenge, "state": row.state, "status": row.status,
+            "score": row.score}
+
+
+def ticket_of(row: Submission, position: int | None = None) -> Ticket:
+    return Ticket(ticket=f"s{row.id}", state=row.state, position=position,
+                  submission_id=row.id,
+                  result=json.loads(row.result_json) if row.result_json else None,
+                  error=row.error)
+
+
+# ---- one server: the in-process grading service -------------------------------------------
+
+class LocalGrading:
+    """Checks graded by this process's ``GradingService`` (SQLite classrooms)."""
+
+    def __init__(self, engine: Engine, workers: int | None = None,
+                 on_change: Listener | None = None, **service_options: object) -> None:
+        from vibrastic.platform.progress.service import GradingService
+
+        self.engine = engine
+        self._listeners: list[Listener] = [on_change] if on_change else []
+        self._service = GradingService(workers, recorder=self._record,
+                                       on_change=self._changed, **service_options)
+        self._by_job: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def submit(self, course_id: int, user_id: int, challenge: str, source: str) -> str:
+        check_allowed(self.engine, course_id, user_id, challenge, source)
+        return self._service.submit(challenge, source, learner=f"{course_id}:{user_id}")
+
+    def status(self, ticket: str) -> Ticket:
+        from vibrastic.platform.progress.service import UnknownJob
+
+        try:
+            job = self._service.status(ticket)
+        except UnknownJob:
+            raise KeyError(ticket) from None
+        if job.state == "done" and job.attempt_id is not None:
+            with Session(self.engine) as session:
+                row = session.get(Submission, job.attempt_id)
+                if row is not None:
+                    return ticket_of(row)
+        return Ticket(ticket=ticket, state=job.state, position=job.position, error=job.error)
+
+    def wait(self, ticket: str, timeout: float | None = None) -> Ticket:
+        with contextlib.suppress(GraderError):  # a grader failure shows as state "error"
+            self._service.wait(ticket, timeout)
+        return self.status(ticket)
+
+    def close(self) -> None:
+        self._service.close()
+
+    def _record(self, learner: str, result: GradeResult, source: str) -> int:
+        course_id, user_id = (int(x) for x in learner.split(":"))
+        with Session(self.engine) as session, session.begin():
+            row = Submission(course_id=course_id, user_id=user_id, challenge=result.challenge,
+                             source=source, state="running", created_at=now(),
+                             hidden_run=result.hidden_run)
+            session.add(row)
+            session.flush()
+            submission_id = row.id
+        record_verdict(self.engine, submission_id, result, worker=_worker_name())
+        return submission_id
+
+    def _changed(self, job: JobStatus) -> None:
+        course_id, user_id = (int(x) for x in job.learner.split(":"))
+        event = {"ticket": job.job_id, "course": course_id, "user": user_id,
+                 "challenge": job.challenge, "state": job.state, "submission": job.attempt_id}
+        for listener in list(self._listeners):
+            listener(event)
+
+
+# ---- several hosts: PostgreSQL + procrastinate + vibrastic worker ---------------------------
+
+def _conninfo(engine: Engine) -> str:
+    url = engine.url
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def queue_app(engine: Engine):  # type: ignore[no-untyped-def]
+    """The procrastinate app for this database, with the grading task registered."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=_conninfo(engine)))
+
+    @app.task(name=TASK_NAME, pass_context=False)
+    def grade_submission(submission_id: int) -> None:
+        grade_queued(engine, submission_id, _thread_grader())
+
+    return app
+
+
+class QueuedGrading:
+    """Checks written to the database and graded by ``vibrastic worker`` processes."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError("queued grading needs PostgreSQL; use LocalGrading with SQLite")
+        self.engine = engine
+        self._app = queue_app(engine)
+        self._app.open()
+
+    def submit(self, course_id: int, user_id: int, challenge: str, source: str) -> str:
+        check_allowed(self.engine, course_id, user_id, challenge, source)
+        with Session(self.engine) as session, session.begin():
+            row = Submission(course_id=course_id, user_id=user_id, challenge=challenge,
+                             source=source, state="queued", created_at=now(), hidden_run=True)
+            session.add(row)
+            session.flush()
+            submission_id = row.id
+            announce(session, row)
+        self._app.tasks[TASK_NAME].configure(
+            lock=f"learner:{user_id}", queueing_lock=f"submission:{submission_id}",
+        ).defer(submission_id=submission_id)
+        return f"s{submission_id}"
+
+    def status(self, ticket: str) -> Ticket:
+        submission_id = _submission_id(ticket)
+        with Session(self.engine) as session:
+            row = session.get(Submission, submission_id)
+            if row is None:
+                raise KeyError(ticket)
+            position = None
+            if row.state == "queued":
+                position = 1 + (session.scalar(select(func.count(Submission.id)).where(
+                    Submission.state == "queued", Submission.id < row.id)) or 0)
+            return ticket_of(row, position)
+
+    def close(self) -> None:
+        self._app.close()
+
+
+def _submission_id(ticket: str) -> int:
+    if not (ticket.startswith("s") and ticket[1:].isdigit()):
+        raise KeyError(ticket)
+    return int(ticket[1:])
+
+
+def grade_queued(engine: Engine, submission_id: int, grader: Grader) -> None:
+    """Claim a queued submission, grade it, write the verdict (what a worker's job does)."""
+    with Session(engine) as session, session.begin():
+        claimed = session.execute(
+            text("UPDATE class_submissions SET state = 'running', worker = :w "
+                 "WHERE id = :id AND state = 'queued'"),
+            {"id": submission_id, "w": _worker_name()}).rowcount
+        row = session.get(Submission, submission_id)
+        if not claimed or row is None:
+            return  # graded already (a retried job), or gone
+        announce(session, row)
+        challenge, source = row.challenge, row.source
+    try:
+        result = grader.grade(challenge, source)
+    except GraderError as exc:
+        record_verdict(engine, submission_id, None, error=f"the grader could not run ({exc}); "
+                       "this is not counted as an attempt", worker=_worker_name())
+        return
+    except Exception as exc:  # a grader bug: the learner must not pay for it
+        record_verdict(engine, submission_id, None, error=f"the grader failed "
+                       f"({type(exc).__name__}); this is not counted as an attempt",
+                       worker=_worker_name())
+        return
+    record_verdict(engine, submission_id, result, worker=_worker_name())
+
+
+_local = threading.local()
+_graders: list[Grader] = []
+_graders_lock = threading.Lock()
+
+
+def _thread_grader() -> Grader:
+    """One warm grader per worker thread, kept for the worker's life."""
+    grader = getattr(_local, "grader", None)
+    if grader is None:
+        grader = _local.grader = Grader(warm=True)
+        with _graders_lock:
+            _graders.append(grader)
+    return grader
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def requeue_stale(engine: Engine, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Queued rows whose job was lost (a crash between row and defer) are deferred again."""
+    cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+    with Session(engine) as session:
+        ids = list(session.scalars(select(Submission.id).where(
+            Submission.state == "queued", Submission.created_at < cutoff)))
+    if ids:
+        app = queue_app(engine)
+        with app.open():
+            for submission_id in ids:
+                try:
+                    app.tasks[TASK_NAME].configure(
+                        queueing_lock=f"submission:{submission_id}").defer(
+                        submission_id=submission_id)
+                except Exception:  # already queued: its queueing lock says so
+                    continue
+    return len(ids)
+
+
+def run_worker(engine: Engine, concurrency: int = 1, *, wait: bool = True) -> None:
+    """A grading worker: takes queued checks until stopped (``wait=False``: until empty)."""
+    app = queue_app(engine)
+    try:
+        app.run_worker(concurrency=concurrency, wait=wait, install_signal_handlers=wait,
+                       delete_jobs="successful")
+    finally:
+        with _graders_lock:
+            for grader in _graders:
+                grader.close()
+            _graders.clear()

@@ -1,0 +1,134 @@
+"""Classroom grading: local (SQLite, in-process service) and queued (PostgreSQL, procrastinate,
+separate worker processes); verdicts land in the database, grader failures never count."""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rooms import Room
+
+from databases import new_postgres_database
+from vibrastic.platform.classroom import grading
+from vibrastic.platform.classroom.grading import CheckRefused, LocalGrading, QueuedGrading
+from vibrastic.platform.course.challenge import UnknownChallenge
+from vibrastic.platform.database import connect
+from vibrastic.platform.grader.grade import GraderError
+
+SIGMA_OK = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
+SIGMA_WRONG = "def sigma(n):\n    return sum(i * i for i in range(n))\n"
+
+
+@pytest.fixture
+def sqlite_room(tmp_path: Path, cheap_passwords: None) -> Room:
+    return Room(connect(f"sqlite:///{tmp_path / 'room.db'}"))
+
+
+@pytest.fixture
+def pg_room(postgres: dict[str, str], cheap_passwords: None) -> Room:
+    return Room(connect(new_postgres_database(postgres)))
+
+
+@pytest.fixture
+def local(sqlite_room: Room) -> Iterator[LocalGrading]:
+    events: list[dict] = []
+    service = LocalGrading(sqlite_room.engine, workers=1, on_change=events.append)
+    service.events = events  # type: ignore[attr-defined]
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def test_local_grading_writes_verdicts_to_the_classroom(sqlite_room: Room,
+                                                        local: LocalGrading) -> None:
+    ada, bob = sqlite_room.v["ada"].user_id, sqlite_room.v["bob"].user_id
+    good = local.submit(sqlite_room.course, ada, "sigma", SIGMA_OK)
+    bad = local.submit(sqlite_room.course, bob, "sigma", SIGMA_WRONG)
+    done_good, done_bad = local.wait(good, 120), local.wait(bad, 120)
+    assert done_good.state == "done" and done_good.result["status"] == "pass"
+    assert done_bad.state == "done" and done_bad.result["status"] == "fail"
+    assert done_good.submission_id != done_bad.submission_id
+    states = [(e["user"], e["state"]) for e in local.events]  # type: ignore[attr-defined]
+    assert (ada, "queued") in states and (ada, "done") in states
+
+
+def test_checks_are_refused_with_reasons(sqlite_room: Room, local: LocalGrading) -> None:
+    ada = sqlite_room.v["ada"].user_id
+    with pytest.raises(UnknownChallenge, match="no challenge named 'nope'"):
+        local.submit(sqlite_room.course, ada, "nope", SIGMA_OK)
+    with pytest.raises(CheckRefused, match="checks accept up to 1 MiB"):
+        local.submit(sqlite_room.course, ada, "sigma", "x" * (2 << 20))
+
+
+def test_the_check_rate_is_limited_per_learner(sqlite_room: Room,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grading, "CHECKS_PER_WINDOW", 2)
+    service = LocalGrading(sqlite_room.engine, workers=1)
+    try:
+        ada, bob = sqlite_room.v["ada"].user_id, sqlite_room.v["bob"].user_id
+        for _ in range(2):
+            service.wait(service.submit(sqlite_room.course, ada, "sigma", SIGMA_WRONG), 120)
+        with pytest.raises(CheckRefused, match="checked 2 times in the last minute"):
+            service.submit(sqlite_room.course, ada, "sigma", SIGMA_OK)
+        service.wait(service.submit(sqlite_room.course, bob, "sigma", SIGMA_OK), 120)
+    finally:
+        service.close()
+
+
+class BrokenGrader:
+    def grade(self, *args: object, **kwargs: object) -> None:
+        raise GraderError("sandbox could not start")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_grader_failure_is_an_error_not_an_attempt(sqlite_room: Room) -> None:
+    service = LocalGrading(sqlite_room.engine, workers=1, grader_factory=BrokenGrader)
+    try:
+        ticket = service.submit(sqlite_room.course, sqlite_room.v["ada"].user_id, "sigma",
+                                SIGMA_OK)
+        status = service.wait(ticket, 60)
+        assert status.state == "error" and "not counted as an attempt" in status.error
+        assert status.submission_id is None
+    finally:
+        service.close()
+
+
+def test_queued_grading_needs_postgresql(sqlite_room: Room) -> None:
+    with pytest.raises(ValueError, match="queued grading needs PostgreSQL"):
+        QueuedGrading(sqlite_room.engine)
+
+
+WORKER = """
+import sys
+from vibrastic.platform.classroom.grading import run_worker
+from vibrastic.platform.database import connect
+run_worker(connect(sys.argv[1]), concurrency=1, wait=False)
+"""
+
+
+def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> None:
+    queue = QueuedGrading(pg_room.engine)
+    try:
+        users = [pg_room.v[n].user_id for n in ("ada", "bob", "ta")]
+        tickets = [queue.submit(pg_room.course, users[i % 3], "sigma",
+                                SIGMA_OK if i % 2 else SIGMA_WRONG) for i in range(6)]
+        first = queue.status(tickets[0])
+        assert first.state == "queued" and first.position == 1
+        assert queue.status(tickets[5]).position == 6
+        url = pg_room.engine.url.render_as_string(hide_password=False)
+        workers = [subprocess.Popen([sys.executable, "-c", WORKER, url]) for _ in range(2)]
+        for worker in workers:
+            assert worker.wait(timeout=600) == 0
+        done = [queue.status(t) for t in tickets]
+        assert [d.state for d in done] == ["done"] * 6
+        assert [d.result["status"] for d in done] == ["fail", "pass"] * 3
+        names = {d.submission_id for d in done}
+        assert len(names) == 6
+    finally:
+        queue.close()
+    with pytest.raises(KeyError):
+        queue.status("s999999")
