@@ -102,14 +102,6 @@ def test_queued_grading_needs_postgresql(sqlite_room: Room) -> None:
         QueuedGrading(sqlite_room.engine)
 
 
-WORKER = """
-import sys
-from vibrastic.platform.classroom.grading import run_worker
-from vibrastic.platform.database import connect
-run_worker(connect(sys.argv[1]), concurrency=1, wait=False)
-"""
-
-
 def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> None:
     queue = QueuedGrading(pg_room.engine)
     try:
@@ -120,7 +112,8 @@ def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> Non
         assert first.state == "queued" and first.position == 1
         assert queue.status(tickets[5]).position == 6
         url = pg_room.engine.url.render_as_string(hide_password=False)
-        workers = [subprocess.Popen([sys.executable, "-c", WORKER, url]) for _ in range(2)]
+        workers = [subprocess.Popen([sys.executable, "-m", "vibrastic", "worker", "--once",
+                                     "--database-url", url]) for _ in range(2)]
         for worker in workers:
             assert worker.wait(timeout=600) == 0
         done = [queue.status(t) for t in tickets]

@@ -1,0 +1,126 @@
+"""``vibrastic classroom …`` and ``vibrastic worker``: set up a classroom, grade its checks.
+
+Thin: parse, call ``vibrastic.platform.classroom``, print. The database comes from
+``--database-url`` or ``VIBRASTIC_DATABASE_URL`` (default: a SQLite file in the vibrastic home).
+Exit codes: 0 on success, 2 on bad input (the message says what was wrong and what is expected).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+classroom_app = typer.Typer(help="A classroom for a room: accounts, roster, dashboard, "
+                                 "gradebook.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DatabaseOption = Annotated[str | None, typer.Option(
+    "--database-url", envvar="VIBRASTIC_DATABASE_URL",
+    help="sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB "
+         "(default: classroom.db in the vibrastic home).")]
+
+
+def database_url(given: str | None) -> str:
+    """The classroom's database URL: the option, the environment, or the default SQLite file."""
+    if given:
+        return given
+    from vibrastic.platform.paths import home_dir
+
+    return f"sqlite:///{home_dir() / 'classroom.db'}"
+
+
+def _usage(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _engine(url: str):  # type: ignore[no-untyped-def]
+    from vibrastic.platform.database import DatabaseURLError, connect
+
+    try:
+        return connect(url)
+    except DatabaseURLError as exc:
+        raise _usage(str(exc)) from None
+    except Exception as exc:  # the server is down, the password is wrong, …
+        raise _usage(f"cannot open the database {_safe(url)}: {type(exc).__name__}: "
+                     f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable URL)"
+
+
+@classroom_app.command("init")
+def init(
+    database: DatabaseOption = None,
+    email: Annotated[str | None, typer.Option(help="The first instructor's e-mail.")] = None,
+    name: Annotated[str | None, typer.Option(help="Their name, as learners see it.")] = None,
+    username: Annotated[str | None, typer.Option(help="Their username.")] = None,
+    password: Annotated[str | None, typer.Option(
+        envvar="VIBRASTIC_INSTRUCTOR_PASSWORD", hide_input=True,
+        help="Their password (at least 10 characters; asked for when not given).")] = None,
+    course: Annotated[str, typer.Option(help="The course's short name, used in its URL.")]
+    = "vibrastic101",
+    title: Annotated[str | None, typer.Option(help="The course's title.")] = None,
+) -> None:
+    """Create the classroom database (or bring it up to date), a course and its first instructor.
+
+    Every value can be given as an option (for scripts); missing ones are asked for.
+    """
+    from vibrastic.platform.classroom.accounts import PasswordRejected
+    from vibrastic.platform.classroom.people import ClassroomError, create_course, create_user
+    from vibrastic.platform.course import load_course
+
+    url = database_url(database)
+    engine = _engine(url)
+    email = email or typer.prompt("Instructor's e-mail")
+    name = name or typer.prompt("Instructor's name")
+    username = username or typer.prompt("Username", default=email.split("@")[0].lower())
+    if password is None:
+        password = typer.prompt("Password (at least 10 characters)", hide_input=True,
+                                confirmation_prompt=True)
+    try:
+        user_id = create_user(engine, email=email, name=name, username=username,
+                              password=password)
+        create_course(engine, slug=course, title=title or load_course().title,
+                      instructor_id=user_id)
+    except (ClassroomError, PasswordRejected) as exc:
+        raise _usage(str(exc)) from None
+    console.print(f"Classroom ready in {_safe(url)}: course [bold]{course}[/bold] with "
+                  f"instructor {email.strip().lower()}.", highlight=False)
+    console.print("Next: vibrastic classroom serve" + (
+        "" if url.startswith("sqlite") else "   and, on each grading host: vibrastic worker"),
+        highlight=False)
+
+
+def worker(
+    database: DatabaseOption = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Checks graded at once "
+                                                                 "(one per core).")] = 1,
+    once: Annotated[bool, typer.Option("--once", help="Grade what is queued, then exit.")]
+    = False,
+) -> None:
+    """A grading worker: grades the classroom's queued checks in sandboxes until stopped."""
+    url = database_url(database)
+    engine = _engine(url)
+    if engine.dialect.name != "postgresql":
+        raise _usage("grading workers need a PostgreSQL classroom database "
+                     "(postgresql+psycopg://…); with SQLite, `vibrastic classroom serve` "
+                     "grades checks itself")
+    from vibrastic.platform.classroom.grading import requeue_stale, run_worker
+
+    requeue_stale(engine)
+    console.print(f"vibrastic worker (pid {os.getpid()}): grading checks from {_safe(url)} "
+                  f"with {concurrency} sandbox(es)" + (" until the queue is empty" if once
+                                                       else "; Ctrl-C stops"),
+                  highlight=False)
+    run_worker(engine, concurrency=concurrency, wait=not once)

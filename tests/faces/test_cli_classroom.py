@@ -1,0 +1,81 @@
+"""`vibrastic classroom init` and `vibrastic worker` through the CLI: messages, exit codes."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vibrastic.faces.cli import app
+from vibrastic.platform.classroom.people import role_in
+from vibrastic.platform.database import connect
+
+runner = CliRunner()
+PASSWORD = "correct horse battery"
+
+
+def init(url: str, *extra: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["classroom", "init", "--database-url", url, *extra], **kwargs)
+
+
+def test_init_from_flags_creates_the_course_and_its_instructor(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    result = init(url, "--email", "Prof@Example.org", "--name", "Prof", "--username", "prof",
+                  "--password", PASSWORD, "--course", "ai-101", "--title", "AI at ITS")
+    assert result.exit_code == 0, result.output
+    assert "course ai-101 with instructor prof@example.org" in result.output
+    assert "Next: vibrastic classroom serve" in result.output
+    assert role_in(connect(url), 1, 1) == "instructor"
+
+
+def test_init_asks_for_what_is_missing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    answers = f"ada@example.org\nAda Lovelace\n\n{PASSWORD}\n{PASSWORD}\n"
+    result = init(url, input=answers)
+    assert result.exit_code == 0, result.output
+    assert "course vibrastic101 with instructor ada@example.org" in result.output
+
+
+def test_init_reads_the_password_from_the_environment(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBRASTIC_INSTRUCTOR_PASSWORD", PASSWORD)
+    monkeypatch.setenv("VIBRASTIC_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    result = runner.invoke(app, ["classroom", "init", "--email", "p@example.org", "--name", "P",
+                                 "--username", "pp"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "env.db").exists()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--password", "short"], "at least 10 characters; this one has 5"),
+    (["--password", PASSWORD, "--course", "Has Spaces"], "cannot be a course's short name"),
+    (["--password", PASSWORD, "--username", "<x>"], "cannot be a username"),
+])
+def test_init_refuses_bad_values_with_exit_2(tmp_path: Path, extra: list[str],
+                                             message: str) -> None:
+    base = ["--email", "p@example.org", "--name", "P", "--username", "pp"]
+    args = base + extra if "--username" not in extra else base[:4] + extra
+    result = init(f"sqlite:///{tmp_path / 'room.db'}", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_init_twice_names_the_existing_account(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    args = ["--email", "p@example.org", "--name", "P", "--username", "pp", "--password", PASSWORD]
+    assert init(url, *args).exit_code == 0
+    again = init(url, *args, "--course", "second")
+    assert again.exit_code == 2 and "already has an account" in again.output
+
+
+def test_bad_database_urls_exit_2() -> None:
+    result = init("mysql://root@localhost/db", "--email", "p@example.org")
+    assert result.exit_code == 2 and "SQLite or PostgreSQL, not 'mysql'" in result.output
+    down = init("postgresql+psycopg://u:secret@127.0.0.1:1/db", "--email", "p@example.org")
+    assert down.exit_code == 2 and "cannot open the database" in down.output
+    assert "secret" not in down.output
+
+
+def test_a_worker_needs_postgresql(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["worker", "--database-url", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert result.exit_code == 2
+    assert "grading workers need a PostgreSQL classroom database" in result.output
