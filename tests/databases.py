@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -20,10 +21,20 @@ from urllib.parse import quote
 import pytest
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def start_postgres(folder: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     env_file = folder / "pg.env"
     script = f'env > "{env_file}.part" && mv "{env_file}.part" "{env_file}" && read _'
-    proc = subprocess.Popen(["pg_virtualenv", "sh", "-c", script], stdin=subprocess.PIPE,
+    # -t: a private cluster folder even as root, so two test runs never share the "regress"
+    # cluster; a free port of our own for the same reason.
+    port = free_port()
+    proc = subprocess.Popen(["pg_virtualenv", "-t", "-o", f"port={port}", "sh", "-c", script],
+                            stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder)
     deadline = time.monotonic() + 120
     while not env_file.exists():
