@@ -4,7 +4,8 @@
 so the deck's code runs with ``torch`` swapped for ``vb``.
 """
 
-from vibrastic import nn, optim
+from vibrastic import autograd, nn, optim
+from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from vibrastic.ops import (
     abs,
     add,
@@ -56,7 +57,6 @@ from vibrastic.tensor import (
     arange,
     bool_,
     dtype,
-    enable_grad,
     float32,
     float64,
     from_numpy,
@@ -64,10 +64,8 @@ from vibrastic.tensor import (
     get_default_dtype,
     int32,
     int64,
-    is_grad_enabled,
     linspace,
     manual_seed,
-    no_grad,
     ones,
     ones_like,
     rand,
@@ -75,7 +73,6 @@ from vibrastic.tensor import (
     randn,
     randperm,
     set_default_dtype,
-    set_grad_enabled,
     tensor,
     uint8,
     zeros,
@@ -91,13 +88,13 @@ bool = bool_
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "abs", "add", "arange", "argmax", "argmin", "bool", "bool_", "cat", "clamp", "cos",
-    "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten", "float", "float32",
-    "float64", "from_numpy", "full", "ge", "get_default_dtype", "gt", "int", "int32", "int64",
-    "is_grad_enabled", "le", "linspace", "log", "log_softmax", "long", "lt", "manual_seed",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "nn", "no_grad",
-    "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn", "randperm",
-    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
-    "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "uint8",
-    "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "Tensor", "abs", "add", "arange", "argmax", "argmin", "autograd", "bool", "bool_", "cat",
+    "clamp", "cos", "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten", "float",
+    "float32", "float64", "from_numpy", "full", "ge", "get_default_dtype", "gt", "int", "int32",
+    "int64", "is_grad_enabled", "le", "linspace", "log", "log_softmax", "long", "lt",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg",
+    "nn", "no_grad", "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn",
+    "randperm", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose",
+    "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -1,15 +1,15 @@
-"""Every differentiable op: its forward on NumPy arrays and, next to it, its gradient rule.
+"""Every differentiable tensor op: its forward on NumPy arrays and, next to it, its gradient rule.
 
-Each op returns ``Tensor._make(result, parents, backward, name)``. ``backward(g)`` receives the
-gradient of the op's output and returns one gradient per parent (None where not needed).
-Gradients may keep the broadcast shape: ``tensor.run_backward`` reduces them to each parent's
-shape in one place (``unbroadcast``).
+Each op returns ``record(result, parents, backward, name)`` (see ``autograd.py``).
+``backward(g)`` receives the gradient of the op's output and returns one gradient per parent
+(None where not needed). Gradients may keep the broadcast shape: ``autograd.run_backward``
+reduces them to each parent's shape in one place (``unbroadcast``). The fused losses built on
+these ops live in ``nn/functional.py``; ``Tensor``'s operators and methods call these functions.
 """
 
 from __future__ import annotations
 
 import builtins
-import warnings
 from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from vibrastic import tensor as _t
-from vibrastic.tensor import Tensor, _new
-
-TensorLike = Tensor | float | int | bool | np.ndarray
+from vibrastic.autograd import _GradMode, record
+from vibrastic.tensor import Tensor, TensorLike, _new
 
 
 def _arr(x: TensorLike) -> Any:
@@ -35,12 +34,12 @@ def _binary(
         data = data.astype(np.float32)  # int tensor with a Python float: torch gives float32
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            return Tensor._make(data, (a, b), lambda g: (
+            return record(data, (a, b), lambda g: (
                 da(g) if a.requires_grad else None, db(g) if b.requires_grad else None
             ), name, saves)
-        return Tensor._make(data, (a,), lambda g: (da(g),), name, saves)
+        return record(data, (a,), lambda g: (da(g),), name, saves)
     if isinstance(b, Tensor):
-        return Tensor._make(data, (b,), lambda g: (db(g),), name, saves)
+        return record(data, (b,), lambda g: (db(g),), name, saves)
     return _new(np.asarray(data))
 
 
@@ -104,7 +103,7 @@ def remainder(a: TensorLike, b: TensorLike) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
-    return Tensor._make(-a._data, (a,), lambda g: (-g,), "Neg", saves=False)
+    return record(-a._data, (a,), lambda g: (-g,), "Neg", saves=False)
 
 
 _COMPARABLE = (Tensor, np.ndarray, np.generic, int, float, bool)
@@ -125,7 +124,23 @@ eq, ne = _compare(np.equal), _compare(np.not_equal)
 
 
 def logical_not(a: Tensor) -> Tensor:
+    """~a: elementwise not (a bool tensor)."""
     return _new(np.logical_not(a._data))
+
+
+def logical_and(a: TensorLike, b: TensorLike) -> Tensor:
+    """a & b: elementwise and (a bool tensor)."""
+    return _new(np.asarray(np.logical_and(_arr(a), _arr(b))))
+
+
+def logical_or(a: TensorLike, b: TensorLike) -> Tensor:
+    """a | b: elementwise or (a bool tensor)."""
+    return _new(np.asarray(np.logical_or(_arr(a), _arr(b))))
+
+
+def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
+    """a // b, rounded down (not differentiable, as torch)."""
+    return _new(np.asarray(np.floor_divide(_arr(a), _arr(b))))
 
 
 # ---- elementwise functions ----
@@ -139,69 +154,70 @@ def _float(x: np.ndarray) -> np.ndarray:
 def exp(a: Tensor) -> Tensor:
     """e^a: its derivative is itself."""
     out = np.exp(_float(a._data))
-    return Tensor._make(out, (a,), lambda g: (g * out,), "Exp")
+    return record(out, (a,), lambda g: (g * out,), "Exp")
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log: d/da = 1/a."""
     x = _float(a._data)
-    return Tensor._make(np.log(x), (a,), lambda g: (g / x,), "Log")
+    return record(np.log(x), (a,), lambda g: (g / x,), "Log")
 
 
 def sqrt(a: Tensor) -> Tensor:
     """√a: d/da = 1/(2√a)."""
     out = np.sqrt(_float(a._data))
-    return Tensor._make(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
+    return record(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
 
 
 def abs(a: Tensor) -> Tensor:
     """|a|: d/da = sign(a) (0 at 0, as torch)."""
     x = a._data
-    return Tensor._make(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
+    return record(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
 
 
 def sin(a: Tensor) -> Tensor:
     x = _float(a._data)
-    return Tensor._make(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
+    return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
 
 
 def cos(a: Tensor) -> Tensor:
     x = _float(a._data)
-    return Tensor._make(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
+    return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(a): d/da = 1 - tanh²(a)."""
     out = np.tanh(_float(a._data))
-    return Tensor._make(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
+    return record(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    """SciPy's overflow-free logistic ufunc, imported on first use (it costs ~0.25 s to import)."""
-    global _expit
-    from scipy.special import expit
+    """σ(x) = 1 / (1 + e^-x), as SciPy and torch compute it; never NaN.
 
-    _expit = expit
-    return expit(x)
+    For very negative x (below -88 in float32, -709 in float64) e^-x overflows to inf and σ
+    becomes 0, which is σ(x) rounded to the dtype: that overflow is expected, so not warned about.
+    """
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a), computed without overflow: d/da = σ(a)(1 - σ(a))."""
     out = _expit(_float(a._data))
-    return Tensor._make(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
+    return record(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
 
 
 def relu(a: Tensor) -> Tensor:
     """max(0, a): the gradient is 1 where a > 0 and 0 elsewhere (0 at 0, as torch)."""
     x = a._data
-    return Tensor._make(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "Relu")
+    return record(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "Relu")
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """a where a > 0, else negative_slope·a (the deck's slide prints max(0, x): see errata)."""
     x = a._data
     pos = x > 0
-    return Tensor._make(
+    return record(
         np.where(pos, x, x * negative_slope),
         (a,), lambda g: (np.where(pos, g, g * negative_slope),), "LeakyRelu",
     )
@@ -212,7 +228,7 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     x = a._data
     out = np.clip(x, min, max)
     keep = (out == x)
-    return Tensor._make(out, (a,), lambda g: (g * keep,), "Clamp")
+    return record(out, (a,), lambda g: (g * keep,), "Clamp")
 
 
 def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
@@ -266,7 +282,7 @@ def sum(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False
     if out.dtype == np.bool_ or out.dtype.kind in "iu":
         out = out.astype(np.int64)
     shape = x.shape
-    return Tensor._make(
+    return record(
         np.asarray(out), (a,), lambda g: (_expand_back(g, axes, keepdim, shape),), "Sum",
         saves=False,
     )
@@ -283,7 +299,7 @@ def mean(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = Fals
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[i] for i in axes])) if x.ndim else 1
     shape = x.shape
-    return Tensor._make(
+    return record(
         np.asarray(x.mean(axis=axes, keepdims=keepdim)), (a,),
         lambda g: (_expand_back(g / n, axes, keepdim, shape),), "Mean", saves=False,
     )
@@ -318,7 +334,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         out = x.max() if largest else x.min()
         hits = x == out
         share = hits / hits.sum()
-        return Tensor._make(np.asarray(out), (a,), lambda g: (g * share,), name)
+        return record(np.asarray(out), (a,), lambda g: (g * share,), name)
     axis = dim % x.ndim if x.ndim else 0
     idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
     idx_k = np.expand_dims(idx, axis) if x.ndim else idx
@@ -334,7 +350,7 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
     vals = values if keepdim or not x.ndim else np.squeeze(values, axis)
     indices = idx_k if keepdim else idx
     return MaxResult(
-        Tensor._make(np.asarray(vals), (a,), backward, name), _new(np.asarray(indices, np.int64))
+        record(np.asarray(vals), (a,), backward, name), _new(np.asarray(indices, np.int64))
     )
 
 
@@ -375,12 +391,12 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     except ValueError:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.size}") from None
     src = x.shape
-    return Tensor._make(out, (a,), lambda g: (g.reshape(src),), "Reshape", saves=False)
+    return record(out, (a,), lambda g: (g.reshape(src),), "Reshape", saves=False)
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    return Tensor._make(
+    return record(
         np.swapaxes(a._data, dim0, dim1), (a,), lambda g: (np.swapaxes(g, dim0, dim1),),
         "Transpose", saves=False,
     )
@@ -392,15 +408,15 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
         dims = tuple(dims[0])
     dims = tuple(d % a._data.ndim for d in dims)  # negative dims count from the end
     inverse = np.argsort(dims)
-    return Tensor._make(
+    return record(
         np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),), "Permute",
         saves=False,
     )
 
 
-def t_(a: Tensor) -> Tensor:
+def t(a: Tensor) -> Tensor:
     """Reverse the dimensions (``.T``)."""
-    return Tensor._make(a._data.T, (a,), lambda g: (g.T,), "Permute", saves=False)
+    return record(a._data.T, (a,), lambda g: (g.T,), "Permute", saves=False)
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -433,7 +449,7 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
     x = a._data
     lead = len(sizes) - x.ndim
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return Tensor._make(np.broadcast_to(x, shape), (a,), lambda g: (g,), "Expand", saves=False)
+    return record(np.broadcast_to(x, shape), (a,), lambda g: (g,), "Expand", saves=False)
 
 
 def _index(idx: Any) -> Any:
@@ -462,7 +478,7 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
             gx[idx] = g
         return (gx,)
 
-    return Tensor._make(np.array(out) if advanced else np.asarray(out), (a,), backward, "Index",
+    return record(np.array(out) if advanced else np.asarray(out), (a,), backward, "Index",
                         saves=advanced)
 
 
@@ -475,7 +491,7 @@ _GRAPH_INPLACE = (
 
 def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
     """In-place assignment, allowed outside the graph (as torch)."""
-    if _t._GradMode.enabled and (a.requires_grad or getattr(value, "requires_grad", False)):
+    if _GradMode.enabled and (a.requires_grad or getattr(value, "requires_grad", False)):
         if a.requires_grad and a._ctx is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
@@ -497,7 +513,7 @@ def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
     def iop(a: Tensor, b: TensorLike, *, alpha: float | None = None) -> Tensor:
         if alpha is not None:
             b = mul(b, alpha)
-        if _t._GradMode.enabled and (a.requires_grad or getattr(b, "requires_grad", False)):
+        if _GradMode.enabled and (a.requires_grad or getattr(b, "requires_grad", False)):
             if a.requires_grad and a._ctx is None:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
@@ -511,13 +527,20 @@ def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
     return iop
 
 
+add_, iadd = _inplace(add, np.add, method=True), _inplace(add, np.add, method=False)
+sub_, isub = _inplace(sub, np.subtract, method=True), _inplace(sub, np.subtract, method=False)
+mul_, imul = _inplace(mul, np.multiply, method=True), _inplace(mul, np.multiply, method=False)
+div_, itruediv = (_inplace(div, np.true_divide, method=True),
+                  _inplace(div, np.true_divide, method=False))
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = tuple(tensors)
     arrays = [t._data for t in tensors]
     axis = dim % arrays[0].ndim
     bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
-    return Tensor._make(
+    return record(
         np.concatenate(arrays, axis=axis), tensors,
         lambda g: tuple(np.split(g, bounds, axis=axis)), "Cat", saves=False,
     )
@@ -528,7 +551,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = tuple(tensors)
     out = np.stack([t._data for t in tensors], axis=dim)
     axis = dim % out.ndim
-    return Tensor._make(
+    return record(
         out, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)), "Stack", saves=False
     )
 
@@ -551,7 +574,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}"
         )
     if x.ndim == 2 and y.ndim == 2:
-        return Tensor._make(x @ y, (a, b), lambda g: (
+        return record(x @ y, (a, b), lambda g: (
             g @ y.T if a.requires_grad else None, x.T @ g if b.requires_grad else None
         ), "Mm")
 
@@ -575,7 +598,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"matmul: batch dimensions of {_fmt(x.shape)} and {_fmt(y.shape)} don't broadcast"
         ) from None
-    return Tensor._make(np.asarray(out), (a, b), backward, "MatMul")
+    return record(np.asarray(out), (a, b), backward, "MatMul")
 
 
 def _fmt(shape: tuple[int, ...]) -> str:
@@ -606,10 +629,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return gx, gw, g2.sum(axis=0)
 
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor._make(out, parents, backward, "Addmm")
+    return record(out, parents, backward, "Addmm")
 
 
-# ---- softmax and losses ----
+# ---- softmax ----
 
 
 def softmax(a: Tensor, dim: int) -> Tensor:
@@ -617,7 +640,7 @@ def softmax(a: Tensor, dim: int) -> Tensor:
     x = a._data
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     s = e / e.sum(axis=dim, keepdims=True)
-    return Tensor._make(
+    return record(
         s, (a,), lambda g: (s * (g - (g * s).sum(axis=dim, keepdims=True)),), "Softmax"
     )
 
@@ -630,172 +653,6 @@ def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
 def log_softmax(a: Tensor, dim: int) -> Tensor:
     """log(softmax(a)) computed as a - max - log Σ e^(a - max)."""
     out = _log_softmax(a._data, dim)
-    return Tensor._make(
+    return record(
         out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=dim, keepdims=True),), "LogSoftmax"
     )
-
-
-def _reduce(loss: np.ndarray, reduction: str) -> tuple[np.ndarray, Any]:
-    """Apply a loss reduction; return the value and the factor that scales the gradient."""
-    if reduction == "mean":  # sum / n: NumPy's mean() costs more than the loss on tiny arrays
-        return np.asarray(loss.sum() / loss.size), 1.0 / loss.size if loss.size else 0.0
-    if reduction == "sum":
-        return np.asarray(loss.sum()), 1.0
-    if reduction == "none":
-        return loss, None
-    raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
-
-
-def _spread(g: np.ndarray, scale: Any) -> np.ndarray:
-    """The gradient that reaches each element of an unreduced loss."""
-    return g if scale is None else g * scale
-
-
-def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Mean squared error (xᵢ - yᵢ)², fused: d/dx = 2(x - y) · (1/n for the mean)."""
-    x, y = input._data, _arr(target)
-    if isinstance(target, Tensor) and target.shape != input.shape:
-        warnings.warn(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.", UserWarning, stacklevel=3,
-        )
-    d = x - y
-    out, scale = _reduce(d * d, reduction)
-    return _binary(
-        out, input, target,
-        lambda g: 2 * d * _spread(g, scale), lambda g: -2 * d * _spread(g, scale), "MseLoss",
-    )
-
-
-def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """-(y·log x + (1-y)·log(1-x)), logs clamped at -100 as torch does."""
-    x, y = input._data, _arr(target)
-    if np.any((x < 0) | (x > 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    with np.errstate(divide="ignore"):
-        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
-    out, scale = _reduce(loss, reduction)
-    return _binary(
-        out, input, target,
-        lambda g: _spread(g, scale) * (x - y) / np.maximum((1 - x) * x, 1e-12),
-        lambda g: _spread(g, scale) * (np.maximum(np.log1p(-x), -100)
-                                       - np.maximum(np.log(x), -100)),
-        "BinaryCrossEntropy",
-    )
-
-
-def _class_targets(x: np.ndarray, target: TensorLike) -> tuple[np.ndarray, bool]:
-    """Targets as class indices (one per row) or as probabilities (same shape as x)."""
-    t = np.asarray(_arr(target))
-    if t.dtype.kind in "iu":
-        n = x.shape[0] if x.ndim > 1 else 1
-        if t.shape != ((n,) if x.ndim > 1 else ()):
-            raise ValueError(
-                f"Expected target of shape {(n,) if x.ndim > 1 else ()} (one class index per "
-                f"row of input {x.shape}), got {t.shape}"
-            )
-        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
-            raise IndexError(f"Target {int(t.max())} is out of bounds for {x.shape[-1]} classes.")
-        return t, True
-    if t.shape != x.shape:
-        raise ValueError(f"Expected probability targets of shape {x.shape}, got {t.shape}")
-    return t, False
-
-
-def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
-    x = input._data
-    t, _ = _class_targets(x, target)
-    rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
-    picked = -x[rows, t] if x.ndim > 1 else -x[t]
-    out, scale = _reduce(np.asarray(picked), reduction)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gx = np.zeros_like(x)
-        if x.ndim > 1:
-            gx[rows, t] = -_spread(g, scale)
-        else:
-            gx[t] = -_spread(g, scale)
-        return (gx,)
-
-    return Tensor._make(out.astype(x.dtype), (input,), backward, "NllLoss")
-
-
-def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """log_softmax + NLL in one op: the gradient is softmax(x) - onehot(y)."""
-    x = input._data
-    t, indices = _class_targets(x, target)
-    logp = _log_softmax(x, -1)
-    if indices:
-        rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
-        loss = -(logp[rows, t] if x.ndim > 1 else logp[t])
-        onehot = np.zeros_like(x)
-        if x.ndim > 1:
-            onehot[rows, t] = 1
-        else:
-            onehot[t] = 1
-    else:
-        loss = -(t * logp).sum(axis=-1)
-        onehot = t
-    out, scale = _reduce(np.asarray(loss), reduction)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        s = _spread(g, scale)
-        s = np.asarray(s)[..., None] if np.ndim(s) else s
-        return ((np.exp(logp) * onehot.sum(axis=-1, keepdims=True) - onehot) * s,)
-
-    return Tensor._make(np.asarray(out, dtype=x.dtype), (input,), backward, "CrossEntropyLoss")
-
-
-# ---- Tensor methods ----
-
-
-def _install() -> None:
-    """Attach the ops to Tensor as operators and methods, with torch's names."""
-    T = Tensor
-    T.__add__ = add
-    T.__radd__ = lambda a, b: add(b, a)
-    T.__sub__ = sub
-    T.__rsub__ = lambda a, b: sub(b, a)
-    T.__mul__ = mul
-    T.__rmul__ = lambda a, b: mul(b, a)
-    T.__truediv__ = div
-    T.__rtruediv__ = lambda a, b: div(b, a)
-    T.__pow__ = pow
-    T.__rpow__ = lambda a, b: pow(b, a)
-    T.__matmul__ = matmul
-    T.__rmatmul__ = lambda a, b: matmul(b, a)
-    T.__neg__ = neg
-    T.__abs__ = abs
-    T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
-    T.__eq__, T.__ne__ = eq, ne
-    T.__invert__ = logical_not
-    T.__getitem__ = getitem
-    T.__setitem__ = setitem
-    for name in ("add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "sqrt", "abs", "sin",
-                 "cos", "tanh", "sigmoid", "relu", "clamp", "sum", "mean", "max", "min", "argmax",
-                 "argmin", "reshape", "transpose", "permute", "unsqueeze", "squeeze", "flatten",
-                 "expand", "softmax", "log_softmax", "maximum", "minimum", "neg", "lt", "le", "gt",
-                 "ge", "eq", "ne", "var", "std"):
-        setattr(T, name, globals()[name])
-    T.view = reshape
-    T.t = t_
-    T.T = property(t_)
-    T.mT = property(lambda a: transpose(a, -2, -1))
-    T.square = lambda a: mul(a, a)
-    T.multiply, T.subtract, T.divide = mul, sub, div
-    T.__and__ = lambda a, b: _new(np.asarray(np.logical_and(_arr(a), _arr(b))))
-    T.__or__ = lambda a, b: _new(np.asarray(np.logical_or(_arr(a), _arr(b))))
-    T.__floordiv__ = lambda a, b: _new(np.asarray(np.floor_divide(_arr(a), _arr(b))))
-    T.__mod__ = T.remainder = remainder
-    for name, op, ufunc in (("add", add, np.add), ("sub", sub, np.subtract),
-                            ("mul", mul, np.multiply), ("div", div, np.true_divide)):
-        setattr(T, f"{name}_", _inplace(op, ufunc, method=True))
-    T.__iadd__ = _inplace(add, np.add, method=False)
-    T.__isub__ = _inplace(sub, np.subtract, method=False)
-    T.__imul__ = _inplace(mul, np.multiply, method=False)
-    T.__itruediv__ = _inplace(div, np.true_divide, method=False)
-
-
-_install()

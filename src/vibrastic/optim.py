@@ -66,6 +66,45 @@ class SGD(Optimizer):
     (nesterov uses gᵗ + momentum·bᵗ instead of bᵗ). For a fixed lr and dampening = 0 this is the
     deck's momentum rule Δw(t) = -α∇E + βΔw(t-1) with α = lr and β = momentum: since
     Δw(t) = -lr·bᵗ, the two sequences of steps are identical.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        The leaf tensors to update (e.g. ``model.parameters()``), or parameter groups: dicts
+        with a 'params' list and their own hyper-parameters.
+    lr : float
+        The learning rate α.
+    momentum : float
+        β, the share of the previous step kept in the next (0 turns momentum off).
+    dampening : float
+        Scales down the new gradient in the momentum buffer.
+    weight_decay : float
+        L2 penalty: adds weight_decay·w to every gradient.
+    nesterov : bool
+        Look-ahead momentum (needs momentum > 0 and dampening = 0).
+    maximize : bool
+        Climb the objective instead of descending it.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        The groups and their hyper-parameters (change ``group['lr']`` to schedule the rate).
+    state : dict
+        Per parameter: 'momentum_buffer', an array of the parameter's shape.
+
+    Examples
+    --------
+    Two steps on E(w) = Σ w², whose gradient is 2w:
+
+    >>> import vibrastic as vb
+    >>> w = vb.tensor([1.0, -2.0], requires_grad=True)
+    >>> optimizer = vb.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     optimizer.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     optimizer.step()
+    >>> w
+    tensor([ 0.46, -0.92], requires_grad=True)
     """
 
     def __init__(
@@ -124,6 +163,35 @@ class Adam(Optimizer):
 
         m ← β₁m + (1-β₁)g,  v ← β₂v + (1-β₂)g²,
         w ← w - lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + eps)
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        The leaf tensors to update, or parameter groups.
+    lr : float
+        The step size.
+    betas : (float, float)
+        β₁ and β₂, the decay rates of the running mean m and of the running square v.
+    eps : float
+        Added to the denominator so it is never 0.
+    weight_decay : float
+        L2 penalty added to the gradient.
+    amsgrad : bool
+        Divide by the largest v seen so far.
+    maximize : bool
+        Climb the objective instead of descending it.
+
+    Examples
+    --------
+    The first Adam step moves every weight by about lr, whatever the gradient's size:
+
+    >>> import vibrastic as vb
+    >>> w = vb.tensor([1.0, -2.0], requires_grad=True)
+    >>> optimizer = vb.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> optimizer.step()
+    >>> w
+    tensor([ 0.9, -1.9], requires_grad=True)
     """
 
     def __init__(

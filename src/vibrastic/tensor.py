@@ -1,16 +1,14 @@
-"""The Tensor, its gradient bookkeeping and backward pass ("let's build our own" PyTorch).
+"""The Tensor: an n-dimensional array that remembers how it was made ("let's build our own").
 
-A Tensor wraps a NumPy array. Every differentiable op (see ``ops.py``) records, on the tensor it
-returns, its parents and a function that turns the output's gradient into the parents' gradients.
-``backward`` walks that graph once, in reverse topological order, without recursion.
+A Tensor wraps a NumPy array. Its operators and methods are one-liners below, in labelled
+sections; each calls an op in ``ops.py``, where the forward sits next to its gradient rule.
+``autograd.py`` records those ops and runs the backward pass.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ContextDecorator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,81 +69,10 @@ def _np_dtype(d: Any) -> np.dtype:
 
 
 # --------------------------------------------------------------------------------------------
-# gradient mode
-# --------------------------------------------------------------------------------------------
-
-
-_sequence = itertools.count()
-
-
-class _GradMode:
-    enabled = True
-
-
-class set_grad_enabled(ContextDecorator):
-    """Context manager and decorator that turns graph recording on or off."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = mode
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = mode  # like torch, takes effect when called, too
-
-    def __enter__(self) -> None:
-        _GradMode.enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
-
-
-class no_grad(ContextDecorator):
-    """Inside ``with vb.no_grad():`` ops record no graph (e.g. for optimizer updates, inference).
-
-    Also a decorator, with or without parentheses (``@vb.no_grad()`` or ``@vb.no_grad``).
-    """
-
-    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
-        self = super().__new__(cls)
-        self._prev: list[bool] = []  # a stack: one decorated function may call itself
-        return self(orig_func) if callable(orig_func) else self
-
-    def __enter__(self) -> None:
-        self._prev.append(_GradMode.enabled)
-        _GradMode.enabled = False
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._prev.pop()
-
-
-class enable_grad(ContextDecorator):
-    """Turn graph recording back on inside a ``no_grad`` block."""
-
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = True
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph."""
-    return _GradMode.enabled
-
-
-# --------------------------------------------------------------------------------------------
 # Tensor
 # --------------------------------------------------------------------------------------------
 
-Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
-
-
-def _freed(_: np.ndarray) -> Sequence[np.ndarray | None]:
-    raise RuntimeError(
-        "Trying to backward through the graph a second time (or directly access saved tensors "
-        "after they have already been freed). Saved intermediate values of the graph are freed "
-        "when you call .backward(). Specify retain_graph=True if you need to backward through "
-        "the graph a second time."
-    )
+_sequence = itertools.count()  # numbers tensors in creation order (autograd's heap uses it)
 
 
 class Tensor:
@@ -159,36 +86,11 @@ class Tensor:
 
     # _ctx is None for a leaf, else (parents, backward, name, saves_tensors).
     # _seq numbers tensors in creation order: an op's output always comes after its inputs.
-    _ctx: tuple[tuple[Tensor, ...], Backward, str, bool] | None
+    _ctx: tuple[tuple[Tensor, ...], autograd.Backward, str, bool] | None
 
     def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
         arr = np.array(data._data if isinstance(data, Tensor) else data, dtype=_default_float.np)
         _init(self, arr, requires_grad)
-
-    # ---- construction helpers ----
-    @staticmethod
-    def _make(
-        data: np.ndarray,
-        parents: tuple[Tensor, ...],
-        backward: Backward,
-        name: str,
-        saves: bool = True,
-    ) -> Tensor:
-        """Wrap an op's result; record the graph only when a parent needs gradients."""
-        out = Tensor.__new__(Tensor)
-        out._data = data
-        out.grad = None
-        out._retains_grad = False
-        out._seq = next(_sequence)
-        if _GradMode.enabled:
-            for p in parents:
-                if p.requires_grad:
-                    out.requires_grad = True
-                    out._ctx = (parents, backward, name, saves)
-                    return out
-        out.requires_grad = False
-        out._ctx = None
-        return out
 
     # ---- attributes ----
     @property
@@ -218,9 +120,9 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def grad_fn(self) -> GradFn | None:
+    def grad_fn(self) -> autograd.GradFn | None:
         """The op that made this tensor (None for leaves): ``name()``, ``next_functions``."""
-        return None if self._ctx is None else GradFn(self)
+        return None if self._ctx is None else autograd.GradFn(self)
 
     @property
     def data(self) -> Tensor:
@@ -245,8 +147,6 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self._data)))
-
-    __hash__ = object.__hash__
 
     # ---- conversion ----
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -320,7 +220,7 @@ class Tensor:
         def backward(g: np.ndarray) -> tuple[np.ndarray]:
             return (g.astype(source),)
 
-        return Tensor._make(self._data.astype(target), (self,), backward, "ToCopy", saves=False)
+        return autograd.record(self._data.astype(target), (self,), backward, "ToCopy", saves=False)
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -347,7 +247,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy of the values that stays in the graph."""
-        return Tensor._make(self._data.copy(), (self,), lambda g: (g,), "Clone", saves=False)
+        return autograd.record(self._data.copy(), (self,), lambda g: (g,), "Clone", saves=False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._ctx is not None and not requires_grad:
@@ -406,88 +306,118 @@ class Tensor:
                     f"Mismatch in shape: grad_output[0] has a shape of {seed.shape} and "
                     f"output[0] has a shape of {self._data.shape}."
                 )
-        run_backward(self, seed, bool(retain_graph))
+        autograd.run_backward(self, seed, bool(retain_graph))
 
+    # ---- arithmetic operators (each op and its gradient: ops.py) ----
+    def __add__(self, other: TensorLike) -> Tensor: return ops.add(self, other)
+    def __radd__(self, other: TensorLike) -> Tensor: return ops.add(other, self)
+    def __sub__(self, other: TensorLike) -> Tensor: return ops.sub(self, other)
+    def __rsub__(self, other: TensorLike) -> Tensor: return ops.sub(other, self)
+    def __mul__(self, other: TensorLike) -> Tensor: return ops.mul(self, other)
+    def __rmul__(self, other: TensorLike) -> Tensor: return ops.mul(other, self)
+    def __truediv__(self, other: TensorLike) -> Tensor: return ops.div(self, other)
+    def __rtruediv__(self, other: TensorLike) -> Tensor: return ops.div(other, self)
+    def __pow__(self, other: TensorLike) -> Tensor: return ops.pow(self, other)
+    def __rpow__(self, other: TensorLike) -> Tensor: return ops.pow(other, self)
+    def __mod__(self, other: TensorLike) -> Tensor: return ops.remainder(self, other)
+    def __floordiv__(self, other: TensorLike) -> Tensor: return ops.floor_divide(self, other)
+    def __matmul__(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def __rmatmul__(self, other: Tensor) -> Tensor: return ops.matmul(other, self)
+    def __neg__(self) -> Tensor: return ops.neg(self)
+    def __abs__(self) -> Tensor: return ops.abs(self)
 
-def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``seed`` from ``root`` to the leaves.
+    # ---- in-place arithmetic (outside the graph, e.g. ``w -= lr * w.grad`` under no_grad) ----
+    def __iadd__(self, other: TensorLike) -> Tensor: return ops.iadd(self, other)
+    def __isub__(self, other: TensorLike) -> Tensor: return ops.isub(self, other)
+    def __imul__(self, other: TensorLike) -> Tensor: return ops.imul(self, other)
+    def __itruediv__(self, other: TensorLike) -> Tensor: return ops.itruediv(self, other)
+    def add_(self, other: TensorLike, *, alpha: float | None = None) -> Tensor:
+        return ops.add_(self, other, alpha=alpha)
+    def sub_(self, other: TensorLike, *, alpha: float | None = None) -> Tensor:
+        return ops.sub_(self, other, alpha=alpha)
+    def mul_(self, other: TensorLike) -> Tensor: return ops.mul_(self, other)
+    def div_(self, other: TensorLike) -> Tensor: return ops.div_(self, other)
 
-    Nodes are visited from the newest to the oldest (as PyTorch's engine does): every node is
-    newer than its inputs, so when a node comes up, all the gradient it will receive has arrived.
-    No recursion, so graphs of any depth work.
-    """
-    grads: dict[Tensor, np.ndarray] = {root: seed}
-    queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
-    while queue:
-        node = heapq.heappop(queue)[1]
-        g = grads.pop(node)
-        ctx = node._ctx
-        if ctx is None or node._retains_grad:  # leaves accumulate into .grad, as torch does
-            if g.dtype != node._data.dtype:
-                g = g.astype(node._data.dtype)
-            if node.grad is None:
-                node.grad = _new(g.copy())
-            else:  # in place, as torch: a reference to the old .grad sees the sum
-                node.grad._data += g
-            if ctx is None:
-                continue
-        parents, backward, name, saves = ctx
-        for parent, pg in zip(parents, backward(g), strict=True):
-            if pg is None or not parent.requires_grad:
-                continue
-            if pg.shape != parent._data.shape:
-                pg = unbroadcast(pg, parent._data.shape)
-            prev = grads.get(parent)
-            if prev is None:
-                grads[parent] = pg
-                heapq.heappush(queue, (-parent._seq, parent))
-            else:
-                grads[parent] = prev + pg
-        if saves and not retain_graph:
-            node._ctx = (parents, _freed, name, saves)
+    # ---- comparisons and logic (bool results, not differentiable) ----
+    def __lt__(self, other: TensorLike) -> Tensor: return ops.lt(self, other)
+    def __le__(self, other: TensorLike) -> Tensor: return ops.le(self, other)
+    def __gt__(self, other: TensorLike) -> Tensor: return ops.gt(self, other)
+    def __ge__(self, other: TensorLike) -> Tensor: return ops.ge(self, other)
+    def __eq__(self, other: object) -> Tensor: return ops.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor: return ops.ne(self, other)  # type: ignore[override]
+    __hash__ = object.__hash__  # tensors are dict keys by identity, as in torch
+    def __invert__(self) -> Tensor: return ops.logical_not(self)
+    def __and__(self, other: TensorLike) -> Tensor: return ops.logical_and(self, other)
+    def __or__(self, other: TensorLike) -> Tensor: return ops.logical_or(self, other)
+    def lt(self, other: TensorLike) -> Tensor: return ops.lt(self, other)
+    def le(self, other: TensorLike) -> Tensor: return ops.le(self, other)
+    def gt(self, other: TensorLike) -> Tensor: return ops.gt(self, other)
+    def ge(self, other: TensorLike) -> Tensor: return ops.ge(self, other)
+    def eq(self, other: TensorLike) -> Tensor: return ops.eq(self, other)
+    def ne(self, other: TensorLike) -> Tensor: return ops.ne(self, other)
 
+    # ---- arithmetic methods ----
+    def add(self, other: TensorLike) -> Tensor: return ops.add(self, other)
+    def sub(self, other: TensorLike) -> Tensor: return ops.sub(self, other)
+    def mul(self, other: TensorLike) -> Tensor: return ops.mul(self, other)
+    def div(self, other: TensorLike) -> Tensor: return ops.div(self, other)
+    def pow(self, other: TensorLike) -> Tensor: return ops.pow(self, other)
+    def remainder(self, other: TensorLike) -> Tensor: return ops.remainder(self, other)
+    def matmul(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def neg(self) -> Tensor: return ops.neg(self)
+    def square(self) -> Tensor: return ops.mul(self, self)
+    subtract, multiply, divide = sub, mul, div
+    def maximum(self, other: Tensor) -> Tensor: return ops.maximum(self, other)
+    def minimum(self, other: Tensor) -> Tensor: return ops.minimum(self, other)
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a gradient over the axes that broadcasting added or stretched, back to ``shape``."""
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    # ---- elementwise functions and activations ----
+    def exp(self) -> Tensor: return ops.exp(self)
+    def log(self) -> Tensor: return ops.log(self)
+    def sqrt(self) -> Tensor: return ops.sqrt(self)
+    def abs(self) -> Tensor: return ops.abs(self)
+    def sin(self) -> Tensor: return ops.sin(self)
+    def cos(self) -> Tensor: return ops.cos(self)
+    def tanh(self) -> Tensor: return ops.tanh(self)
+    def sigmoid(self) -> Tensor: return ops.sigmoid(self)
+    def relu(self) -> Tensor: return ops.relu(self)
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.clamp(self, min, max)
+    def softmax(self, dim: int) -> Tensor: return ops.softmax(self, dim)
+    def log_softmax(self, dim: int) -> Tensor: return ops.log_softmax(self, dim)
 
+    # ---- reductions ----
+    def sum(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
+        return ops.sum(self, dim, keepdim)
+    def mean(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
+        return ops.mean(self, dim, keepdim)
+    def var(self, dim: Dims = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+        return ops.var(self, dim, correction=correction, keepdim=keepdim)
+    def std(self, dim: Dims = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+        return ops.std(self, dim, correction=correction, keepdim=keepdim)
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any: return ops.max(self, dim, keepdim)
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any: return ops.min(self, dim, keepdim)
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmax(self, dim, keepdim)
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmin(self, dim, keepdim)
 
-class GradFn:
-    """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``."""
-
-    def __init__(self, tensor: Tensor) -> None:
-        self._tensor = tensor
-
-    def __eq__(self, other: object) -> bool:  # every view of one node is that node
-        return isinstance(other, GradFn) and other._tensor is self._tensor
-
-    def __hash__(self) -> int:
-        return id(self._tensor)
-
-    def name(self) -> str:
-        ctx = self._tensor._ctx
-        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward"
-
+    # ---- shapes and indexing ----
+    def reshape(self, *shape: Any) -> Tensor: return ops.reshape(self, *shape)
+    def view(self, *shape: Any) -> Tensor: return ops.reshape(self, *shape)
+    def transpose(self, dim0: int, dim1: int) -> Tensor: return ops.transpose(self, dim0, dim1)
+    def permute(self, *dims: Any) -> Tensor: return ops.permute(self, *dims)
+    def t(self) -> Tensor: return ops.t(self)
     @property
-    def variable(self) -> Tensor:
-        """For a leaf's AccumulateGrad node: the leaf tensor."""
-        return self._tensor
-
+    def T(self) -> Tensor: return ops.t(self)
     @property
-    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
-        ctx = self._tensor._ctx
-        if ctx is None:
-            return ()
-        return tuple((GradFn(p) if p.requires_grad else None, 0) for p in ctx[0])
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
+    def mT(self) -> Tensor: return ops.transpose(self, -2, -1)
+    def unsqueeze(self, dim: int) -> Tensor: return ops.unsqueeze(self, dim)
+    def squeeze(self, dim: Dims = None) -> Tensor: return ops.squeeze(self, dim)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+    def expand(self, *sizes: Any) -> Tensor: return ops.expand(self, *sizes)
+    def __getitem__(self, idx: Any) -> Tensor: return ops.getitem(self, idx)
+    def __setitem__(self, idx: Any, value: TensorLike) -> None: ops.setitem(self, idx, value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,3 +577,10 @@ def randperm(n: int) -> Tensor:
 def generator() -> np.random.Generator:
     """The generator behind rand/randn, for library code that samples (e.g. init)."""
     return _rng
+
+
+TensorLike = Tensor | float | int | bool | np.ndarray
+Dims = int | Sequence[int] | None
+
+# ops.py and autograd.py build on Tensor, so they are imported once it exists.
+from vibrastic import autograd, ops  # noqa: E402

@@ -1,23 +1,21 @@
-"""``vibrastic.nn.functional``: the stateless functions behind the modules, with torch's names."""
+"""``vibrastic.nn.functional``: the stateless functions behind the modules, with torch's names.
+
+The activations and ``linear`` are tensor ops from ``ops.py``; the losses are defined here, each
+fused into one op whose gradient rule sits next to its forward (e.g. MSE: d/dx = 2(x - y)/n).
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
-from vibrastic.ops import (
-    binary_cross_entropy,
-    cross_entropy,
-    leaky_relu,
-    linear,
-    mse_loss,
-    nll_loss,
-    relu,
-    sigmoid,
-    tanh,
-)
-from vibrastic.ops import log_softmax as _log_softmax
+import numpy as np
+
+from vibrastic.autograd import record
+from vibrastic.ops import _arr, _binary, _log_softmax, leaky_relu, linear, relu, sigmoid, tanh
+from vibrastic.ops import log_softmax as _log_softmax_op
 from vibrastic.ops import softmax as _softmax
-from vibrastic.tensor import Tensor
+from vibrastic.tensor import Tensor, TensorLike
 
 __all__ = [
     "binary_cross_entropy",
@@ -54,8 +52,126 @@ def softmax(input: Tensor, dim: int | None = None) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """log softmax along ``dim`` (always pass dim)."""
-    return _log_softmax(input, implicit_softmax_dim(input.ndim) if dim is None else dim)
+    return _log_softmax_op(input, implicit_softmax_dim(input.ndim) if dim is None else dim)
 
 
 def identity(input: Tensor) -> Tensor:
+    """f(x) = x."""
     return input
+
+
+# ---- losses ----
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> tuple[np.ndarray, Any]:
+    """Apply a loss reduction; return the value and the factor that scales the gradient."""
+    if reduction == "mean":  # sum / n: NumPy's mean() costs more than the loss on tiny arrays
+        return np.asarray(loss.sum() / loss.size), 1.0 / loss.size if loss.size else 0.0
+    if reduction == "sum":
+        return np.asarray(loss.sum()), 1.0
+    if reduction == "none":
+        return loss, None
+    raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
+
+
+def _spread(g: np.ndarray, scale: Any) -> np.ndarray:
+    """The gradient that reaches each element of an unreduced loss."""
+    return g if scale is None else g * scale
+
+
+def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Mean squared error (xᵢ - yᵢ)², fused: d/dx = 2(x - y) · (1/n for the mean)."""
+    x, y = input._data, _arr(target)
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", UserWarning, stacklevel=3,
+        )
+    d = x - y
+    out, scale = _reduce(d * d, reduction)
+    return _binary(
+        out, input, target,
+        lambda g: 2 * d * _spread(g, scale), lambda g: -2 * d * _spread(g, scale), "MseLoss",
+    )
+
+
+def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """-(y·log x + (1-y)·log(1-x)), logs clamped at -100 as torch does."""
+    x, y = input._data, _arr(target)
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+    out, scale = _reduce(loss, reduction)
+    return _binary(
+        out, input, target,
+        lambda g: _spread(g, scale) * (x - y) / np.maximum((1 - x) * x, 1e-12),
+        lambda g: _spread(g, scale) * (np.maximum(np.log1p(-x), -100)
+                                       - np.maximum(np.log(x), -100)),
+        "BinaryCrossEntropy",
+    )
+
+
+def _class_targets(x: np.ndarray, target: TensorLike) -> tuple[np.ndarray, bool]:
+    """Targets as class indices (one per row) or as probabilities (same shape as x)."""
+    t = np.asarray(_arr(target))
+    if t.dtype.kind in "iu":
+        n = x.shape[0] if x.ndim > 1 else 1
+        if t.shape != ((n,) if x.ndim > 1 else ()):
+            raise ValueError(
+                f"Expected target of shape {(n,) if x.ndim > 1 else ()} (one class index per "
+                f"row of input {x.shape}), got {t.shape}"
+            )
+        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
+            raise IndexError(f"Target {int(t.max())} is out of bounds for {x.shape[-1]} classes.")
+        return t, True
+    if t.shape != x.shape:
+        raise ValueError(f"Expected probability targets of shape {x.shape}, got {t.shape}")
+    return t, False
+
+
+def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
+    x = input._data
+    t, _ = _class_targets(x, target)
+    rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
+    picked = -x[rows, t] if x.ndim > 1 else -x[t]
+    out, scale = _reduce(np.asarray(picked), reduction)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        if x.ndim > 1:
+            gx[rows, t] = -_spread(g, scale)
+        else:
+            gx[t] = -_spread(g, scale)
+        return (gx,)
+
+    return record(out.astype(x.dtype), (input,), backward, "NllLoss")
+
+
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """log_softmax + NLL in one op: the gradient is softmax(x) - onehot(y)."""
+    x = input._data
+    t, indices = _class_targets(x, target)
+    logp = _log_softmax(x, -1)
+    if indices:
+        rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
+        loss = -(logp[rows, t] if x.ndim > 1 else logp[t])
+        onehot = np.zeros_like(x)
+        if x.ndim > 1:
+            onehot[rows, t] = 1
+        else:
+            onehot[t] = 1
+    else:
+        loss = -(t * logp).sum(axis=-1)
+        onehot = t
+    out, scale = _reduce(np.asarray(loss), reduction)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        s = _spread(g, scale)
+        s = np.asarray(s)[..., None] if np.ndim(s) else s
+        return ((np.exp(logp) * onehot.sum(axis=-1, keepdims=True) - onehot) * s,)
+
+    return record(np.asarray(out, dtype=x.dtype), (input,), backward, "CrossEntropyLoss")
+

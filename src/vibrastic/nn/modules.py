@@ -246,9 +246,42 @@ class _IncompatibleKeys(tuple):
 
 
 class Linear(Module):
-    """y = x Wᵀ + b, with W of shape (out_features, in_features) and torch's default init.
+    """A fully connected layer: y = x Wᵀ + b, the deck's net = Σ wᵢxᵢ + b for every neuron.
 
-    Both W and b start uniform in ±1/√in_features (torch's kaiming_uniform_ with a=√5).
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample.
+    out_features : int
+        Size of each output sample (the number of neurons).
+    bias : bool
+        Whether to learn the additive bias b.
+    dtype : vibrastic dtype, optional
+        The parameters' dtype (the default float dtype, float32 unless changed).
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_features, in_features)
+        W, as torch stores it; both W and b start uniform in ±1/√in_features (torch's
+        ``kaiming_uniform_`` with a=√5).
+    bias : Parameter of shape (out_features,) or None
+
+    Shapes: input (*, in_features) -> output (*, out_features), * any number of leading
+    dimensions (usually the batch).
+
+    Examples
+    --------
+    >>> import vibrastic as vb
+    >>> _ = vb.manual_seed(0)
+    >>> layer = vb.nn.Linear(3, 2)
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
+    >>> layer(vb.ones(4, 3)).shape
+    (4, 2)
+    >>> layer.weight.data = vb.tensor([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
+    >>> layer.bias.data = vb.tensor([0.0, 1.0])
+    >>> layer(vb.tensor([[1.0, 2.0, 3.0]]))
+    tensor([[-2.,  4.]], grad_fn=<AddmmBackward>)
     """
 
     def __init__(
@@ -425,28 +458,59 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean of (ŷ - y)² over all elements (``reduction='sum'`` or ``'none'`` to change)."""
+    """The deck's squared error: the mean of (ŷ - y)² over all elements.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+        'mean' divides the sum by the number of elements; 'none' keeps one loss per element.
+
+    Shapes: input ŷ and target y of the same shape (*) -> a scalar, or (*) for 'none'.
+
+    Examples
+    --------
+    >>> import vibrastic as vb
+    >>> loss = vb.nn.MSELoss()(vb.tensor([0.5, 1.0]), vb.tensor([1.0, 1.0]))
+    >>> loss
+    tensor(0.125)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, self.reduction)
 
 
 class BCELoss(_Loss):
     """Binary cross-entropy of probabilities ŷ ∈ [0, 1] against targets y ∈ [0, 1]."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of raw scores (N, C) against class indices (N,) or probabilities."""
+    """Softmax cross-entropy of raw scores against class indices or class probabilities.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+        How the per-sample losses are combined.
+
+    Shapes: input (N, C) raw scores (logits); target (N,) int64 class indices in [0, C) or
+    (N, C) probabilities -> a scalar, or (N,) for 'none'.
+
+    Examples
+    --------
+    >>> import vibrastic as vb
+    >>> scores = vb.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> vb.nn.CrossEntropyLoss(reduction="none")(scores, vb.tensor([0, 2]))
+    tensor([0.2395, 1.0986])
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, self.reduction)
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities (N, C) against class indices (N,)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return ops.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.reduction)

@@ -1,0 +1,321 @@
+"""Autograd: how vibrastic records ops and differentiates them (``torch.autograd``'s job).
+
+The whole idea on one screen (``record``, ``run_backward``, ``unbroadcast``): every op returns
+``record(result, parents, backward, name)``; when a parent requires gradients, the result keeps
+its parents and ``backward``, a function from the result's gradient to one gradient per parent.
+``run_backward`` then visits the graph once, newest node first, without recursion. Below the idea:
+the grad modes (``no_grad`` and friends) and ``gradcheck``, which tests a gradient rule against
+central differences.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from contextlib import ContextDecorator
+from typing import Any
+
+import numpy as np
+
+Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+
+
+class _GradMode:
+    enabled = True
+
+
+def record(
+    data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward, name: str,
+    saves: bool = True,
+) -> Tensor:
+    """Wrap an op's result; remember (parents, backward) only when a parent needs gradients.
+
+    ``saves`` says that ``backward`` holds on to intermediate values, which ``run_backward``
+    frees (as torch frees saved tensors) unless ``retain_graph=True``.
+    """
+    out = Tensor.__new__(Tensor)
+    out._data = data
+    out.grad = None
+    out._retains_grad = False
+    out._seq = next(_sequence)
+    if _GradMode.enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._ctx = (parents, backward, name, saves)
+                return out
+    out.requires_grad = False
+    out._ctx = None
+    return out
+
+
+def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
+    """Propagate the gradient ``seed`` from ``root`` to the leaves' ``.grad``.
+
+    Nodes come off a heap newest first (as in PyTorch's engine): every node is newer than its
+    inputs, so when a node comes up, all the gradient it will receive has arrived.
+    """
+    grads: dict[Tensor, np.ndarray] = {root: seed}
+    queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
+    while queue:
+        node = heapq.heappop(queue)[1]
+        g = grads.pop(node)
+        ctx = node._ctx
+        if ctx is None or node._retains_grad:  # leaves accumulate into .grad, as torch does
+            if g.dtype != node._data.dtype:
+                g = g.astype(node._data.dtype)
+            if node.grad is None:
+                node.grad = _new(g.copy())
+            else:  # in place, as torch: a reference to the old .grad sees the sum
+                node.grad._data += g
+            if ctx is None:
+                continue
+        parents, backward, name, saves = ctx
+        for parent, pg in zip(parents, backward(g), strict=True):
+            if pg is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent._data.shape:
+                pg = unbroadcast(pg, parent._data.shape)
+            prev = grads.get(parent)
+            if prev is None:
+                grads[parent] = pg
+                heapq.heappush(queue, (-parent._seq, parent))
+            else:
+                grads[parent] = prev + pg
+        if saves and not retain_graph:
+            node._ctx = (parents, _freed, name, saves)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient over the axes that broadcasting added or stretched, back to ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _freed(_: np.ndarray) -> Sequence[np.ndarray | None]:
+    raise RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward(). Specify retain_graph=True if you need to backward through "
+        "the graph a second time."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# grad modes
+# --------------------------------------------------------------------------------------------
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager and decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = mode  # like torch, takes effect when called, too
+
+    def __enter__(self) -> None:
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class no_grad(ContextDecorator):
+    """Inside ``with vb.no_grad():`` ops record no graph (e.g. for optimizer updates, inference).
+
+    Also a decorator, with or without parentheses (``@vb.no_grad()`` or ``@vb.no_grad``).
+    """
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        self._prev: list[bool] = []  # a stack: one decorated function may call itself
+        return self(orig_func) if callable(orig_func) else self
+
+    def __enter__(self) -> None:
+        self._prev.append(_GradMode.enabled)
+        _GradMode.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self._prev.pop()
+
+
+class enable_grad(ContextDecorator):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph."""
+    return _GradMode.enabled
+
+
+# --------------------------------------------------------------------------------------------
+# the graph as torch shows it: tensor.grad_fn
+# --------------------------------------------------------------------------------------------
+
+
+class GradFn:
+    """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._tensor = tensor
+
+    def __eq__(self, other: object) -> bool:  # every view of one node is that node
+        return isinstance(other, GradFn) and other._tensor is self._tensor
+
+    def __hash__(self) -> int:
+        return id(self._tensor)
+
+    def name(self) -> str:
+        ctx = self._tensor._ctx
+        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward"
+
+    @property
+    def variable(self) -> Tensor:
+        """For a leaf's AccumulateGrad node: the leaf tensor."""
+        return self._tensor
+
+    @property
+    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
+        ctx = self._tensor._ctx
+        if ctx is None:
+            return ()
+        return tuple((GradFn(p) if p.requires_grad else None, 0) for p in ctx[0])
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+# --------------------------------------------------------------------------------------------
+# gradcheck: analytic gradients against central differences
+# --------------------------------------------------------------------------------------------
+
+
+class GradcheckError(RuntimeError):
+    """An analytic gradient disagrees with central differences (torch's ``GradcheckError``)."""
+
+
+def gradcheck(
+    fn: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
+    rtol: float = 1e-3, raise_exception: bool = True,
+) -> bool:
+    """Check ``fn``'s gradients against central differences in float64, as torch's gradcheck.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes ``*inputs`` and returns a tensor or a tuple of tensors (non-float outputs, such as
+        the indices of ``max``, are skipped).
+    inputs : Tensor or sequence
+        The arguments of ``fn``. Tensors with ``requires_grad=True`` are checked; they are copied
+        to float64 first (parameters that ``fn`` holds itself are not checked).
+    eps : float
+        The step of the central differences (f(x + eps) - f(x - eps)) / (2 eps).
+    atol, rtol : float
+        An entry of the Jacobian passes when |analytic - numeric| <= atol + rtol * |numeric|.
+    raise_exception : bool
+        Raise ``GradcheckError`` on a mismatch (the default) instead of returning False.
+
+    Returns
+    -------
+    bool
+        True when every entry of every Jacobian d(output)/d(input) agrees.
+
+    Examples
+    --------
+    >>> import vibrastic as vb
+    >>> x = vb.tensor([[0.5, -1.0], [2.0, 0.1]], dtype=vb.float64, requires_grad=True)
+    >>> vb.autograd.gradcheck(lambda x: (x * x.sigmoid()).sum(dim=0), (x,))
+    True
+    """
+    args = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    checked = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient")
+    for i in checked:  # float64 copies: central differences need the precision
+        args[i] = _new(args[i]._data.astype(np.float64), requires_grad=True)
+    outputs = _float_outputs(fn(*args))
+    leaves = [args[i] for i in checked]
+    numeric = _numeric_jacobians(fn, args, checked, [o.shape for o in outputs], eps)
+    for k, out in enumerate(outputs):
+        for j in np.ndindex(out.shape):  # one backward per output element: a row of each Jacobian
+            for leaf in leaves:
+                leaf.grad = None
+            if out.requires_grad:
+                seed = np.zeros(out.shape)
+                seed[j] = 1.0
+                run_backward(out, seed, retain_graph=True)
+            for n, (i, leaf) in enumerate(zip(checked, leaves, strict=True)):
+                analytic = np.zeros(leaf.shape) if leaf.grad is None else leaf.grad._data
+                num = numeric[k][n][(*j, ...)]
+                bad = np.abs(analytic - num) > atol + rtol * np.abs(num)
+                if bad.any():
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError(_mismatch(k, j, i, analytic, num, bad, eps, atol, rtol))
+    return True
+
+
+def _float_outputs(result: Any) -> list[Tensor]:
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    outputs = [r for r in results if isinstance(r, Tensor) and r.dtype.is_floating_point]
+    if not outputs:
+        raise TypeError(f"gradcheck: fn returned {type(result).__name__}, expected a float tensor "
+                        "or a tuple of tensors")
+    return outputs
+
+
+def _numeric_jacobians(
+    fn: Callable[..., Any], args: list[Any], checked: list[int], shapes: list[tuple[int, ...]],
+    eps: float,
+) -> list[list[np.ndarray]]:
+    """jac[k][n] has shape (*output k's shape, *input checked[n]'s shape)."""
+    jac = [[np.zeros((*s, *args[i].shape)) for i in checked] for s in shapes]
+    with no_grad():
+        for n, i in enumerate(checked):
+            x = args[i]._data
+            for e in np.ndindex(x.shape):
+                orig = x[e]
+                x[e] = orig + eps
+                up = [o._data.copy() for o in _float_outputs(fn(*args))]
+                x[e] = orig - eps
+                down = [o._data.copy() for o in _float_outputs(fn(*args))]
+                x[e] = orig
+                for k in range(len(shapes)):
+                    jac[k][n][(..., *e)] = (up[k] - down[k]) / (2 * eps)
+    return jac
+
+
+def _mismatch(k: int, j: tuple[int, ...], i: int, analytic: np.ndarray, numeric: np.ndarray,
+              bad: np.ndarray, eps: float, atol: float, rtol: float) -> str:
+    excess = np.where(bad, np.abs(analytic - numeric) - rtol * np.abs(numeric), -np.inf)
+    e = np.unravel_index(int(np.argmax(excess)), analytic.shape)
+    at = lambda idx: f"element {tuple(int(v) for v in idx)}" if idx else "a scalar"  # noqa: E731
+    return (
+        f"gradcheck: the gradient of output {k} ({at(j)}) with respect to input {i} ({at(e)}) "
+        f"is wrong: numeric {numeric[e]:.6g} (central differences, eps={eps:g}) vs analytic "
+        f"{analytic[e]:.6g} (backward); allowed |difference| <= atol + rtol*|numeric| = "
+        f"{atol:g} + {rtol:g}*{abs(numeric[e]):.3g}. {int(bad.sum())} of {bad.size} entries of "
+        f"this row of the Jacobian differ."
+    )
+
+
+__all__ = [
+    "GradFn", "GradcheckError", "enable_grad", "gradcheck", "is_grad_enabled", "no_grad",
+    "record", "run_backward", "set_grad_enabled", "unbroadcast",
+]
+
+# tensor.py imports this module; its names are needed only when the functions above run.
+from vibrastic.tensor import Tensor, _new, _sequence  # noqa: E402
