@@ -210,3 +210,17 @@ def challenge_statuses(db_path: str | Path | None = None) -> dict[str, dict]:
             entry["hints_shown"] = state.hints_shown
             entry["started"] = bool(state.started_at)
     return out
+
+
+def mark_gave_up(challenge: str, db_path: str | Path | None = None) -> None:
+    """Record that the learner asked to see the reference solution before passing."""
+    with Session(engine_for(db_path)) as session, session.begin():
+        _state(session, challenge)
+        session.add(Event(challenge=challenge, created_at=_now(), kind="give-up", detail=""))
+
+
+def gave_up(challenge: str, db_path: str | Path | None = None) -> bool:
+    """Whether the learner gave up on ``challenge`` (and so may see its solution)."""
+    with Session(engine_for(db_path)) as session:
+        return session.scalar(select(func.count(Event.id)).where(
+            Event.challenge == challenge, Event.kind == "give-up")) > 0
