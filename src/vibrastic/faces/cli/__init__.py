@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from vibrastic.faces.cli import challenges, classroom, labs
+from vibrastic.faces.cli import challenges, classroom, labs, serve
 from vibrastic.faces.cli.lessons import lesson_app, notebooks_app
 from vibrastic.platform.progress.coursemap import build_course_map, render_course_map
 
@@ -30,6 +30,7 @@ app.add_typer(challenges.course_app, name="course")
 app.command("progress")(challenges.progress)
 app.add_typer(classroom.classroom_app, name="classroom")
 app.command("worker")(classroom.worker)
+app.command("serve")(serve.serve)
 
 
 @app.callback(invoke_without_command=True)

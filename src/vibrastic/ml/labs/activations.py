@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.curves import activation_figure
 
 
@@ -133,10 +134,15 @@ def softmax_jacobian_closed_form(z: np.ndarray) -> np.ndarray:
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    points: int = 201,
-    x_range: tuple[float, float] = (-5.0, 5.0),
-    negative_slope: float = 0.01,
-    softmax_at: tuple[float, ...] = (2.0, 1.0, 0.1),
+    points: Annotated[int, Knob("points", "how many x values each curve is drawn through",
+                                2, 5001)] = 201,
+    x_range: Annotated[tuple[float, float], Knob(
+        "x range (from, to)", "the interval the functions are drawn on", -50, 50)] = (-5.0, 5.0),
+    negative_slope: Annotated[float, Knob(
+        "leaky ReLU slope", "the slope of leaky ReLU for x < 0", 0, 1)] = 0.01,
+    softmax_at: Annotated[tuple[float, ...], Knob(
+        "softmax inputs", "the scores softmax turns into probabilities", -50, 50)]
+    = (2.0, 1.0, 0.1),
 ) -> LabResult:
     """Each function on ``points`` values in ``x_range`` (float64), on both backends; the figures
     and headline numbers come from ``backend``. No randomness: ``seed`` is recorded only."""

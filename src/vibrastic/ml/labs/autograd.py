@@ -4,10 +4,11 @@ g = xy² − x²y at (2, 5), by hand, by PyTorch and by vibrastic, with g's comp
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.graph import computation_graph_figure
 
 FORMULAS = {"f": "f = xy", "g": "g = xy² − x²y"}
@@ -55,8 +56,11 @@ def by_autograd(lib: Any, fn: Callable[[Any, Any], Any], at: tuple[float, float]
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    f_at: tuple[float, float] = (1.0, 2.0),
-    g_at: tuple[float, float] = (2.0, 5.0),
+    f_at: Annotated[tuple[float, float], Knob(
+        "point (x, y) for f = xy", "where ∂f/∂x and ∂f/∂y are taken", -1e6, 1e6)] = (1.0, 2.0),
+    g_at: Annotated[tuple[float, float], Knob(
+        "point (x, y) for g = xy² − x²y", "where ∂g/∂x and ∂g/∂y are taken", -1e6, 1e6)]
+    = (2.0, 5.0),
 ) -> LabResult:
     """Derivatives three ways (no randomness: ``seed`` is recorded only)."""
     result = LabResult("autograd", backend, seed)

@@ -14,12 +14,14 @@ NumPy/scikit-learn only: k-means has no gradient and nothing here runs on tensor
 from __future__ import annotations
 
 from itertools import permutations
+from typing import Annotated
 
 import numpy as np
 
 from vibrastic.ml import data
 from vibrastic.ml.classic.kmeans import KMeans
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.clusters import clusters_before_after
 
 
@@ -48,8 +50,13 @@ def align_to(truth: np.ndarray, labels: np.ndarray, centers: np.ndarray
     "Three blobs clustered by scikit-learn's KMeans and by k-means from scratch; ARI and inertia",
     backends=("numpy",),
 )
-def run(backend: str = "numpy", seed: int = 0, n_per_blob: int = 30, n_clusters: int = 3,
-        n_init: int = 10) -> LabResult:
+def run(backend: str = "numpy", seed: int = 0,
+        n_per_blob: Annotated[int, Knob("points per blob", "size of each of the three blobs",
+                                        2, 2000)] = 30,
+        n_clusters: Annotated[int, Knob("k (clusters)", "how many centroids KMeans places",
+                                        1, 12)] = 3,
+        n_init: Annotated[int, Knob("restarts", "KMeans keeps the best of this many starts",
+                                    1, 50)] = 10) -> LabResult:
     """Cluster the deck's blobs with both implementations and compare the partitions."""
     from sklearn.cluster import KMeans as SklearnKMeans  # imported when the lab runs
     from sklearn.metrics import adjusted_rand_score

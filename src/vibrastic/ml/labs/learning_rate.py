@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Annotated
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -30,6 +31,7 @@ from vibrastic.ml.classic.gradient_descent import (
 )
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.contours import alphas_study, plot_hist_contour
 
 DECK_ALPHAS = tuple(float(a) for a in np.linspace(0.02, 0.07, 6))
@@ -85,9 +87,13 @@ def error_curves(
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    alphas: Sequence[float] = DECK_ALPHAS,
-    max_iters: int = 25,
-    w_0: Sequence[float] = DECK_W_0,
+    alphas: Annotated[Sequence[float], Knob(
+        "learning rates α", "each α runs its own descent; above 2/λ_max ≈ 0.0597 it diverges",
+        1e-6, 1.0)] = DECK_ALPHAS,
+    max_iters: Annotated[int, Knob("iterations", "gradient-descent steps per α", 1, 500)] = 25,
+    w_0: Annotated[Sequence[float], Knob(
+        "starting weights w₀ (slope, bias)", "where every descent starts", -100, 100, length=2)]
+    = DECK_W_0,
 ) -> LabResult:
     """Run the α study. Nothing here is random: ``seed`` is recorded, the numbers are the deck's."""
     _, X_bias, y = data.five_point_line()

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
+from vibrastic.ml.labs.progress import report
 from vibrastic.ml.plots.curves import loss_curve_figure
 
 Params = dict[str, np.ndarray]
@@ -123,6 +125,8 @@ def train_by_hand(params: Params, x: np.ndarray, y: np.ndarray, alpha: float, st
     w = {k: v.copy() for k, v in params.items()}
     xs, losses = [], []
     for step in range(steps + 1):
+        if step % 200 == 0:
+            report(step, steps, "training with the hand-written backprop")
         if step % record_every == 0 or step == steps:
             xs.append(step)
             losses.append(loss(forward(w, x).y_hat, y))
@@ -142,6 +146,8 @@ def train_by_autograd(lib: Any, params: Params, x: np.ndarray, y: np.ndarray, al
     xt, yt = lib.tensor(x, dtype=lib.float64), lib.tensor(y, dtype=lib.float64)
     xs, losses = [], []
     for step in range(steps + 1):
+        if step % 200 == 0:
+            report(step, steps, f"training with {lib.__name__}'s autograd")
         opt.zero_grad()
         ell = 0.5 * ((yt - model(xt)) ** 2).sum()
         if step % record_every == 0 or step == steps:
@@ -179,12 +185,17 @@ def _gradient_figure(by_hand: Params, autograd: Params, backend: str) -> Figure:
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    sizes: tuple[int, int, int] = (3, 4, 2),
-    samples: int = 5,
-    fit_hidden: int = 8,
-    fit_points: int = 32,
-    alpha: float = 0.01,
-    steps: int = 2000,
+    sizes: Annotated[tuple[int, int, int], Knob(
+        "layer sizes (in, hidden, out)", "the network whose gradients are checked", 1, 64)]
+    = (3, 4, 2),
+    samples: Annotated[int, Knob("samples", "random rows for the gradient check", 1, 200)] = 5,
+    fit_hidden: Annotated[int, Knob("hidden neurons (sin fit)", "width of the 1-n-1 network "
+                                    "that fits sin(x)", 1, 128)] = 8,
+    fit_points: Annotated[int, Knob("points (sin fit)", "samples of sin(x) on [−π, π]",
+                                    2, 1000)] = 32,
+    alpha: Annotated[float, Knob("learning rate α", "step of batch gradient descent",
+                                 1e-6, 1.0)] = 0.01,
+    steps: Annotated[int, Knob("steps", "batch gradient-descent steps", 0, 50_000)] = 2000,
     record_every: int = 10,
     parity_steps: int = 200,
 ) -> LabResult:

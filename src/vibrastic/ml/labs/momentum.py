@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Annotated
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -34,6 +35,7 @@ from vibrastic.ml.labs.learning_rate import (
     error_curves,
     gradient_checks,
 )
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.contours import alphas_study, comparison_plot
 
 
@@ -60,11 +62,17 @@ def compare_errors(
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    alpha: float = 0.05,
-    beta: float = 0.5,
-    alphas: Sequence[float] = DECK_ALPHAS,
-    max_iters: int = 25,
-    w_0: Sequence[float] = DECK_W_0,
+    alpha: Annotated[float, Knob("learning rate α", "the step size of the compared runs",
+                                 1e-6, 1.0)] = 0.05,
+    beta: Annotated[float, Knob("momentum β", "how much of the last step is kept (0: none)",
+                                0.0, 0.999)] = 0.5,
+    alphas: Annotated[Sequence[float], Knob(
+        "learning rates α for the study", "each α runs with and without momentum",
+        1e-6, 1.0)] = DECK_ALPHAS,
+    max_iters: Annotated[int, Knob("iterations", "gradient-descent steps per run", 1, 500)] = 25,
+    w_0: Annotated[Sequence[float], Knob(
+        "starting weights w₀ (slope, bias)", "where every descent starts", -100, 100, length=2)]
+    = DECK_W_0,
 ) -> LabResult:
     """Run the momentum study. Nothing here is random: ``seed`` is recorded, the numbers are the
     deck's."""

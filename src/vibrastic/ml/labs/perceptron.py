@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -26,6 +26,7 @@ from vibrastic.ml import data
 from vibrastic.ml.classic.perceptron import Perceptron
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.boundaries import plot_decision_boundaries
 
 GATES = {"and": data.and_gate, "or": data.or_gate, "xor": data.xor}
@@ -93,9 +94,12 @@ def _max_diff(a: TensorRun | Any, b: TensorRun | Any) -> float:
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    alpha: float = 0.1,
-    beta: float = 0.5,
-    max_epochs: int = 100,
+    alpha: Annotated[float, Knob("learning rate α", "the step of the perceptron rule",
+                                 1e-6, 10.0)] = 0.1,
+    beta: Annotated[float, Knob("momentum β", "momentum of the second run (the first has none)",
+                                0.0, 0.999)] = 0.5,
+    max_epochs: Annotated[int, Knob("epochs (at most)", "training stops earlier once every "
+                                    "example is right", 1, 5000)] = 100,
 ) -> LabResult:
     """Train on AND, OR and XOR, without (β = 0) and with momentum (β = ``beta``), from the same
     initial weights w_0, b_0 ~ U(−½, ½) drawn with ``seed``."""

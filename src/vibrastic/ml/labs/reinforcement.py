@@ -15,10 +15,11 @@ NumPy only: bandit agents have no gradient; all runs are vectorised, so 2000 run
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from vibrastic.ml.classic.bandit import GaussianBandit, epsilon_greedy_study
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.bandit import plot_bandit_curves, plot_cumulative_reward
 
 EPSILONS = (0.0, 0.01, 0.1, 0.5)
@@ -30,8 +31,14 @@ EPSILONS = (0.0, 0.01, 0.1, 0.5)
     "ε-greedy agents on a 10-armed bandit: reward, optimal actions and regret per ε",
     backends=("numpy",),
 )
-def run(backend: str = "numpy", seed: int = 0, epsilons: Sequence[float] = EPSILONS,
-        n_runs: int = 2000, n_steps: int = 1000, k: int = 10) -> LabResult:
+def run(backend: str = "numpy", seed: int = 0,
+        epsilons: Annotated[Sequence[float], Knob(
+            "exploration rates ε", "how often each agent tries a random arm", 0.0, 1.0)]
+        = EPSILONS,
+        n_runs: Annotated[int, Knob("bandit problems", "averaged over this many random "
+                                    "problems", 1, 5000)] = 2000,
+        n_steps: Annotated[int, Knob("steps", "pulls per problem", 1, 5000)] = 1000,
+        k: Annotated[int, Knob("k (arms)", "arms of each bandit", 2, 100)] = 10) -> LabResult:
     """Play every ε on the same seeded testbed; report long-run reward, % optimal and regret."""
     histories = epsilon_greedy_study(tuple(epsilons), n_runs, n_steps, k, seed)
     tail = max(1, n_steps // 10)

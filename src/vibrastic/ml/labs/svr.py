@@ -19,7 +19,7 @@ NumPy/scikit-learn only: nothing here is trained by autograd.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -31,19 +31,24 @@ if TYPE_CHECKING:  # scikit-learn is imported when the lab runs, not when labs a
 
 from vibrastic.ml import data
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
 
 NOISE_VARIANCE = 1 / 12  # Var(U(−½, ½)): the test error of a perfect model
 GRID = {"C": [0.1, 1.0, 10.0, 100.0, 1000.0], "gamma": [1e-4, 1e-3, 1e-2, 1e-1, 1.0]}
 
 
-def models() -> dict[str, tuple[str, SVR]]:
-    """The deck's two SVRs and the one the deck actually ran: name -> (description, estimator)."""
+TUNED_C, TUNED_GAMMA = 1e3, 1e-4  # the SVR the deck actually ran
+
+
+def models(C: float = TUNED_C, gamma: float = TUNED_GAMMA) -> dict[str, tuple[str, SVR]]:
+    """The deck's two SVRs and the one the deck actually ran: name -> (description, estimator).
+    ``C`` and ``gamma`` set the tuned one (the deck's values by default)."""
     from sklearn.svm import SVR
 
     return {
         "default": ("SVR() today: gamma='scale'", SVR()),
         "auto": ("SVR(gamma='auto'): the deck's default, gamma=1", SVR(gamma="auto")),
-        "tuned": ("SVR(C=1e3, gamma=1e-4)", SVR(C=1e3, gamma=1e-4)),
+        "tuned": (f"SVR(C={C:g}, gamma={gamma:g})", SVR(C=C, gamma=gamma)),
     }
 
 
@@ -61,7 +66,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _deck_figure(x: np.ndarray, y_real: np.ndarray, y_measured: np.ndarray,
-                 preds: dict[str, np.ndarray]) -> Figure:
+                 preds: dict[str, np.ndarray], labels: dict[str, str]) -> Figure:
     """The deck's two plots: the data, then the fits (all three, trained on the 100 points)."""
     fig = Figure(figsize=(12, 4.5))
     ax = fig.add_subplot(121)
@@ -72,7 +77,7 @@ def _deck_figure(x: np.ndarray, y_real: np.ndarray, y_measured: np.ndarray,
     ax = fig.add_subplot(122)
     ax.scatter(x, y_measured, marker=".", color="b", label="measured")
     styles = {"default": "g--", "auto": "c-", "tuned": "m-"}
-    for name, (label, _) in models().items():
+    for name, label in labels.items():
         ax.plot(x, preds[name], styles[name], label=label)
     ax.set(xlabel="X", ylabel="y", title="SVR fits")
     ax.legend(frameon=True, fontsize="small")
@@ -125,8 +130,16 @@ def _grid_figure(search: GridSearchCV) -> Figure:
     "SVR on a noisy sine: default vs tuned, held-out errors and a cross-validated grid search",
     backends=("numpy",),
 )
-def run(backend: str = "numpy", seed: int = 0, n: int = 100, test_size: float = 0.3,
-        cv_folds: int = 5) -> LabResult:
+def run(backend: str = "numpy", seed: int = 0,
+        n: Annotated[int, Knob("points", "samples of the noisy sine", 10, 2000)] = 100,
+        test_size: Annotated[float, Knob("test fraction", "share of points held out",
+                                         0.1, 0.9)] = 0.3,
+        cv_folds: Annotated[int, Knob("cross-validation folds", "folds of the grid search",
+                                      2, 10)] = 5,
+        C: Annotated[float, Knob("C (tuned SVR)", "penalty of the deck's tuned SVR",
+                                 1e-3, 1e6)] = TUNED_C,
+        gamma: Annotated[float, Knob("γ (tuned SVR)", "RBF width of the deck's tuned SVR",
+                                     1e-6, 1e3)] = TUNED_GAMMA) -> LabResult:
     """Fit the three SVRs on all points (the deck's figure) and on a held-out split (numbers)."""
     from sklearn.model_selection import GridSearchCV, KFold, train_test_split
     from sklearn.svm import SVR
@@ -137,8 +150,9 @@ def run(backend: str = "numpy", seed: int = 0, n: int = 100, test_size: float = 
                                                         random_state=seed)
     metrics: dict[str, float | int | bool | str] = {"noise_variance": NOISE_VARIANCE,
                                                      "gamma_scale": effective_gamma(SVR(), X_train)}
-    rows, preds = [], {}
-    for name, (label, model) in models().items():
+    rows, preds, labels = [], {}, {}
+    for name, (label, model) in models(C, gamma).items():
+        labels[name] = label
         preds[name] = model.fit(X, y_measured).predict(X)  # the deck's fit, on every point
         model.fit(X_train, y_train)
         train, test = mse(model.predict(X_train), y_train), mse(model.predict(X_test), y_test)
@@ -164,7 +178,7 @@ def run(backend: str = "numpy", seed: int = 0, n: int = 100, test_size: float = 
                  for p, m, s in zip(search.cv_results_["params"],
                                     search.cv_results_["mean_test_score"],
                                     search.cv_results_["std_test_score"], strict=True)]
-    figures = {"deck": _deck_figure(x, y_real, y_measured, preds),
+    figures = {"deck": _deck_figure(x, y_real, y_measured, preds, labels),
                "held-out": _errors_figure(rows), "grid-search": _grid_figure(search)}
     return LabResult("supervised-svr", backend, seed, metrics, figures,
                      {"models": rows, "grid": grid_rows})

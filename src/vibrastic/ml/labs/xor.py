@@ -10,13 +10,15 @@ Fixed from the deck (see docs/errata.md): no ``Variable``, ``torch.sigmoid`` for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
 from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.params import Knob
+from vibrastic.ml.labs.progress import report
 from vibrastic.ml.plots.curves import loss_curve_figure
 
 XOR_TABLE = ((0.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 0.0, 1.0), (1.0, 1.0, 0.0))  # x, y, XOR
@@ -83,7 +85,10 @@ def train(lib: Any, weights: dict[str, np.ndarray], epochs: int = EPOCHS, lr: fl
     criterion = lib.nn.MSELoss()
     optimizer = lib.optim.SGD(net.parameters(), lr=lr)
     run = XorRun(net, inputs, targets)
+    stage = f"training on {lib.__name__}"
     for idx in range(epochs):
+        if idx % 500 == 0:
+            report(idx, epochs, stage)
         record = idx % record_every == 0 or idx == epochs - 1
         total = 0.0
         for input, target in zip(inputs, targets, strict=True):
@@ -99,6 +104,7 @@ def train(lib: Any, weights: dict[str, np.ndarray], epochs: int = EPOCHS, lr: fl
             run.losses.append(total / len(inputs))
         if idx + 1 in snapshot_after:
             run.snapshots[idx + 1] = weights_of(net)
+    report(epochs, epochs, stage)
     return run
 
 
@@ -144,8 +150,10 @@ def _surface_figure(weights: dict[str, np.ndarray], backend: str) -> Figure:
 def run(
     backend: str = "vibrastic",
     seed: int = 0,
-    epochs: int = EPOCHS,
-    lr: float = LR,
+    epochs: Annotated[int, Knob("epochs", "passes over the four XOR rows (the deck: 50,000)",
+                                1, 200_000)] = EPOCHS,
+    lr: Annotated[float, Knob("learning rate α", "SGD's step size (the deck: 0.01)",
+                              1e-6, 10.0)] = LR,
     record_every: int = 100,
     parity_epochs: int = 1000,
 ) -> LabResult:

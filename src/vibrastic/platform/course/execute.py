@@ -119,16 +119,24 @@ def kernel_env(quick: bool) -> dict[str, str]:
 
 
 def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: int | None = 120,
-                     quick: bool = False, strict: bool = True) -> NotebookNode:
+                     quick: bool = False, strict: bool = True,
+                     figure_format: str = "png") -> NotebookNode:
     """Execute ``nb`` in place in a fresh kernel with its working folder ``cwd``.
 
     ``timeout`` bounds each cell (seconds; None: no bound). Raises nbclient's
     ``CellExecutionError`` on the first failing cell (outputs up to it are kept in ``nb``); a
     slow cell is interrupted and fails the same way, with ``ename == "CellTimeoutError"``.
     A first setup cell (removed again afterwards) turns on inline figures and, with ``strict``,
-    makes deprecation warnings errors.
+    makes deprecation warnings errors. ``figure_format`` is ``"png"`` or ``"svg"`` (the web
+    course shows SVG figures; their element ids are salted so two runs give the same bytes).
     """
+    if figure_format not in ("png", "svg"):
+        raise ValueError(f"figure_format must be 'png' or 'svg', not {figure_format!r}")
     source = STRICT_WARNINGS_SOURCE if strict else STRICT_WARNINGS_SOURCE.splitlines()[0]
+    if figure_format == "svg":
+        source += ("\nfrom matplotlib_inline.backend_inline import set_matplotlib_formats\n"
+                   "set_matplotlib_formats('svg')\n"
+                   "import matplotlib\nmatplotlib.rcParams['svg.hashsalt'] = 'vibrastic'")
     setup = new_code_cell(source, metadata={"tags": ["vibrastic-strict"]})
     nb.cells.insert(0, setup)
     try:

@@ -6,6 +6,7 @@ next to it before writing the starter.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -105,3 +106,63 @@ def watch_file(path: Path, on_change: Callable[[], None], *, max_runs: int = 0,
         if done():
             break
     return runs
+
+
+
+class SourceConflict(WorkspaceError):
+    """The file changed on disk since the editor loaded it; ``current`` is what is there now."""
+
+    def __init__(self, path: Path, current: str, sha256: str) -> None:
+        super().__init__(f"{path} changed since you loaded it (another editor saved it); "
+                         f"nothing was overwritten")
+        self.path, self.current, self.sha256 = path, current, sha256
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What ``save_source`` did: the file, the sha256 of what it holds now, a backup if any."""
+
+    path: Path
+    sha256: str
+    backup: Path | None
+
+
+def bytes_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_source(challenge: Challenge, workspace: Path | None = None) -> tuple[str, str] | None:
+    """The learner's file for ``challenge`` as (text, sha256 of its bytes), or None when it was
+    never written. Bytes that are not UTF-8 show as U+FFFD; the hash is of the real bytes, so
+    saving over such a file is a conflict (and with ``force``, the original is backed up)."""
+    path = challenge_file(challenge, workspace)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return data.decode("utf-8", errors="replace"), bytes_sha256(data)
+
+
+def save_source(challenge: Challenge, text: str, *, base_sha256: str | None = None,
+                force: bool = False, workspace: Path | None = None) -> Saved:
+    """Write the learner's code to the same file the CLI uses (atomically).
+
+    ``base_sha256`` is the hash of the file the editor started from (None: it started from the
+    starter, no file yet). When the file on disk is no longer that one (another editor saved
+    it), SourceConflict is raised and nothing is written, unless ``force``, which first keeps
+    the file on disk as a ``.bak`` backup next to it.
+    """
+    path = challenge_file(challenge, workspace)
+    data = text.encode("utf-8")
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        current = None
+    backup = None
+    if current is not None and current != data and bytes_sha256(current) != base_sha256:
+        if not force:
+            raise SourceConflict(path, current.decode("utf-8", errors="replace"),
+                                 bytes_sha256(current))
+        backup = _backup(path)
+    _write_atomically(path, text)
+    return Saved(path, bytes_sha256(data), backup)

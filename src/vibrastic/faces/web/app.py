@@ -1,0 +1,168 @@
+"""The FastAPI application: configuration, shared state, templates, error pages and JSON errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vibrastic.platform.course import Course, load_course
+from vibrastic.platform.paths import home_dir
+
+HERE = Path(__file__).resolve().parent
+MAX_SOURCE_BYTES = 256 * 1024  # a challenge source larger than this is refused (413)
+
+
+@dataclass
+class WebConfig:
+    """How the web course runs. Defaults: the packaged course, the learner's data folder, the
+    CLI's workspace folder, lessons executed in full (``VIBRASTIC_QUICK=1``: quick)."""
+
+    course_root: Path | None = None
+    cache_dir: Path | None = None
+    workspace: Path | None = None
+    quick_lessons: bool = field(default_factory=lambda: os.environ.get("VIBRASTIC_QUICK") == "1")
+    grading_workers: int | None = None
+    lab_workers: int = 1
+    public_url: str | None = None  # where notebooks fetch the wheel from (serve sets it)
+
+
+class Context:
+    """What every route needs: the course, lesson pages, lab runs, grading, the workspace."""
+
+    def __init__(self, config: WebConfig) -> None:
+        from vibrastic.faces.web.lessons import LessonPages
+        from vibrastic.ml.labs.runs import LabRuns
+        from vibrastic.platform.progress.workspace import workspace_dir
+
+        self.config = config
+        self.course: Course = load_course(config.course_root)
+        self.cache_dir = config.cache_dir or home_dir() / "cache"
+        self.lessons = LessonPages(self.course, self.cache_dir / "lessons",
+                                   quick=config.quick_lessons)
+        self.labs = LabRuns(max_workers=config.lab_workers)
+        self.workspace = config.workspace or workspace_dir()
+        self._grading: Any = None
+
+    @property
+    def grading(self) -> Any:
+        """The grading service, started on first use (warm graders cost memory)."""
+        if self._grading is None:
+            from vibrastic.platform.progress.service import GradingService
+
+            self._grading = GradingService(workers=self.config.grading_workers)
+        return self._grading
+
+    def close(self) -> None:
+        self.lessons.close()
+        self.labs.close()
+        if self._grading is not None:
+            self._grading.close()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def _solution_html(reference: str) -> str:
+    from vibrastic.platform.course.challenge import strip_markers
+    from vibrastic.platform.course.render import highlight_python
+
+    return highlight_python(strip_markers(reference).rstrip())
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["duration"] = _duration
+    templates.env.globals["solution_html"] = _solution_html
+    return templates
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    """400 for a body that is not JSON, 422 otherwise; the message names the field and why."""
+    parts = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx", {}).get("error", "")
+            return 400, f"malformed JSON body: {ctx or err.get('msg')}"
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg')}")
+    return 422, "invalid request: " + "; ".join(parts)
+
+
+def create_app(config: WebConfig | None = None) -> FastAPI:
+    """The web course as an ASGI app (``vibrastic serve`` runs it with Uvicorn)."""
+    from contextlib import asynccontextmanager
+
+    from vibrastic.faces.web import api, pages
+
+    config = config or WebConfig()
+    ctx = Context(config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="vibrastic web course", version="1",
+        description="The JSON API the pages use (editors and scripts can use it too).",
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def static(path: str) -> str:
+        return f"/static/{path}"
+
+    app.state.templates.env.globals["static"] = static
+    app.state.templates.env.globals["path_for"] = lambda route, /, **params: str(
+        app.url_path_for(route, **params))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
+        if is_api(request) or request.headers.get("accept", "").startswith("application/json"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
+        title = {404: "Not found", 400: "Bad request", 405: "Not allowed"}.get(
+            exc.status_code, "Something went wrong")
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"title": title, "message": str(exc.detail)},
+            status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):  # type: ignore[no-untyped-def]
+        status, message = _validation_message(exc)
+        if is_api(request):
+            return JSONResponse({"detail": message, "errors": json.loads(
+                json.dumps(exc.errors(), default=str))}, status_code=status)
+        return HTMLResponse(app.state.templates.get_template("error.html").render(
+            title="Bad request", message=message), status_code=status)
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

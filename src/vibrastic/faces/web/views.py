@@ -1,0 +1,246 @@
+"""What the pages and the JSON API both show, built from platform and lab functions.
+
+Every function here looks something up (404 naming the valid names when it is not there), calls
+one library function and returns plain data; ``pages`` renders it as HTML, ``api`` as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import HTTPException
+
+from vibrastic.faces.web.app import Context
+from vibrastic.platform.course import Lesson, LessonNotFound
+from vibrastic.platform.course.challenge import Challenge, UnknownChallenge, get_challenge
+from vibrastic.platform.progress import store
+from vibrastic.platform.progress.report import challenge_rows, continue_point
+
+# ---- look-ups (404 with the valid names) ----
+
+
+def get_lesson_or_404(ctx: Context, ref: str) -> Lesson:
+    try:
+        return ctx.course.lesson(ref)
+    except LessonNotFound as exc:
+        raise HTTPException(404, f"no lesson {ref!r}; expected a number or a name: "
+                                 f"{', '.join(exc.valid)}") from None
+
+
+def get_challenge_or_404(name: str) -> Challenge:
+    try:
+        return get_challenge(name)
+    except UnknownChallenge as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def get_lab_or_404(name: str) -> Any:
+    from vibrastic.ml.labs import UnknownLabError, get_lab
+
+    try:
+        return get_lab(name)
+    except UnknownLabError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def get_run_or_404(ctx: Context, run_id: str) -> Any:
+    from vibrastic.ml.labs.runs import UnknownRun
+
+    try:
+        return ctx.labs.get(run_id)
+    except UnknownRun:
+        raise HTTPException(404, f"no lab run {run_id!r} (runs are kept in memory while the "
+                                 f"server runs; the latest 20 are kept)") from None
+
+
+# ---- course map and progress ----
+
+def lesson_of_challenge(ctx: Context) -> dict[str, int]:
+    return {c: lesson.number for lesson in ctx.course.lessons for c in lesson.challenges}
+
+
+def course_json(ctx: Context) -> dict[str, Any]:
+    """The course map in order, every challenge with the learner's numbers, and where to go."""
+    rows = {r.name: r for r in challenge_rows(ctx.course)}
+    cont = continue_point(list(rows.values()), ctx.course)
+    lessons = []
+    for lesson in ctx.course.lessons:
+        lessons.append({
+            "number": lesson.number, "name": lesson.name, "title": lesson.title,
+            "summary": lesson.summary, "url": f"/lessons/{lesson.name}",
+            "labs": [{"name": lab, "url": f"/labs/{lab}"} for lab in lesson.labs],
+            "challenges": [{
+                "name": c, "title": rows[c].title, "status": rows[c].status,
+                "best_score": rows[c].best_score, "max_score": rows[c].max_score,
+                "attempts": rows[c].attempts, "hints_shown": rows[c].hints_shown,
+                "seconds_spent": rows[c].seconds_spent, "url": f"/challenges/{c}"}
+                for c in lesson.challenges],
+        })
+    solved = sum(r.passed for r in rows.values())
+    return {"title": ctx.course.title, "description": ctx.course.description,
+            "lessons": lessons, "solved": solved, "total": len(rows),
+            "continue": {"kind": cont.kind, "name": cont.name, "lesson": cont.lesson,
+                         "why": cont.why, "url": continue_url(cont)}}
+
+
+def continue_url(cont: Any) -> str:
+    return f"/{'challenges' if cont.kind == 'challenge' else 'lessons'}/{cont.name}"
+
+
+# ---- challenges ----
+
+def unlocked(info: Challenge) -> bool:
+    """The solution shows once the challenge is passed (hidden tests included) or given up."""
+    status = store.challenge_statuses().get(info.name, {}).get("status")
+    return status == store.STATUS_PASSED or store.gave_up(info.name)
+
+
+def shown_hints(info: Challenge) -> list[str]:
+    return list(info.hints[:store.hints_shown(info.name)])
+
+
+def attempt_history(info: Challenge) -> list[dict[str, Any]]:
+    """Every attempt, newest first, with its summary line."""
+    out = []
+    for a in reversed(store.attempts(info.name)):
+        out.append({"id": a["id"], "created_at": a["created_at"], "status": a["status"],
+                    "score": a["score"], "max_score": a["max_score"],
+                    "summary": a["result"].get("summary", "")})
+    return out
+
+
+def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
+    from vibrastic.platform.progress.workspace import challenge_file, read_source
+
+    saved = read_source(info, ctx.workspace)
+    raw = store.challenge_statuses().get(info.name, {})
+    is_unlocked = unlocked(info)
+    names = list(ctx.course.challenges)
+    index = names.index(info.name) if info.name in names else -1
+    return {
+        "name": info.name, "title": info.title, "section": info.section,
+        "statement": info.statement, "starter": info.starter,
+        "source": saved[0] if saved else info.starter,
+        "source_sha256": saved[1] if saved else None,
+        "file": str(challenge_file(info, ctx.workspace)), "saved": saved is not None,
+        "status": raw.get("status", store.STATUS_NOT_STARTED),
+        "best_score": raw.get("best_score", 0.0), "max_score": info.max_score,
+        "hints_total": len(info.hints), "hints": shown_hints(info),
+        "attempts": attempt_history(info), "solution_unlocked": is_unlocked,
+        "solution": info.reference if is_unlocked else None,
+        "gave_up": store.gave_up(info.name),
+        "next": names[index + 1] if 0 <= index < len(names) - 1 else None,
+        "public_tests": sum(not c.hidden for c in info.cases),
+        "hidden_tests": sum(c.hidden for c in info.cases),
+    }
+
+
+def save_source_json(ctx: Context, info: Challenge, text: str, base: str | None,
+                     force: bool) -> dict[str, Any]:
+    from vibrastic.platform.progress.workspace import SourceConflict, read_source, save_source
+
+    first = read_source(info, ctx.workspace) is None
+    try:
+        saved = save_source(info, text, base_sha256=base, force=force, workspace=ctx.workspace)
+    except SourceConflict as exc:
+        raise HTTPException(409, {"message": str(exc), "current": exc.current,
+                                  "current_sha256": exc.sha256}) from None
+    except OSError as exc:
+        raise HTTPException(507, f"could not save {exc.filename}: {exc.strerror}") from None
+    if first:
+        store.mark_started(info.name, detail=str(saved.path))
+    return {"saved": True, "path": str(saved.path), "sha256": saved.sha256,
+            "backup": str(saved.backup) if saved.backup else None}
+
+
+def submit_check(ctx: Context, info: Challenge, source: str | None) -> dict[str, Any]:
+    """Queue a grading job for ``source`` or the saved file; 409 when there is nothing saved."""
+    from vibrastic.platform.progress.workspace import read_source
+
+    if source is None:
+        saved = read_source(info, ctx.workspace)
+        if saved is None:
+            raise HTTPException(409, f"nothing to check: {info.filename} is not saved yet; "
+                                     f"send {{\"source\": ...}} or save it first")
+        source = saved[0]
+    job_id = ctx.grading.submit(info.name, source)
+    return {"job_id": job_id, "status_url": f"/api/jobs/{job_id}",
+            "events_url": f"/api/jobs/{job_id}/events",
+            "source_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}
+
+
+def job_json(ctx: Context, job_id: str) -> dict[str, Any]:
+    try:
+        status = ctx.grading.status(job_id)
+    except KeyError:
+        raise HTTPException(404, f"no grading job {job_id!r}") from None
+    result = getattr(status, "result", None)
+    data = {"id": job_id, "state": status.state,
+            "position": getattr(status, "position", None),
+            "challenge": getattr(status, "challenge", None),
+            "error": getattr(status, "error", None),
+            "result": result.to_dict() if result is not None else None}
+    if result is not None:
+        hidden = [t for t in result.tests if t.hidden]
+        data["hidden"] = {"run": result.hidden_run, "passed": sum(t.passed for t in hidden),
+                          "total": len(hidden)}
+    return data
+
+
+def next_hint_json(info: Challenge) -> dict[str, Any]:
+    if not info.hints:
+        return {"number": 0, "total": 0, "text": None, "hints": [],
+                "message": f"{info.name} has no hints"}
+    found = store.next_hint(info.name, info.hints)
+    number, text = found if found else (len(info.hints), info.hints[-1])
+    return {"number": number, "total": len(info.hints), "text": text,
+            "hints": shown_hints(info), "all_shown": number == len(info.hints)}
+
+
+def give_up_json(info: Challenge) -> dict[str, Any]:
+    store.mark_gave_up(info.name)
+    return {"gave_up": True, "solution": info.reference}
+
+
+def solution_json(info: Challenge) -> dict[str, Any]:
+    if not unlocked(info):
+        raise HTTPException(403, f"the solution of {info.name} shows after you pass it (hidden "
+                                 f"tests included) or give up (POST /api/challenges/"
+                                 f"{info.name}/give-up, which is recorded)")
+    return {"name": info.name, "solution": info.reference}
+
+
+# ---- labs ----
+
+def lab_json(lab: Any) -> dict[str, Any]:
+    from vibrastic.ml.labs.params import lab_params
+
+    params = lab_params(lab)
+    return {"name": lab.name, "section": lab.section, "summary": lab.summary,
+            "backends": list(lab.backends),
+            "parameters": {"type": "object", "additionalProperties": False,
+                           "properties": {p.name: p.json_schema() for p in params}}}
+
+
+def start_lab_run(ctx: Context, lab: Any, raw: dict[str, Any]) -> Any:
+    from vibrastic.ml.labs.params import LabParamError, parse_params
+
+    try:
+        params = parse_params(lab, raw)
+    except LabParamError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return ctx.labs.start(lab.name, params)
+
+
+def run_json(ctx: Context, run_id: str, *, brief: bool = False) -> dict[str, Any]:
+    run = get_run_or_404(ctx, run_id)
+    data = run.status()
+    if brief:
+        data.pop("result", None)
+    elif run.result is not None:
+        from vibrastic.ml.labs.glossary import explain
+
+        data["explanations"] = {k: explain(run.lab, k) for k in run.result["metrics"]}
+        data["figure_urls"] = {n: f"/api/runs/{run.id}/figures/{n}.svg" for n in run.figures}
+    return data

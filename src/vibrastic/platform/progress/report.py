@@ -1,0 +1,119 @@
+"""The learner's progress as rows and a "continue where you left off" pointer (read-only).
+
+Read from the progress store: per challenge its status, best score, attempts, hints shown and the
+time spent on it, which is measured from the first thing the learner did with it (start, hint or
+first attempt) to its first passing attempt, or to the latest attempt while it is not passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vibrastic.platform.course import Course, load_course
+from vibrastic.platform.progress import store
+
+
+@dataclass(frozen=True)
+class ChallengeRow:
+    """One challenge's line on the progress page."""
+
+    name: str
+    title: str
+    lesson: int
+    status: str
+    best_score: float
+    max_score: float
+    attempts: int
+    hints_shown: int
+    hints_total: int
+    seconds_spent: float | None
+    last_activity: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == store.STATUS_PASSED
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Where to go next: ``kind`` is ``"lesson"`` or ``"challenge"``; ``why`` says why."""
+
+    kind: str
+    name: str
+    lesson: int
+    why: str
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp) if stamp else None
+
+
+def challenge_rows(course: Course | None = None,
+                   db_path: str | Path | None = None) -> list[ChallengeRow]:
+    """Every challenge of the course in course order, with the learner's numbers."""
+    from vibrastic.platform.course.challenge import get_challenge
+
+    course = course or load_course()
+    statuses = store.challenge_statuses(db_path)
+    with Session(store.engine_for(db_path)) as session:
+        first_event = dict(session.execute(
+            select(store.Event.challenge, func.min(store.Event.created_at))
+            .group_by(store.Event.challenge)).all())
+        last_event = dict(session.execute(
+            select(store.Event.challenge, func.max(store.Event.created_at))
+            .group_by(store.Event.challenge)).all())
+        first_attempt = dict(session.execute(
+            select(store.Attempt.challenge, func.min(store.Attempt.created_at))
+            .group_by(store.Attempt.challenge)).all())
+        last_attempt = dict(session.execute(
+            select(store.Attempt.challenge, func.max(store.Attempt.created_at))
+            .group_by(store.Attempt.challenge)).all())
+        first_pass = dict(session.execute(
+            select(store.Attempt.challenge, func.min(store.Attempt.created_at))
+            .where(store.Attempt.status == "pass", store.Attempt.hidden_run == 1)
+            .group_by(store.Attempt.challenge)).all())
+    rows = []
+    for lesson in course.lessons:
+        for name in lesson.challenges:
+            info = get_challenge(name)
+            raw = statuses.get(name, {})
+            starts = [t for t in (first_event.get(name), first_attempt.get(name)) if t]
+            begin = _parse(min(starts)) if starts else None
+            end = _parse(first_pass.get(name) or last_attempt.get(name))
+            spent = (end - begin).total_seconds() if begin and end and end >= begin else None
+            latest = [t for t in (last_event.get(name), last_attempt.get(name)) if t]
+            rows.append(ChallengeRow(
+                name=name, title=info.title, lesson=lesson.number,
+                status=raw.get("status", store.STATUS_NOT_STARTED),
+                best_score=float(raw.get("best_score", 0.0)),
+                max_score=float(raw.get("max_score", info.max_score)),
+                attempts=int(raw.get("attempts", 0)), hints_shown=int(raw.get("hints_shown", 0)),
+                hints_total=len(info.hints), seconds_spent=spent,
+                last_activity=max(latest) if latest else None))
+    return rows
+
+
+def continue_point(rows: list[ChallengeRow], course: Course | None = None) -> Continue:
+    """The challenge worked on last if it is not passed yet, else the next one not passed;
+    the first lesson when nothing was done yet; the last lesson when everything is passed."""
+    course = course or load_course()
+    active = [r for r in rows if r.last_activity]
+    if not active:
+        first = course.lessons[0]
+        return Continue("lesson", first.name, first.number, "start at the beginning")
+    latest = max(active, key=lambda r: r.last_activity or "")
+    if not latest.passed:
+        return Continue("challenge", latest.name, latest.lesson,
+                        f"you were working on {latest.name}")
+    index = rows.index(latest)
+    for row in rows[index + 1:] + rows[:index]:
+        if not row.passed:
+            return Continue("challenge", row.name, row.lesson,
+                            f"you passed {latest.name}; {row.name} is next")
+    last = course.lessons[-1]
+    return Continue("lesson", last.name, last.number, "every challenge is passed")

@@ -1,0 +1,28 @@
+"""Shared fixtures of the web face's tests: an app on a throwaway data folder and workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vibrastic.faces.web import WebConfig, create_app
+
+
+@pytest.fixture(scope="module")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """VIBRASTIC_HOME and VIBRASTIC_WORKSPACE in a fresh folder for one test module."""
+    root = tmp_path_factory.mktemp("web")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIBRASTIC_HOME", str(root / "home"))
+        mp.setenv("VIBRASTIC_WORKSPACE", str(root / "work"))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def client(web_home: Path) -> Iterator[TestClient]:
+    app = create_app(WebConfig(quick_lessons=True, grading_workers=1))
+    with TestClient(app) as test_client:
+        yield test_client
