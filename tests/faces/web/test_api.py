@@ -124,3 +124,37 @@ def test_hint_and_give_up_forms_work_without_javascript(client: TestClient) -> N
     assert store.hints_shown("partial-by-hand") == 1 and "<li>" in page.text
     fragment = client.post("/challenges/partial-by-hand/hint", headers={"HX-Request": "true"})
     assert fragment.text.count("<li>") == 2 and "<html" not in fragment.text
+
+
+def test_check_grades_through_the_service_and_records_the_attempt(client: TestClient) -> None:
+    wrong = "def sigma(n):\n    return n * n\n"
+    client.put("/api/challenges/sigma/source", json={"source": wrong, "force": True})
+    job = client.post("/api/challenges/sigma/check")  # no body: the saved file
+    assert job.status_code == 202
+    job_id = job.json()["job_id"]
+    client.app.state.ctx.grading.wait(job_id, timeout=120)
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as events:
+        assert "event: end" in "".join(events.iter_text())
+    data = client.get(f"/api/jobs/{job_id}").json()
+    assert data["state"] == "done" and data["result"]["status"] == "fail"
+    assert data["hidden"]["run"] is True and data["hidden"]["total"] == 4
+    fixed = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
+    job_id = client.post("/api/challenges/sigma/check", json={"source": fixed}).json()["job_id"]
+    client.app.state.ctx.grading.wait(job_id, timeout=120)
+    result = client.get(f"/api/jobs/{job_id}").json()["result"]
+    assert result["status"] == "pass" and result["score"] == result["max_score"] == 9
+    assert [a["status"] for a in store.attempts("sigma")] == ["fail", "pass"]
+    assert client.get("/api/challenges/sigma/solution").status_code == 200
+    fragment = client.get(f"/challenges/sigma/results/{job_id}")
+    assert "Hidden tests: 4 of 4 passed." in fragment.text
+    assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_check_without_a_saved_file_or_with_bad_input(client: TestClient) -> None:
+    response = client.post("/api/challenges/train-xor/check")
+    assert response.status_code == 409 and "not saved yet" in response.json()["detail"]
+    big = client.post("/api/challenges/train-xor/check", json={"source": "#" * 300_000})
+    assert big.status_code == 413
+    bad = client.post("/api/challenges/train-xor/check", content=b"{",
+                      headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400

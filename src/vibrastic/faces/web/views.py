@@ -164,7 +164,14 @@ def submit_check(ctx: Context, info: Challenge, source: str | None) -> dict[str,
             raise HTTPException(409, f"nothing to check: {info.filename} is not saved yet; "
                                      f"send {{\"source\": ...}} or save it first")
         source = saved[0]
-    job_id = ctx.grading.submit(info.name, source)
+    from vibrastic.platform.progress.service import QueueFull, SubmissionError
+
+    try:
+        job_id = ctx.grading.submit(info.name, source)
+    except SubmissionError as exc:
+        raise HTTPException(413, str(exc)) from None
+    except QueueFull as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "2"}) from None
     return {"job_id": job_id, "status_url": f"/api/jobs/{job_id}",
             "events_url": f"/api/jobs/{job_id}/events",
             "source_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}
@@ -179,7 +186,8 @@ def job_json(ctx: Context, job_id: str) -> dict[str, Any]:
     data = {"id": job_id, "state": status.state,
             "position": getattr(status, "position", None),
             "challenge": getattr(status, "challenge", None),
-            "error": getattr(status, "error", None),
+            "error": getattr(status, "error", None) or None,
+            "attempt_id": getattr(status, "attempt_id", None),
             "result": result.to_dict() if result is not None else None}
     if result is not None:
         hidden = [t for t in result.tests if t.hidden]
