@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from nbformat import NotebookNode
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 FIGURES_PLACEHOLDER = "__VIBRASTIC_FIGURES__"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -175,7 +175,7 @@ def _output_html(out: NotebookNode, cell_no: int, k: int,
     else:
         return ""
     return (f'<figure class="output-figure"><img src="{FIGURES_PLACEHOLDER}/{name}" '
-            f'alt="{alt}" loading="lazy"></figure>')
+            f'alt="{alt}"></figure>')
 
 
 def render_notebook(nb: NotebookNode, *, executed: bool) -> tuple[str, dict[str, bytes]]:

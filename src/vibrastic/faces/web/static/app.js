@@ -105,6 +105,10 @@ function setupChallenge() {
   const editor = window.VibrasticEditor ?
     window.VibrasticEditor.mount(textarea, { label: `Python code for ${name}`, onChange: changed }) :
     null;
+  if (editor) {  // a scrollable region must be reachable by keyboard (WCAG 2.1.1)
+    editor.view.scrollDOM.tabIndex = 0;
+    editor.view.scrollDOM.setAttribute("aria-label", `Scroll area of the code editor for ${name}`);
+  }
   const value = () => (editor ? editor.getValue() : textarea.value);
   if (!editor) textarea.addEventListener("input", () => changed(textarea.value));
 

@@ -1,0 +1,278 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against a real Uvicorn server.
+
+A learner reads lesson 2, runs the learning-rate lab with α = 0.06, solves sigma after a wrong
+try and a hint, and sees the progress at home — with the mouse, then with the keyboard only.
+axe-core (vendored) checks every page type in the light and the dark theme; screenshots of each
+page type go to ``test-artifacts/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
+AXE = (Path(__file__).resolve().parents[3] / "src" / "vibrastic" / "faces" / "web" / "static"
+       / "vendor" / "axe.min.js")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    return {"executable_path": CHROMIUM, "headless": True,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """Each test starts its own server (pytest-base-url's fixture warns on new pytest)."""
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The web course in a Uvicorn server thread on 127.0.0.1 (stopped by ``stop``)."""
+
+    def __init__(self, root: Path, cache: Path) -> None:
+        import uvicorn
+
+        from vibrastic.faces.web import WebConfig, create_app
+
+        self.env = {"VIBRASTIC_HOME": str(root / "home"),
+                    "VIBRASTIC_WORKSPACE": str(root / "work")}
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(WebConfig(quick_lessons=True, cache_dir=cache, grading_workers=1,
+                                        public_url=self.url))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def lesson_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, lesson_cache: Path) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("learner"), lesson_cache)
+    ctx = running.app.state.ctx
+    ctx.lessons.schedule(ctx.course.lesson(2)).future.result(timeout=300)  # outputs ready
+    yield running
+    running.stop()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def type_code(page: Page, code: str) -> None:
+    """Replace the editor's text as a learner would: select all, type."""
+    editor = page.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    for line in code.splitlines():
+        page.keyboard.type(line.lstrip())  # CodeMirror indents after ':' by itself
+        page.keyboard.press("Enter")
+        if not line.strip():
+            continue
+
+
+WRONG = "def sigma(n):\n    return n * n"
+RIGHT = "def sigma(n):\n    return sum(i ** 2 for i in range(1, n + 1))"
+
+
+def test_a_learner_reads_runs_solves_and_sees_progress(server: Server, page: Page) -> None:
+    page.goto(server.url + "/")
+    expect(page.locator("h1")).to_contain_text("Vibrastic 101")
+    shot(page, "home")
+    page.get_by_role("link", name="2. PyTorch and autograd").click()
+    figure = page.locator(".output-figure img").first
+    expect(figure).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", figure.element_handle()) > 100
+    expect(page.locator("pre.output").first).to_contain_text("tensor(2.)")
+    expect(page.locator(".math .katex-html").first).to_be_attached()  # KaTeX typeset it
+    tex = page.locator(".math annotation").all_text_contents()  # KaTeX keeps MathML + TeX
+    assert any("g(2,5)" in t.replace(" ", "") for t in tex)  # the question: ∂g/∂x at (2, 5)
+    shot(page, "lesson")
+
+    page.goto(server.url + "/labs/learning-rate")
+    page.get_by_label("learning rates α").fill("0.06")
+    page.get_by_role("button", name="Run").click()
+    row = page.locator("#metrics tr", has_text="diverging_alphas")
+    expect(row).to_contain_text("0.06", timeout=240_000)
+    expect(page.locator("#metrics tr", has_text="diverges_alpha=0.06")).to_contain_text("yes")
+    expect(page.locator(".lab-figure img").first).to_be_visible()
+    shot(page, "lab")
+
+    page.goto(server.url + "/challenges/sigma")
+    expect(page.locator(".cm-editor")).to_be_visible()
+    type_code(page, WRONG)
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#verdict")).to_contain_text("FAIL", timeout=60_000)
+    page.get_by_role("button", name="Show the next hint").click()
+    expect(page.locator("#hints li")).to_have_count(1)
+    type_code(page, RIGHT)
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#verdict")).to_contain_text("PASS", timeout=60_000)
+    expect(page.locator("#hidden-summary")).to_contain_text("Hidden tests: 4 of 4 passed")
+    expect(page.locator("#solution-box pre")).to_contain_text("def sigma")
+    workspace = Path(server.env["VIBRASTIC_WORKSPACE"]) / "sigma.py"
+    assert "range(1, n + 1)" in workspace.read_text(encoding="utf-8")  # the CLI's file
+    shot(page, "challenge")
+
+    page.get_by_role("link", name="Course map").click()
+    expect(page.locator("#solved")).to_contain_text("1 of 13")
+    expect(page.locator("li", has_text="Σ i² as a Python function").last).to_contain_text(
+        "passed")
+    page.goto(server.url + "/progress")
+    expect(page.locator("tr", has_text="sigma")).to_contain_text("passed")
+    shot(page, "progress")
+
+
+def test_the_same_with_the_keyboard_only(server: Server, browser: Browser, tmp_path: Path,
+                                         lesson_cache: Path) -> None:
+    learner = Server(tmp_path, lesson_cache)  # a second learner; lesson 2 is cached already
+    page = browser.new_page()
+    try:
+        page.goto(learner.url + "/")
+
+        def tab_to(selector: str, limit: int = 80) -> None:
+            for _ in range(limit):
+                page.keyboard.press("Tab")
+                if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                    return
+            raise AssertionError(f"Tab never reached {selector}")
+
+        tab_to('a[href="/lessons/pytorch-autograd"]')
+        page.keyboard.press("Enter")
+        expect(page.locator(".output-figure img").first).to_be_visible()
+        page.goto(learner.url + "/labs/learning-rate")
+        tab_to("#p-alphas")
+        page.keyboard.press("Control+a")
+        page.keyboard.type("0.06")
+        tab_to("#run")
+        page.keyboard.press("Enter")
+        expect(page.locator("#metrics tr", has_text="diverging_alphas")).to_contain_text(
+            "0.06", timeout=240_000)
+
+        page.goto(learner.url + "/challenges/sigma")
+        tab_to(".cm-content")
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        for line in WRONG.splitlines():
+            page.keyboard.type(line.lstrip())
+            page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        tab_to("#check")  # Tab leaves the editor: keyboard users are not trapped
+        page.keyboard.press("Enter")
+        expect(page.locator("#verdict")).to_contain_text("FAIL", timeout=60_000)
+        tab_to("#hint")
+        page.keyboard.press("Enter")
+        expect(page.locator("#hints li")).to_have_count(1)
+        page.locator("#hints-h").focus()
+        tab_to(".cm-content")
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        for line in RIGHT.splitlines():
+            page.keyboard.type(line.lstrip())
+            page.keyboard.press("Enter")
+        tab_to("#check")
+        page.keyboard.press("Enter")
+        expect(page.locator("#verdict")).to_contain_text("PASS", timeout=60_000)
+        page.goto(learner.url + "/")
+        expect(page.locator("#solved")).to_contain_text("1 of 13")
+    finally:
+        page.close()
+        learner.stop()
+
+
+PAGES = {"home": "/", "lesson": "/lessons/2", "lab": "/labs/learning-rate",
+         "challenge": "/challenges/sigma", "progress": "/progress"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_accessibility_violations(server: Server, browser: Browser,
+                                               scheme: str) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    problems = {}
+    for kind, path in PAGES.items():
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(
+            v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+        if result:
+            problems[kind] = result
+        if scheme == "dark":
+            shot(page, f"{kind}-dark")
+    context.close()
+    assert problems == {}
+
+
+def test_phone_layout_and_reading_without_javascript(server: Server, browser: Browser) -> None:
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    for kind, path in PAGES.items():
+        page.goto(server.url + path)
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{kind} scrolls sideways on a phone by {overflow}px"
+        shot(page, f"{kind}-phone")
+    phone.close()
+    nojs = browser.new_context(java_script_enabled=False)
+    page = nojs.new_page()
+    page.goto(server.url + "/lessons/2")
+    expect(page.locator("pre.output").first).to_contain_text("tensor(2.)")
+    expect(page.locator("math").first).to_be_attached()  # MathML, no KaTeX needed
+    expect(page.locator(".output-figure img").first).to_be_visible()
+    nojs.close()
+
+
+def test_copy_docs_screenshots() -> None:
+    """Keep the README's tour pictures in step when asked (VIBRASTIC_UPDATE_DOCS=1)."""
+    if os.environ.get("VIBRASTIC_UPDATE_DOCS") != "1":
+        pytest.skip("set VIBRASTIC_UPDATE_DOCS=1 to copy screenshots into docs/")
+    docs = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+    docs.mkdir(parents=True, exist_ok=True)
+    for name in ("home", "lesson", "lab", "challenge", "challenge-phone"):
+        shutil.copy(ARTIFACTS / f"{name}.png", docs / f"{name}.png")
