@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The web course on SQLite (the learner's data folder); prints the URL. PORT=8001 make run.
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/vibrastic
+	$(BIN)/vibrastic serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
