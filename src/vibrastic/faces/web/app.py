@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +34,8 @@ class WebConfig:
     grading_workers: int | None = None
     lab_workers: int = 1
     public_url: str | None = None  # where notebooks fetch the wheel from (serve sets it)
+    database_url: str | None = None  # set: the classroom (accounts, many learners)
+    secure_cookies: bool = True  # classroom session cookies only over HTTPS (off on loopback)
 
 
 class Context:
@@ -121,9 +123,24 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     config = config or WebConfig()
     ctx = Context(config)
 
+    room = _classroom(config) if config.database_url else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        listener = None
+        if room is not None:
+            from vibrastic.faces.web.events import listen_postgres
+
+            room.events.bind(asyncio.get_running_loop())
+            if room.engine.dialect.name == "postgresql":
+                listener = asyncio.create_task(listen_postgres(room.engine, room.events))
         yield
+        if listener is not None:
+            listener.cancel()
+        if room is not None and room.grading is not None:
+            room.grading.close()
         ctx.close()
 
     app = FastAPI(
@@ -133,6 +150,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.classroom = room
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -140,11 +158,23 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return f"/static/{path}"
 
     app.state.templates.env.globals["static"] = static
+
+    def current_person(request: Request) -> Any:
+        if room is None:
+            return None
+        from vibrastic.faces.web.accounts import person_of
+
+        return person_of(request)
+
+    app.state.templates.env.globals["current_person"] = current_person
     app.state.templates.env.globals["path_for"] = lambda route, /, **params: str(
         app.url_path_for(route, **params))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
+        location = (getattr(exc, "headers", None) or {}).get("Location")
+        if exc.status_code == 303 and location:  # "sign in first"
+            return RedirectResponse(location, status_code=303)
         if is_api(request) or request.headers.get("accept", "").startswith("application/json"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
@@ -163,6 +193,48 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return HTMLResponse(app.state.templates.get_template("error.html").render(
             title="Bad request", message=message), status_code=status)
 
+    if room is not None:
+        from vibrastic.faces.web import accounts, classroom
+
+        app.include_router(accounts.router)
+        app.include_router(classroom.router)
+        app.middleware("http")(_signed_in_only)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
+
+
+PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/health",
+                "/pygments.css")
+
+
+async def _signed_in_only(request: Request, call_next):  # type: ignore[no-untyped-def]
+    """In a classroom every page but sign-in, joining and resets needs a signed-in person."""
+    from vibrastic.faces.web.accounts import person_of
+
+    path = request.url.path
+    if not path.startswith(PUBLIC_PATHS) and person_of(request) is None:
+        if path.startswith("/api/"):
+            return JSONResponse({"detail": "sign in first: this classroom needs an account"},
+                                status_code=401)
+        return RedirectResponse(f"/signin?next={path}", status_code=303)
+    return await call_next(request)
+
+
+def _classroom(config: WebConfig):  # type: ignore[no-untyped-def]
+    """The classroom's shared state: its database, sign-in throttle, grading and live events."""
+    from vibrastic.faces.web.accounts import Classroom
+    from vibrastic.faces.web.events import EventBus
+    from vibrastic.platform.classroom.accounts import LoginThrottle
+    from vibrastic.platform.classroom.grading import LocalGrading, QueuedGrading
+    from vibrastic.platform.database import connect
+
+    assert config.database_url is not None
+    engine = connect(config.database_url)
+    events = EventBus()
+    if engine.dialect.name == "postgresql":
+        grading = QueuedGrading(engine)
+    else:
+        grading = LocalGrading(engine, workers=config.grading_workers, on_change=events.publish)
+    return Classroom(engine=engine, throttle=LoginThrottle(), secure_cookies=config.secure_cookies,
+                     grading=grading, events=events)

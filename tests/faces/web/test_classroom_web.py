@@ -1,0 +1,250 @@
+"""The classroom's pages over HTTP: sign-in, sessions and CSRF, every route's authorisation, the
+roster upload, the gradebook exports, and learner-written text that must not become HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from vibrastic.faces.web import WebConfig, create_app
+from vibrastic.faces.web.accounts import COOKIE
+from vibrastic.platform.classroom import accounts
+from vibrastic.platform.classroom.models import Submission
+from vibrastic.platform.classroom.people import (
+    add_section,
+    create_course,
+    create_user,
+    join_with_code,
+    set_role,
+)
+from vibrastic.platform.course.challenge import get_challenge
+
+PASSWORD = "correct horse battery"
+WHO = ("anonymous", "ada", "bob", "ta", "other", "prof")
+
+
+class Site:
+    def __init__(self, app, engine) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.engine = app, engine
+        self.clients: dict[str, TestClient] = {}
+
+    def client(self, who: str) -> TestClient:
+        if who not in self.clients:
+            client = TestClient(self.app, follow_redirects=False)
+            if who != "anonymous":
+                r = client.post("/signin", data={"email": f"{who}@example.org",
+                                                 "password": PASSWORD})
+                assert r.status_code == 303, r.text
+            self.clients[who] = client
+        return self.clients[who]
+
+    def csrf(self, who: str) -> str:
+        page = self.client(who).get("/courses").text
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("classroom")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIBRASTIC_HOME", str(root / "home"))
+        mp.setenv("VIBRASTIC_WORKSPACE", str(root / "work"))
+        mp.setattr(accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        app = create_app(WebConfig(quick_lessons=True, grading_workers=1,
+                                   database_url=f"sqlite:///{root / 'room.db'}",
+                                   secure_cookies=False))
+        engine = app.state.classroom.engine
+        ids = {n: create_user(engine, email=f"{n}@example.org", name=n.capitalize(),
+                              username=n, password=PASSWORD) for n in WHO[1:]}
+        course = create_course(engine, slug="ai-101", title="AI 101", instructor_id=ids["prof"])
+        create_course(engine, slug="other-101", title="Other", instructor_id=ids["other"])
+        code = add_section(engine, course, "A", by=ids["prof"])
+        for n in ("ada", "bob", "ta"):
+            join_with_code(engine, ids[n], code)
+        set_role(engine, course, ids["ta"], "ta", by=ids["prof"])
+        with Session(engine) as session, session.begin():
+            session.add(Submission(course_id=course, user_id=ids["ada"], challenge="sigma",
+                                   source="def sigma(n):\n    return 0  # ada's secret\n",
+                                   state="done", created_at="2026-11-28T09:00:00+00:00",
+                                   status="fail", score=0.0,
+                                   max_score=get_challenge("sigma").max_score,
+                                   hidden_run=True,
+                                   result_json=json.dumps({"status": "fail", "tests": []})))
+        with TestClient(app):  # runs the lifespan (grading, events)
+            site = Site(app, engine)
+            yield site
+            for client in site.clients.values():
+                client.close()
+
+
+# route, method, who may use it (anyone else: 303 to sign in when anonymous, else 403/404)
+GET_ROUTES = [
+    ("/c/ai-101/dashboard", {"ta", "prof"}),
+    ("/c/ai-101/dashboard/grid", {"ta", "prof"}),
+    ("/c/ai-101/gradebook", {"ta", "prof"}),
+    ("/c/ai-101/gradebook.csv", {"ta", "prof"}),
+    ("/c/ai-101/gradebook.csv?shape=canvas", {"ta", "prof"}),
+    ("/c/ai-101/roster", {"prof"}),
+    ("/c/ai-101/learners/ada/sigma", {"ta", "prof", "ada"}),
+    ("/c/ai-101/grades", {"ada", "bob", "ta", "prof"}),
+    ("/courses", {"ada", "bob", "ta", "prof", "other"}),
+]
+
+
+@pytest.mark.parametrize(("path", "allowed"), GET_ROUTES)
+@pytest.mark.parametrize("who", WHO)
+def test_every_page_answers_only_the_people_it_is_for(site: Site, path: str, allowed: set[str],
+                                                      who: str) -> None:
+    response = site.client(who).get(path)
+    if who == "anonymous":
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=")
+    elif who in allowed:
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code in (403, 404), (who, path, response.status_code)
+        assert "secret" not in response.text
+
+
+POST_ROUTES = [
+    ("/c/ai-101/roster/section", {"name": "Matrix"}),
+    ("/c/ai-101/roster/role", {"username": "bob", "role": "learner"}),
+    ("/c/ai-101/roster/reset", {"username": "bob"}),
+    ("/c/ai-101/gradebook/override", {"username": "bob", "item": "sigma", "score": "1",
+                                      "reason": "matrix test"}),
+]
+
+
+@pytest.mark.parametrize(("path", "form"), POST_ROUTES)
+@pytest.mark.parametrize("who", WHO)
+def test_only_the_instructor_changes_rosters_and_grades(site: Site, path: str, form: dict,
+                                                        who: str) -> None:
+    data = dict(form)
+    if who != "anonymous":
+        data["csrf_token"] = site.csrf(who)
+    response = site.client(who).post(path, data=data)
+    if who == "prof":
+        assert response.status_code in (200, 303), response.text
+    elif who == "anonymous":
+        assert response.status_code == 303 and "/signin" in response.headers["location"]
+    else:
+        assert response.status_code in (403, 404)
+
+
+def test_forms_without_the_sessions_csrf_token_are_refused(site: Site) -> None:
+    prof = site.client("prof")
+    for token in ("", "forged", site.csrf("ada")):
+        response = prof.post("/c/ai-101/roster/section", data={"name": "X", "csrf_token": token})
+        assert response.status_code == 403
+        assert "CSRF token missing or wrong" in response.text
+
+
+def test_sign_in_sets_a_safe_cookie_and_a_new_session(site: Site) -> None:
+    client = TestClient(site.app, follow_redirects=False)
+    client.cookies.set(COOKIE, "planted-by-an-attacker")
+    response = client.post("/signin", data={"email": "bob@example.org", "password": PASSWORD})
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    token = response.cookies.get(COOKIE) or client.cookies.get(COOKIE)
+    assert token and token != "planted-by-an-attacker"
+    bad = TestClient(site.app, follow_redirects=False).post(
+        "/signin", data={"email": "bob@example.org", "password": "wrong password!"})
+    assert bad.status_code == 400 and "do not match an account" in bad.text
+    assert COOKIE not in bad.headers.get("set-cookie", "")
+
+
+def test_sign_in_redirects_only_to_local_pages(site: Site) -> None:
+    client = TestClient(site.app, follow_redirects=False)
+    for target, expected in (("/c/ai-101/grades", "/c/ai-101/grades"),
+                             ("https://evil.example/", "/"), ("//evil.example", "/"),
+                             ("/\\evil.example", "/")):
+        response = client.post("/signin", data={"email": "bob@example.org",
+                                                "password": PASSWORD, "next": target})
+        assert response.headers["location"] == expected
+
+
+def test_signing_in_is_throttled(site: Site) -> None:
+    client = TestClient(site.app, follow_redirects=False)
+    codes = [client.post("/signin", data={"email": "nobody@example.org",
+                                          "password": "wrong password!"}).status_code
+             for _ in range(6)]
+    assert codes[:5] == [400] * 5 and codes[5] == 429
+    site.app.state.classroom.throttle._failures.clear()
+
+
+def test_sign_out_everywhere_ends_other_sessions(site: Site) -> None:
+    first, second = (TestClient(site.app, follow_redirects=False) for _ in range(2))
+    for client in (first, second):
+        client.post("/signin", data={"email": "bob@example.org", "password": PASSWORD})
+    page = first.get("/courses").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert first.post("/signout-everywhere", data={"csrf_token": csrf}).status_code == 303
+    assert second.get("/courses").status_code == 303  # back to sign-in
+    site.clients.pop("bob", None)
+
+
+def test_joining_with_a_code_creates_an_account(site: Site) -> None:
+    page = site.client("prof").get("/c/ai-101/roster").text
+    code = re.search(r"A: <code>([A-Z0-9]+)</code>", page).group(1)
+    client = TestClient(site.app, follow_redirects=False)
+    bad = client.post("/join", data={"code": code, "email": "cy@example.org", "name": "Cy",
+                                     "username": "cy", "password": "short"})
+    assert bad.status_code == 400 and "at least 10 characters" in bad.text
+    assert 'value="cy@example.org"' in bad.text  # what was typed is kept
+    good = client.post("/join", data={"code": code, "email": "cy@example.org", "name": "Cy",
+                                      "username": "cy", "password": PASSWORD})
+    assert good.status_code == 303
+    assert "AI 101" in client.get("/courses").text
+
+
+def test_roster_upload_imports_and_names_bad_rows(site: Site) -> None:
+    prof, csrf = site.client("prof"), site.csrf("prof")
+    good = prof.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
+        "roster": ("roster.csv", b"email,name,section\ndee@example.org,Dee,B\n", "text/csv")})
+    assert good.status_code == 200 and "1 invited" in good.text
+    link = re.search(r"<code>(http://testserver/invite/[^<]+)</code>", good.text).group(1)
+    joined = TestClient(site.app, follow_redirects=False).post(
+        link.removeprefix("http://testserver"), data={"username": "dee", "password": PASSWORD})
+    assert joined.status_code == 303
+    bad = prof.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
+        "roster": ("roster.csv", b"email,name\nnot-an-email,X\n", "text/csv")})
+    assert bad.status_code == 400 and "row 2, column &#39;email&#39;" in bad.text
+    huge = prof.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
+        "roster": ("roster.csv", b"email,name\n" + b"x" * (1 << 20), "text/csv")})
+    assert huge.status_code == 400 and "at most 1048576 bytes" in huge.text
+    binary = prof.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
+        "roster": ("roster.csv", b"\xff\xfe\x00e\x00m", "text/csv")})
+    assert binary.status_code == 400 and "not UTF-8 text" in binary.text
+
+
+def test_gradebook_exports_have_the_right_rows(site: Site) -> None:
+    text = site.client("ta").get("/c/ai-101/gradebook.csv?key=email").text
+    rows = {r[0]: r for r in csv.reader(io.StringIO(text))}
+    assert rows["email"][:5] == ["email", "name", "section", "triangle", "sigma"]
+    assert "ada@example.org" in rows and "prof@example.org" not in rows
+    assert site.client("ta").get("/c/ai-101/gradebook.csv?key=name").status_code == 400
+
+
+def test_learner_written_text_is_never_html(site: Site) -> None:
+    client = TestClient(site.app, follow_redirects=False)
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    page = client.post("/join", data={"code": "NOPE2345", "email": "e@example.org",
+                                      "name": evil, "username": "evil", "password": PASSWORD})
+    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    override = site.client("prof").post("/c/ai-101/gradebook/override", data={
+        "username": "ada", "item": "sigma", "score": "2", "reason": evil,
+        "csrf_token": site.csrf("prof")})
+    assert override.status_code == 303
+    book = site.client("prof").get("/c/ai-101/gradebook").text
+    assert "<script>alert" not in book and "<img src=x" not in book
+    grades = site.client("ada").get("/c/ai-101/grades").text
+    assert "&lt;script&gt;" in grades and "<script>alert" not in grades
