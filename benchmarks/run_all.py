@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ("bench_xor", "bench_digits", "bench_labs", "bench_grader")
+BENCHMARKS = ("bench_xor", "bench_digits", "bench_labs", "bench_grader", "bench_web")
 
 
 def main() -> int:

@@ -90,9 +90,10 @@ def continue_url(cont: Any) -> str:
 
 # ---- challenges ----
 
-def unlocked(info: Challenge) -> bool:
+def unlocked(info: Challenge, status: str | None = None) -> bool:
     """The solution shows once the challenge is passed (hidden tests included) or given up."""
-    status = store.challenge_statuses().get(info.name, {}).get("status")
+    if status is None:
+        status = store.challenge_statuses().get(info.name, {}).get("status")
     return status == store.STATUS_PASSED or store.gave_up(info.name)
 
 
@@ -115,7 +116,8 @@ def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
 
     saved = read_source(info, ctx.workspace)
     raw = store.challenge_statuses().get(info.name, {})
-    is_unlocked = unlocked(info)
+    gave_up = store.gave_up(info.name)
+    is_unlocked = raw.get("status") == store.STATUS_PASSED or gave_up
     names = list(ctx.course.challenges)
     index = names.index(info.name) if info.name in names else -1
     return {
@@ -129,7 +131,7 @@ def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
         "hints_total": len(info.hints), "hints": shown_hints(info),
         "attempts": attempt_history(info), "solution_unlocked": is_unlocked,
         "solution": info.reference if is_unlocked else None,
-        "gave_up": store.gave_up(info.name),
+        "gave_up": gave_up,
         "next": names[index + 1] if 0 <= index < len(names) - 1 else None,
         "public_tests": sum(not c.hidden for c in info.cases),
         "hidden_tests": sum(c.hidden for c in info.cases),

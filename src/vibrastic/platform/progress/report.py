@@ -56,9 +56,10 @@ def _parse(stamp: str | None) -> datetime | None:
 def challenge_rows(course: Course | None = None,
                    db_path: str | Path | None = None) -> list[ChallengeRow]:
     """Every challenge of the course in course order, with the learner's numbers."""
-    from vibrastic.platform.course.challenge import get_challenge
+    from vibrastic.platform.course.challenge import load_challenges
 
     course = course or load_course()
+    infos = {c.name: c for c in load_challenges()}  # once: each load stats every file
     statuses = store.challenge_statuses(db_path)
     with Session(store.engine_for(db_path)) as session:
         first_event = dict(session.execute(
@@ -80,7 +81,7 @@ def challenge_rows(course: Course | None = None,
     rows = []
     for lesson in course.lessons:
         for name in lesson.challenges:
-            info = get_challenge(name)
+            info = infos[name]
             raw = statuses.get(name, {})
             starts = [t for t in (first_event.get(name), first_attempt.get(name)) if t]
             begin = _parse(min(starts)) if starts else None
