@@ -248,3 +248,29 @@ def test_learner_written_text_is_never_html(site: Site) -> None:
     assert "<script>alert" not in book and "<img src=x" not in book
     grades = site.client("ada").get("/c/ai-101/grades").text
     assert "&lt;script&gt;" in grades and "<script>alert" not in grades
+
+
+SIGMA_OK = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
+
+
+def test_a_learners_code_checks_and_hints_are_their_own(site: Site) -> None:
+    ada, bob = site.client("ada"), site.client("bob")
+    headers = {"X-CSRF-Token": site.csrf("ada")}
+    assert ada.put("/api/challenges/sigma/source", json={"source": SIGMA_OK}).status_code == 403
+    saved = ada.put("/api/challenges/sigma/source", json={"source": SIGMA_OK}, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert bob.get("/api/challenges/sigma").json()["source"] != SIGMA_OK  # bob's is his own
+    job = ada.post("/api/challenges/sigma/check", headers=headers).json()["job_id"]
+    result = site.app.state.classroom.grading.wait(job, 120)
+    assert result.state == "done"
+    status = ada.get(f"/api/jobs/{job}").json()
+    assert status["state"] == "done" and status["result"]["status"] == "pass"
+    assert bob.get(f"/api/jobs/{job}").status_code == 404  # not bob's to see
+    assert ada.get("/api/challenges/sigma").json()["status"] == "passed"
+    assert bob.get("/api/challenges/sigma").json()["status"] == "not started"
+    hint = ada.get("/api/challenges/slicing/hint").json()
+    assert hint["number"] == 1 and bob.get("/api/challenges/slicing").json()["hints"] == []
+    grid = site.client("prof").get("/c/ai-101/dashboard/grid").text
+    assert 'data-learner="ada" data-challenge="sigma"' in grid and "✓" in grid
+    anonymous = site.client("anonymous").get("/api/challenges/sigma")
+    assert anonymous.status_code == 401 and "sign in first" in anonymous.json()["detail"]

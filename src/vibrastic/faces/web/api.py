@@ -21,6 +21,12 @@ def ctx_of(request: Request) -> Context:
     return request.app.state.ctx
 
 
+def learner_of(request: Request) -> Any:
+    from vibrastic.faces.web.app import learner_of as find
+
+    return find(request)
+
+
 class SourceBody(BaseModel):
     """A challenge source to save: ``base_sha256`` is the hash of the file the editor started
     from (as GET /api/challenges/{name} returned it; null when there was no file). As
@@ -102,13 +108,14 @@ CHECK_DOC = {"requestBody": {"content": {
 
 @router.get("/course", summary="The course map with the learner's progress")
 def course(request: Request) -> dict[str, Any]:
-    return views.course_json(ctx_of(request))
+    return views.course_json(ctx_of(request), learner_of(request))
 
 
 @router.get("/challenges/{name}", summary="A challenge: statement, saved source, hints shown, "
                                           "attempts")
 def challenge(request: Request, name: str) -> dict[str, Any]:
-    return views.challenge_json(ctx_of(request), views.get_challenge_or_404(name))
+    return views.challenge_json(ctx_of(request), learner_of(request),
+                                views.get_challenge_or_404(name))
 
 
 @router.put("/challenges/{name}/source", summary="Save the learner's code to the workspace file",
@@ -118,7 +125,7 @@ async def put_source(request: Request, name: str) -> Any:
     info = views.get_challenge_or_404(name)
     body = await _body_json(request, SourceBody, text_field="source")
     text = _check_source(body.source)
-    return views.save_source_json(ctx_of(request), info, text, body.base_sha256, body.force)
+    return views.save_source_json(learner_of(request), info, text, body.base_sha256, body.force)
 
 
 @router.post("/challenges/{name}/check", status_code=202, openapi_extra=CHECK_DOC,
@@ -127,37 +134,37 @@ async def check(request: Request, name: str) -> dict[str, Any]:
     info = views.get_challenge_or_404(name)
     body = await _body_json(request, CheckBody, optional=True)
     source = _check_source(body.source) if body.source is not None else None
-    return views.submit_check(ctx_of(request), info, source)
+    return views.submit_check(learner_of(request), info, source)
 
 
 @router.get("/jobs/{job_id}", summary="A grading job: state, queue position, then the verdict")
 def job(request: Request, job_id: str) -> dict[str, Any]:
-    return views.job_json(ctx_of(request), job_id)
+    return views.job_json(learner_of(request), job_id)
 
 
 @router.get("/jobs/{job_id}/events", summary="The job's states as Server-Sent Events",
             response_class=StreamingResponse)
 async def job_events(request: Request, job_id: str) -> StreamingResponse:
-    ctx = ctx_of(request)
-    views.job_json(ctx, job_id)  # 404 before the stream starts
-    return _sse(request, lambda: views.job_json(ctx, job_id),
+    learner = learner_of(request)
+    views.job_json(learner, job_id)  # 404 before the stream starts
+    return _sse(request, lambda: views.job_json(learner, job_id),
                 lambda data: data["state"] in ("done", "error"))
 
 
 @router.get("/challenges/{name}/hint", summary="The next hint (remembered, as in the CLI)")
 def hint(request: Request, name: str) -> dict[str, Any]:
-    return views.next_hint_json(views.get_challenge_or_404(name))
+    return views.next_hint_json(learner_of(request), views.get_challenge_or_404(name))
 
 
 @router.post("/challenges/{name}/give-up", summary="Give up: recorded, then the solution shows")
 def give_up(request: Request, name: str) -> dict[str, Any]:
-    return views.give_up_json(views.get_challenge_or_404(name))
+    return views.give_up_json(learner_of(request), views.get_challenge_or_404(name))
 
 
 @router.get("/challenges/{name}/solution", summary="The reference solution, once passed or "
                                                    "given up", responses={403: {}})
 def solution(request: Request, name: str) -> dict[str, Any]:
-    return views.solution_json(views.get_challenge_or_404(name))
+    return views.solution_json(learner_of(request), views.get_challenge_or_404(name))
 
 
 @router.get("/labs/{name}", summary="A lab's parameters (JSON schema) and its description")

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vibrastic.platform.course import Course, load_course
@@ -54,6 +55,9 @@ class Context:
         self.labs = LabRuns(max_workers=config.lab_workers)
         self.workspace = config.workspace or workspace_dir()
         self._grading: Any = None
+        from vibrastic.platform.progress.learner import LocalLearner
+
+        self.local_learner = LocalLearner(self.workspace, lambda: self.grading)
 
     @property
     def grading(self) -> Any:
@@ -167,6 +171,15 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return person_of(request)
 
     app.state.templates.env.globals["current_person"] = current_person
+
+    def csrf_field(request: Request) -> Markup:
+        """The hidden CSRF input every classroom form carries (nothing on one-learner pages)."""
+        person = current_person(request)
+        if person is None:
+            return Markup("")
+        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(person.csrf)
+
+    app.state.templates.env.globals["csrf_field"] = csrf_field
     app.state.templates.env.globals["path_for"] = lambda route, /, **params: str(
         app.url_path_for(route, **params))
 
@@ -193,19 +206,23 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return HTMLResponse(app.state.templates.get_template("error.html").render(
             title="Bad request", message=message), status_code=status)
 
+    from fastapi import Depends
+
+    guarded = [Depends(csrf_guard)]
     if room is not None:
         from vibrastic.faces.web import accounts, classroom
 
-        app.include_router(accounts.router)
-        app.include_router(classroom.router)
+        app.include_router(accounts.router, dependencies=guarded)
+        app.include_router(classroom.router, dependencies=guarded)
         app.middleware("http")(_signed_in_only)
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(api.router, dependencies=guarded)
+    app.include_router(pages.router, dependencies=guarded)
     return app
 
 
 PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/health",
                 "/pygments.css")
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
 async def _signed_in_only(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -219,6 +236,56 @@ async def _signed_in_only(request: Request, call_next):  # type: ignore[no-untyp
                                 status_code=401)
         return RedirectResponse(f"/signin?next={path}", status_code=303)
     return await call_next(request)
+
+
+async def csrf_guard(request: Request) -> None:
+    """Every change in a classroom carries the session's CSRF token (form field
+    ``csrf_token`` or the ``X-CSRF-Token`` header); the one place it is checked."""
+    import hmac
+
+    from fastapi import HTTPException
+
+    if request.app.state.classroom is None or request.method not in UNSAFE or \
+            request.url.path.startswith(PUBLIC_PATHS):
+        return
+    from vibrastic.faces.web.accounts import require_person
+
+    person = require_person(request)
+    token = request.headers.get("x-csrf-token", "")
+    kind = request.headers.get("content-type", "")
+    if not token and kind.startswith(("application/x-www-form-urlencoded",
+                                      "multipart/form-data")):
+        token = str((await request.form()).get("csrf_token", ""))
+    if not hmac.compare_digest(token.encode(), person.csrf.encode()):
+        raise HTTPException(403, "this form is out of date or was not sent from this site (CSRF "
+                                 "token missing or wrong); reload the page and try again")
+
+
+def learner_of(request: Request) -> Any:
+    """Whose course this request is about: the person on this machine, or (in a classroom)
+    the signed-in person in their course (the ``course`` cookie picks one of several)."""
+    room = request.app.state.classroom
+    if room is None:
+        return request.app.state.ctx.local_learner
+    from vibrastic.faces.web.accounts import my_courses, require_person
+    from vibrastic.platform.classroom.learner import ClassroomLearner
+    from vibrastic.platform.classroom.models import Course as CourseRow
+
+    person = require_person(request)
+    courses = my_courses(room.engine, person.id)
+    if not courses:
+        from fastapi import HTTPException
+
+        raise HTTPException(403, "you are not in a course yet: join one with the code your "
+                                 "instructor gave you (/join)")
+    wanted = request.cookies.get("vibrastic_course")
+    chosen = next((c for c in courses if c["slug"] == wanted), courses[0])
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    with Session(room.engine) as session:
+        course_id = session.scalar(select(CourseRow.id).where(CourseRow.slug == chosen["slug"]))
+    return ClassroomLearner(room.engine, course_id, person.id, room.grading, chosen["slug"])
 
 
 def _classroom(config: WebConfig):  # type: ignore[no-untyped-def]

@@ -19,12 +19,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vibrastic.faces.web.accounts import (
-    check_csrf,
-    classroom_of,
-    my_courses,
-    require_person,
-)
+from vibrastic.faces.web.accounts import classroom_of, my_courses, require_person
 from vibrastic.platform.classroom import dashboard as dash
 from vibrastic.platform.classroom import grades, people
 from vibrastic.platform.classroom.models import Course, Invitation, Membership, Section, User
@@ -174,11 +169,9 @@ def gradebook_csv(request: Request, slug: str, key: str = "username",
 
 @router.post("/c/{slug}/gradebook/override", name="grade_override")
 def grade_override(request: Request, slug: str, username: str = Form(""), item: str = Form(""),
-                   score: str = Form(""), reason: str = Form(""),
-                   csrf_token: str = Form("")) -> Response:
+                   score: str = Form(""), reason: str = Form("")) -> Response:
     course_id, slug, _title = _course(request, slug)
     person = require_person(request)
-    check_csrf(request, person, csrf_token)
     user_id = _user_id(request, course_id, username)
     try:
         value = None if score.strip() == "" else float(score)
@@ -235,10 +228,9 @@ def roster_page(request: Request, slug: str, message: str = "") -> Response:
                    error=None)
 
 
-def _instructor_action(request: Request, slug: str, csrf_token: str) -> tuple[int, int, str]:
+def _instructor_action(request: Request, slug: str) -> tuple[int, int, str]:
     course_id, slug, _title = _course(request, slug)
     person = require_person(request)
-    check_csrf(request, person, csrf_token)
     if _role(request, course_id) != "instructor":
         raise HTTPException(403, "only instructors can change the roster")
     return course_id, person.id, slug
@@ -246,8 +238,8 @@ def _instructor_action(request: Request, slug: str, csrf_token: str) -> tuple[in
 
 @router.post("/c/{slug}/roster/import", name="roster_import")
 async def roster_import(request: Request, slug: str, roster: Annotated[UploadFile, File()],
-                        csrf_token: Annotated[str, Form()] = "") -> Response:
-    course_id, by, slug = _instructor_action(request, slug, csrf_token)
+) -> Response:
+    course_id, by, slug = _instructor_action(request, slug)
     data = await roster.read(MAX_ROSTER_BYTES + 1)
     try:
         rows = parse_roster(data)
@@ -265,9 +257,8 @@ async def roster_import(request: Request, slug: str, roster: Annotated[UploadFil
 
 
 @router.post("/c/{slug}/roster/section", name="roster_section")
-def roster_section(request: Request, slug: str, name: str = Form(""),
-                   csrf_token: str = Form("")) -> Response:
-    course_id, by, slug = _instructor_action(request, slug, csrf_token)
+def roster_section(request: Request, slug: str, name: str = Form("")) -> Response:
+    course_id, by, slug = _instructor_action(request, slug)
     try:
         code = people.add_section(classroom_of(request).engine, course_id, name, by=by)
     except ClassroomError as exc:
@@ -277,9 +268,9 @@ def roster_section(request: Request, slug: str, name: str = Form(""),
 
 
 @router.post("/c/{slug}/roster/role", name="roster_role")
-def roster_role(request: Request, slug: str, username: str = Form(""), role: str = Form(""),
-                csrf_token: str = Form("")) -> Response:
-    course_id, by, slug = _instructor_action(request, slug, csrf_token)
+def roster_role(request: Request, slug: str, username: str = Form(""),
+                role: str = Form("")) -> Response:
+    course_id, by, slug = _instructor_action(request, slug)
     try:
         people.set_role(classroom_of(request).engine, course_id,
                         _user_id(request, course_id, username), role, by=by)
@@ -289,9 +280,8 @@ def roster_role(request: Request, slug: str, username: str = Form(""), role: str
 
 
 @router.post("/c/{slug}/roster/remove", name="roster_remove")
-def roster_remove(request: Request, slug: str, username: str = Form(""),
-                  csrf_token: str = Form("")) -> Response:
-    course_id, by, slug = _instructor_action(request, slug, csrf_token)
+def roster_remove(request: Request, slug: str, username: str = Form("")) -> Response:
+    course_id, by, slug = _instructor_action(request, slug)
     try:
         people.remove_member(classroom_of(request).engine, course_id,
                              _user_id(request, course_id, username), by=by)
@@ -301,9 +291,8 @@ def roster_remove(request: Request, slug: str, username: str = Form(""),
 
 
 @router.post("/c/{slug}/roster/reset", name="roster_reset")
-def roster_reset(request: Request, slug: str, username: str = Form(""),
-                 csrf_token: str = Form("")) -> Response:
-    course_id, by, slug = _instructor_action(request, slug, csrf_token)
+def roster_reset(request: Request, slug: str, username: str = Form("")) -> Response:
+    course_id, by, slug = _instructor_action(request, slug)
     try:
         token = people.make_password_reset(classroom_of(request).engine, course_id,
                                            _user_id(request, course_id, username), by=by)

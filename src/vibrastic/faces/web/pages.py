@@ -26,6 +26,12 @@ def ctx_of(request: Request) -> Context:
     return request.app.state.ctx
 
 
+def learner_of(request: Request) -> Any:
+    from vibrastic.faces.web.app import learner_of as find
+
+    return find(request)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     return request.app.state.templates.TemplateResponse(request, template, context,
                                                         status_code=status_code)
@@ -33,7 +39,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 @router.get("/", name="home")
 def home(request: Request) -> Response:
-    data = views.course_json(ctx_of(request))
+    data = views.course_json(ctx_of(request), learner_of(request))
     entries = []
     for lesson, entry in zip(ctx_of(request).course.lessons, data["lessons"], strict=True):
         challenges = [dict(c, status_class=STATUS_CLASS.get(c["status"], "not-started"))
@@ -50,9 +56,7 @@ def home(request: Request) -> Response:
 
 @router.get("/progress", name="progress_page")
 def progress_page(request: Request) -> Response:
-    from vibrastic.platform.progress.report import challenge_rows
-
-    rows = challenge_rows(ctx_of(request).course)
+    rows = learner_of(request).rows(ctx_of(request).course)
     return render(request, "progress.html", title="Progress", rows=rows,
                   solved=sum(r.passed for r in rows), total=len(rows))
 
@@ -223,10 +227,11 @@ def lab_run_cancel(request: Request, name: str, run_id: str) -> Response:
 def challenge_page(request: Request, name: str) -> Response:
     ctx = ctx_of(request)
     info = views.get_challenge_or_404(name)
-    data = views.challenge_json(ctx, info)
+    learner = learner_of(request)
+    data = views.challenge_json(ctx, learner, info)
     lesson_no = views.lesson_of_challenge(ctx).get(name)
     last = None
-    attempts = views.store.attempts(name)
+    attempts = learner.attempts(name)
     if attempts:
         last = attempts[-1]["result"]
     return render(request, "challenge.html", title=f"Challenge: {info.title}", info=info,
@@ -241,14 +246,14 @@ def challenge_save_form(request: Request, name: str, source: str = Form(...),
     """The editor's form without JavaScript: save (and check, waiting for the verdict)."""
     from vibrastic.faces.web.api import _check_source
 
-    ctx = ctx_of(request)
+    learner = learner_of(request)
     info = views.get_challenge_or_404(name)
     text = _check_source(source.replace("\r\n", "\n"))
-    views.save_source_json(ctx, info, text, base_sha256 or None, force=True)
+    views.save_source_json(learner, info, text, base_sha256 or None, force=True)
     message = "Saved."
     if action == "check":
-        job = views.submit_check(ctx, info, None)
-        ctx.grading.wait(job["job_id"])
+        job = views.submit_check(learner, info, None)
+        learner.wait(job["job_id"], 120)
         message = "Saved and checked."
     return RedirectResponse(f"/challenges/{name}?message={message}", status_code=303)
 
@@ -256,7 +261,7 @@ def challenge_save_form(request: Request, name: str, source: str = Form(...),
 @router.post("/challenges/{name}/hint", name="challenge_hint")
 def challenge_hint(request: Request, name: str) -> Response:
     info = views.get_challenge_or_404(name)
-    data = views.next_hint_json(info)
+    data = views.next_hint_json(learner_of(request), info)
     if request.headers.get("HX-Request"):
         return render(request, "hints.html", info=info, hints=data["hints"],
                       total=data["total"])
@@ -265,21 +270,22 @@ def challenge_hint(request: Request, name: str) -> Response:
 
 @router.post("/challenges/{name}/give-up", name="challenge_give_up")
 def challenge_give_up(request: Request, name: str) -> Response:
-    views.give_up_json(views.get_challenge_or_404(name))
+    views.give_up_json(learner_of(request), views.get_challenge_or_404(name))
     return RedirectResponse(f"/challenges/{name}#solution-h", status_code=303)
 
 
 @router.get("/challenges/{name}/attempts", name="challenge_attempts")
 def challenge_attempts(request: Request, name: str) -> Response:
     info = views.get_challenge_or_404(name)
-    return render(request, "attempts.html", attempts=views.attempt_history(info))
+    return render(request, "attempts.html",
+                  attempts=views.attempt_history(learner_of(request), info))
 
 
 @router.get("/challenges/{name}/results/{job_id}", name="challenge_results")
 def challenge_results(request: Request, name: str, job_id: str) -> Response:
     """The verdict of one grading job as the page's results fragment."""
     views.get_challenge_or_404(name)
-    job = views.job_json(ctx_of(request), job_id)
+    job = views.job_json(learner_of(request), job_id)
     if job["result"] is None:
         message = job.get("error") or f"the job is {job['state']}"
         return HTMLResponse(f'<p class="bad" role="alert">No verdict: {escape(message)}</p>')

@@ -14,8 +14,10 @@ from fastapi import HTTPException
 from vibrastic.faces.web.app import Context
 from vibrastic.platform.course import Lesson, LessonNotFound
 from vibrastic.platform.course.challenge import Challenge, UnknownChallenge, get_challenge
-from vibrastic.platform.progress import store
-from vibrastic.platform.progress.report import challenge_rows, continue_point
+from vibrastic.platform.progress.learner import Learner
+from vibrastic.platform.progress.report import continue_point
+
+STATUS_PASSED, STATUS_NOT_STARTED = "passed", "not started"
 
 # ---- look-ups (404 with the valid names) ----
 
@@ -60,9 +62,9 @@ def lesson_of_challenge(ctx: Context) -> dict[str, int]:
     return {c: lesson.number for lesson in ctx.course.lessons for c in lesson.challenges}
 
 
-def course_json(ctx: Context) -> dict[str, Any]:
+def course_json(ctx: Context, learner: Learner) -> dict[str, Any]:
     """The course map in order, every challenge with the learner's numbers, and where to go."""
-    rows = {r.name: r for r in challenge_rows(ctx.course)}
+    rows = {r.name: r for r in learner.rows(ctx.course)}
     cont = continue_point(list(rows.values()), ctx.course)
     lessons = []
     for lesson in ctx.course.lessons:
@@ -90,34 +92,32 @@ def continue_url(cont: Any) -> str:
 
 # ---- challenges ----
 
-def unlocked(info: Challenge, status: str | None = None) -> bool:
+def unlocked(learner: Learner, info: Challenge, status: str | None = None) -> bool:
     """The solution shows once the challenge is passed (hidden tests included) or given up."""
     if status is None:
-        status = store.challenge_statuses().get(info.name, {}).get("status")
-    return status == store.STATUS_PASSED or store.gave_up(info.name)
+        status = learner.statuses().get(info.name, {}).get("status")
+    return status == STATUS_PASSED or learner.gave_up(info.name)
 
 
-def shown_hints(info: Challenge) -> list[str]:
-    return list(info.hints[:store.hints_shown(info.name)])
+def shown_hints(learner: Learner, info: Challenge) -> list[str]:
+    return list(info.hints[:learner.hints_shown(info.name)])
 
 
-def attempt_history(info: Challenge) -> list[dict[str, Any]]:
+def attempt_history(learner: Learner, info: Challenge) -> list[dict[str, Any]]:
     """Every attempt, newest first, with its summary line."""
     out = []
-    for a in reversed(store.attempts(info.name)):
+    for a in reversed(learner.attempts(info.name)):
         out.append({"id": a["id"], "created_at": a["created_at"], "status": a["status"],
                     "score": a["score"], "max_score": a["max_score"],
                     "summary": a["result"].get("summary", "")})
     return out
 
 
-def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
-    from vibrastic.platform.progress.workspace import challenge_file, read_source
-
-    saved = read_source(info, ctx.workspace)
-    raw = store.challenge_statuses().get(info.name, {})
-    gave_up = store.gave_up(info.name)
-    is_unlocked = raw.get("status") == store.STATUS_PASSED or gave_up
+def challenge_json(ctx: Context, learner: Learner, info: Challenge) -> dict[str, Any]:
+    saved = learner.read_source(info)
+    raw = learner.statuses().get(info.name, {})
+    gave_up = learner.gave_up(info.name)
+    is_unlocked = raw.get("status") == STATUS_PASSED or gave_up
     names = list(ctx.course.challenges)
     index = names.index(info.name) if info.name in names else -1
     return {
@@ -125,11 +125,12 @@ def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
         "statement": info.statement, "starter": info.starter,
         "source": saved[0] if saved else info.starter,
         "source_sha256": saved[1] if saved else None,
-        "file": str(challenge_file(info, ctx.workspace)), "saved": saved is not None,
-        "status": raw.get("status", store.STATUS_NOT_STARTED),
+        "file": learner.location(info),
+        "saved": saved is not None,
+        "status": raw.get("status", STATUS_NOT_STARTED),
         "best_score": raw.get("best_score", 0.0), "max_score": info.max_score,
-        "hints_total": len(info.hints), "hints": shown_hints(info),
-        "attempts": attempt_history(info), "solution_unlocked": is_unlocked,
+        "hints_total": len(info.hints), "hints": shown_hints(learner, info),
+        "attempts": attempt_history(learner, info), "solution_unlocked": is_unlocked,
         "solution": info.reference if is_unlocked else None,
         "gave_up": gave_up,
         "next": names[index + 1] if 0 <= index < len(names) - 1 else None,
@@ -138,58 +139,52 @@ def challenge_json(ctx: Context, info: Challenge) -> dict[str, Any]:
     }
 
 
-def save_source_json(ctx: Context, info: Challenge, text: str, base: str | None,
+def save_source_json(learner: Learner, info: Challenge, text: str, base: str | None,
                      force: bool) -> dict[str, Any]:
-    from vibrastic.platform.progress.workspace import SourceConflict, read_source, save_source
+    from vibrastic.platform.progress.workspace import SourceConflict
 
-    first = read_source(info, ctx.workspace) is None
     try:
-        saved = save_source(info, text, base_sha256=base, force=force, workspace=ctx.workspace)
+        saved = learner.save_source(info, text, base, force)
     except SourceConflict as exc:
         raise HTTPException(409, {"message": str(exc), "current": exc.current,
                                   "current_sha256": exc.sha256}) from None
     except OSError as exc:
         raise HTTPException(507, f"could not save {exc.filename}: {exc.strerror}") from None
-    if first:
-        store.mark_started(info.name, detail=str(saved.path))
     return {"saved": True, "path": str(saved.path), "sha256": saved.sha256,
             "backup": str(saved.backup) if saved.backup else None}
 
 
-def submit_check(ctx: Context, info: Challenge, source: str | None) -> dict[str, Any]:
+def submit_check(learner: Learner, info: Challenge, source: str | None) -> dict[str, Any]:
     """Queue a grading job for ``source`` or the saved file; 409 when there is nothing saved."""
-    from vibrastic.platform.progress.workspace import read_source
-
     if source is None:
-        saved = read_source(info, ctx.workspace)
+        saved = learner.read_source(info)
         if saved is None:
             raise HTTPException(409, f"nothing to check: {info.filename} is not saved yet; "
                                      f"send {{\"source\": ...}} or save it first")
         source = saved[0]
+    from vibrastic.platform.classroom.grading import CheckTooLarge, TooManyChecks
     from vibrastic.platform.progress.service import QueueFull, SubmissionError
 
     try:
-        job_id = ctx.grading.submit(info.name, source)
-    except SubmissionError as exc:
+        job_id = learner.submit(info, source)
+    except (SubmissionError, CheckTooLarge) as exc:
         raise HTTPException(413, str(exc)) from None
-    except QueueFull as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": "2"}) from None
+    except (QueueFull, TooManyChecks) as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from None
     return {"job_id": job_id, "status_url": f"/api/jobs/{job_id}",
             "events_url": f"/api/jobs/{job_id}/events",
             "source_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}
 
 
-def job_json(ctx: Context, job_id: str) -> dict[str, Any]:
+def job_json(learner: Learner, job_id: str) -> dict[str, Any]:
     try:
-        status = ctx.grading.status(job_id)
+        status = learner.job(job_id)
     except KeyError:
         raise HTTPException(404, f"no grading job {job_id!r}") from None
-    result = getattr(status, "result", None)
-    data = {"id": job_id, "state": status.state,
-            "position": getattr(status, "position", None),
-            "challenge": getattr(status, "challenge", None),
-            "error": getattr(status, "error", None) or None,
-            "attempt_id": getattr(status, "attempt_id", None),
+    result = status.result
+    data = {"id": job_id, "state": status.state, "position": status.position,
+            "challenge": status.challenge, "error": status.error or None,
+            "attempt_id": status.attempt_id,
             "result": result.to_dict() if result is not None else None}
     if result is not None:
         hidden = [t for t in result.tests if t.hidden]
@@ -198,23 +193,23 @@ def job_json(ctx: Context, job_id: str) -> dict[str, Any]:
     return data
 
 
-def next_hint_json(info: Challenge) -> dict[str, Any]:
+def next_hint_json(learner: Learner, info: Challenge) -> dict[str, Any]:
     if not info.hints:
         return {"number": 0, "total": 0, "text": None, "hints": [],
                 "message": f"{info.name} has no hints"}
-    found = store.next_hint(info.name, info.hints)
+    found = learner.next_hint(info)
     number, text = found if found else (len(info.hints), info.hints[-1])
     return {"number": number, "total": len(info.hints), "text": text,
-            "hints": shown_hints(info), "all_shown": number == len(info.hints)}
+            "hints": shown_hints(learner, info), "all_shown": number == len(info.hints)}
 
 
-def give_up_json(info: Challenge) -> dict[str, Any]:
-    store.mark_gave_up(info.name)
+def give_up_json(learner: Learner, info: Challenge) -> dict[str, Any]:
+    learner.give_up(info.name)
     return {"gave_up": True, "solution": info.reference}
 
 
-def solution_json(info: Challenge) -> dict[str, Any]:
-    if not unlocked(info):
+def solution_json(learner: Learner, info: Challenge) -> dict[str, Any]:
+    if not unlocked(learner, info):
         raise HTTPException(403, f"the solution of {info.name} shows after you pass it (hidden "
                                  f"tests included) or give up (POST /api/challenges/"
                                  f"{info.name}/give-up, which is recorded)")

@@ -47,7 +47,15 @@ Listener = Callable[[dict], None]
 
 
 class CheckRefused(ValueError):
-    """A check that was not queued (too many, too big, unknown challenge); says why."""
+    """A check that was not queued; the message says why and what to do."""
+
+
+class CheckTooLarge(CheckRefused):
+    """The code is over the size the grader accepts."""
+
+
+class TooManyChecks(CheckRefused):
+    """The learner checked too often in the last minute."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
     get_challenge(challenge)  # UnknownChallenge names the valid ones
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_SOURCE_BYTES:
-        raise CheckRefused(f"the code is {size / 2**20:.1f} MiB; checks accept up to "
+        raise CheckTooLarge(f"the code is {size / 2**20:.1f} MiB; checks accept up to "
                            f"{MAX_SOURCE_BYTES // 2**20} MiB")
     since = (datetime.now(UTC) - CHECK_WINDOW).isoformat(timespec="milliseconds")
     with Session(engine) as session:
@@ -76,7 +84,7 @@ def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
             Submission.user_id == user_id, Submission.course_id == course_id,
             Submission.created_at >= since)) or 0
     if recent >= CHECKS_PER_WINDOW:
-        raise CheckRefused(f"you have checked {recent} times in the last minute; wait a few "
+        raise TooManyChecks(f"you have checked {recent} times in the last minute; wait a few "
                            "seconds before checking again (your code is saved)")
 
 

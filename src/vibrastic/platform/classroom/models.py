@@ -156,3 +156,19 @@ class HintState(Base):
     challenge: Mapped[str] = mapped_column(String(100), primary_key=True)
     shown: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[str] = mapped_column(String(40))
+
+
+class ChallengeWork(Base):
+    """A learner's saved code of a challenge in a course (the editor's autosave), and whether
+    they gave up on it (which shows the solution)."""
+
+    __tablename__ = "class_work"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    saved_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    started_at: Mapped[str] = mapped_column(String(40))
+    gave_up_at: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -14,8 +14,11 @@ function typesetMath(root) {
   });
 }
 
+const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+
 async function api(method, url, body) {
   const init = { method, headers: { Accept: "application/json" } };
+  if (csrfMeta) init.headers["X-CSRF-Token"] = csrfMeta.content;  // classroom sessions
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -1,0 +1,170 @@
+"""A learner in a classroom course, behind the same interface as the learner on a laptop
+(``vibrastic.platform.progress.learner.Learner``): code saved in the database, checks through
+the classroom's grading, hints and give-ups per course, progress from graded checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from vibrastic.platform.classroom.hints import next_hint
+from vibrastic.platform.classroom.models import ChallengeWork, HintState, Submission
+from vibrastic.platform.course import Course
+from vibrastic.platform.course.challenge import Challenge, get_challenge
+from vibrastic.platform.database import now
+from vibrastic.platform.grader.results import GradeResult
+from vibrastic.platform.progress.learner import Job
+from vibrastic.platform.progress.report import ChallengeRow
+from vibrastic.platform.progress.workspace import Saved, SourceConflict
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ClassroomLearner:
+    def __init__(self, engine: Engine, course_id: int, user_id: int, grading: Any,
+                 course_slug: str) -> None:
+        self.engine, self.course_id, self.user_id = engine, course_id, user_id
+        self.grading, self.course_slug = grading, course_slug
+
+    def location(self, challenge: Challenge) -> str:
+        return f"your account in {self.course_slug} (saved on the course server)"
+
+    def _work(self, session: Session, challenge: str) -> ChallengeWork:
+        work = session.get(ChallengeWork, (self.course_id, self.user_id, challenge))
+        if work is None:
+            work = ChallengeWork(course_id=self.course_id, user_id=self.user_id,
+                                 challenge=challenge, started_at=now())
+            session.add(work)
+        return work
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        with Session(self.engine) as session:
+            for sub in session.scalars(select(Submission).where(
+                    Submission.course_id == self.course_id, Submission.user_id == self.user_id,
+                    Submission.state == "done").order_by(Submission.id)):
+                entry = out.setdefault(sub.challenge, {"status": "attempted", "best_score": 0.0,
+                                                       "attempts": 0})
+                entry["attempts"] += 1
+                entry["best_score"] = max(entry["best_score"], sub.score or 0.0)
+                if sub.status == "pass" and sub.hidden_run:
+                    entry["status"] = "passed"
+            for hint in session.scalars(select(HintState).where(
+                    HintState.course_id == self.course_id, HintState.user_id == self.user_id)):
+                out.setdefault(hint.challenge, {"status": "not started", "best_score": 0.0,
+                                                "attempts": 0})["hints_shown"] = hint.shown
+        for name, entry in out.items():
+            entry.setdefault("hints_shown", 0)
+            entry["max_score"] = get_challenge(name).max_score
+        return out
+
+    def rows(self, course: Course) -> list[ChallengeRow]:
+        statuses = self.statuses()
+        with Session(self.engine) as session:
+            spans = {c: (first, last) for c, first, last in session.execute(
+                select(Submission.challenge, func.min(Submission.created_at),
+                       func.max(Submission.created_at)).where(
+                    Submission.course_id == self.course_id, Submission.user_id == self.user_id,
+                    Submission.state == "done").group_by(Submission.challenge))}
+            starts = {w.challenge: w.started_at for w in session.scalars(select(ChallengeWork)
+                      .where(ChallengeWork.course_id == self.course_id,
+                             ChallengeWork.user_id == self.user_id))}
+        rows = []
+        for lesson in course.lessons:
+            for name in lesson.challenges:
+                info = get_challenge(name)
+                raw = statuses.get(name, {})
+                first, last = spans.get(name, (None, None))
+                begin = min(t for t in (starts.get(name), first) if t) if (
+                    starts.get(name) or first) else None
+                spent = None
+                if begin and last:
+                    spent = max(0.0, (datetime.fromisoformat(last) -
+                                      datetime.fromisoformat(begin)).total_seconds())
+                activity = [t for t in (last, starts.get(name)) if t]
+                rows.append(ChallengeRow(
+                    name=name, title=info.title, lesson=lesson.number,
+                    status=raw.get("status", "not started"),
+                    best_score=float(raw.get("best_score", 0.0)), max_score=info.max_score,
+                    attempts=int(raw.get("attempts", 0)),
+                    hints_shown=int(raw.get("hints_shown", 0)), hints_total=len(info.hints),
+                    seconds_spent=spent, last_activity=max(activity) if activity else None))
+        return rows
+
+    def attempts(self, challenge: str) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            return [{"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
+                     "status": s.status, "score": s.score, "max_score": s.max_score,
+                     "hidden_run": s.hidden_run,
+                     "result": json.loads(s.result_json) if s.result_json else {}}
+                    for s in session.scalars(select(Submission).where(
+                        Submission.course_id == self.course_id,
+                        Submission.user_id == self.user_id, Submission.challenge == challenge,
+                        Submission.state == "done").order_by(Submission.id))]
+
+    def hints_shown(self, challenge: str) -> int:
+        with Session(self.engine) as session:
+            state = session.get(HintState, (self.course_id, self.user_id, challenge))
+            return state.shown if state else 0
+
+    def next_hint(self, challenge: Challenge) -> tuple[int, str] | None:
+        return next_hint(self.engine, self.course_id, self.user_id, challenge.name)
+
+    def gave_up(self, challenge: str) -> bool:
+        with Session(self.engine) as session:
+            work = session.get(ChallengeWork, (self.course_id, self.user_id, challenge))
+            return bool(work and work.gave_up_at)
+
+    def give_up(self, challenge: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            work = self._work(session, challenge)
+            work.gave_up_at = work.gave_up_at or now()
+
+    def read_source(self, challenge: Challenge) -> tuple[str, str] | None:
+        with Session(self.engine) as session:
+            work = session.get(ChallengeWork, (self.course_id, self.user_id, challenge.name))
+            if work is None or work.source is None:
+                return None
+            return work.source, work.source_sha256 or _sha(work.source)
+
+    def save_source(self, challenge: Challenge, text: str, base_sha256: str | None,
+                    force: bool) -> Saved:
+        from pathlib import PurePosixPath
+
+        with Session(self.engine) as session, session.begin():
+            work = self._work(session, challenge.name)
+            current = work.source_sha256
+            if current is not None and current != base_sha256 and not force:
+                raise SourceConflict(PurePosixPath(challenge.filename),  # type: ignore[arg-type]
+                                     work.source or "", current)
+            work.source, work.source_sha256, work.saved_at = text, _sha(text), now()
+            return Saved(path=PurePosixPath(challenge.filename),  # type: ignore[arg-type]
+                         sha256=work.source_sha256, backup=None)
+
+    def submit(self, challenge: Challenge, source: str) -> str:
+        return self.grading.submit(self.course_id, self.user_id, challenge.name, source)
+
+    def job(self, job_id: str) -> Job:
+        ticket = self.grading.status(job_id)  # KeyError when unknown
+        if ticket.submission_id is not None:
+            with Session(self.engine) as session:
+                row = session.get(Submission, ticket.submission_id)
+                if row is None or row.user_id != self.user_id:
+                    raise KeyError(job_id)  # another learner's check: not yours to see
+        result = GradeResult.from_dict(ticket.result) if ticket.result else None
+        return Job(id=job_id, state=ticket.state, challenge=result.challenge if result else None,
+                   position=ticket.position, error=ticket.error,
+                   attempt_id=ticket.submission_id, result=result)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        waited = getattr(self.grading, "wait", None)
+        if waited is not None:
+            waited(job_id, timeout)
+        return self.job(job_id)

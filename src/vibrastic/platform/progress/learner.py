@@ -1,0 +1,139 @@
+"""One learner's side of the course, whatever keeps it: the web pages talk to this interface.
+
+``LocalLearner`` is the person on this machine: code in the workspace files the CLI uses,
+progress in the progress store, checks through the in-process grading service. The classroom
+has the same interface over its database (``vibrastic.platform.classroom.learner``), so every
+learner page and API route is written once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from vibrastic.platform.course import Course
+from vibrastic.platform.course.challenge import Challenge
+from vibrastic.platform.grader.results import GradeResult
+from vibrastic.platform.progress.report import ChallengeRow
+from vibrastic.platform.progress.workspace import Saved
+
+
+@dataclass(frozen=True)
+class Job:
+    """A check as the pages show it: ``state`` queued (``position``), running, done, error."""
+
+    id: str
+    state: str
+    challenge: str | None = None
+    position: int | None = None
+    error: str | None = None
+    attempt_id: int | None = None
+    result: GradeResult | None = None
+
+
+class Learner(Protocol):
+    """What the learner pages need of a learner (see the module doc)."""
+
+    def location(self, challenge: Challenge) -> str: ...
+    def statuses(self) -> dict[str, dict[str, Any]]: ...
+    def rows(self, course: Course) -> list[ChallengeRow]: ...
+    def attempts(self, challenge: str) -> list[dict[str, Any]]: ...
+    def hints_shown(self, challenge: str) -> int: ...
+    def next_hint(self, challenge: Challenge) -> tuple[int, str] | None: ...
+    def gave_up(self, challenge: str) -> bool: ...
+    def give_up(self, challenge: str) -> None: ...
+    def read_source(self, challenge: Challenge) -> tuple[str, str] | None: ...
+    def save_source(self, challenge: Challenge, text: str, base_sha256: str | None,
+                    force: bool) -> Saved: ...
+    def submit(self, challenge: Challenge, source: str) -> str: ...
+    def job(self, job_id: str) -> Job: ...
+    def wait(self, job_id: str, timeout: float | None = None) -> Job: ...
+
+
+class LocalLearner:
+    """The learner on this machine (one-learner ``vibrastic serve``)."""
+
+    def __init__(self, workspace: Path, grading: Any) -> None:
+        self.workspace = workspace
+        self._grading = grading  # a callable returning the GradingService (started lazily)
+
+    def location(self, challenge: Challenge) -> str:
+        """The file the learner's code is saved in (the CLI's file too)."""
+        from vibrastic.platform.progress.workspace import challenge_file
+
+        return str(challenge_file(challenge, self.workspace))
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        from vibrastic.platform.progress import store
+
+        return store.challenge_statuses()
+
+    def rows(self, course: Course) -> list[ChallengeRow]:
+        from vibrastic.platform.progress.report import challenge_rows
+
+        return challenge_rows(course)
+
+    def attempts(self, challenge: str) -> list[dict[str, Any]]:
+        from vibrastic.platform.progress import store
+
+        return store.attempts(challenge)
+
+    def hints_shown(self, challenge: str) -> int:
+        from vibrastic.platform.progress import store
+
+        return store.hints_shown(challenge)
+
+    def next_hint(self, challenge: Challenge) -> tuple[int, str] | None:
+        from vibrastic.platform.progress import store
+
+        return store.next_hint(challenge.name, challenge.hints)
+
+    def gave_up(self, challenge: str) -> bool:
+        from vibrastic.platform.progress import store
+
+        return store.gave_up(challenge)
+
+    def give_up(self, challenge: str) -> None:
+        from vibrastic.platform.progress import store
+
+        store.mark_gave_up(challenge)
+
+    def read_source(self, challenge: Challenge) -> tuple[str, str] | None:
+        from vibrastic.platform.progress.workspace import read_source
+
+        return read_source(challenge, self.workspace)
+
+    def save_source(self, challenge: Challenge, text: str, base_sha256: str | None,
+                    force: bool) -> Saved:
+        from vibrastic.platform.progress import store
+        from vibrastic.platform.progress.workspace import save_source
+
+        first = self.read_source(challenge) is None
+        saved = save_source(challenge, text, base_sha256=base_sha256, force=force,
+                            workspace=self.workspace)
+        if first:
+            store.mark_started(challenge.name, detail=str(saved.path))
+        return saved
+
+    def submit(self, challenge: Challenge, source: str) -> str:
+        return self._grading().submit(challenge.name, source)
+
+    def job(self, job_id: str) -> Job:
+        from vibrastic.platform.progress.service import UnknownJob
+
+        try:
+            status = self._grading().status(job_id)
+        except UnknownJob:
+            raise KeyError(job_id) from None
+        return Job(id=job_id, state=status.state, challenge=status.challenge,
+                   position=status.position, error=status.error or None,
+                   attempt_id=status.attempt_id, result=status.result)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        from vibrastic.platform.grader.grade import GraderError
+
+        with contextlib.suppress(GraderError):  # shows as state "error"
+            self._grading().wait(job_id, timeout)
+        return self.job(job_id)
