@@ -79,3 +79,17 @@ def test_a_worker_needs_postgresql(tmp_path: Path) -> None:
     result = runner.invoke(app, ["worker", "--database-url", f"sqlite:///{tmp_path / 'r.db'}"])
     assert result.exit_code == 2
     assert "grading workers need a PostgreSQL classroom database" in result.output
+
+
+def test_classroom_serve_refuses_a_busy_port_and_a_bad_database(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["classroom", "serve", "--database-url",
+                                     f"sqlite:///{tmp_path / 'r.db'}", "--port", str(port)])
+        assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    bad = runner.invoke(app, ["classroom", "serve", "--database-url", "mysql://x@h/db"])
+    assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.output

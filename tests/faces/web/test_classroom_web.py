@@ -274,3 +274,15 @@ def test_a_learners_code_checks_and_hints_are_their_own(site: Site) -> None:
     assert 'data-learner="ada" data-challenge="sigma"' in grid and "✓" in grid
     anonymous = site.client("anonymous").get("/api/challenges/sigma")
     assert anonymous.status_code == 401 and "sign in first" in anonymous.json()["detail"]
+
+
+def test_only_instructors_create_courses(site: Site) -> None:
+    created = site.client("prof").post("/courses", data={
+        "slug": "ai-102", "title": "AI 102", "csrf_token": site.csrf("prof")})
+    assert created.status_code == 303 and created.headers["location"] == "/c/ai-102/roster"
+    again = site.client("prof").post("/courses", data={
+        "slug": "ai-102", "title": "AI 102", "csrf_token": site.csrf("prof")})
+    assert again.status_code == 400 and "exists already" in again.text
+    refused = site.client("ada").post("/courses", data={
+        "slug": "ada-101", "title": "Mine", "csrf_token": site.csrf("ada")})
+    assert refused.status_code == 403

@@ -124,3 +124,42 @@ def worker(
                                                        else "; Ctrl-C stops"),
                   highlight=False)
     run_worker(engine, concurrency=concurrency, wait=not once)
+
+
+@classroom_app.command("serve")
+def serve(
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every network; "
+                                           "put a TLS proxy in front).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    secure_cookies: Annotated[bool | None, typer.Option(
+        "--secure-cookies/--no-secure-cookies",
+        help="Send session cookies over HTTPS only (default: on, except on 127.0.0.1).")]
+    = None,
+    grading_workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Checks graded at once in this process (SQLite only; default: "
+                            "one per core). With PostgreSQL, run `vibrastic worker`.")] = None,
+) -> None:
+    """Start the classroom: the web course with accounts, roster, dashboard and gradebook."""
+    import uvicorn
+
+    from vibrastic.faces.cli.serve import _port_free
+    from vibrastic.faces.web import WebConfig, create_app
+
+    url = database_url(database)
+    _engine(url)  # the database is reachable and migrated before the server starts
+    if not _port_free(host, port):
+        raise _usage(f"cannot listen on {host}:{port}: the port is in use or the address is "
+                     "not this machine's; pick another with --port")
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    secure = (not loopback) if secure_cookies is None else secure_cookies
+    shown = f"[{host}]" if ":" in host else host
+    public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
+    app = create_app(WebConfig(database_url=url, secure_cookies=secure,
+                               grading_workers=grading_workers, public_url=public))
+    console.print(f"The classroom is at [bold]{public}/[/bold] (database {_safe(url)}); "
+                  "Ctrl+C stops it.", highlight=False)
+    if secure and public.startswith("http://"):
+        console.print("Session cookies are HTTPS-only: serve it behind a TLS proxy, or use "
+                      "--no-secure-cookies on a trusted network.", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

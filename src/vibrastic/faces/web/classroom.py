@@ -65,10 +65,27 @@ def _user_id(request: Request, course_id: int, username: str) -> int:
 
 
 @router.get("/courses", name="my_courses")
-def courses(request: Request) -> Response:
+def courses(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     person = require_person(request)
-    return _render(request, "classroom/courses.html", title="Your courses",
-                   courses=my_courses(classroom_of(request).engine, person.id))
+    mine = my_courses(classroom_of(request).engine, person.id)
+    return _render(request, "classroom/courses.html", status_code=status_code,
+                   title="Your courses", courses=mine, error=error,
+                   can_create=any(c["role"] == "instructor" for c in mine))
+
+
+@router.post("/courses", name="create_course")
+def create_course(request: Request, slug: str = Form(""), title: str = Form("")) -> Response:
+    """A new course run, by someone who already teaches one (its first instructor)."""
+    person = require_person(request)
+    engine = classroom_of(request).engine
+    if not any(c["role"] == "instructor" for c in my_courses(engine, person.id)):
+        raise HTTPException(403, "only instructors can create courses; ask the person who "
+                                 "set up this classroom (`vibrastic classroom init`)")
+    try:
+        people.create_course(engine, slug=slug, title=title, instructor_id=person.id)
+    except ClassroomError as exc:
+        return courses(request, error=str(exc), status_code=400)
+    return RedirectResponse(f"/c/{slug.strip().lower()}/roster", status_code=303)
 
 
 # ---- the dashboard ---------------------------------------------------------------------------
