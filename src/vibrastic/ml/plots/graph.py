@@ -79,11 +79,11 @@ def trace_graph(
             continue
         nodes[key] = GraphNode(key, name, name, "op")
         order.extend((nxt, key) for nxt, _ in fn.next_functions if nxt is not None)
-    _assign_depths(nodes)
+    assign_depths(nodes)
     return list(nodes.values())
 
 
-def _assign_depths(nodes: dict[int, GraphNode]) -> None:
+def assign_depths(nodes: dict[int, GraphNode]) -> None:
     """Longest distance from the output, by relaxing edges until nothing changes (a DAG)."""
     changed = True
     while changed:
@@ -113,6 +113,15 @@ def computation_graph_figure(
     Arrows follow the forward pass; ``backward()`` visits the same boxes right to left.
     """
     nodes = trace_graph(output, names, output_name)
+    return graph_figure(nodes, title or f"computation graph of {output_name} (backward runs "
+                        "right to left)")
+
+
+def graph_figure(nodes: list[GraphNode], title: str) -> Figure:
+    """Draw nodes whose ``depth`` is set (see ``assign_depths``): leaves left, output right.
+
+    Any engine's graph can be drawn this way, e.g. a learner's own engine read as plain data.
+    """
     by_key = {n.key: n for n in nodes}
     deepest = max(n.depth for n in nodes)
     consumers: dict[int, list[int]] = {n.key: [] for n in nodes}
@@ -147,5 +156,5 @@ def computation_graph_figure(
     ax.set_xlim(-box_w / 2 - 0.2, deepest * step_x + box_w / 2 + 0.2)
     ax.set_ylim(-height / 2 - 0.1, height / 2 + 0.1)
     ax.axis("off")
-    ax.set_title(title or f"computation graph of {output_name} (backward runs right to left)")
+    ax.set_title(title)
     return fig

@@ -92,8 +92,9 @@ class Challenge:
         return digest.hexdigest()[:16]
 
 
-def make_starter(reference: str) -> str:
-    """Replace every ``# BEGIN SOLUTION … # END SOLUTION`` block by its stub (see module doc)."""
+def make_starter(reference: str, label: str = "TODO") -> str:
+    """Replace every ``# BEGIN SOLUTION … # END SOLUTION`` block by its stub (see module doc);
+    ``label`` starts the NotImplementedError's message (a project stage uses ``"stage 3"``)."""
     out: list[str] = []
     block: list[str] | None = None
     indent, todo = "", ""
@@ -107,7 +108,7 @@ def make_starter(reference: str) -> str:
             if stubs:
                 out.extend(indent + s for s in stubs)
             else:
-                message = f"TODO: {todo}" if todo else "TODO: write this part"
+                message = f"{label}: {todo}" if todo else f"{label}: write this part"
                 out.append(f"{indent}# {message}")
                 out.append(f"{indent}raise NotImplementedError({message!r})")
             block = None
