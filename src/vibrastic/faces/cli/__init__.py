@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from vibrastic.faces.cli import challenges, classroom, labs, serve
+from vibrastic.faces.cli import challenges, classroom, labs, project, serve
 from vibrastic.faces.cli.lessons import lesson_app, notebooks_app
 from vibrastic.platform.progress.coursemap import build_course_map, render_course_map
 
@@ -27,6 +27,7 @@ app.add_typer(notebooks_app, name="notebooks")
 app.add_typer(labs.app, name="lab")
 app.add_typer(challenges.challenge_app, name="challenge")
 app.add_typer(challenges.course_app, name="course")
+app.add_typer(project.app, name="project")
 app.command("progress")(challenges.progress)
 app.add_typer(classroom.classroom_app, name="classroom")
 app.command("worker")(classroom.worker)

@@ -281,13 +281,14 @@ def course_check(path: Annotated[Path | None, typer.Argument(
         help="A course folder (with challenges/); the packaged course by default.")] = None
                  ) -> None:
     """Self-check: every starter fails and every reference solution passes (CI runs this)."""
+    from vibrastic.platform.course.model import CourseError
     from vibrastic.platform.progress.selfcheck import check_course
 
     if path is not None and not path.is_dir():
         raise usage_error(f"{path} is not a folder; expected a course folder with challenges/")
     try:
         results = check_course(path)
-    except ChallengeError as exc:
+    except (ChallengeError, CourseError) as exc:  # a malformed challenge or project stage
         raise usage_error(str(exc)) from None
     table = Table(title="Course self-check")
     for col in ("challenge", "reference", "starter", "problem"):
@@ -298,6 +299,8 @@ def course_check(path: Annotated[Path | None, typer.Argument(
                       Text(r.problem or "ok", style="red" if r.problem else "green"))
     console.print(table)
     bad = [r for r in results if not r.ok]
-    console.print(f"{len(results) - len(bad)}/{len(results)} challenges ok")
+    stages = sum(r.name.startswith("project-") for r in results)
+    what = "challenges and project stages" if stages else "challenges"
+    console.print(f"{len(results) - len(bad)}/{len(results)} {what} ok")
     raise typer.Exit(1 if bad else 0)
 

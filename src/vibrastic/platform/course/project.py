@@ -47,13 +47,15 @@ class UnknownStage(KeyError):
 class Stage:
     """One stage: what it asks, which files of the package it adds, and its tests.
 
-    It has what the grader needs of a gradable: ``name``, ``filename``, ``cases``, limits,
+    ``slug`` is its name in the course (``tensor``); ``name`` (``project-tensor``) is its name as
+    a gradable — in verdicts, the progress store and the grader's cache. It has what the grader
+    needs of a gradable: ``name``, ``filename``, ``cases``, limits,
     ``reference`` (the submission's main module: it imports this stage's modules) with
     ``reference_files`` (the reference package up to this stage), and a ``fingerprint``.
     """
 
     number: int
-    name: str
+    slug: str
     title: str
     section: str
     path: Path
@@ -68,9 +70,9 @@ class Stage:
     memory_mb: int = 512
 
     @property
-    def key(self) -> str:
-        """The stage's name in the progress store (``project-tensor``)."""
-        return f"project-{self.name}"
+    def name(self) -> str:
+        """The stage as a gradable: in verdicts and the progress store (``project-tensor``)."""
+        return f"project-{self.slug}"
 
     @property
     def label(self) -> str:
@@ -78,7 +80,7 @@ class Stage:
 
     @property
     def filename(self) -> str:
-        return f"stage_{self.name}.py"
+        return f"stage_{self.slug}.py"
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -98,7 +100,7 @@ class Stage:
 
     @property
     def command(self) -> str:
-        return f"vibrastic project start {self.name}"
+        return f"vibrastic project start {self.slug}"
 
     @property
     def max_score(self) -> float:
@@ -125,7 +127,7 @@ class Stage:
 class Milestone:
     """A run of the deck's networks on the learner's engine, once ``requires`` has passed."""
 
-    name: str
+    slug: str
     title: str
     path: Path
     statement: str
@@ -136,16 +138,17 @@ class Milestone:
     options: dict[str, float] = field(default_factory=dict)  # defaults (e.g. epochs)
 
     @property
-    def key(self) -> str:
-        return f"milestone-{self.name}"
+    def name(self) -> str:
+        """The milestone's runs in verdicts and the progress store (``milestone-xor``)."""
+        return f"milestone-{self.slug}"
 
     @property
     def filename(self) -> str:
-        return f"milestone_{self.name}.py"
+        return f"milestone_{self.slug}.py"
 
     @property
     def command(self) -> str:
-        return f"vibrastic project milestone {self.name}"
+        return f"vibrastic project milestone {self.slug}"
 
 
 @dataclass(frozen=True)
@@ -162,15 +165,15 @@ class Project:
         """A stage by number (``3``) or name (``tensor``)."""
         key = str(ref).strip().lower()
         for stage in self.stages:
-            if key in (str(stage.number), stage.name):
+            if key in (str(stage.number), stage.slug):
                 return stage
-        raise UnknownStage(str(ref), [f"{s.number} {s.name}" for s in self.stages])
+        raise UnknownStage(str(ref), [f"{s.number} {s.slug}" for s in self.stages])
 
     def milestone(self, name: str) -> Milestone:
         for milestone in self.milestones:
-            if milestone.name == name.strip().lower():
+            if milestone.slug == name.strip().lower():
                 return milestone
-        raise UnknownStage(name, [m.name for m in self.milestones], "milestone")
+        raise UnknownStage(name, [m.slug for m in self.milestones], "milestone")
 
     def reference_package(self) -> dict[str, bytes]:
         """The whole reference engine (the last stage's reference files)."""
@@ -201,6 +204,8 @@ def _cases(folder: Path) -> tuple[Case, ...]:
 
 
 def _load(course: Path, signature: tuple) -> Project | None:
+    if not (course / "course.toml").is_file():
+        return None  # a bare folder of challenges has no project
     meta = _toml(course / "course.toml").get("project")
     if meta is None:
         return None
@@ -229,7 +234,7 @@ def _load(course: Path, signature: tuple) -> Project | None:
             except ChallengeError as exc:
                 raise CourseError(f"{source}: {exc}") from exc
         stages.append(Stage(
-            number=number, name=name, title=info.get("title", name),
+            number=number, slug=name, title=info.get("title", name),
             section=info.get("section", ""), path=folder,
             statement=(folder / "statement.md").read_text(encoding="utf-8"),
             files=files, cases=_cases(folder), reference_files=dict(reference),
@@ -237,7 +242,7 @@ def _load(course: Path, signature: tuple) -> Project | None:
             time_limit=float(info.get("time_limit", 20)),
             memory_mb=int(info.get("memory_mb", 512)),
         ))
-    names = [s.name for s in stages]
+    names = [s.slug for s in stages]
     milestones = []
     for name in meta.get("milestones", []):
         folder = root / "milestones" / name
@@ -247,7 +252,7 @@ def _load(course: Path, signature: tuple) -> Project | None:
             raise CourseError(f"{folder / 'milestone.toml'}: requires {requires!r}, expected "
                               f"a stage: {', '.join(names)}")
         milestones.append(Milestone(
-            name=name, title=info.get("title", name), path=folder,
+            slug=name, title=info.get("title", name), path=folder,
             statement=(folder / "statement.md").read_text(encoding="utf-8"), requires=requires,
             script=(folder / "run.py").read_text(encoding="utf-8"),
             time_limit=float(info.get("time_limit", 120)),
@@ -271,6 +276,8 @@ def load_project(course: Path | str | None = None) -> Project | None:
     """The project of a course folder (the packaged Vibrastic 101 by default); None when the
     course has no ``[project]``. Raises CourseError naming a malformed file."""
     root = Path(course) if course is not None else course_root()
+    if root.name == "challenges":  # ``course check path/to/challenges`` names the folder inside
+        root = root.parent
     return _cached_load(root.resolve(), _signature(root))
 
 

@@ -57,7 +57,7 @@ class MilestoneRun:
         paths = []
         for name, fig in self.figures.items():
             for fmt in formats:
-                path = out_dir / f"{self.milestone.name}-{name}.{fmt}"
+                path = out_dir / f"{self.milestone.slug}-{name}.{fmt}"
                 fig.savefig(path, format=fmt, bbox_inches="tight")
                 paths.append(path)
         return paths
@@ -527,7 +527,7 @@ def options_for(milestone: Milestone, given: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(milestone.options))
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for milestone "
-                         f"{milestone.name}; expected: {', '.join(milestone.options) or 'none'}")
+                         f"{milestone.slug}; expected: {', '.join(milestone.options) or 'none'}")
     out = dict(milestone.options)
     for key, value in given.items():
         try:
@@ -547,7 +547,7 @@ def run(milestone: Milestone, files: dict[str, bytes], options: dict[str, Any],
     """Run ``milestone`` on the package ``files`` in the sandbox, then compare and draw."""
     from vibrastic.platform.grader.grade import default_grader
 
-    spec = SPECS[milestone.name]
+    spec = SPECS[milestone.slug]
     opts = options_for(milestone, options)
     kwargs, extra = spec.prepare(opts)
     captured: dict[str, Any] = {}
@@ -561,10 +561,9 @@ def run(milestone: Milestone, files: dict[str, bytes], options: dict[str, Any],
     capture.needs_reference = False  # type: ignore[attr-defined]
     case = Case(f"runs on your engine ({milestone.title})",
                 f"import json\nrun(**json.loads({json.dumps(kwargs)!r}))", capture)
-    job = _Job(milestone.key, milestone.filename, milestone.script, (case,),
-               milestone.time_limit, milestone.memory_mb, f"milestone-{milestone.name}")
+    job = _Job(milestone.name, milestone.filename, milestone.script, (case,),
+               milestone.time_limit, milestone.memory_mb, milestone.name)
     result = (grader or default_grader()).grade(job, milestone.script, files={**files, **extra})
-    result.challenge = milestone.key
     outcome = MilestoneRun(milestone, result)
     if "obs" not in captured:
         return outcome

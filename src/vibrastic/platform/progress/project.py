@@ -11,7 +11,7 @@ stage's key (``project-tensor``), milestone runs under ``milestone-xor``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vibrastic.platform.grader.grade import Grader
     from vibrastic.platform.grader.results import GradeResult
     from vibrastic.platform.progress.milestones import MilestoneRun
+    from vibrastic.platform.progress.service import GradingService
 
 MAX_PACKAGE_FILES = 48
 MAX_FILE_BYTES = 256 * 1024
@@ -81,7 +82,7 @@ def read_package(workspace: Path | None = None, project: Project | None = None
     folder = root / project.package
     if not folder.is_dir():
         raise ProjectError(f"no {project.package}/ folder in {root}; run `vibrastic project "
-                           f"start {project.stages[0].name}` first")
+                           f"start {project.stages[0].slug}` first")
     files: dict[str, bytes] = {}
     for path in sorted(folder.rglob("*.py")):
         if any(part.startswith(".") or part == "__pycache__"
@@ -123,35 +124,34 @@ def start_stage(ref: str | int, *, force: bool = False, workspace: Path | None =
         _write_atomically(path, data.decode("utf-8"))
         written.append(path)
     statuses = stage_statuses(project, root) if record else {}
-    unpassed = tuple(s.name for s in project.stages[: stage.number]
-                     if record and statuses[s.name].status != "passed")
+    unpassed = tuple(s.slug for s in project.stages[: stage.number]
+                     if record and statuses[s.slug].status != "passed")
     if record:
-        store.mark_started(stage.key, detail=", ".join(str(p) for p in written))
+        store.mark_started(stage.name, detail=", ".join(str(p) for p in written))
     return Started(stage, tuple(written), tuple(kept), tuple(backups), unpassed)
 
 
 def check_stage(ref: str | int, *, hidden: bool = True, files: dict[str, bytes] | None = None,
                 workspace: Path | None = None, project: Project | None = None,
-                grader: Grader | None = None, record: bool = True) -> GradeResult:
-    """Grade the learner's package (or ``files``) against a stage's tests in the sandbox and
-    record the attempt. Raises ProjectError (no package) and GraderError (the grader could not
-    run: not recorded, it costs the learner nothing)."""
-    from vibrastic.platform.grader.grade import default_grader
+                service: GradingService | None = None, learner: str = "local") -> GradeResult:
+    """Grade the learner's package (or ``files``) against a stage's tests through the grading
+    service (sandboxed) and record the attempt under the stage's name.
+
+    Raises ProjectError (no package, or one the grader refuses) and GraderError (the grader
+    could not run: not recorded, it costs the learner nothing).
+    """
+    from vibrastic.platform.progress.service import SubmissionError
+    from vibrastic.platform.progress.submit import default_service
 
     project = project or get_project()
     stage = project.stage(ref)
     files = files if files is not None else read_package(workspace, project)
+    service = service or default_service()
     try:
-        from vibrastic.platform.grader.grade import package_payload
-
-        package_payload(files)
-    except ValueError as exc:
+        job = service.submit(stage, stage.source, learner, hidden=hidden, files=files)
+    except SubmissionError as exc:
         raise ProjectError(str(exc)) from None
-    result = (grader or default_grader()).grade(stage, stage.source, hidden=hidden, files=files)
-    result = replace(result, challenge=stage.key)
-    if record:
-        store.record_attempt(result, package_digest(files))
-    return result
+    return service.wait(job)
 
 
 def stage_statuses(project: Project | None = None, workspace: Path | None = None
@@ -162,7 +162,7 @@ def stage_statuses(project: Project | None = None, workspace: Path | None = None
     root = workspace or workspace_dir()
     out = {}
     for stage in project.stages:
-        tries = store.attempts(stage.key)
+        tries = store.attempts(stage.name)
         if any(a["status"] == "pass" and a["hidden_run"] for a in tries):
             status = "passed"
         elif tries:
@@ -171,7 +171,7 @@ def stage_statuses(project: Project | None = None, workspace: Path | None = None
             status = "started"
         else:
             status = "not started"
-        out[stage.name] = StageStatus(stage, status, max((a["score"] for a in tries), default=0.0),
+        out[stage.slug] = StageStatus(stage, status, max((a["score"] for a in tries), default=0.0),
                                       stage.max_score, len(tries))
     return out
 
@@ -181,12 +181,12 @@ def milestone_statuses(project: Project | None = None) -> dict[str, MilestoneSta
     stages = stage_statuses(project)
     out = {}
     for milestone in project.milestones:
-        runs = store.attempts(milestone.key)
-        needed = [s.name for s in project.stages[: project.stage(milestone.requires).number + 1]]
+        runs = store.attempts(milestone.name)
+        needed = [s.slug for s in project.stages[: project.stage(milestone.requires).number + 1]]
         available = all(stages[n].status == "passed" for n in needed)
         status = ("passed" if any(r["status"] == "pass" for r in runs)
                   else "failed" if runs else "not run")
-        out[milestone.name] = MilestoneStatus(milestone, available, status, len(runs))
+        out[milestone.slug] = MilestoneStatus(milestone, available, status, len(runs))
     return out
 
 
@@ -195,7 +195,7 @@ def missing_for(milestone: Milestone, project: Project | None = None) -> list[st
     project = project or get_project()
     stages = stage_statuses(project)
     needed = project.stages[: project.stage(milestone.requires).number + 1]
-    return [s.name for s in needed if stages[s.name].status != "passed"]
+    return [s.slug for s in needed if stages[s.slug].status != "passed"]
 
 
 def run_milestone(name: str, *, options: dict[str, Any] | None = None,
@@ -215,7 +215,7 @@ def run_milestone(name: str, *, options: dict[str, Any] | None = None,
         missing = missing_for(milestone, project)
         if missing:
             raise ProjectError(
-                f"milestone {milestone.name} runs on stages up to {milestone.requires}; not "
+                f"milestone {milestone.slug} runs on stages up to {milestone.requires}; not "
                 f"passed yet: {', '.join(missing)} (vibrastic project check {missing[0]})")
     files = files if files is not None else read_package(workspace, project)
     outcome = run(milestone, files, options or {}, grader)

@@ -1,5 +1,6 @@
 """The course author's self-check (rustlings' ``dev check``): every generated starter fails and
-every reference solution passes, hidden tests included.
+every reference solution passes, hidden tests included — for every challenge and, stage by
+stage, for the project (see ``ITEMS``).
 
 Grades through the grading service like every other face (all challenges queued at once, one
 worker per core), without recording attempts.
@@ -7,8 +8,10 @@ worker per core), without recording attempts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vibrastic.platform.course.challenge import ChallengeError, load_challenges
 from vibrastic.platform.grader.grade import GraderError
@@ -29,22 +32,61 @@ class ChallengeCheck:
         return not self.problem
 
 
+@dataclass(frozen=True)
+class SelfCheckItem:
+    """One gradable the self-check grades twice: its reference must pass, its starter must not.
+    ``*_files`` is the package a submission carries (a project stage's), else None."""
+
+    gradable: Any  # a Challenge, or anything the grader grades (a project Stage)
+    reference: str
+    starter: str
+    reference_files: Mapping[str, bytes] | None = None
+    starter_files: Mapping[str, bytes] | None = None
+
+
+def challenge_items(course: Path | str | None) -> list[SelfCheckItem]:
+    """Every challenge: its reference solution and its generated starter."""
+    return [SelfCheckItem(c, c.reference, c.starter) for c in load_challenges(course)]
+
+
+def project_items(course: Path | str | None) -> list[SelfCheckItem]:
+    """Every project stage, stage by stage: the reference package up to that stage must pass;
+    earlier stages' reference files plus this stage's starters must not."""
+    from vibrastic.platform.course.project import load_project
+
+    project = load_project(course)
+    if project is None:
+        return []
+    return [SelfCheckItem(s, s.source, s.source, s.reference_files, s.starter_package())
+            for s in project.stages]
+
+
+#: The extension point: each function lists the items of one kind of course content, in order.
+#: ``course check`` grades them all (a new kind of gradable content adds its function here).
+ITEMS: tuple[Callable[[Path | str | None], list[SelfCheckItem]], ...] = (
+    challenge_items, project_items)
+
+
 def check_course(course: Path | str | None = None, service: GradingService | None = None,
                  workers: int | None = None) -> list[ChallengeCheck]:
-    """Grade each challenge's reference and starter; a problem says what is wrong, else ''.
+    """Grade each challenge's and each project stage's reference and starter; a problem says
+    what is wrong, else ''.
 
     Raises ChallengeError when the folder is not a course (or a challenge folder is malformed).
     """
-    challenges = load_challenges(course)
+    items = [item for list_items in ITEMS for item in list_items(course)]
     own = service is None
     if service is None:
         service = GradingService(workers=workers, recorder=lambda *_: None,
-                                 max_per_learner=2 * len(challenges) + 2,
-                                 max_queued=2 * len(challenges) + 2)
+                                 max_per_learner=2 * len(items) + 2,
+                                 max_queued=2 * len(items) + 2)
     results = []
     try:
-        jobs = [(c, service.submit(c, c.reference, "course-check"),
-                 service.submit(c, c.starter, "course-check")) for c in challenges]
+        jobs = [(item.gradable,
+                 service.submit(item.gradable, item.reference, "course-check",
+                                files=item.reference_files),
+                 service.submit(item.gradable, item.starter, "course-check",
+                                files=item.starter_files)) for item in items]
         for challenge, ref_job, starter_job in jobs:
             try:
                 ref = service.wait(ref_job)
@@ -67,4 +109,4 @@ def check_course(course: Path | str | None = None, service: GradingService | Non
     return results
 
 
-__all__ = ["ChallengeCheck", "ChallengeError", "check_course"]
+__all__ = ["ITEMS", "ChallengeCheck", "ChallengeError", "SelfCheckItem", "check_course"]

@@ -12,12 +12,13 @@ queued the same way::
         result = service.wait(job, timeout=60)                 # the GradeResult
         service.status(job).attempt_id                          # its row in the store
 
-``submit(challenge, source, learner="local", *, hidden=True)``
+``submit(challenge, source, learner="local", *, hidden=True, files=None)``
     Validates at once and raises ``UnknownChallenge`` (no such challenge), ``SubmissionError``
-    (a source over ``MAX_SOURCE_BYTES``) or ``QueueFull`` (the queue, or this learner's share of
-    it, is full; the message says which and what to do). ``source`` may be ``bytes`` (a file's
-    contents: a UTF-8 BOM is dropped, other encodings get an ``error`` verdict naming the byte)
-    or ``str``. Returns the job id.
+    (a source over ``MAX_SOURCE_BYTES``, a bad package) or ``QueueFull`` (the queue, or this
+    learner's share of it, is full; the message says which and what to do). ``source`` may be
+    ``bytes`` (a file's contents: a UTF-8 BOM is dropped, other encodings get an ``error``
+    verdict naming the byte) or ``str``. ``files`` (relative path -> bytes) is a package graded
+    with it, and ``challenge`` may then be any gradable (a project stage). Returns the job id.
 ``status(job_id) -> JobStatus``
     ``state`` is ``queued`` (with ``position``: 1 = next to start), ``running``, ``done`` (with
     ``result`` and ``attempt_id``) or ``error`` (``error`` says why; nothing was recorded).
@@ -56,7 +57,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -68,6 +69,7 @@ from vibrastic.platform.grader.grade import (
     GraderError,
     SourceError,
     decode_source,
+    package_payload,
     unreadable_result,
 )
 from vibrastic.platform.grader.results import GradeResult
@@ -128,6 +130,7 @@ class _Job:
     data: bytes | None
     hidden: bool
     filename: str
+    files: dict[str, bytes] | None = None  # a package graded with the source (project stages)
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -178,11 +181,18 @@ class GradingService:
 
     # ------------------------------------------------------------------ API
     def submit(self, challenge: str | Challenge, source: str | bytes, learner: str = "local", *,
-               hidden: bool = True, filename: str | None = None) -> str:
+               hidden: bool = True, filename: str | None = None,
+               files: Mapping[str, bytes] | None = None) -> str:
         """Queue a submission; returns its job id (see module doc for what it raises).
-        ``challenge`` is a name in the packaged course, or a loaded Challenge (another course)."""
+        ``challenge`` is a name in the packaged course, or a loaded Challenge (another course)
+        or other gradable (a project Stage, with its package in ``files``)."""
         # UnknownChallenge names the valid ones
-        found = challenge if isinstance(challenge, Challenge) else get_challenge(challenge)
+        found = get_challenge(challenge) if isinstance(challenge, str) else challenge
+        if files:
+            try:
+                package_payload(files)
+            except ValueError as exc:
+                raise SubmissionError(str(exc)) from None
         size = len(source) if isinstance(source, bytes) else len(source.encode("utf-8",
                                                                                "surrogatepass"))
         name = filename or found.filename
@@ -205,7 +215,8 @@ class GradingService:
                                 "one to finish")
             job_id = f"{next(self._ids)}-{secrets.token_hex(4)}"
             job = _Job(JobStatus(job_id, found.name, learner, "queued",
-                                 submitted_at=time.time()), found, text, data, hidden, name)
+                                 submitted_at=time.time()), found, text, data, hidden, name,
+                       dict(files) if files else None)
             self._jobs[job_id] = job
             if learner not in self._queues:
                 self._queues[learner] = collections.deque()
@@ -337,7 +348,7 @@ class GradingService:
                 return unreadable_result(job.challenge, str(exc), hidden=job.hidden,
                                          sandbox=grader.sandbox_label)
             job.source = source
-        return grader.grade(job.challenge, source, hidden=job.hidden)
+        return grader.grade(job.challenge, source, hidden=job.hidden, files=job.files)
 
     def _store(self, job: _Job, result: GradeResult) -> tuple[int | None, bool]:
         """Record through the recorder, retrying while the database is busy; spool if it stays
@@ -345,6 +356,9 @@ class GradingService:
         learner, source = job.status.learner, job.source
         if job.data is not None and not source:
             source = job.data.decode("utf-8", "surrogateescape")
+        if job.files:  # a package: the attempt's hash covers every file, path and content
+            source = "".join(f"# ---- {rel}\n{data.decode('utf-8', 'replace')}\n"
+                             for rel, data in sorted(job.files.items()))
         deadline = time.monotonic() + self.record_patience
         pause = 0.05
         while True:
