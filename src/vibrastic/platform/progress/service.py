@@ -348,7 +348,9 @@ class GradingService:
                 return unreadable_result(job.challenge, str(exc), hidden=job.hidden,
                                          sandbox=grader.sandbox_label)
             job.source = source
-        return grader.grade(job.challenge, source, hidden=job.hidden, files=job.files)
+        if job.files:  # a package (a project stage)
+            return grader.grade(job.challenge, source, hidden=job.hidden, files=job.files)
+        return grader.grade(job.challenge, source, hidden=job.hidden)
 
     def _store(self, job: _Job, result: GradeResult) -> tuple[int | None, bool]:
         """Record through the recorder, retrying while the database is busy; spool if it stays
