@@ -26,3 +26,17 @@ def client(web_home: Path) -> Iterator[TestClient]:
     app = create_app(WebConfig(quick_lessons=True, grading_workers=1))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    return {"executable_path": "/usr/bin/chromium", "headless": True,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """Each test starts its own server (pytest-base-url's fixture warns on new pytest)."""
+    return None

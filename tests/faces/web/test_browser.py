@@ -10,78 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
+from browser import ARTIFACTS, AXE, CHROMIUM, Server
 from playwright.sync_api import Browser, Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
-AXE = (Path(__file__).resolve().parents[3] / "src" / "vibrastic" / "faces" / "web" / "static"
-       / "vendor" / "axe.min.js")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict:
-    return {"executable_path": CHROMIUM, "headless": True,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run"]}
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """Each test starts its own server (pytest-base-url's fixture warns on new pytest)."""
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """The web course in a Uvicorn server thread on 127.0.0.1 (stopped by ``stop``)."""
-
-    def __init__(self, root: Path, cache: Path) -> None:
-        import uvicorn
-
-        from vibrastic.faces.web import WebConfig, create_app
-
-        self.env = {"VIBRASTIC_HOME": str(root / "home"),
-                    "VIBRASTIC_WORKSPACE": str(root / "work")}
-        self.saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(WebConfig(quick_lessons=True, cache_dir=cache, grading_workers=1,
-                                        public_url=self.url))
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

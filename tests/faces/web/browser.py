@@ -1,0 +1,60 @@
+"""Browser-test support: Debian's Chromium for Playwright, and the web course in a real Uvicorn
+server thread on 127.0.0.1 (one per test module)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
+AXE = (Path(__file__).resolve().parents[3] / "src" / "vibrastic" / "faces" / "web" / "static"
+       / "vendor" / "axe.min.js")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The web course in a Uvicorn server thread on 127.0.0.1 (stopped by ``stop``)."""
+
+    def __init__(self, root: Path, cache: Path, **config: Any) -> None:
+        import uvicorn
+
+        from vibrastic.faces.web import WebConfig, create_app
+
+        self.env = {"VIBRASTIC_HOME": str(root / "home"),
+                    "VIBRASTIC_WORKSPACE": str(root / "work")}
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(WebConfig(quick_lessons=True, cache_dir=cache, grading_workers=1,
+                                        public_url=self.url, **config))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
