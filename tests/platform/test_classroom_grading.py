@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rooms import Room
+from sqlalchemy.orm import Session
 
 from databases import new_postgres_database
 from vibrastic.platform.classroom import grading
@@ -125,3 +126,39 @@ def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> Non
         queue.close()
     with pytest.raises(KeyError):
         queue.status("s999999")
+
+
+def test_verdicts_written_anywhere_reach_every_web_process(pg_room: Room) -> None:
+    """A verdict a worker writes on another host arrives through LISTEN/NOTIFY."""
+    import asyncio
+
+    from vibrastic.faces.web.events import EventBus, listen_postgres
+    from vibrastic.platform.classroom.grading import record_verdict
+    from vibrastic.platform.classroom.models import Submission
+    from vibrastic.platform.grader.grade import grade_source
+
+    with Session(pg_room.engine) as session, session.begin():
+        row = Submission(course_id=pg_room.course, user_id=pg_room.v["ada"].user_id,
+                         challenge="sigma", source=SIGMA_OK, state="running",
+                         created_at="2026-11-28T10:00:00+00:00", hidden_run=True)
+        session.add(row)
+        session.flush()
+        submission = row.id
+
+    async def scenario() -> dict:
+        bus = EventBus()
+        bus.bind(asyncio.get_running_loop())
+        async with bus.subscribe() as queue:
+            listening = asyncio.Event()
+            listener = asyncio.create_task(listen_postgres(pg_room.engine, bus, listening))
+            await asyncio.wait_for(listening.wait(), timeout=60)
+            await asyncio.to_thread(record_verdict, pg_room.engine, submission,
+                                    grade_source("sigma", SIGMA_OK))
+            try:
+                return await asyncio.wait_for(queue.get(), timeout=60)
+            finally:
+                listener.cancel()
+
+    event = asyncio.run(scenario())
+    assert event["submission"] == submission and event["state"] == "done"
+    assert event["status"] == "pass" and event["user"] == pg_room.v["ada"].user_id

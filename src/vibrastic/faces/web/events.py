@@ -52,8 +52,10 @@ class EventBus:
         self._loop.call_soon_threadsafe(self._deliver, event)
 
 
-async def listen_postgres(engine: Engine, bus: EventBus) -> None:
-    """Relay ``NOTIFY vibrastic_submissions`` into the bus until cancelled (reconnects)."""
+async def listen_postgres(engine: Engine, bus: EventBus,
+                          listening: asyncio.Event | None = None) -> None:
+    """Relay ``NOTIFY vibrastic_submissions`` into the bus until cancelled (reconnects);
+    ``listening`` is set once the first ``LISTEN`` is in place."""
     import psycopg
 
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -61,6 +63,8 @@ async def listen_postgres(engine: Engine, bus: EventBus) -> None:
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                if listening is not None:
+                    listening.set()
                 async for note in conn.notifies():
                     with contextlib.suppress(ValueError):
                         bus._deliver(json.loads(note.payload))
