@@ -9,7 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ("bench_xor", "bench_digits", "bench_labs", "bench_grader", "bench_web")
+BENCHMARKS = ("bench_xor", "bench_digits", "bench_labs", "bench_grader", "bench_web",
+              "bench_classroom")
 
 
 def main() -> int:
