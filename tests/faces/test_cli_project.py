@@ -73,6 +73,9 @@ def test_the_whole_project_flow(work: Path, tmp_path: Path) -> None:
 
     status = Ran("project", "status")
     assert "3/6 stages passed" in status.output
+    course_map = Ran()  # the course map's last row: the project
+    assert "✓ stage 2 backward (passed)" in course_map.output
+    assert "· stage 3 tensor" in course_map.output
     assert "Next: vibrastic project start tensor" in status.output
 
     ran = Ran("project", "milestone", "graph", "--out", str(tmp_path / "figs"))

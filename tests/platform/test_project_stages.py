@@ -194,3 +194,44 @@ def test_a_check_is_recorded_under_the_stages_name(service: GradingService,
     (attempt,) = store.attempts("project-operators")
     assert attempt["status"] == "pass" and attempt["score"] == stage.max_score
     assert stage_statuses(project, tmp_path)["operators"].status == "passed"
+
+
+#: (expression over a and b, shape of a, shape of b): stage 3's operations, with broadcasting;
+#: AX is the axis keyword (mygrad keeps NumPy's ``axis``, vibrastic has PyTorch's ``dim``)
+CROSS = [("a + b", (3, 4), (4,)), ("a * b", (3, 1), (1, 4)), ("(a - b) / b", (2, 3), (3,)),
+         ("a @ b", (2, 3), (3, 4)), ("(a.sum(AX=0) * b).tanh()", (3, 4), (4,)),
+         ("(a.exp() + b.log()).sigmoid()", (2, 3), (2, 3)), ("a.T.relu() * b", (3, 2), (2, 3)),
+         ("(a ** 3).mean(AX=1) + b", (2, 5), (2,))]
+
+
+def test_the_reference_engine_agrees_with_vibrastics_gradcheck(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The reference mygrad (trusted course content, imported here) gives the gradients that
+    ``vibrastic.autograd.gradcheck`` certifies for vibrastic on the same expressions."""
+    import sys
+
+    import numpy as np
+
+    import vibrastic as vb
+    from vibrastic.autograd import gradcheck
+
+    monkeypatch.syspath_prepend(str(PROJECT.root))
+    for name in [m for m in sys.modules if m == "mygrad" or m.startswith("mygrad.")]:
+        monkeypatch.delitem(sys.modules, name)
+    from mygrad.tensor import Tensor
+
+    rng = np.random.default_rng(0)
+    for expr, shape_a, shape_b in CROSS:
+        a, b = rng.uniform(0.5, 2.0, shape_a), rng.uniform(0.5, 2.0, shape_b)
+        f_vb = eval(f"lambda a, b: {expr.replace('AX', 'dim')}")  # the same expression
+        f_my = eval(f"lambda a, b: {expr.replace('AX', 'axis')}")
+        va = vb.tensor(a, dtype=vb.float64, requires_grad=True)
+        vb_b = vb.tensor(b, dtype=vb.float64, requires_grad=True)
+        assert gradcheck(f_vb, (va, vb_b)), expr
+        f_vb(va, vb_b).sum().backward()
+        ma, mb = Tensor(a), Tensor(b)
+        f_my(ma, mb).sum().backward()
+        assert np.allclose(ma.grad, va.grad.numpy(), rtol=1e-12, atol=1e-12), expr
+        assert np.allclose(mb.grad, vb_b.grad.numpy(), rtol=1e-12, atol=1e-12), expr
+    for name in [m for m in sys.modules if m == "mygrad" or m.startswith("mygrad.")]:
+        del sys.modules[name]

@@ -46,6 +46,8 @@ class CourseMap:
     title: str
     entries: tuple[MapEntry, ...]
     progress_available: bool
+    project: tuple[ChallengeProgress, ...] = ()  # the project's stages ("Let's build our own")
+    project_title: str = ""
 
     @property
     def solved(self) -> int:
@@ -85,7 +87,20 @@ def build_course_map(course: Course | None = None,
                  tuple(_progress(c, (found or {}).get(c)) for c in lesson.challenges))
         for lesson in course.lessons
     )
-    return CourseMap(course.title, entries, found is not None)
+    from vibrastic.platform.course.project import load_project
+
+    project = load_project(course.root)
+    stages = tuple(_stage_progress(s.slug, (found or {}).get(s.name))
+                   for s in (project.stages if project else ()))
+    return CourseMap(course.title, entries, found is not None, stages,
+                     project.title if project else "")
+
+
+def _stage_progress(slug: str, raw: dict[str, Any] | None) -> ChallengeProgress:
+    """A stage as a map row: 'attempted' or 'passed' from its attempts (stored as project-…)."""
+    if not raw or not raw.get("attempts"):
+        return ChallengeProgress(slug)
+    return ChallengeProgress(slug, raw["status"], raw["best_score"], None)
 
 
 STATUS_STYLE = {"passed": "green", "attempted": "yellow", "not started": "dim"}
@@ -115,6 +130,19 @@ def render_course_map(course_map: CourseMap) -> Table:
         cell.rstrip()
         table.add_row(str(entry.number), f"{entry.title}\n[dim]vibrastic lesson show "
                       f"{entry.number}[/dim]", cell if cell.plain else "—")
-    table.add_row("", "Let's build our own: vibrastic's NumPy autograd engine\n"
-                  "[dim]import vibrastic as vb[/dim]", "—")
+    stages = Text()
+    for number, c in enumerate(course_map.project):
+        mark = "✓" if c.done else ("·" if c.status == "not started" else "✗")
+        stages.append(f"{mark} stage {number} {c.name}"
+                      + ("" if c.status == "not started" else f" ({c.status})") + "\n",
+                      style=STATUS_STYLE[c.status])
+    stages.rstrip()
+    if course_map.project:
+        passed = sum(c.done for c in course_map.project)
+        table.add_row("", f"{course_map.project_title}\n[dim]{passed}/{len(course_map.project)} "
+                      "stages passed · vibrastic project status · vibrastic's own engine: "
+                      "import vibrastic as vb[/dim]", stages)
+    else:
+        table.add_row("", "Let's build our own: vibrastic's NumPy autograd engine\n"
+                      "[dim]import vibrastic as vb[/dim]", "—")
     return table
