@@ -16,6 +16,7 @@ from vibrastic.platform.progress.project import (
     ProjectError,
     check_stage,
     read_package,
+    save_package_file,
     stage_statuses,
     start_stage,
 )
@@ -113,6 +114,17 @@ def test_read_package_takes_only_the_packages_python_files(tmp_path: Path) -> No
     (tmp_path / "secret.py").write_text("x = 1\n")
     with pytest.raises(ProjectError, match="links outside"):
         read_package(work)
+
+
+def test_an_editor_saves_only_files_of_the_package(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    path = save_package_file("mygrad/value.py", "x = 1\n", work)
+    assert path == work / "mygrad" / "value.py" and path.read_text() == "x = 1\n"
+    for bad in ("../mygrad/value.py", "mygrad/../../x.py", "/etc/passwd.py", "other/value.py",
+                "mygrad/notes.txt", "mygrad/.hidden.py", "value.py"):
+        with pytest.raises(ProjectError, match="is not a file of your package"):
+            save_package_file(bad, "x", work)
+    assert sorted(p.name for p in (work / "mygrad").iterdir()) == ["value.py"]
 
 
 def _broken(rel: str, old: str, new: str) -> dict[str, bytes]:

@@ -100,6 +100,31 @@ def read_package(workspace: Path | None = None, project: Project | None = None
     return files
 
 
+def package_file(rel: str, workspace: Path | None = None, project: Project | None = None
+                 ) -> Path:
+    """The path of one file of the learner's package, e.g. ``mygrad/value.py``; a path that is
+    not a ``.py`` file inside the package (``..``, absolute, another folder) is a ProjectError."""
+    project = project or get_project()
+    parts = Path(rel).parts
+    if (not rel.endswith(".py") or len(parts) < 2 or parts[0] != project.package
+            or any(p in ("..", ".", "") or p.startswith(".") for p in parts)
+            or Path(rel).is_absolute()):
+        raise ProjectError(f"{rel!r} is not a file of your package; expected a path like "
+                           f"{project.package}/value.py")
+    return (workspace or workspace_dir()) / Path(*parts)
+
+
+def save_package_file(rel: str, text: str, workspace: Path | None = None,
+                      project: Project | None = None) -> Path:
+    """Write one file of the learner's package (an editor's save), atomically; the previous
+    content is never half-overwritten. Returns the path."""
+    path = package_file(rel, workspace, project)
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ProjectError(f"{rel} would be over {MAX_FILE_BYTES // 1024} KiB")
+    _write_atomically(path, text)
+    return path
+
+
 def package_digest(files: dict[str, bytes]) -> str:
     """The text stored with an attempt (hashed by the store): each file's path and content."""
     return "".join(f"# ---- {rel}\n{data.decode('utf-8', 'replace')}\n"
