@@ -52,6 +52,9 @@ def test_the_whole_project_flow(work: Path, tmp_path: Path) -> None:
     assert "not written yet — stage 0: the deck's formula" in checked.output
     assert "FAIL: 0/11 public and 0/3 hidden tests passed" in checked.output
 
+    hinted = Ran("project", "hint", "0")
+    assert "stage 0 hint 1/5" in hinted.output and "plain Python floats" in hinted.output
+
     solve(work, "operators")
     checked = Ran("project", "check", "operators")
     assert checked.exit_code == 0, checked.output

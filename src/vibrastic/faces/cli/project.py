@@ -150,6 +150,24 @@ def _next_step(number: int) -> None:
                       "[/bold]")
 
 
+@app.command("hint")
+def hint(stage: StageArg) -> None:
+    """Show the stage's next hint (one at a time; failing tests show their own hints too)."""
+    from rich.panel import Panel
+
+    from vibrastic.platform.progress import store
+
+    found = _stage(stage)
+    shown = store.next_hint(found.name, found.hints)
+    if shown is None:
+        console.print(f"No more hints for stage {found.number}: all {len(found.hints)} were "
+                      "shown. The failing tests' messages say what differs.")
+        return
+    number, text = shown
+    console.print(Panel(Text(text), title=f"stage {found.number} hint {number}/"
+                        f"{len(found.hints)}", border_style="cyan", expand=False))
+
+
 @app.command("status")
 def status() -> None:
     """Where you stand: each stage and milestone, and what to do next."""
