@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from vibrastic.platform.course.checks import Case, approx, equal
+from vibrastic.platform.course.checks import Case, approx, equal, satisfies
 from vibrastic.platform.grader.grade import Grader, package_payload
 
 
@@ -43,6 +43,16 @@ def test_a_package_is_importable_and_read_only() -> None:
         result = grader.grade(demo, demo.reference, files=wrong)
     assert result.tests[0].status == "fail"
     assert "expected 42, got 22" in result.tests[0].message
+
+
+def test_the_sandbox_sees_the_package_and_the_submission_only() -> None:
+    listing = Case("the job folder", "import os, pkg\n"
+                   "sorted(os.listdir(os.path.dirname(os.path.dirname(pkg.__file__))))",
+                   satisfies(lambda v: None if v == ["pkg", "stage_demo.py"] else repr(v)))
+    demo = Gradable((listing,), GOOD)
+    with Grader() as grader:
+        result = grader.grade(demo, demo.reference, files=GOOD)
+    assert result.status == "pass", result.to_json()
 
 
 def test_an_error_inside_the_package_names_its_file_and_line() -> None:

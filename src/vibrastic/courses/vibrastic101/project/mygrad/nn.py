@@ -109,7 +109,7 @@ class BCELoss(Module):
     """ℓ = −mean(y·ln p + (1 − y)·ln(1 − p)) for probabilities p strictly between 0 and 1."""
 
     def forward(self, probability: Tensor, target: Tensor | Any) -> Tensor:
-        # BEGIN SOLUTION: the deck's y·ln p + (1 − y)·ln(1 − p), averaged and negated
+        # BEGIN SOLUTION: y·ln p + (1 − y)·ln(1 − p), averaged and negated
         return -(target * probability.log() + (1.0 - target) * (1.0 - probability).log()).mean()
         # END SOLUTION
 
