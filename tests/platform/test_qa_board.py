@@ -176,3 +176,17 @@ def test_export_has_every_thread_for_staff(room: Room) -> None:
     assert data["format"] == "vibrastic-qa-export"
     assert sorted(t["id"] for t in data["threads"]) == sorted([a, b])
     assert "Ada (anonymous to classmates)" in str(data)
+
+
+def test_staff_of_another_course_cannot_reach_its_threads_by_id(room: Room) -> None:
+    from vibrastic.platform.classroom.people import create_course
+
+    create_course(room.engine, slug="other-101", title="Other",
+                  instructor_id=room.v["eve"].user_id)
+    tid = room.ask("ada", private=True)
+    eve_as_instructor = board.Viewer(room.v["eve"].user_id, "instructor")  # of her own course
+    for action in (lambda: board.thread(room.engine, eve_as_instructor, tid),
+                   lambda: board.moderate(room.engine, eve_as_instructor, tid, hidden=True),
+                   lambda: board.reply(room.engine, eve_as_instructor, tid, "mine now")):
+        with pytest.raises(BoardError, match=f"no thread {tid}"):
+            action()

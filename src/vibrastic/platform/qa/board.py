@@ -523,7 +523,9 @@ def _summary(session: Session, viewer: Viewer, found: Thread) -> ThreadView:
 
 def _thread_for(session: Session, viewer: Viewer, thread_id: int) -> Thread:
     found = session.get(Thread, thread_id)
-    if found is None or not _may_see_as(viewer, found):
+    # the viewer's role is their role in *a* course; the thread's own course decides
+    if found is None or not _may_see_as(viewer, found) or \
+            not _may_see(session, viewer.user_id, found):
         raise BoardError(f"there is no thread {thread_id} that you can see")
     return found
 
