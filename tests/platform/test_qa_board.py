@@ -190,3 +190,15 @@ def test_staff_of_another_course_cannot_reach_its_threads_by_id(room: Room) -> N
                    lambda: board.reply(room.engine, eve_as_instructor, tid, "mine now")):
         with pytest.raises(BoardError, match=f"no thread {tid}"):
             action()
+
+
+def test_the_asker_of_an_anonymous_thread_stays_anonymous_in_it(room: Room) -> None:
+    tid = room.ask("ada", anonymous=True)
+    answer = board.reply(room.engine, room.v["bob"], tid, "Use range(1, n + 1).")
+    board.reply(room.engine, room.v["ada"], tid, "Thanks, that was it.")
+    board.reply(room.engine, room.v["ada"], tid, "Fixed.", parent_id=answer)
+    bob_view = board.thread(room.engine, room.v["bob"], tid)
+    assert [p.author for p in bob_view.posts] == ["Anonymous", "You", "Anonymous", "Anonymous"]
+    assert "Ada" not in str(asdict(bob_view))
+    assert board.thread(room.engine, room.v["prof"], tid).posts[2].author == \
+        "Ada (anonymous to classmates)"

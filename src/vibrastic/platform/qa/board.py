@@ -231,6 +231,9 @@ def reply(engine: Engine, viewer: Viewer, thread_id: int, body: str, *,
             if parent is None or parent.thread_id != thread_id:
                 raise BoardError(f"post {parent_id} is not in thread {thread_id}")
         _check_rate(session, viewer)
+        # the asker of an anonymous thread stays anonymous in it: a signed follow-up would
+        # name the asker of the question above it
+        anonymous = anonymous or (thread.anonymous and thread.author_id == viewer.user_id)
         post = Post(thread_id=thread_id, parent_id=parent_id,
                     kind="comment" if parent_id else "answer", author_id=viewer.user_id,
                     anonymous=anonymous, staff_answer=viewer.staff and parent_id is None,
