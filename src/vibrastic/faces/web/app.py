@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -188,6 +188,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         location = (getattr(exc, "headers", None) or {}).get("Location")
         if exc.status_code == 303 and location:  # "sign in first"
             return RedirectResponse(location, status_code=303)
+        if exc.detail == "There was an error parsing the body":  # FastAPI's, for bad bytes
+            exc.detail = ("the request body could not be read: send UTF-8 JSON (or a UTF-8 "
+                          "form) matching the documented schema")
         if is_api(request) or request.headers.get("accept", "").startswith("application/json"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
@@ -203,8 +206,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         if is_api(request):
             return JSONResponse({"detail": message, "errors": json.loads(
                 json.dumps(exc.errors(), default=str))}, status_code=status)
-        return HTMLResponse(app.state.templates.get_template("error.html").render(
-            title="Bad request", message=message), status_code=status)
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"title": "Bad request", "message": message},
+            status_code=status)
 
     from fastapi import Depends
 

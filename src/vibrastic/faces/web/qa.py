@@ -121,8 +121,16 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except NotAllowed as exc:
         raise HTTPException(403, str(exc)) from None
     except BoardError as exc:
-        status = 404 if "that you can see" in str(exc) else 400
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(_status(exc), str(exc)) from None
+
+
+def _status(exc: BoardError) -> int:
+    """403 refused by role, 404 not visible, 429 posting too fast, else 400."""
+    if isinstance(exc, NotAllowed):
+        return 403
+    if "that you can see" in str(exc):
+        return 404
+    return 429 if "before posting again" in str(exc) else 400
 
 
 def _check_place(request: Request, kind: str, target: str) -> None:
@@ -347,8 +355,7 @@ async def ask_form(request: Request) -> Response:
                         private=_flag(form.get("private")), attached_code=code,
                         attached_verdict=verdict, share_attachment=_flag(form.get("share")))
     except BoardError as exc:
-        status = 403 if isinstance(exc, NotAllowed) else 400
-        return _render(request, "qa/new.html", status_code=status, title="Ask a question",
+        return _render(request, "qa/new.html", status_code=_status(exc), title="Ask a question",
                        kind=kind, target=target, values=form, code=code, verdict=verdict,
                        error=str(exc))
     _publish(request, found, tid)
