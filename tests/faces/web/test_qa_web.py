@@ -180,7 +180,7 @@ GET_ROUTES = [
     ("/qa/on/challenge/sigma", {"ada", "bob", "ta", "prof", "other"}),
     ("/qa/on/lesson/2", {"ada", "bob", "ta", "prof", "other"}),
     ("/qa/on/lab/autograd", {"ada", "bob", "ta", "prof", "other"}),
-    ("/qa/on/stage/engine-1", {"ada", "bob", "ta", "prof", "other"}),
+    ("/qa/on/stage/tensor", {"ada", "bob", "ta", "prof", "other"}),
     ("/qa-new?kind=challenge&target=sigma&attach=1", {"ada", "bob", "ta", "prof", "other"}),
     ("/qa-search?q=sigma", {"ada", "bob", "ta", "prof", "other"}),
     ("/qa-similar?title=sigma", {"ada", "bob", "ta", "prof", "other"}),
@@ -387,6 +387,9 @@ def test_bad_input_gets_a_clear_message(site: Site, asked: dict[str, int]) -> No
     assert ada.get("/qa/t/not-a-number").status_code == 422
     assert ada.get("/qa/on/challenge/no-such").status_code == 404
     assert ada.get("/qa/on/planet/mars").status_code == 404
+    no_stage = ada.get("/qa/on/stage/warp-drive")
+    assert no_stage.status_code == 404 and "tensor" in no_stage.text  # names the stages
+    assert "Questions on project stage tensor" in ada.get("/qa/on/stage/3").text
     assert ada.get("/qa?show=everything").status_code == 400
     assert site.post("ada", f"/qa/t/{asked['open']}/reply",
                      {"body": "x", "parent_id": "abc"}).status_code == 400

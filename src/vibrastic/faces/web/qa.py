@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
@@ -34,7 +33,6 @@ router = APIRouter()
 PLACE_KINDS = tuple(k for k in TARGET_KINDS if k != "course")
 PLACE_WORDS = {"course": "the course", "lesson": "lesson", "lab": "lab", "challenge": "challenge",
                "stage": "project stage"}
-STAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_FIELD = 40_000  # characters in any one form field (the library refuses long posts itself)
 LOCAL_EMAIL, LOCAL_SLUG = "me@vibrastic.local", "my-notes"
 
@@ -147,12 +145,30 @@ def _check_place(request: Request, kind: str, target: str) -> None:
     elif kind == "lab":
         views.get_lab_or_404(target)
     elif kind == "stage":
-        if not STAGE_NAME.match(target):
-            raise HTTPException(404, f"no project stage {target[:80]!r}; stage names are "
-                                     "lower-case letters, digits, '-' and '_'")
+        _stage_name(request, target)
     else:
         raise HTTPException(404, f"no place kind {kind[:40]!r}; expected one of "
                                  f"{', '.join(PLACE_KINDS)}")
+
+
+def _stage_name(request: Request, ref: str) -> str:
+    """A project stage by number or name (404 naming the stages when it is not one)."""
+    from vibrastic.platform.course.project import UnknownStage, load_project
+
+    project = load_project(request.app.state.ctx.config.course_root)
+    if project is None:
+        raise HTTPException(404, "this course has no project, so no project stages")
+    try:
+        return project.stage(ref).slug
+    except UnknownStage as exc:
+        raise HTTPException(404, str(exc)[:300]) from None
+
+
+def _canonical(request: Request, kind: str, target: str) -> str:
+    """One name per place: lessons and stages may be named by number."""
+    if kind == "lesson":
+        return _lesson_name(request, target)
+    return _stage_name(request, target) if kind == "stage" else target
 
 
 def _lesson_name(request: Request, ref: str) -> str:
@@ -274,8 +290,7 @@ def course_board(request: Request, show: str = "all") -> Response:
 @router.get("/qa/on/{kind}/{target}", name="qa_place", include_in_schema=False)
 def place_board(request: Request, kind: str, target: str, show: str = "all") -> Response:
     _check_place(request, kind, target)
-    if kind == "lesson":
-        target = _lesson_name(request, target)
+    target = _canonical(request, kind, target)
     found = board_of(request)
     items = _call(board.threads, found.engine, found.viewer, found.course_id, target_kind=kind,
                   target=target, show=_show(show))
@@ -329,8 +344,7 @@ def _attachment(request: Request, kind: str, target: str) -> tuple[str | None, d
 def new_thread_page(request: Request, kind: str = "course", target: str = "",
                     attach: str = "") -> Response:
     _check_place(request, kind, target)
-    if kind == "lesson":
-        target = _lesson_name(request, target)
+    target = _canonical(request, kind, target)
     code, verdict = _attachment(request, kind, target) if _flag(attach) else (None, None)
     return _render(request, "qa/new.html", title="Ask a question", kind=kind, target=target,
                    values={"attach": "1" if _flag(attach) else ""}, code=code, verdict=verdict,
@@ -342,8 +356,7 @@ async def ask_form(request: Request) -> Response:
     form = await _form(request)
     kind, target = form.get("target_kind", "course"), form.get("target", "")
     _check_place(request, kind, target)
-    if kind == "lesson":
-        target = _lesson_name(request, target)
+    target = _canonical(request, kind, target)
     found = board_of(request)
     attach = _flag(form.get("attach"))
     code, verdict = _attachment(request, kind, target) if attach else (None, None)
@@ -598,8 +611,7 @@ def api_threads(request: Request, target_kind: str | None = None, target: str | 
 @router.post("/api/qa/threads", tags=["Q&A"], status_code=201)
 def api_ask(request: Request, payload: AskBody) -> dict:
     _check_place(request, payload.target_kind, payload.target)
-    target = _lesson_name(request, payload.target) if payload.target_kind == "lesson" \
-        else payload.target
+    target = _canonical(request, payload.target_kind, payload.target)
     found = board_of(request)
     code, verdict = _attachment(request, payload.target_kind, target) if payload.attach \
         else (None, None)
@@ -675,6 +687,7 @@ def api_similar(request: Request, title: str = "") -> list[dict]:
 def api_open(request: Request, target_kind: str, target: str) -> dict:
     """How many open questions a page has (what its Q&A link shows)."""
     _check_place(request, target_kind, target)
+    target = _canonical(request, target_kind, target)
     found = board_of(request)
     return {"target_kind": target_kind, "target": target,
             "open": board.open_questions(found.engine, found.viewer, found.course_id,
