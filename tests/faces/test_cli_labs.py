@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from vibrastic.faces.cli import app
-from vibrastic.ml.labs import base
-from vibrastic.ml.labs.base import Lab, LabResult
+from vibrastic.ml.labs import registry as lab_registry
+from vibrastic.ml.labs.base import LabResult
+from vibrastic.ml.labs.registry import Lab
+from vibrastic.platform.course import Course, Lesson, load_course
 
 runner = CliRunner()
 
@@ -23,8 +26,11 @@ def invoke(*args: str):
 def test_list_shows_every_lab_with_its_section():
     result = invoke("list")
     assert result.exit_code == 0
-    for lab in base.REGISTRY.values():
+    for lab in lab_registry.REGISTRY.values():
         assert lab.name in result.stdout
+    rows = re.findall(r"^│\s*(\d+) │ (\S+)", result.stdout, flags=re.MULTILINE)
+    assert rows == [(str(i), name) for i, name in enumerate(load_course().labs, 1)]
+    assert "lesson 4: Supervised" in result.stdout and "lesson 8: Multilayer" in result.stdout
     assert "Autograd" in result.stdout and "Backpropagation" in result.stdout
 
 
@@ -82,7 +88,8 @@ def test_name_xor_all_is_required(args):
 
 @pytest.fixture
 def small_registry(monkeypatch):
-    """Three real labs in small configurations plus a numpy-only one, for --all."""
+    """Three real labs in small configurations plus a numpy-only one, for --all; a course whose
+    one lesson names the three (the numpy-only lab is in the library, not in the course)."""
 
     def numpy_only(backend: str = "numpy", seed: int = 0) -> LabResult:
         return LabResult("numpy-only", backend, seed, metrics={"seed_plus_one": seed + 1})
@@ -90,14 +97,19 @@ def small_registry(monkeypatch):
     from vibrastic.ml.labs import autograd, mlp_backprop, xor
 
     registry = {
-        "autograd": base.REGISTRY["autograd"],
+        "autograd": lab_registry.REGISTRY["autograd"],
         "numpy-only": Lab("numpy-only", "Test", "numpy only", numpy_only, ("numpy",)),
         "mlp-backprop": Lab("mlp-backprop", "MLP", "small", partial(
             mlp_backprop.run, steps=20, parity_steps=5)),
         "xor": Lab("xor", "XOR", "small", partial(xor.run, epochs=30, parity_epochs=10)),
     }
     assert autograd.run is registry["autograd"].run
-    monkeypatch.setattr(base, "REGISTRY", registry)
+    monkeypatch.setattr(lab_registry, "REGISTRY", registry)
+    real = load_course()
+    lesson = Lesson(1, "small", "Small", real.lessons[0].path,
+                    labs=("autograd", "mlp-backprop", "xor"))
+    small = Course(real.id, real.title, real.root, lessons=(lesson,))
+    monkeypatch.setattr("vibrastic.platform.course.labs.load_course", lambda: small)
     return registry
 
 

@@ -15,12 +15,11 @@ from matplotlib.figure import Figure
 
 import vibrastic as vb
 from vibrastic.ml.labs import (
-    COURSE_ORDER,
     REGISTRY,
     LabResult,
     UnknownLabError,
     get_lab,
-    labs_in_course_order,
+    read_catalogue,
     register,
     run_lab,
 )
@@ -61,12 +60,17 @@ def test_every_registered_lab_follows_the_conventions():
         assert isinstance(params["seed"].default, int)
 
 
-def test_list_follows_the_course_order_of_the_lessons():
-    from vibrastic.platform.course import load_course
-
-    names = [lab.name for lab in labs_in_course_order()]
-    assert names == list(load_course().labs)  # course.toml's lessons name the labs in order
-    assert tuple(names) == COURSE_ORDER
+def test_the_catalogue_lists_labs_by_name_without_importing_them(tmp_path: Path):
+    assert list(REGISTRY) == sorted(REGISTRY)  # no order of its own: a course orders labs
+    assert len(REGISTRY) == 10
+    assert REGISTRY["xor"].target == "vibrastic.ml.labs.xor:run"
+    broken = tmp_path / "labs.toml"
+    broken.write_text('[[labs]]\nname = "x"\nrun = "no_colon"\nsection = "s"\nsummary = "t"\n')
+    with pytest.raises(ValueError, match="module:function"):
+        read_catalogue(broken)
+    broken.write_text('[[labs]]\nname = "x"\nrun = "m:f"\n')
+    with pytest.raises(ValueError, match="lacks section, summary"):
+        read_catalogue(broken)
 
 
 def test_unknown_lab_lists_the_valid_ones():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,67 @@ COURSE_ORDER = [
 
 
 def test_all_thirteen_challenges_in_course_order() -> None:
+    """The order is derived from course.toml (its lessons list the challenges); the folders'
+    challenge.toml files carry no position."""
     challenges = load_challenges()
     assert [c.name for c in challenges] == COURSE_ORDER
     assert [c.order for c in challenges] == list(range(1, 14))
+    assert all("order" not in tomllib.loads((c.path / "challenge.toml").read_text())
+               for c in challenges)
+
+
+def course_of(tmp_path: Path, lessons: dict[str, list[str]], folders: list[str]) -> Path:
+    """A course folder: course.toml with ``lessons`` (name -> challenges) and copies of the
+    packaged challenge folders named in ``folders``."""
+    root = tmp_path / "course"
+    (root / "lessons").mkdir(parents=True)
+    toml = ["format_version = 1", '[course]\ntitle = "T"']
+    for name, challenges in lessons.items():
+        (root / "lessons" / f"{name}.py").write_text("# %%\n")
+        toml.append(f'[[lessons]]\nname = "{name}"\ntitle = "{name}"\nfile = "lessons/{name}.py"\n'
+                    f"challenges = {challenges!r}".replace("'", '"'))
+    (root / "course.toml").write_text("\n".join(toml) + "\n")
+    for name in folders:
+        shutil.copytree(get_challenge(name).path, root / "challenges" / name)
+    return root
+
+
+def test_course_toml_alone_orders_the_challenges(tmp_path: Path) -> None:
+    root = course_of(tmp_path, {"one": ["sigma"], "two": ["greeter", "triangle"]},
+                     ["triangle", "sigma", "greeter"])
+    found = load_challenges(root)
+    assert [(c.name, c.order) for c in found] == [("sigma", 1), ("greeter", 2), ("triangle", 3)]
+    # reorder the lessons' lists: the challenges follow, nothing else to edit
+    toml = root / "course.toml"
+    toml.write_text(toml.read_text().replace('["sigma"]', '["triangle"]')
+                    .replace('["greeter", "triangle"]', '["sigma", "greeter"]'))
+    assert [c.name for c in load_challenges(root)] == ["triangle", "sigma", "greeter"]
+
+
+def test_a_folder_course_toml_does_not_list_or_a_listed_name_without_folder_is_an_error(
+        tmp_path: Path) -> None:
+    root = course_of(tmp_path, {"one": ["sigma"]}, ["sigma", "triangle"])
+    with pytest.raises(ChallengeError, match=r"triangle .*in no lesson of course.toml"):
+        load_challenges(root)
+    root = course_of(tmp_path / "b", {"one": ["sigma", "greeter"]}, ["sigma"])
+    with pytest.raises(ChallengeError, match=r"names challenge.*greeter.*no folder"):
+        load_challenges(root)
+
+
+def test_an_order_in_challenge_toml_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "sigma"
+    shutil.copytree(get_challenge("sigma").path, folder)
+    toml = folder / "challenge.toml"
+    toml.write_text("order = 2\n" + toml.read_text())
+    with pytest.raises(ChallengeError, match=r"has 'order'.*course.toml alone orders"):
+        load_challenge(folder)
+
+
+def test_a_folder_of_challenges_without_course_toml_is_ordered_by_name(tmp_path: Path) -> None:
+    for name in ("triangle", "sigma"):
+        shutil.copytree(get_challenge(name).path, tmp_path / "challenges" / name)
+    assert [(c.name, c.order) for c in load_challenges(tmp_path)] == [("sigma", 1),
+                                                                      ("triangle", 2)]
 
 
 @pytest.mark.parametrize("name", COURSE_ORDER)

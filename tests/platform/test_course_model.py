@@ -119,12 +119,82 @@ def test_a_broken_course_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CourseError, match=r"course\.toml"):
         load_course(tmp_path)
     (tmp_path / "course.toml").write_text(
-        '[course]\ntitle = "t"\n[[lessons]]\nname = "a"\ntitle = "A"\nfile = "lessons/a.py"\n')
+        'format_version = 1\n[course]\ntitle = "t"\n'
+        '[[lessons]]\nname = "a"\ntitle = "A"\nfile = "lessons/a.py"\n')
     with pytest.raises(CourseError, match="not found"):
         load_course(tmp_path)
-    (tmp_path / "course.toml").write_text('[[lessons]]\nname = "a"\n')
+    (tmp_path / "course.toml").write_text('format_version = 1\n[[lessons]]\nname = "a"\n')
     with pytest.raises(CourseError, match="lacks file, title"):
         load_course(tmp_path)
+
+
+def small_course_toml(tmp_path: Path, body: str, header: str = "format_version = 1\n") -> Path:
+    """A course folder with two empty lessons (a, b) and ``body`` after them in course.toml."""
+    (tmp_path / "lessons").mkdir(parents=True, exist_ok=True)
+    for name in ("a", "b"):
+        (tmp_path / "lessons" / f"{name}.py").write_text("# %%\n")
+    (tmp_path / "course.toml").write_text(
+        header + '[course]\ntitle = "T"\n' + "".join(
+            f'[[lessons]]\nname = "{n}"\ntitle = "{n.upper()}"\nfile = "lessons/{n}.py"\n'
+            + body.replace("{lesson}", n) for n in ("a", "b")))
+    return tmp_path
+
+
+def test_course_toml_states_its_format_version(tmp_path: Path) -> None:
+    assert load_course().format_version == 1
+    small_course_toml(tmp_path, "", header="")
+    with pytest.raises(CourseError, match=r"has no format_version.*format_version = 1"):
+        load_course(tmp_path)
+    small_course_toml(tmp_path, "", header="format_version = 2\n")
+    with pytest.raises(CourseError, match="has format_version 2"):
+        load_course(tmp_path)
+
+
+def test_a_lab_or_challenge_has_one_place_in_the_course(tmp_path: Path) -> None:
+    """course.toml is the order, so a name listed twice is an error, not a second position."""
+    small_course_toml(tmp_path, 'labs = ["xor"]\n')
+    with pytest.raises(CourseError, match=r"lab names must appear once.*xor"):
+        load_course(tmp_path)
+    small_course_toml(tmp_path, 'challenges = ["sigma-{lesson}", "sigma"]\n')
+    with pytest.raises(CourseError, match=r"challenge names must appear once.*sigma"):
+        load_course(tmp_path)
+    small_course_toml(tmp_path, 'challenges = ["sigma-{lesson}"]\n')
+    assert load_course(tmp_path).challenges == ("sigma-a", "sigma-b")
+
+
+def test_course_labs_follow_course_toml_with_their_lessons() -> None:
+    """The lab list is derived: the library's labs in the order course.toml's lessons name them."""
+    from vibrastic.ml.labs import REGISTRY
+    from vibrastic.platform.course.labs import course_labs
+
+    course = load_course()
+    listed = course_labs(course)
+    assert [entry.name for entry in listed] == list(course.labs)
+    assert [entry.name for entry in listed][:3] == [
+        "autograd", "supervised-svr", "unsupervised-kmeans"]
+    assert [entry.name for entry in listed][-2:] == ["mlp-backprop", "xor"]
+    by_name = {entry.name: entry for entry in listed}
+    assert by_name["xor"].lesson.name == "mlp-backprop-xor"
+    assert by_name["reinforcement"].lesson.number == 5
+    assert by_name["xor"].lab is REGISTRY["xor"]
+
+
+def test_course_labs_name_unknown_labs_and_list_the_librarys_others_last(tmp_path: Path) -> None:
+    from vibrastic.ml.labs import REGISTRY
+    from vibrastic.platform.course.labs import course_labs
+
+    small_course_toml(tmp_path, 'labs = ["xor-{lesson}"]\n')
+    with pytest.raises(CourseError, match=r"names lab\(s\) xor-a, xor-b that the library"):
+        course_labs(load_course(tmp_path))
+    only_b = small_course_toml(tmp_path / "c2", "")
+    (only_b / "course.toml").write_text((only_b / "course.toml").read_text().replace(
+        'file = "lessons/b.py"\n', 'file = "lessons/b.py"\nlabs = ["xor", "autograd"]\n'))
+    listed = course_labs(load_course(only_b))
+    assert [entry.name for entry in listed][:2] == ["xor", "autograd"]
+    assert [entry.lesson.name for entry in listed[:2]] == ["b", "b"]
+    others = listed[2:]
+    assert [entry.name for entry in others] == sorted(set(REGISTRY) - {"xor", "autograd"})
+    assert all(entry.lesson is None for entry in others)
 
 
 def test_source_directives_show_the_librarys_own_code() -> None:
@@ -173,9 +243,3 @@ def test_a_lesson_naming_an_unknown_challenge_is_a_clear_error() -> None:
     with pytest.raises(CourseError, match="no-such-challenge"):
         challenge_info("no-such-challenge")
 
-
-def test_challenge_order_agrees_with_the_lessons() -> None:
-    """Each challenge.toml's `order` and course.toml's lessons put the challenges in one order."""
-    from vibrastic.platform.course.challenge import load_challenges
-
-    assert [c.name for c in load_challenges()] == list(load_course().challenges)

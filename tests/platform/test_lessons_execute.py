@@ -116,7 +116,7 @@ def test_lesson_run_reports_the_failing_cell_with_the_output_before_it(tmp_path:
     root = tmp_path / "course"
     (root / "lessons").mkdir(parents=True)
     (root / "course.toml").write_text(
-        '[course]\ntitle = "T"\n'
+        'format_version = 1\n[course]\ntitle = "T"\n'
         '[[lessons]]\nname = "broken"\ntitle = "Broken"\nfile = "lessons/broken.py"\n'
         '[[lessons]]\nname = "slow"\ntitle = "Slow"\nfile = "lessons/slow.py"\n')
     (root / "lessons" / "broken.py").write_text(

@@ -16,6 +16,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from vibrastic.ml.labs import LabResult
+    from vibrastic.platform.course.labs import CourseLab
 
 app = typer.Typer(help="The deck's hands-on labs: metrics, tables and figures, on PyTorch or "
                        "vibrastic.", no_args_is_help=True)
@@ -58,28 +59,39 @@ def render_result(result: LabResult) -> RenderableType:
     return Group(*parts)
 
 
+def _course_labs() -> list[CourseLab]:
+    """The library's labs in course order, or exit 1 naming what is wrong with the course."""
+    from vibrastic.platform.course import CourseError
+    from vibrastic.platform.course.labs import course_labs
+
+    try:
+        return course_labs()
+    except CourseError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
 @app.command("list")
 def list_labs() -> None:
-    """Every lab, in the deck's order: name, deck section, backends, one line."""
-    from vibrastic.ml.labs import labs_in_course_order
-
+    """Every lab, in course order: name, backends, lesson, deck section, one line."""
     table = Table(title="Vibrastic 101 labs (vibrastic lab run NAME)")
     table.add_column("#", justify="right")
     table.add_column("name (backends)", no_wrap=True)
-    table.add_column("deck section", ratio=1)
+    table.add_column("lesson · deck section", ratio=1)
     table.add_column("what it does", ratio=2)
-    for i, lab in enumerate(labs_in_course_order(), 1):
-        table.add_row(str(i), f"{lab.name}\n[dim]{', '.join(lab.backends)}[/dim]", lab.section,
-                      lab.summary)
+    for i, entry in enumerate(_course_labs(), 1):
+        lab, lesson = entry.lab, entry.lesson
+        where = f"lesson {lesson.number}: {lesson.title}" if lesson else "not in the course"
+        table.add_row(str(i), f"{lab.name}\n[dim]{', '.join(lab.backends)}[/dim]",
+                      f"[dim]{where}[/dim]\n{lab.section}", lab.summary)
     console.print(table)
 
 
 def _check(name: str | None, all_labs: bool, backend: str | None) -> list[str]:
     """The names to run, or exit 2 naming what was wrong and what is valid."""
-    from vibrastic.ml.labs import labs_in_course_order
     from vibrastic.ml.labs.base import BACKENDS
 
-    valid = [lab.name for lab in labs_in_course_order()]
+    valid = [entry.name for entry in _course_labs()]
     if backend is not None and backend not in BACKENDS:
         raise _fail(f"unknown backend {backend!r}", list(BACKENDS), "backends")
     if name and all_labs:

@@ -1,16 +1,23 @@
-"""The deck's hands-on sections as deterministic experiments (one module each, listed in REGISTRY).
+"""The deck's hands-on sections as deterministic experiments, one module each.
 
-Importing this package imports every lab module, which registers itself with ``labs.base.register``.
+Owns the labs, what they return (``base.LabResult``) and the list of them (``registry``, read from
+``labs.toml``). Importing this package imports no lab: ``vibrastic lab list`` reads ``labs.toml``,
+and a lab's module (matplotlib, scikit-learn, torch) loads when the lab runs. May import the
+engine and the rest of ``vibrastic.ml``; never ``vibrastic.platform`` or a face.
+
+Why a metadata file here and no order: the library knows what a lab is and how to run it; a
+course knows where it sits. ``course.toml`` alone orders labs (its lessons name them), and the
+platform joins the two (``vibrastic.platform.course.labs``), so the library never reads a course
+and no position is written twice.
 
 Conventions every lab follows
 -----------------------------
-- A lab is a function
-  ``run(backend: str = "vibrastic", seed: int = 0, **small_config) -> LabResult`` decorated with
-  ``@register(name, section, summary, backends=...)``. ``section`` is the deck's slide title the
-  lab comes from; ``summary`` is one line for ``vibrastic lab list``. Add the module's import
-  line below and its name to ``base.COURSE_ORDER`` if it is not there.
-- ``backends=("torch", "vibrastic")`` (the default) for labs that train or differentiate;
-  ``backends=("numpy",)`` for labs that neither train nor differentiate (they receive
+- A lab is a function ``run(backend: str = "vibrastic", seed: int = 0, **small_config) ->
+  LabResult`` in its own module, with one entry in ``labs.toml``: name, ``"module:run"``, the
+  deck's slide title it comes from (``section``), one line for ``vibrastic lab list``
+  (``summary``) and its backends. A course lists it in a lesson of its ``course.toml``.
+- ``backends = ["torch", "vibrastic"]`` for labs that train or differentiate;
+  ``["numpy"]`` for labs that neither train nor differentiate (they receive
   ``backend="numpy"``). ``run_lab`` falls back to a lab's own backend and says so in ``notes``.
 - Expensive sizes (epochs, iterations, grid sizes, …) are keyword arguments: the defaults reproduce
   the deck, tests pass a small configuration.
@@ -28,40 +35,24 @@ Conventions every lab follows
   slide.
 """
 
-# ---- lab modules: imported so each registers itself; one per line, alphabetical (ruff sorts
-# them); ``vibrastic lab list`` shows them in the deck's order (``base.COURSE_ORDER``) ----
-from vibrastic.ml.labs import (  # noqa: F401
-    activations,
-    autograd,
-    kmeans,
-    learning_rate,
-    mlp_backprop,
-    momentum,
-    perceptron,
-    reinforcement,
-    svr,
-    xor,
-)
-from vibrastic.ml.labs.base import (
-    COURSE_ORDER,
+from vibrastic.ml.labs.base import LabResult
+from vibrastic.ml.labs.registry import (
     REGISTRY,
     Lab,
-    LabResult,
     UnknownLabError,
     get_lab,
-    labs_in_course_order,
+    read_catalogue,
     register,
     run_lab,
 )
 
 __all__ = [
-    "COURSE_ORDER",
     "REGISTRY",
     "Lab",
     "LabResult",
     "UnknownLabError",
     "get_lab",
-    "labs_in_course_order",
+    "read_catalogue",
     "register",
     "run_lab",
 ]

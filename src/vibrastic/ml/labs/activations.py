@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.curves import activation_figure
 
@@ -126,11 +126,6 @@ def softmax_jacobian_closed_form(z: np.ndarray) -> np.ndarray:
     return np.diag(s) - np.outer(s, s)
 
 
-@register(
-    "activations",
-    "Activation functions (Linear, Sigmoid, Tanh, ReLU, Leaky ReLU, Softmax)",
-    "Six activations and their derivatives by autograd, vibrastic vs PyTorch; pros and cons",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

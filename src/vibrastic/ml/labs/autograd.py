@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.graph import computation_graph_figure
 
@@ -48,11 +48,6 @@ def by_autograd(lib: Any, fn: Callable[[Any, Any], Any], at: tuple[float, float]
             "out": out, "x": x, "y": y}
 
 
-@register(
-    "autograd",
-    "Autograd",
-    "∂(xy)/∂x at (1, 2) and ∂(xy² − x²y)/∂x at (2, 5): by hand, PyTorch, vibrastic; graphs",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

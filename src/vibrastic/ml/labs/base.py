@@ -1,9 +1,9 @@
-"""What every lab returns, and the registry that the faces (CLI, lessons, web) list and run."""
+"""What every lab returns (``LabResult``), and the backends labs run on; the list of labs is
+``registry``."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,85 +61,3 @@ class LabResult:
         return {"lab": self.name, "backend": self.backend, "seed": self.seed,
                 "metrics": plain(self.metrics), "tables": plain(self.tables),
                 "figures": list(self.figures), "notes": list(self.notes)}
-
-
-@dataclass(frozen=True)
-class Lab:
-    """A registered hands-on: its deck section, one-line summary and the function that runs it."""
-
-    name: str
-    section: str
-    summary: str
-    run: Callable[..., LabResult]
-    backends: tuple[str, ...] = BACKENDS  # ("numpy",) for labs that neither train nor differentiate
-
-    def backend_for(self, requested: str | None) -> str:
-        """``requested`` when this lab supports it; else vibrastic (if None) or the lab's own."""
-        if requested in self.backends:
-            return requested
-        if requested is None and "vibrastic" in self.backends:
-            return "vibrastic"
-        return self.backends[0]
-
-
-REGISTRY: dict[str, Lab] = {}
-
-COURSE_ORDER = (  # the issue's numbering, which follows the deck
-    "autograd", "supervised-svr", "unsupervised-kmeans", "reinforcement", "activations",
-    "perceptron", "learning-rate", "momentum", "mlp-backprop", "xor",
-)
-
-
-def labs_in_course_order() -> list[Lab]:
-    """Every registered lab, in the deck's order (labs not in COURSE_ORDER last, by name)."""
-    rank = {name: i for i, name in enumerate(COURSE_ORDER)}
-    return sorted(REGISTRY.values(), key=lambda lab: (rank.get(lab.name, len(rank)), lab.name))
-
-
-LabFn = Callable[..., LabResult]
-
-
-def register(
-    name: str, section: str, summary: str, backends: tuple[str, ...] = BACKENDS
-) -> Callable[[LabFn], LabFn]:
-    """Decorator: add a lab function ``run(backend=..., seed=..., **config) -> LabResult``."""
-
-    def wrap(fn: LabFn) -> LabFn:
-        REGISTRY[name] = Lab(name, section, summary, fn, backends)
-        return fn
-
-    return wrap
-
-
-class UnknownLabError(LookupError):
-    """No lab has this name; the message lists the valid ones."""
-
-
-def get_lab(name: str) -> Lab:
-    """The registered lab called ``name`` (import ``vibrastic.ml.labs`` first: it registers all)."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        valid = ", ".join(lab.name for lab in labs_in_course_order()) or "(none registered)"
-        raise UnknownLabError(f"unknown lab {name!r}; valid labs: {valid}") from None
-
-
-def run_lab(name: str, backend: str | None = None, seed: int | None = None,
-            **config: Any) -> LabResult:
-    """Run one lab. A backend the lab does not support falls back to the lab's own, with a note.
-
-    ``backend`` must be one of BACKENDS (or None for the lab's default); ``seed=None`` keeps the
-    lab's default seed; ``config`` goes to the lab (small sizes for tests).
-    """
-    if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-    lab = get_lab(name)
-    used = lab.backend_for(backend)
-    kwargs: dict[str, Any] = dict(config, backend=used)
-    if seed is not None:
-        kwargs["seed"] = seed
-    result = lab.run(**kwargs)
-    if backend is not None and used != backend:
-        result.notes.insert(0, f"{name} does not run on {backend}; ran it on {used} "
-                               f"(it supports: {', '.join(lab.backends)})")
-    return result

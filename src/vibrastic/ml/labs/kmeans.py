@@ -20,7 +20,7 @@ import numpy as np
 
 from vibrastic.ml import data
 from vibrastic.ml.classic.kmeans import KMeans
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.clusters import clusters_before_after
 
@@ -44,12 +44,6 @@ def align_to(truth: np.ndarray, labels: np.ndarray, centers: np.ndarray
     return np.array(best)[labels], centers[order]
 
 
-@register(
-    "unsupervised-kmeans",
-    "Unsupervised Learning",
-    "Three blobs clustered by scikit-learn's KMeans and by k-means from scratch; ARI and inertia",
-    backends=("numpy",),
-)
 def run(backend: str = "numpy", seed: int = 0,
         n_per_blob: Annotated[int, Knob("points per blob", "size of each of the three blobs",
                                         2, 2000)] = 30,

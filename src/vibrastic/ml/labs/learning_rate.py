@@ -30,7 +30,7 @@ from vibrastic.ml.classic.gradient_descent import (
     normal_equations,
 )
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.contours import alphas_study, plot_hist_contour
 
@@ -79,11 +79,6 @@ def error_curves(
     return fig
 
 
-@register(
-    "learning-rate",
-    "Study of Learning Rate α hands on",
-    "Gradient descent on the five-point line for six α: contours, final errors, which α diverge",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.labs.progress import report
 from vibrastic.ml.plots.curves import loss_curve_figure
@@ -177,11 +177,6 @@ def _gradient_figure(by_hand: Params, autograd: Params, backend: str) -> Figure:
     return fig
 
 
-@register(
-    "mlp-backprop",
-    "Training MLPs with Backpropagation",
-    "The δ rule by hand in NumPy equals autograd (vibrastic, PyTorch) to 1e-10; then trains",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

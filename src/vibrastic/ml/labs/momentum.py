@@ -27,7 +27,7 @@ from vibrastic.ml.classic.gradient_descent import (
     hessian_eigenvalues,
     normal_equations,
 )
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.learning_rate import (
     DECK_ALPHAS,
     DECK_W_0,
@@ -54,11 +54,6 @@ def compare_errors(
     return fig
 
 
-@register(
-    "momentum",
-    "Study of Momentum Rate β hands on",
-    "Gradient descent vs descent with momentum (α = 0.05, β = 0.5), and the α grid with momentum",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vibrastic.ml.labs.base import Lab
+from vibrastic.ml.labs.registry import Lab
 
 MAX_SEED = 2**32 - 1
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from vibrastic.ml import data
 from vibrastic.ml.classic.perceptron import Perceptron
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.boundaries import plot_decision_boundaries
 
@@ -86,11 +86,6 @@ def _max_diff(a: TensorRun | Any, b: TensorRun | Any) -> float:
     return float(max(np.abs(a.w_hist - b.w_hist).max(), np.abs(a.b_hist - b.b_hist).max()))
 
 
-@register(
-    "perceptron",
-    "Perceptron learning",
-    "The perceptron rule (and with momentum) learns AND and OR, and never converges on XOR",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

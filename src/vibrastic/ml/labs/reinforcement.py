@@ -18,19 +18,13 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from vibrastic.ml.classic.bandit import GaussianBandit, epsilon_greedy_study
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.plots.bandit import plot_bandit_curves, plot_cumulative_reward
 
 EPSILONS = (0.0, 0.01, 0.1, 0.5)
 
 
-@register(
-    "reinforcement",
-    "Reinforced Learning",
-    "ε-greedy agents on a 10-armed bandit: reward, optimal actions and regret per ε",
-    backends=("numpy",),
-)
 def run(backend: str = "numpy", seed: int = 0,
         epsilons: Annotated[Sequence[float], Knob(
             "exploration rates ε", "how often each agent tries a random arm", 0.0, 1.0)]

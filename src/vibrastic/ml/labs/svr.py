@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # scikit-learn is imported when the lab runs, not when labs a
     from sklearn.svm import SVR
 
 from vibrastic.ml import data
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 
 NOISE_VARIANCE = 1 / 12  # Var(U(−½, ½)): the test error of a perfect model
@@ -124,12 +124,6 @@ def _grid_figure(search: GridSearchCV) -> Figure:
     return fig
 
 
-@register(
-    "supervised-svr",
-    "Supervised Learning hands on",
-    "SVR on a noisy sine: default vs tuned, held-out errors and a cross-validated grid search",
-    backends=("numpy",),
-)
 def run(backend: str = "numpy", seed: int = 0,
         n: Annotated[int, Knob("points", "samples of the noisy sine", 10, 2000)] = 100,
         test_size: Annotated[float, Knob("test fraction", "share of points held out",

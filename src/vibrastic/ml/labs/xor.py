@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs.backends import get_backend, other_backend
-from vibrastic.ml.labs.base import LabResult, register
+from vibrastic.ml.labs.base import LabResult
 from vibrastic.ml.labs.params import Knob
 from vibrastic.ml.labs.progress import report
 from vibrastic.ml.plots.curves import loss_curve_figure
@@ -142,11 +142,6 @@ def _surface_figure(weights: dict[str, np.ndarray], backend: str) -> Figure:
     return fig
 
 
-@register(
-    "xor",
-    "Build MLP in PyTorch (XOR)",
-    "The deck's 2-3-1 XOR network, 50,000 epochs of SGD(lr=0.01), on torch and vibrastic",
-)
 def run(
     backend: str = "vibrastic",
     seed: int = 0,

@@ -2,11 +2,12 @@
 
 A challenge is one folder under ``courses/<course>/challenges/<name>/``::
 
-    challenge.toml   title, deck section, order, limits, hints (in order)
+    challenge.toml   title, deck section, limits, hints (in order); no position: the
+                     course folder's ``course.toml`` orders the challenges
     statement.md     the task, in the deck's words and symbols
     solution.py      the reference solution; solution parts sit between
                      ``# BEGIN SOLUTION`` and ``# END SOLUTION``
-    tests.py         ``CASES``: probes with points, a hidden flag and a hint each (see grader.spec)
+    tests.py         ``CASES``: probes with points, a hidden flag and a hint each (see ``checks``)
 
 The starter is the reference with every solution part replaced by its ``# STUB:`` lines, or by
 ``raise NotImplementedError("TODO …")`` when it has none — one source of truth, like otter and
@@ -18,13 +19,12 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # grader imports this module; import its spec lazily to avoid a cycle
-    from vibrastic.platform.course.checks import Case
+from vibrastic.platform.course.checks import Case
+from vibrastic.platform.course.model import CourseError, load_course
 
 PACKAGE_COURSES = Path(__file__).resolve().parents[2] / "courses"
 DEFAULT_COURSE = PACKAGE_COURSES / "vibrastic101"
@@ -57,7 +57,6 @@ class Challenge:
     name: str
     title: str
     section: str
-    order: int
     path: Path
     statement: str
     reference: str
@@ -66,6 +65,7 @@ class Challenge:
     time_limit: float = 10.0
     memory_mb: int = 512
     uses: tuple[str, ...] = field(default=())  # heavy modules the warm grader pre-imports
+    order: int = 0  # place in course.toml's order, from 1 (set by load_challenges; 0 when alone)
 
     @property
     def starter(self) -> str:
@@ -137,8 +137,6 @@ def strip_markers(reference: str) -> str:
 
 def load_challenge(folder: Path) -> Challenge:
     """Load one challenge folder, checking that every part is there."""
-    from vibrastic.platform.course.checks import Case
-
     folder = Path(folder)
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing:
@@ -152,17 +150,20 @@ def load_challenge(folder: Path) -> Challenge:
     exec(compile(tests_path.read_text(encoding="utf-8"), str(tests_path), "exec"), namespace)
     cases = tuple(namespace.get("CASES", ()))
     if not cases or not all(isinstance(c, Case) for c in cases):
-        raise ChallengeError(f"{tests_path} must define CASES, a list of grader.spec.Case")
-    for key in ("title", "section", "order"):
+        raise ChallengeError(f"{tests_path} must define CASES, a list of "
+                             "vibrastic.platform.course.checks.Case")
+    for key in ("title", "section"):
         if key not in meta:
             raise ChallengeError(f"{folder / 'challenge.toml'} has no {key!r}")
+    if "order" in meta:
+        raise ChallengeError(f"{folder / 'challenge.toml'} has 'order'; remove it: course.toml "
+                             "alone orders the challenges (by the lessons that list them)")
     reference = (folder / "solution.py").read_text(encoding="utf-8")
     make_starter(reference)  # fail early on malformed markers
     return Challenge(
         name=folder.name,
         title=meta["title"],
         section=meta["section"],
-        order=int(meta["order"]),
         path=folder,
         statement=(folder / "statement.md").read_text(encoding="utf-8"),
         reference=reference,
@@ -179,15 +180,43 @@ def _folders(root: Path) -> list[Path]:
 
 
 def _signature(root: Path) -> tuple:
-    """Changes when any challenge file changes, so an author's edit is seen without a restart."""
-    return tuple((f.name, p.stat().st_mtime_ns, p.stat().st_size)
-                 for f in _folders(root) for p in sorted(f.glob("*")) if p.is_file())
+    """Changes when any challenge file or course.toml changes, so an author's edit is seen
+    without a restart."""
+    files = [p for f in _folders(root) for p in sorted(f.glob("*")) if p.is_file()]
+    files += [p for p in (root.parent / "course.toml",) if p.is_file()]
+    return tuple((str(p.relative_to(root.parent)), p.stat().st_mtime_ns, p.stat().st_size)
+                 for p in files)
+
+
+def course_order(root: Path) -> list[str]:
+    """The challenge names of the ``challenges`` folder ``root``, in course order.
+
+    The order is the one ``course.toml`` (next to ``root``) gives; every folder must be listed
+    there and every listed name must have a folder. A bare folder of challenges without a
+    ``course.toml`` (an author's draft) is ordered by name.
+    """
+    folders = [p.name for p in _folders(root)]
+    if not (root.parent / "course.toml").is_file():
+        return folders
+    try:
+        names = list(load_course(root.parent).challenges)
+    except CourseError as exc:
+        raise ChallengeError(str(exc)) from exc
+    missing = [n for n in names if n not in folders]
+    if missing:
+        raise ChallengeError(f"course.toml names challenge(s) {', '.join(missing)} but {root} "
+                             f"has no folder for them")
+    unlisted = [n for n in folders if n not in names]
+    if unlisted:
+        raise ChallengeError(f"challenge folder(s) {', '.join(unlisted)} in {root} are in no "
+                             "lesson of course.toml; add each to a lesson's challenges = [...]")
+    return names
 
 
 @cache
 def _load_all(root: Path, signature: tuple) -> tuple[Challenge, ...]:
-    challenges = (load_challenge(p) for p in _folders(root))
-    return tuple(sorted(challenges, key=lambda c: (c.order, c.name)))
+    return tuple(replace(load_challenge(root / name), order=number)
+                 for number, name in enumerate(course_order(root), 1))
 
 
 def challenges_dir(course: Path | str | None = None) -> Path:

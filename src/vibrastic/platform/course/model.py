@@ -1,5 +1,11 @@
 """A course folder: ``course.toml`` (title, lesson order, labs and challenges per lesson) + lessons.
 
+``course.toml`` is the one place a course's order is written: the lessons in order, and in each
+lesson the labs and challenges it ends with, in order. Challenge folders and the ML library's lab
+catalogue hold no position of their own; whoever lists them asks the course (``Course.labs``,
+``Course.challenges``). The file starts with ``format_version`` (today ``1``), so a later layout
+(project stages, say) can be told apart from this one.
+
 Lessons are jupytext percent-format Python files (``# %%`` code cells, ``# %% [markdown]`` text
 cells), so they diff cleanly, lint as Python and open as notebooks. A Markdown cell may hold a
 line ``{source} module:qualname``: it is replaced by that object's source code as a fenced Python
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 DEFAULT_COURSE = "vibrastic101"
+FORMAT_VERSION = 1  # the course.toml layout this module reads
 SOURCE_DIRECTIVE = re.compile(r"^\{source\}\s+([\w.]+):([\w.]+)\s*$", re.MULTILINE)
 
 
@@ -92,6 +99,7 @@ class Course:
     description: str = ""
     author: str = ""
     lessons: tuple[Lesson, ...] = field(default_factory=tuple)
+    format_version: int = FORMAT_VERSION
 
     def lesson(self, ref: str | int) -> Lesson:
         """A lesson by number (``3``), name (``what-is-ml``) or file stem (``03-what-is-ml``)."""
@@ -127,6 +135,11 @@ def load_course(root: Path | None = None) -> Course:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{toml_path}: {exc}") from exc
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        found = "has no format_version" if version is None else f"has format_version {version!r}"
+        raise CourseError(f"{toml_path} {found}; this vibrastic reads format_version = "
+                          f"{FORMAT_VERSION} (a line at the top of the file)")
     meta = data.get("course", {})
     lessons = []
     for number, entry in enumerate(data.get("lessons", []), 1):
@@ -142,12 +155,16 @@ def load_course(root: Path | None = None) -> Course:
             labs=tuple(entry.get("labs", ())), challenges=tuple(entry.get("challenges", ())),
             budget_seconds=int(entry.get("budget_seconds", 60)),
         ))
-    names = [lesson.name for lesson in lessons]
-    if len(set(names)) != len(names):
-        raise CourseError(f"{toml_path}: lesson names repeat: {names}")
+    for kind, names in (("lesson", [lesson.name for lesson in lessons]),
+                        ("lab", [lab for lesson in lessons for lab in lesson.labs]),
+                        ("challenge", [c for lesson in lessons for c in lesson.challenges])):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise CourseError(f"{toml_path}: {kind} names must appear once (course.toml is the "
+                              f"order); repeated: {', '.join(repeated)}")
     return Course(id=meta.get("id", root.name), title=meta.get("title", root.name), root=root,
                   description=meta.get("description", ""), author=meta.get("author", ""),
-                  lessons=tuple(lessons))
+                  lessons=tuple(lessons), format_version=version)
 
 
 def object_source(target: str) -> str:
