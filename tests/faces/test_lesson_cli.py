@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from vibrastic.faces.cli import app
+from vibrastic.faces.cli.coursemap import render_course_map
 from vibrastic.platform.course import load_course
-from vibrastic.platform.progress.coursemap import build_course_map, render_course_map
+from vibrastic.platform.progress.coursemap import build_course_map
 
 runner = CliRunner()
 

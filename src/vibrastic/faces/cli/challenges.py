@@ -22,6 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from vibrastic.faces.cli.coursemap import STATUS_STYLE
 from vibrastic.platform.course.challenge import (
     Challenge,
     ChallengeError,
@@ -32,7 +33,6 @@ from vibrastic.platform.grader.grade import GraderError
 from vibrastic.platform.grader.launch import FALLBACK_WARNING
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress import store
-from vibrastic.platform.progress.coursemap import STATUS_STYLE
 from vibrastic.platform.progress.service import QueueFull, SubmissionError
 from vibrastic.platform.progress.submit import default_service, submit
 from vibrastic.platform.progress.workspace import (
@@ -43,9 +43,9 @@ from vibrastic.platform.progress.workspace import (
     write_starter,
 )
 
-challenge_app = typer.Typer(help="Auto-graded challenges: start, check, hint, watch, reset.",
-                            no_args_is_help=True)
-course_app = typer.Typer(help="Course-author tools.", no_args_is_help=True)
+# their help lines: COMMANDS in vibrastic.faces.cli
+challenge_app = typer.Typer(no_args_is_help=True)
+course_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

@@ -13,8 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-classroom_app = typer.Typer(help="A classroom for a room: accounts, roster, dashboard, "
-                                 "gradebook.", no_args_is_help=True)
+classroom_app = typer.Typer(no_args_is_help=True)  # its help line: COMMANDS in vibrastic.faces.cli
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
     from vibrastic.ml.labs import LabResult
     from vibrastic.platform.course.labs import CourseLab
 
-app = typer.Typer(help="The deck's hands-on labs: metrics, tables and figures, on PyTorch or "
-                       "vibrastic.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)  # its help line: COMMANDS in vibrastic.faces.cli
 console = Console()
 err_console = Console(stderr=True)
 DEFAULT_OUT = Path("vibrastic-out")

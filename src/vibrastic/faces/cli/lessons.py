@@ -10,9 +10,9 @@ from rich.console import Console
 
 from vibrastic.platform.course import Course, CourseError, Lesson, LessonNotFound, load_course
 
-lesson_app = typer.Typer(help="Read and run the course's lessons.", no_args_is_help=True)
-notebooks_app = typer.Typer(help="Export the lessons as Jupyter/Colab notebooks.",
-                            no_args_is_help=True)
+# their help lines: COMMANDS in vibrastic.faces.cli
+lesson_app = typer.Typer(no_args_is_help=True)
+notebooks_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 LessonRef = Annotated[str, typer.Argument(metavar="N|NAME", help="Lesson number or name.")]

@@ -20,8 +20,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from vibrastic.platform.course.project import Project
 
-app = typer.Typer(help="The project: build your own autograd engine (mygrad) in graded stages, "
-                       "then train the deck's networks on it.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)  # its help line: COMMANDS in vibrastic.faces.cli
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 STYLE = {"passed": "green", "attempted": "yellow", "started": "cyan", "not started": "dim",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
@@ -13,9 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from vibrastic.faces.cli.latex import markdown_math_to_text
-from vibrastic.platform.course.execute import LessonRun
-from vibrastic.platform.course.export import ending_markdown
 from vibrastic.platform.course.model import Course, Lesson
+
+if TYPE_CHECKING:  # Jupyter's client and nbformat load slowly; `lesson list` needs neither
+    from vibrastic.platform.course.execute import LessonRun
 
 
 def lesson_table(course: Course) -> Table:
@@ -34,6 +36,8 @@ def lesson_table(course: Course) -> Table:
 
 def lesson_renderables(lesson: Lesson, course: Course) -> Iterator[RenderableType]:
     """The lesson's cells in order, then its labs and challenges."""
+    from vibrastic.platform.course.export import ending_markdown
+
     yield Rule(f"Lesson {lesson.number}: {lesson.title}")
     for cell in lesson.cells():
         if cell.kind == "markdown":
