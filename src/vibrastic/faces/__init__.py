@@ -1,6 +1,7 @@
 """The faces people use: thin layers that parse input, call one platform function and render.
 
-``cli`` (the ``vibrastic`` command, the only place for Typer and Rich) and ``notebook``
-(``check()``/``hint()`` in Jupyter and Colab); the web course, the classroom and the grading
-worker go here too. Faces may import everything below them; nothing imports a face.
+Owns ``cli`` (the ``vibrastic`` command: Typer and Rich live only there) and ``notebook``
+(``check()``/``hint()`` in Jupyter and Colab); the web course, the classroom's pages and the
+grading worker's entry point go here too. May import everything below (``vibrastic.platform``,
+``vibrastic.ml``, the engine); nothing imports a face.
 """

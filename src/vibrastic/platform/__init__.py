@@ -1,8 +1,12 @@
-"""The course platform: what turns the deck into a course that can be taken and graded.
+"""The course platform: what turns the deck into a course that can be taken, graded and taught.
 
-``course`` (the content model: course.toml, lessons, challenges and the checks their tests are
-written in; running and exporting lessons), ``grader`` (sandboxed grading) and ``progress``
-(the learner's store, submissions, workspace, course map). Layers inside, each importing only
-those before it: ``course`` → ``grader`` → ``progress``. May import the ML library and the
-engine; never ``vibrastic.faces``. No terminal or web rendering lives here.
+Owns, in layers that each import only those below: ``course`` (the content model: course.toml,
+the one source of the course's order; lessons, challenges and the checks their tests are written
+in; running and exporting lessons), ``grader`` (sandboxed grading, the verdict decided outside the
+sandbox), ``progress`` (the learner's store, submissions through the grading service, workspace,
+the course map's model), and on top ``classroom`` (accounts, roster, grading queue, gradebook,
+dashboard) and ``qa`` (the Q&A board); beside them ``database`` and ``migrations`` (SQLAlchemy +
+Alembic) and ``paths`` (where a learner's data lives). May import the ML library and the engine;
+never ``vibrastic.faces``: no terminal or web rendering lives here. ``pyproject.toml``'s
+import-linter contracts check the layers.
 """

@@ -1,10 +1,12 @@
 """The course content model: a course folder (course.toml, lessons, challenges) as Python objects.
 
-``model`` (course.toml and lessons), ``challenge`` (challenge folders; starters generated from
-reference solutions), ``checks`` (the DSL a challenge's ``tests.py`` is written in), ``execute``
-(running a lesson in a Jupyter kernel) and ``export`` (lessons as notebooks). May import the ML
-library and the engine; nothing else of the platform. Only the model is imported here (fast, for
-the course map); the other modules are imported where they are used.
+Owns ``model`` (course.toml, the only place the course's order is written, and its lessons),
+``challenge`` (challenge folders, ordered by course.toml; starters generated from reference
+solutions), ``checks`` (the DSL a challenge's ``tests.py`` is written in), ``labs`` (the ML
+library's labs in the course's order, with their lessons), ``execute`` (running a lesson in a
+Jupyter kernel) and ``export`` (lessons as notebooks). May import the ML library and the engine;
+nothing else of the platform. Only the model is imported here (fast, for the course map and
+``lab list``); the other modules are imported where they are used.
 """
 
 from vibrastic.platform.course.model import (
