@@ -10,74 +10,44 @@ offered the thread.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from browser import AXE, CHROMIUM, Server
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy.orm import Session
 
-CHROMIUM = "/usr/bin/chromium"
+from vibrastic.platform.classroom import accounts
+from vibrastic.platform.classroom.learner import ClassroomLearner
+from vibrastic.platform.classroom.models import Submission
+from vibrastic.platform.classroom.people import (
+    add_section,
+    create_course,
+    create_user,
+    join_with_code,
+)
+from vibrastic.platform.course.challenge import get_challenge
+
 PASSWORD = "correct horse battery"
 ADA_CODE = "def sigma(n):\n    return sum(range(n))  # ada-stops-one-short\n"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict:
-    return {"executable_path": CHROMIUM, "headless": True,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run"]}
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """Each test starts its own server (pytest-base-url's fixture warns on new pytest)."""
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A classroom server with prof (instructor) and learners ada, bob, cy; ada has worked on
     sigma (saved code, one failed check). Yields its URL."""
-    import uvicorn
-    from argon2 import PasswordHasher
-    from argon2.profiles import CHEAPEST
-    from sqlalchemy.orm import Session
-
-    from vibrastic.faces.web import WebConfig, create_app
-    from vibrastic.platform.classroom import accounts
-    from vibrastic.platform.classroom.learner import ClassroomLearner
-    from vibrastic.platform.classroom.models import Submission
-    from vibrastic.platform.classroom.people import (
-        add_section,
-        create_course,
-        create_user,
-        join_with_code,
-    )
-    from vibrastic.platform.course.challenge import get_challenge
-
     root = tmp_path_factory.mktemp("qa-browser")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VIBRASTIC_HOME", str(root / "home"))
-        mp.setenv("VIBRASTIC_WORKSPACE", str(root / "work"))
         mp.setattr(accounts, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
-        port = _free_port()
-        app = create_app(WebConfig(quick_lessons=True, grading_workers=1,
-                                   database_url=f"sqlite:///{root / 'room.db'}",
-                                   secure_cookies=False, public_url=f"http://127.0.0.1:{port}"))
-        engine = app.state.classroom.engine
+        server = Server(root, root / "cache", database_url=f"sqlite:///{root / 'room.db'}",
+                        secure_cookies=False)
+        engine = server.app.state.classroom.engine
         ids = {n: create_user(engine, email=f"{n}@example.org", name=n.capitalize(),
                               username=n, password=PASSWORD) for n in ("prof", "ada", "bob", "cy")}
         course = create_course(engine, slug="ai-101", title="AI 101", instructor_id=ids["prof"])
@@ -94,20 +64,17 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                    score=0.0, max_score=sigma.max_score, hidden_run=True,
                                    result_json=json.dumps({"status": "fail", "tests": [],
                                                            "summary": "1 of 3 tests passed"})))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield server.url
         finally:
-            server.should_exit = True
-            thread.join(30)
+            server.stop()
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(
+        v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
 
 
 def signed_in(browser: Browser, url: str, who: str) -> tuple[BrowserContext, Page]:
@@ -174,6 +141,7 @@ def test_a_question_from_sigma_reaches_staff_live_and_gets_resolved(browser: Bro
         bob_answer.locator("button", has_text="Endorse").click()
         expect(prof.locator(".qa-post", has_text="range(1, n + 1)")).to_contain_text(
             "Endorsed by staff")
+        assert axe_violations(prof) == []
 
         # Ada (told live: two answers) resolves it
         expect(ada.locator("#bell-count")).to_have_text("2")
@@ -191,5 +159,8 @@ def test_a_question_from_sigma_reaches_staff_live_and_gets_resolved(browser: Bro
         cy.locator("#qa-title").press_sequentially("sigma stops short", delay=30)
         expect(cy.locator("#similar-list")).to_contain_text(title)
         expect(cy.locator("#similar-list")).to_contain_text("resolved")
+        assert axe_violations(cy) == []
+        cy.goto(f"{classroom}/qa")
+        assert axe_violations(cy) == []
     finally:
         cy_ctx.close()

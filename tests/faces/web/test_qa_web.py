@@ -433,3 +433,22 @@ def test_one_learner_serve_has_a_personal_notes_board(client: TestClient) -> Non
     assert "Remember: range stops early" in client.get("/qa-search?q=range").text
     assert client.get("/api/qa/threads").json()[0]["author"] == "You"
     assert client.get("/qa-events").status_code == 404  # no bell without a classroom
+
+
+def test_following_a_thread_brings_its_answers_to_the_bell(site: Site) -> None:
+    tid = site.ask("ada", "Does sigma need to handle n equal to zero", target_kind="course",
+                   target="")
+    assert site.post("bob", f"/qa/t/{tid}/follow", {"following": "1"}).status_code == 303
+    site.post("prof", f"/qa/t/{tid}/reply", {"body": "Yes: sigma(0) is 0."})
+    mine = [n for n in site.api("bob", "GET", "/api/qa/notifications?unread_only=true").json()
+            if n["thread_id"] == tid]
+    assert [n["kind"] for n in mine] == ["answer"]
+    unread = len(site.api("bob", "GET", "/api/qa/notifications?unread_only=true").json())
+    assert f'<span id="bell-count">{unread}</span>' in site.client("bob").get("/qa").text
+    assert site.post("bob", "/qa-notifications/read").status_code == 303
+    assert site.api("bob", "GET", "/api/qa/notifications?unread_only=true").json() == []
+    assert '<span id="bell-count">0</span>' in site.client("bob").get("/qa").text
+    assert site.post("bob", f"/qa/t/{tid}/follow", {"following": "0"}).status_code == 303
+    site.post("prof", f"/qa/t/{tid}/reply", {"body": "And negative n is refused."})
+    assert site.api("bob", "GET", "/api/qa/notifications?unread_only=true").json() == []
+    assert site.client("anonymous").get("/qa-events").status_code == 303  # sign in first
