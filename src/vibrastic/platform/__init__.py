@@ -7,6 +7,7 @@ sandbox), ``progress`` (the learner's store, submissions through the grading ser
 the course map's model), and on top ``classroom`` (accounts, roster, grading queue, gradebook,
 dashboard) and ``qa`` (the Q&A board); beside them ``database`` and ``migrations`` (SQLAlchemy +
 Alembic) and ``paths`` (where a learner's data lives). May import the ML library and the engine;
-never ``vibrastic.faces``: no terminal or web rendering lives here. ``pyproject.toml``'s
-import-linter contracts check the layers.
+never ``vibrastic.faces``, Typer, Rich or a web framework: content is turned into data, notebooks
+or HTML fragments here (``course.render``, ``qa.markup``), and faces draw pages and terminals.
+``pyproject.toml``'s import-linter contracts check the layers.
 """
