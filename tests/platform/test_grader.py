@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.course.checks import approx, printed, same
 from vibrastic.platform.grader.grade import (
     Grader,
-    _well_formed,
+    GraderError,
     grade_file,
     grade_source,
-    judge,
     limits_for,
 )
+from vibrastic.platform.grader.judge import judge, well_formed
 from vibrastic.platform.grader.launch import isolation_mode
 from vibrastic.platform.grader.results import GradeResult
 
@@ -164,12 +165,12 @@ def test_protocol_check_rejects_forged_or_reordered_records() -> None:
     tok = "t" * 32
     good = [{"event": "load", "token": tok}, {"event": "obs", "index": 0, "token": tok},
             {"event": "obs", "index": 1, "token": tok}, {"event": "end", "token": tok}]
-    assert _well_formed(good, tok, 2)
-    assert not _well_formed([good[0], good[1], good[1], good[3]], tok, 2)  # duplicate
-    assert not _well_formed([good[0], good[2], good[1]], tok, 2)  # out of order
-    assert not _well_formed([{"event": "obs", "index": 0, "token": tok}, *good], tok, 2)
-    assert not _well_formed([dict(good[0], token="x"), *good[1:]], tok, 2)
-    assert not _well_formed([*good, {"event": "obs", "index": 0, "token": tok}], tok, 2)
+    assert well_formed(good, tok, 2)
+    assert not well_formed([good[0], good[1], good[1], good[3]], tok, 2)  # duplicate
+    assert not well_formed([good[0], good[2], good[1]], tok, 2)  # out of order
+    assert not well_formed([{"event": "obs", "index": 0, "token": tok}, *good], tok, 2)
+    assert not well_formed([dict(good[0], token="x"), *good[1:]], tok, 2)
+    assert not well_formed([*good, {"event": "obs", "index": 0, "token": tok}], tok, 2)
 
 
 def test_printed_and_approx_checks() -> None:
@@ -192,8 +193,12 @@ def test_warm_path_gives_the_same_verdicts() -> None:
 
 def test_sandbox_label_says_when_it_is_not_a_boundary() -> None:
     assert Grader(mode="process").sandbox_label == "process (not a security boundary)"
-    result = Grader(mode="process").grade("sigma", SIGMA_OK)
-    assert result.status == "pass" and result.sandbox.startswith("process")
+    if os.geteuid() == 0:  # the fallback cannot drop privileges: it refuses to run as root
+        with pytest.raises(GraderError, match="refusing to run submissions as root"):
+            Grader(mode="process").grade("sigma", SIGMA_OK)
+    else:
+        result = Grader(mode="process").grade("sigma", SIGMA_OK)
+        assert result.status == "pass" and result.sandbox.startswith("process")
     if isolation_mode() == "bubblewrap":
         assert grade_source("sigma", SIGMA_OK).sandbox == "bubblewrap"
 
@@ -203,14 +208,15 @@ def test_private_tmp_is_mounted_before_the_read_only_binds() -> None:
     sandbox's private /tmp, not hidden by it."""
     from vibrastic.platform.grader.launch import bwrap_command
 
-    args = bwrap_command(["python"])
+    before, binds, after = bwrap_command(["python"])
+    args = before + [a for source, dest in binds for a in ("--ro-bind", source, dest)] + after
     tmpfs_at = next(i for i, a in enumerate(args) if a == "--tmpfs" and args[i + 1] == "/tmp")
     binds = [i for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
     assert binds and tmpfs_at < min(binds)
 
 
 def test_wipe_empties_the_folder_but_leaves_mounted_trees_alone(tmp_path: Path) -> None:
-    from vibrastic.platform.grader.inside import wipe
+    from vibrastic.platform.grader.inside.supervisor import wipe
 
     (tmp_path / "job" / "deep").mkdir(parents=True)
     (tmp_path / "job" / "deep" / "out.txt").write_text("left over")

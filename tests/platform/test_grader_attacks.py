@@ -21,11 +21,14 @@ import pytest
 
 from vibrastic.platform.course.challenge import Challenge, get_challenge
 from vibrastic.platform.grader.grade import Grader
-from vibrastic.platform.grader.inside import descendants
+from vibrastic.platform.grader.inside.supervisor import descendants
 from vibrastic.platform.grader.launch import isolation_mode
 
 GOOD = "def sigma(n):\n    return sum(i * i for i in range(n + 1))\n"
 HAS_BWRAP = isolation_mode() == "bubblewrap"
+ROOT = os.geteuid() == 0
+# The plain-process fallback refuses to run as root (it cannot drop privileges): its cases run in
+# the unprivileged pass (tests/platform/run_unprivileged.sh).
 MODES = ["bubblewrap-warm", "bubblewrap-cold", "process-cold"]
 
 
@@ -50,7 +53,8 @@ def graders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Grad
     already_running = set(descendants(os.getpid()))  # e.g. another module's shared warm grader
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("VIBRASTIC_HOME", str(tmp_path_factory.mktemp("home")))
-        made: dict[str, Grader] = {"process-cold": Grader(warm=False, mode="process")}
+        made: dict[str, Grader] = {} if ROOT else {
+            "process-cold": Grader(warm=False, mode="process")}
         if HAS_BWRAP:
             made["bubblewrap-warm"] = Grader(warm=True, mode="bubblewrap")
             made["bubblewrap-cold"] = Grader(warm=False, mode="bubblewrap")
@@ -66,7 +70,8 @@ def graders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Grad
 
 def grader_for(graders: dict[str, Grader], mode: str) -> Grader:
     if mode not in graders:
-        pytest.skip("bubblewrap (bwrap) is not installed or does not work here")
+        pytest.skip("the plain-process fallback refuses to run as root" if mode.startswith(
+            "process") else "bubblewrap (bwrap) is not installed or does not work here")
     return graders[mode]
 
 
@@ -141,10 +146,10 @@ def test_process_watchdog_without_cgroup(graders: dict[str, Grader], mode: str,
     """Where no pids cgroup can be made (and RLIMIT_NPROC does not bind root), the supervisor's
     watchdog still stops a submission that spawns too many processes. The bomb is bounded (300
     sleeping children) so that a failure cannot hurt the machine."""
-    from vibrastic.platform.grader import launch as sandbox
+    from vibrastic.platform.grader import cgroups
 
     grader = grader_for(graders, mode)
-    monkeypatch.setattr(sandbox, "_pids_cgroup_parent", lambda: None)
+    monkeypatch.setattr(cgroups.JobCgroups, "create", classmethod(lambda *_: None))
     source = ("import os, time\ndef sigma(n):\n    for _ in range(300):\n"
               "        if os.fork() == 0:\n            time.sleep(30)\n            os._exit(0)\n"
               "    time.sleep(30)\n")
@@ -157,8 +162,6 @@ VERDICT_ATTACKS = {
     # name: (source, status, substring of the message of the first test or of the result)
     "exits early with os._exit(0)": ("import os\nos._exit(0)\n", "error",
                                      "the process ended before this test"),
-    "kills its parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
-                         "def sigma(n):\n    return 0\n", "error", "stopped answering"),
     "recursion bomb": ("def sigma(n):\n    return sigma(n)\n", "fail", "RecursionError"),
     "C-stack recursion crash": ("import sys\nsys.setrecursionlimit(10**7)\nclass A:\n"
                                 "    def __repr__(self):\n        return repr(self)\n"
