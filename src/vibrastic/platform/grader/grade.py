@@ -280,6 +280,16 @@ class Grader:
             data.append({"value": obs["value"], "stdout": obs["stdout"]})
         return data
 
+    def observe(self, challenge: Challenge, source: str, probes: list[str]
+                ) -> tuple[list[dict], dict]:
+        """Run ``probes`` next to ``source`` in a fresh sandbox and return the raw observer
+        records and the supervisor's ``done`` (authoring tools and tests look at what the
+        sandbox lets code do; verdicts come from ``grade``)."""
+        with self._session(challenge) as template:
+            events, done, _ = self._observe(template, challenge, source,
+                                            [{"code": p} for p in probes])
+        return events, done
+
     # -- grading
     def grade(self, challenge: Challenge | str, source: str, *, hidden: bool = True,
               files: Mapping[str, bytes] | None = None) -> GradeResult:
