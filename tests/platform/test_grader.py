@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.course.checks import approx, printed, same
 from vibrastic.platform.grader.grade import (

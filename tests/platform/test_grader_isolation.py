@@ -28,19 +28,14 @@ pytestmark = pytest.mark.skipif(isolation_mode() != "bubblewrap",
 
 @pytest.fixture(scope="module")
 def graders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Grader]]:
-    home = tmp_path_factory.mktemp("home")
-    old = os.environ.get("VIBRASTIC_HOME")
-    os.environ["VIBRASTIC_HOME"] = str(home)
-    made = {"warm": Grader(warm=True), "cold": Grader(warm=False)}
-    try:
-        yield made
-    finally:
-        for grader in made.values():
-            grader.close()
-        if old is None:
-            os.environ.pop("VIBRASTIC_HOME", None)
-        else:
-            os.environ["VIBRASTIC_HOME"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIBRASTIC_HOME", str(tmp_path_factory.mktemp("home")))
+        made = {"warm": Grader(warm=True), "cold": Grader(warm=False)}
+        try:
+            yield made
+        finally:
+            for grader in made.values():
+                grader.close()
 
 
 def sigma(time_limit: float = 15.0) -> Challenge:
