@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -68,16 +69,43 @@ def test_greeter_with_the_decks_bugs_fails_question(grader: Grader) -> None:
 def test_partial_by_hand_wrong_sign(grader: Grader) -> None:
     source = variant("partial-by-hand", "return y ** 2 - 2 * x * y", "return y ** 2 + 2 * x * y")
     fails = failing(grader.grade("partial-by-hand", source))
-    assert fails["dg_dx(2, 5) agrees with DG_DX"] == "dg_dx(2.0, 5.0): expected 5.0, got 45.0"
+    assert fails["dg_dx(2, 5) agrees with DG_DX"] == (
+        "dg_dx(2.0, 5.0) - DG_DX: expected 0.0, got 40.0")
+    assert "the formulas match a finite-difference check" in fails  # abs() catches it now
+
+
+def test_partial_by_hand_never_shows_the_answer_worked_out_by_hand(grader: Grader) -> None:
+    source = variant("partial-by-hand", "DG_DX = 5\nDG_DY = 16", "DG_DX = 6\nDG_DY = 15")
+    fails = failing(grader.grade("partial-by-hand", source))
+    assert fails["DG_DX: ∂g/∂x at (2, 5)"] == (
+        "DG_DX: 6 is not the right value (the expected one is not shown: work it out by hand)")
+    assert "16" not in fails["DG_DY: ∂g/∂y at (2, 5)"]
+    assert "5" not in fails["DG_DX: ∂g/∂x at (2, 5)"].replace("(2, 5)", "")
 
 
 def test_autograd_answers_typed_in_are_not_autograd(grader: Grader) -> None:
-    source = variant("autograd-g", "    g(x, y).backward()\n    return x.grad, y.grad",
-                     "    return float(y ** 2 - 2 * x * y), float(2 * x * y - x ** 2)")
+    typed = variant("autograd-g", "    g(x, y).backward()\n    return x.grad, y.grad",
+                    "    return (torch.tensor(float(y ** 2 - 2 * x * y)),\n"
+                    "            torch.tensor(float(2 * x * y - x ** 2)))")
+    fails = failing(grader.grade("autograd-g", typed))
+    assert set(fails) >= {"grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward()",
+                          "grad_g at a point chosen by the grader"}
+    assert fails["grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward()"].startswith(
+        "the gradients did not come from autograd")
+    # .grad set by hand, without backward(): the hooks on the grader's tensors never fire
+    by_hand = variant("autograd-g", "    g(x, y).backward()\n",
+                      "    with torch.no_grad():\n        x.grad = y ** 2 - 2 * x * y\n"
+                      "        y.grad = 2 * x * y - x ** 2\n")
+    assert failing(grader.grade("autograd-g", by_hand))[
+        "grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward()"].startswith(
+        "the gradients did not come from autograd")
+
+
+def test_autograd_without_backward_names_the_missing_gradient(grader: Grader) -> None:
+    source = variant("autograd-g", "    g(x, y).backward()\n", "    g(x, y)\n")
     fails = failing(grader.grade("autograd-g", source))
-    assert list(fails) == ["grad_g returns torch tensors from autograd"]
-    assert "expected ['torch.Tensor', 'torch.Tensor'], got ['builtins.float'" in \
-        fails["grad_g returns torch tensors from autograd"]
+    assert fails["grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward()"] == (
+        "your function returned None for x.grad — did you call backward()?")
 
 
 def test_relu_prime_at_zero(grader: Grader) -> None:
@@ -129,10 +157,41 @@ def test_train_xor_on_vibrastic_engine_passes(grader: Grader) -> None:
     assert result.status == "pass", result.to_json()
 
 
-def test_train_xor_untrained_network_fails_with_its_error(grader: Grader) -> None:
-    source = variant("train-xor", "def train_xor(seed=0, epochs=2000):",
-                     "def train_xor(seed=0, epochs=0):")
+def test_train_xor_with_weights_set_by_hand_fails(grader: Grader) -> None:
+    """A network that solves XOR with hand-picked weights, and no training loop at all."""
+    source = variant("train-xor", "    criterion = nn.MSELoss()\n",
+                     "    with torch.no_grad():\n"
+                     "        net.fc1.weight.copy_(torch.tensor([[6.0, 6.0], [-6.0, -6.0], "
+                     "[0.0, 0.0]]))\n"
+                     "        net.fc1.bias.copy_(torch.tensor([-3.0, 9.0, 0.0]))\n"
+                     "        net.fc2.weight.copy_(torch.tensor([[1.0, 1.0, 0.0]]))\n"
+                     "        net.fc2.bias.copy_(torch.tensor([-1.0]))\n"
+                     "    return [1.0] + [0.0] * (epochs - 1)\n    criterion = nn.MSELoss()\n")
     fails = failing(grader.grade("train-xor", source))
-    message = fails["seed 0: error below 0.05 on all four inputs (recomputed from the weights)"]
-    assert message.startswith("outputs [") and "needs < 0.05" in message
+    assert "one epoch from the grader's starting weights is one SGD step" in fails
+    assert "ten epochs follow SGD with momentum 0.9" in fails
     assert "the network has the deck's shape: Linear(2, 3), Linear(3, 1)" not in fails
+
+
+def test_train_xor_untrained_network_fails_with_its_error(grader: Grader) -> None:
+    source = variant("train-xor", "    for _ in range(epochs):", "    for _ in range(0):")
+    fails = failing(grader.grade("train-xor", source))
+    message = fails["training from the grader's starting weights learns XOR (error < 0.05)"]
+    assert message == "train(net, 2000) returned 0 losses, one per epoch expected"
+    assert "the network's forward pass: a sigmoid hidden layer, a linear output" not in fails
+
+
+def test_sigma_that_also_prints_passes(grader: Grader) -> None:
+    source = variant("sigma", "    return total", "    print(total)\n    return total")
+    assert grader.grade("sigma", source).status == "pass"
+
+
+def test_hidden_inputs_are_drawn_per_attempt(grader: Grader) -> None:
+    """A submission that memorised one attempt's hidden answers fails the next attempt."""
+    sigma = get_challenge("sigma")
+    codes = {c.probe(random.Random(seed)) for c in sigma.cases if c.vary
+             for seed in range(20)}
+    assert len(codes) > 20
+    memorised = "def sigma(n):\n    return {0: 0, 1: 1, 2: 5, 3: 14, 4: 30}.get(n, 0)\n"
+    result = grader.grade("sigma", memorised)
+    assert result.status == "fail"

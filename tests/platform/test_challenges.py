@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -175,3 +176,35 @@ def test_index_gives_sections_and_commands() -> None:
     assert index[1]["command"] == "vibrastic challenge start sigma"
     assert index[0]["section"] == "Python refresher — Loops"
     assert index[12]["max_score"] == get_challenge("train-xor").max_score
+
+
+def _solution_expressions(reference: str) -> list[str]:
+    """The code lines inside the reference's solution blocks, as expressions without spaces
+    (``return``/``name =`` prefixes dropped)."""
+    found, inside = [], False
+    for line in reference.splitlines():
+        text = line.strip()
+        if text.startswith("# BEGIN SOLUTION"):
+            inside = True
+        elif text.startswith("# END SOLUTION"):
+            inside = False
+        elif inside and text and not text.startswith("#"):
+            text = re.sub(r"^(return|yield)\s+", "", text.split("  #")[0])
+            text = re.sub(r"^[\w.\[\], ]+\s*[-+*/]?=\s*(?!=)", "", text)
+            found.append(re.sub(r"\s+", "", text))
+    # Names and loop/def headers are the statement's vocabulary, not its solution.
+    return [f for f in found if len(f) >= 12 and not f.endswith(":")
+            and not re.fullmatch(r"[\w.]+(\([\w,]*\))?", f)]
+
+
+@pytest.mark.parametrize("name", COURSE_ORDER)
+def test_no_hint_hands_over_a_solution_line(name: str) -> None:
+    c = get_challenge(name)
+    hints = list(c.hints) + [case.hint for case in c.cases if case.hint]
+    leaks = {}
+    for hint in hints:
+        squashed = re.sub(r"\s+", "", hint).replace("`", "")
+        leaked = [e for e in _solution_expressions(c.reference) if e in squashed]
+        if leaked:
+            leaks[hint] = leaked
+    assert leaks == {}, f"{name}: hints that give away solution lines"

@@ -16,6 +16,7 @@ data: the learner's observation against the reference solution's observation of 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,15 +36,26 @@ def show(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def is_number(value: Any) -> bool:
+    """A plain, finite number of sensible size (not a bool, not NaN or infinite, not an int too
+    big for a float): the only numbers the checks do arithmetic with."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    return math.isfinite(value)
+
+
 def same(got: Any, want: Any, rel: float, abs_: float, path: str = "") -> str | None:
-    """Structural comparison of plain data, numbers within tolerance; returns where it differs."""
+    """Structural comparison of plain data, numbers within tolerance; returns where it differs.
+    Values are validated before any arithmetic: a huge int, NaN or infinity never reaches it."""
     where = f" at {path}" if path else ""
     if isinstance(want, bool) or isinstance(got, bool):
         return None if type(got) is type(want) and got == want else f"differs{where}"
-    if isinstance(want, int | float) and not isinstance(want, bool):
-        if not isinstance(got, int | float):
-            return f"expected a number{where}, got {show(got, 80)}"
-        if rel == 0 and abs_ == 0:
+    if isinstance(want, int | float):
+        if not is_number(got):
+            return f"expected a finite number{where}, got {show(got, 80)}"
+        if (rel == 0 and abs_ == 0) or not is_number(want):
             return None if got == want else f"differs{where}"
         if math.isclose(got, want, rel_tol=rel, abs_tol=abs_):
             return None
@@ -69,13 +81,18 @@ def same(got: Any, want: Any, rel: float, abs_: float, path: str = "") -> str | 
     return None if type(got) is type(want) and got == want else f"differs{where}"
 
 
-def approx(rel: float = 1e-6, abs: float = 1e-9) -> Check:
-    """The returned value equals the reference's, numbers within ``rel``/``abs`` tolerance."""
+def approx(rel: float = 1e-6, abs: float = 1e-9, *, reveal: bool = True) -> Check:
+    """The returned value equals the reference's, numbers within ``rel``/``abs`` tolerance.
+    ``reveal=False`` keeps the expected value out of the message (an answer to work out by
+    hand must not be handed over by the verdict)."""
 
     def check(got: dict, want: dict) -> str | None:
         problem = same(got["value"], want["value"], rel, abs)
         if problem is None:
             return None
+        if not reveal:
+            return (f"{show(got['value'])} is not the right value (the expected one is not "
+                    "shown: work it out by hand)")
         where = f" ({problem})" if " at [" in problem else ""
         return f"expected {show(want['value'])}, got {show(got['value'])}{where}"
 
@@ -142,7 +159,13 @@ def all_of(*checks: Check) -> Check:
 
 @dataclass(frozen=True)
 class Case:
-    """One test: a probe, how it is checked, its points, whether it is hidden, and a hint."""
+    """One test: a probe, how it is checked, its points, whether it is hidden, and a hint.
+
+    ``vary`` draws the probe's inputs afresh for every attempt (so a leaked or memorised value is
+    of no use next time): it gets a ``random.Random`` and returns the names that fill the
+    ``{placeholders}`` of ``code`` (write literal braces as ``{{`` and ``}}``). The reference
+    solution is then run on the same inputs for that attempt.
+    """
 
     name: str
     code: str
@@ -150,3 +173,8 @@ class Case:
     points: float = 1.0
     hidden: bool = False
     hint: str = ""
+    vary: Callable[[random.Random], dict[str, Any]] | None = None
+
+    def probe(self, rng: random.Random) -> str:
+        """The code to run for one attempt (``code`` with freshly drawn inputs, if it varies)."""
+        return self.code.format(**self.vary(rng)) if self.vary else self.code

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import secrets
 import threading
@@ -22,6 +23,7 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from vibrastic.platform.course.challenge import Challenge, get_challenge
 from vibrastic.platform.grader.judge import Observations, judge, well_formed
@@ -259,10 +261,14 @@ class Grader:
         self._expected[key] = data
         return data
 
-    def _reference_run(self, challenge: Challenge, template: Template) -> list[dict]:
-        needed = [getattr(c.check, "needs_reference", True) for c in challenge.cases]
-        probes = [{"code": c.code} if need else {"code": "None"}
-                  for c, need in zip(challenge.cases, needed, strict=True)]
+    def _reference_run(self, challenge: Challenge, template: Template,
+                       codes: list[tuple[Any, str]] | None = None) -> list[dict]:
+        """The reference's observations of ``codes`` ((case, probe code) pairs; default: every
+        case's fixed probe, and a placeholder for the cases whose inputs vary per attempt)."""
+        if codes is None:
+            codes = [(c, "None" if getattr(c, "vary", None) or not getattr(
+                c.check, "needs_reference", True) else c.code) for c in challenge.cases]
+        probes = [{"code": code} for _, code in codes]
         reference_files = getattr(challenge, "reference_files", None)  # a project stage's
         events, done, _ = self._observe(template, challenge, challenge.reference, probes,
                                         reference_files)
@@ -271,7 +277,7 @@ class Grader:
                               "in protocol order")
         seen = Observations.read(events, done)
         data = []
-        for i, case in enumerate(challenge.cases):
+        for i, (case, _) in enumerate(codes):
             obs = seen.probes.get(i)
             if obs is None or obs["error"]:
                 why = obs["error"] if obs else done.get("limit") or "no observation"
@@ -300,10 +306,18 @@ class Grader:
         source = source.removeprefix("\ufeff")  # a byte-order mark is not code
         started = time.perf_counter()
         chosen = [(i, c) for i, c in enumerate(challenge.cases) if hidden or not c.hidden]
-        probes = [{"code": c.code} for _, c in chosen]
+        rng = random.Random(secrets.randbits(64))  # inputs of the varying cases, this attempt
+        codes = [(c, c.probe(rng) if getattr(c, "vary", None) else c.code) for _, c in chosen]
+        varying = [(position, pair) for position, pair in enumerate(codes)
+                   if getattr(pair[0], "vary", None)]
         with self._session(challenge) as template:
-            expected = self.expected(challenge, template)
-            events, done, limits = self._observe(template, challenge, source, probes, files)
+            expected = list(self.expected(challenge, template))
+            if varying:  # the reference on this attempt's inputs, in a sandbox of its own
+                fresh = self._reference_run(challenge, template, [p for _, p in varying])
+                for (position, _), values in zip(varying, fresh, strict=True):
+                    expected[chosen[position][0]] = values
+            events, done, limits = self._observe(
+                template, challenge, source, [{"code": code} for _, code in codes], files)
         result = judge(challenge, chosen, expected, events, done, limits)
         result.hidden_run = hidden
         result.sandbox = self.sandbox_label

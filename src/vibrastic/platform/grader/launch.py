@@ -399,7 +399,7 @@ def _collect(fd: int, deadline: float) -> JobRun:
         for line in lines:
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not isinstance(event, dict):
                 continue

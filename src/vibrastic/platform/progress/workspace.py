@@ -6,8 +6,10 @@ next to it before writing the starter.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -52,10 +54,19 @@ def _backup(path: Path) -> Path:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Write via a new temporary file next to ``path`` (created exclusively, with a random name:
+    a planted ``.NAME.py.tmp`` symlink is never followed), then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_starter(challenge: Challenge, *, force: bool = False,

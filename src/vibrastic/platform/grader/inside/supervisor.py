@@ -92,7 +92,7 @@ def relay(line: bytes, send) -> None:
         record = json.loads(line)
         if not isinstance(record, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         record = {"event": "garbage"}
     send({"event": "relay", "record": record})
 

@@ -6,13 +6,13 @@ X = "import numpy as np\nx = np.linspace(-4.0, 4.0, 9)\n"
 
 CASES = [
     Case("sigmoid on [-4, 4]", X + "sigmoid(x)", approx(1e-7, 1e-10),
-         hint="1 / (1 + np.exp(-x)) works on a whole array."),
+         hint="np.exp works on a whole array."),
     Case("sigmoid_prime on [-4, 4] (0.25 at 0)", X + "sigmoid_prime(x)", approx(1e-7, 1e-10),
-         hint="sigmoid(x) * (1 - sigmoid(x)); its peak is 0.25 at x = 0."),
+         hint="σ′ = σ(1 − σ); its peak is 0.25 at x = 0."),
     Case("tanh_prime on [-4, 4] (1 at 0)", X + "tanh_prime(x)", approx(1e-7, 1e-10),
-         hint="1 - np.tanh(x) ** 2."),
+         hint="tanh′ = 1 − tanh²; NumPy has tanh."),
     Case("relu_prime on [-4, 4], 0 at x = 0", X + "relu_prime(x)", approx(),
-         hint="np.where(x > 0, 1.0, 0.0): strictly greater than zero."),
+         hint="1 only where x is strictly greater than zero."),
     Case("leaky_relu_prime with the default slope", X + "leaky_relu_prime(x)", approx(),
          hint="negative_slope=0.01 where x <= 0."),
     Case("leaky_relu_prime with negative_slope=0.2", X + "leaky_relu_prime(x, negative_slope=0.2)",

@@ -11,15 +11,16 @@ def g(x, y):
 
 
 def grad_g(x, y):
-    """Return (∂g/∂x, ∂g/∂y) at (x, y) as tensors, computed by autograd's backward()."""
-    # BEGIN SOLUTION: tensors with requires_grad=True, g(...).backward(), then the .grad of each
-    x = torch.tensor(x, requires_grad=True)
-    y = torch.tensor(y, requires_grad=True)
+    """x and y are tensors created with requires_grad=True: return (∂g/∂x, ∂g/∂y) at (x, y),
+    as computed by autograd's backward()."""
+    # BEGIN SOLUTION: compute g from x and y, call backward() on it, return the .grad of each
     g(x, y).backward()
     return x.grad, y.grad
     # END SOLUTION
 
 
 if __name__ == "__main__":
-    dx, dy = grad_g(2.0, 5.0)
+    x = torch.tensor(2.0, requires_grad=True)
+    y = torch.tensor(5.0, requires_grad=True)
+    dx, dy = grad_g(x, y)
     print(dx, dy)

@@ -1,26 +1,60 @@
-"""Tests of autograd-g: the slide's (2, 5), then other points; values must come from torch."""
+"""Tests of autograd-g: the grader makes the tensors (at points drawn for every attempt) and
+watches autograd's backward pass reach them, so numbers typed in cannot pass."""
 
-from vibrastic.platform.course.checks import Case, approx, equal
+from vibrastic.platform.course.checks import Case, approx, show
+
+# The grader's own leaf tensors, with hooks that fire only when backward() flows into them.
+CALL = """\
+import torch
+x = torch.tensor({x}, requires_grad=True)
+y = torch.tensor({y}, requires_grad=True)
+reached = []
+x.register_hook(lambda grad: reached.append("x"))
+y.register_hook(lambda grad: reached.append("y"))
+got = grad_g(x, y)
+pair = list(got) if isinstance(got, (tuple, list)) else [got]
+{{"reached": sorted(reached), "grads": pair,
+  "same": [len(pair) == 2 and pair[0] is x.grad, len(pair) == 2 and pair[1] is y.grad]}}
+"""
+
+
+def _point(rng):
+    return {"x": round(rng.uniform(-4, 4), 3), "y": round(rng.uniform(-4, 4), 3)}
+
+
+def by_autograd():
+    """x.grad and y.grad of the grader's tensors, filled by backward(), equal the reference's."""
+    values = approx(1e-5, 1e-6)
+
+    def check(got, want):
+        obs = got["value"]
+        if not isinstance(obs, dict) or not isinstance(obs.get("grads"), list):
+            return f"grad_g(x, y) should return the pair (x.grad, y.grad), got {show(obs)}"
+        grads = obs["grads"]
+        if len(grads) != 2:
+            return f"grad_g(x, y) should return two gradients, got {len(grads)} values"
+        for name, grad in zip("xy", grads, strict=True):
+            if grad is None:
+                return (f"your function returned None for {name}.grad — did you call "
+                        "backward()?")
+        missing = [n for n in "xy" if n not in (obs.get("reached") or [])]
+        if missing or obs.get("same") != [True, True]:
+            return ("the gradients did not come from autograd: compute g(x, y) from the tensors "
+                    "you were given, call backward() on it and return x.grad and y.grad")
+        return values({"value": grads}, {"value": want["value"]["grads"]})
+
+    return check
+
 
 CASES = [
     Case("g(2, 5) on tensors", "import torch\nfloat(g(torch.tensor(2.0), torch.tensor(5.0)))",
-         approx(), hint="g(x, y) = x * y ** 2 - x ** 2 * y works on tensors as on floats."),
-    Case("grad_g(2.0, 5.0) gives ∂g/∂x and ∂g/∂y at (2, 5)",
-         "[float(v) for v in grad_g(2.0, 5.0)]", approx(1e-5, 1e-6), points=2,
-         hint="Call backward() on g(x, y), then return (x.grad, y.grad)."),
-    Case("grad_g returns torch tensors from autograd",
-         "[type(v).__module__.split('.')[0] + '.' + type(v).__name__ for v in grad_g(1.0, 1.0)]",
-         equal(), hint="Return x.grad and y.grad themselves (tensors), not numbers typed in."),
-    Case("grad_g at (1, 2) and (-3, 0.5)",
-         "[[float(v) for v in grad_g(1.0, 2.0)], [float(v) for v in grad_g(-3.0, 0.5)]]",
-         approx(1e-5, 1e-6),
-         hint="The gradient changes with the point: build new tensors each call."),
-    Case("grad_g at fractional and zero points",
-         "[[float(v) for v in grad_g(x, y)] for x, y in [(0.25, -1.5), (0.0, 3.0), (4.0, 0.0)]]",
-         approx(1e-5, 1e-6), hidden=True, points=2),
-    Case("repeated calls do not accumulate gradients",
-         "a = [float(v) for v in grad_g(2.0, 5.0)]\n"
-         "b = [float(v) for v in grad_g(2.0, 5.0)]\n[a, b]",
-         approx(1e-5, 1e-6), hidden=True,
-         hint="Create fresh leaf tensors inside grad_g: .grad accumulates over backward() calls."),
+         approx(), hint="Plain Python operators work on tensors as they do on floats."),
+    Case("grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward()", CALL.format(x=2.0, y=5.0),
+         by_autograd(), points=2,
+         hint="Build g from the tensors you were given, call backward() on the result."),
+    Case("grad_g at a point chosen by the grader", CALL, by_autograd(), vary=_point,
+         hint="The gradient changes with the point: nothing may be typed in."),
+    Case("grad_g at another point", CALL, by_autograd(), hidden=True, points=2, vary=_point),
+    Case("grad_g at a point with a zero coordinate", CALL, by_autograd(), hidden=True,
+         vary=lambda rng: {"x": 0.0, "y": round(rng.uniform(1, 4), 3)}),
 ]

@@ -13,13 +13,13 @@ TOL = approx(1e-7, 1e-10)
 
 CASES = [
     Case("forward pass of the example network", NET + "forward(W1, b1, W2, b2, x)", TOL,
-         hint="net1 = W1 @ x + b1 (shape (3,)); the output layer has no activation."),
+         hint="The hidden net input has shape (3,); the output layer has no activation."),
     Case("δ of the output layer is ŷ − y", NET + "deltas(W1, b1, W2, b2, x, y)[1]", TOL,
-         hint="delta2 = y_hat - y, shape (1,)."),
+         hint="The output δ is the error of the prediction, shape (1,)."),
     Case("δ of the hidden layer", NET + "deltas(W1, b1, W2, b2, x, y)[0]", TOL, points=2,
-         hint="delta1 = y1 * (1 - y1) * (W2.T @ delta2): the sigmoid's f′ times the δ sent back."),
+         hint="The sigmoid's f′ at each hidden unit, times the output δ sent back through W2."),
     Case("gradients of the example network", NET + "gradients(W1, b1, W2, b2, x, y)", TOL, points=2,
-         hint="dW1 = np.outer(delta1, x), dW2 = np.outer(delta2, y1); bias gradients are the δ."),
+         hint="Each weight gradient is the outer product of a layer's δ and that layer's input."),
     Case("gradient shapes match the parameters",
          NET + "[list(np.shape(g)) for g in gradients(W1, b1, W2, b2, x, y)]", approx(),
          hint="dW1 is (3, 2) like W1 and dW2 is (1, 3) like W2."),

@@ -7,9 +7,9 @@ ZOO = "{'bird': 2, 'ant': 6, 'dog': 4, 'snake': 0, 'octopus': 8, 'kangaroo': 2}"
 
 CASES = [
     Case("describe_legs prints the deck's three lines", f"describe_legs({DECK})", printed(),
-         hint="print('A %s has %d legs' % (animal, legs)) inside `for animal in d:`."),
+         hint="One print per animal, with the deck's wording: 'A person has 2 legs'."),
     Case("total_legs of the deck's animals is 14", f"total_legs({DECK})", equal(),
-         hint="2 + 4 + 8 = 14: add d[animal] for every animal."),
+         hint="2 + 4 + 8 = 14: add up every animal's legs."),
     Case("animals_with(d, 4) is ['cat']", f"animals_with({DECK}, 4)", equal(),
          hint="Return a list, even when a single animal matches."),
     Case("describe_legs on another zoo", f"describe_legs({ZOO})", printed(),

@@ -10,10 +10,10 @@ TOL = approx(1e-7, 1e-9)
 
 CASES = [
     Case("error at w_0 = [-3, 2] on the deck's data", DECK + "float(error(X_bias, y, [-3, 2]))",
-         TOL, hint="0.5 * np.linalg.norm(X.dot(w) - y) ** 2"),
+         TOL, hint="Half the squared norm of the residual Xw − y."),
     Case("the gradient at w_0 on the deck's data",
          DECK + "linear_regression_gradient(X_bias, y, np.array([-3.0, 2.0]))", TOL,
-         hint="X.T.dot(X.dot(w) - y) — mind the transpose."),
+         hint="The residual Xw − y, sent back through X transposed."),
     Case("w_hist for α = 0.05, 25 steps (the deck's run)",
          DECK + "gradient_descent(X_bias, y, [-3, 2], 0.05, 25)", TOL, points=2,
          hint="26 rows: w_0 first, then one row per step of w ← w − α∇E."),
@@ -22,7 +22,7 @@ CASES = [
          hint="Call linear_regression_gradient(X, y, w) with the function's own X and y."),
     Case("w_0 is not modified", DECK + "w_0 = np.array([-3.0, 2.0])\n"
          "gradient_descent(X_bias, y, w_0, 0.05, 3)\nw_0", TOL,
-         hint="np.array(w_0, dtype=np.float64) makes a copy to update."),
+         hint="Make a float copy of w_0 before updating it."),
     Case("the error decreases for α = 0.02",
          DECK + "h = gradient_descent(X_bias, y, [-3, 2], 0.02, 10)\n"
          "[float(error(X_bias, y, w)) for w in h]", TOL, hidden=True),

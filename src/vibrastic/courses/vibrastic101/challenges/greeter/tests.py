@@ -4,11 +4,11 @@ from vibrastic.platform.course.checks import Case, equal, printed
 
 CASES = [
     Case("Greeter('Fred').greet() prints 'Hello, Fred'", "Greeter('Fred').greet()", printed(),
-         hint="print('Hello, %s' % self.name)"),
+         hint="The greeting is 'Hello, ' followed by the name kept on self."),
     Case("greet(loud=True) prints 'HELLO, FRED!'", "Greeter('Fred').greet(loud=True)", printed(),
          hint="self.name.upper() gives 'FRED'; the loud greeting ends with '!'."),
     Case("Greeter keeps the name in self.name", "Greeter('Ada').name", equal(),
-         hint="In __init__ (two underscores each side): self.name = name."),
+         hint="__init__ has two underscores on each side, and keeps the name on self."),
     Case("Question('Fred').ask() prints 'Are you Fred?'", "Question('Fred').ask()", printed(),
          hint="Indent ask inside class Question, and spell __init__ with two underscores."),
     Case("a Question is a Greeter and can greet",

@@ -12,7 +12,7 @@ def _as_list(name: str) -> str:
 CASES = [
     Case("predict is 1 when w·x + b > 0", "[predict([1.0, 1.0], -0.5, [1, 0]), "
          "predict([1.0, 1.0], -1.5, [1, 0])]", equal(),
-         hint="Return the int 1 or 0: 1 if np.dot(w, x) + b > 0 else 0."),
+         hint="Return the int 1 or 0, from the sign of the net input."),
     Case("predict is 0 when w·x + b is exactly 0", "predict([1.0, -1.0], 0.0, [2, 2])", equal(),
          hint="The step is 1 only for a strictly positive net input."),
     Case("one step on a misclassified sample", _as_list(

@@ -8,7 +8,7 @@ CASES = [
     Case("triangle(5) prints five rows, no blank lines", "triangle(5)", printed(),
          hint="Row i has exactly i stars; print nothing else between the rows."),
     Case("triangle(1) prints a single star", "triangle(1)", printed(),
-         hint="Does your loop start at 1 and include h? range(1, h + 1)."),
+         hint="Does your loop start at 1, and does it reach h itself?"),
     Case("triangle(0) prints nothing", "triangle(0)", printed(), hidden=True,
          hint="With h = 0 the loop runs zero times."),
     Case("triangle(7) prints seven rows", "triangle(7)", printed(), hidden=True),
