@@ -218,11 +218,10 @@ def test_grader_failure_is_not_an_attempt(env: Path, monkeypatch: pytest.MonkeyP
 
     assert run("challenge", "start", "sigma").exit_code == 0
 
-    def broken(self: sandbox.Supervisor, timeout: float = 60.0) -> None:
+    def broken(self: sandbox.Template, timeout: float = 60.0) -> None:
         raise sandbox.SandboxError("the grading sandbox (bubblewrap) did not start")
 
-    monkeypatch.setattr(sandbox.Supervisor, "start", broken)
-    monkeypatch.setattr("vibrastic.platform.grader.grade._default", None)
+    monkeypatch.setattr(sandbox.Template, "start", broken)
     checked = run("challenge", "check", "sigma")
     assert checked.exit_code == 1
     assert "the grader could not run" in checked.output

@@ -86,7 +86,9 @@ out
 def test_the_supervisor_cannot_be_reached_through_proc(graders: dict[str, Grader],
                                                        mode: str) -> None:
     got = observe(graders[mode], PROC_TAKEOVER)
-    assert got["fds"] == "PermissionError" and got["wrote"] == []
+    assert got["wrote"] == []  # no descriptor of the supervisor can be opened
+    if ROOT:  # a uid of its own: the supervisor's /proc entries are not even listable
+        assert got["fds"] == "PermissionError"
     assert got["mem"] == got["environ"] == got["maps"] == "PermissionError"
     # A fresh pid namespace per job: the supervisor (1) and the observer, nothing else.
     assert got["pids"] == [1, got["me"]]
@@ -251,22 +253,24 @@ def test_descriptors_are_limited(graders: dict[str, Grader], mode: str) -> None:
 SCRAPE = """
 needle = bytes(c ^ 1 for c in {hidden!r})  # the reference's text, never spelt out here
 found = 0
-for line in open("/proc/self/maps"):
-    start, end = (int(x, 16) for x in line.split()[0].split("-"))
-    if "r" not in line.split()[1] or end - start > 2**30:
-        continue
-    with open("/proc/self/mem", "rb", buffering=0) as mem:
-        try:
-            mem.seek(start)
-            data = mem.read(end - start)
-        except OSError:
+step = 8 * 2**20  # read in chunks: the whole address space would not fit the memory limit
+with open("/proc/self/mem", "rb", buffering=0) as mem:
+    for line in open("/proc/self/maps").read().splitlines():
+        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+        if "r" not in line.split()[1] or end - start > 2**30:
             continue
-    at = data.find(needle)
-    while at >= 0:
-        if not id(needle) <= start + at < id(needle) + len(needle) + 64:
-            found += 1
-        at = data.find(needle, at + 1)
-    del data
+        for offset in range(start, end, step):
+            try:
+                mem.seek(offset)
+                data = mem.read(min(step + len(needle), end - offset))
+            except OSError:
+                break
+            at = data.find(needle)
+            while at >= 0:
+                if not id(needle) <= offset + at < id(needle) + len(needle) + 64:
+                    found += 1
+                at = data.find(needle, at + 1)
+            del data
 found
 """
 

@@ -362,12 +362,15 @@ class GradingService:
             source = "".join(f"# ---- {rel}\n{data.decode('utf-8', 'replace')}\n"
                              for rel, data in sorted(job.files.items()))
         deadline = time.monotonic() + self.record_patience
-        pause = 0.05
+        pause, other_failures = 0.05, 0
         while True:
             try:
                 attempt_id = self._record(learner, result, source)
             except Exception as exc:
-                if not _busy(exc) or time.monotonic() + pause > deadline:
+                # A busy database is waited for; any other failure (two first writers creating
+                # the tables at once, say) is retried a few times before the attempt is spooled.
+                other_failures += not _busy(exc)
+                if other_failures > 3 or time.monotonic() + pause > deadline:
                     log.warning("attempt of job %s spooled: %s", job.status.job_id, exc)
                     self._spool_attempt(learner, result, source)
                     return None, False

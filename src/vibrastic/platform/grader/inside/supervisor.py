@@ -62,13 +62,14 @@ def memory_used(pids: list[int]) -> int:
 
 def kill_tree(root: int, whole_namespace: bool) -> None:
     """SIGKILL the observer and everything forked below it (as pid 1: every other process of
-    the pid namespace, which catches processes that escaped the tree with a double fork)."""
+    the pid namespace; otherwise every process below us — we are a subreaper, so orphans that
+    left the observer's tree with a double fork or a new session are still ours)."""
     if whole_namespace:
         with contextlib.suppress(OSError):
             os.kill(-1, signal.SIGKILL)
         return
     for _ in range(5):
-        pids = [root, *descendants(root)]
+        pids = [root, *descendants(os.getpid())]
         alive = False
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
