@@ -112,6 +112,7 @@ def test_a_question_from_sigma_reaches_staff_live_and_gets_resolved(browser: Bro
         expect(ada.locator("#thread-title")).to_have_text(title)
         expect(ada.locator("#attached")).to_contain_text("ada-stops-one-short")
         expect(ada.locator("#attached-verdict")).to_contain_text("1 of 3 tests passed")
+        expect(ada.locator(".qa-body .math .katex").first).to_be_attached()  # math typeset
         thread_url = ada.url
 
         # the instructor's bell counts it without a reload
