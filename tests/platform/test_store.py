@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,12 @@ def test_started_is_recorded(db: Path) -> None:
     assert s["started"] is True and s["status"] == "not started"
 
 
-def test_wal_mode_and_default_location(db: Path, learner_home: Path) -> None:
+def test_wal_mode_and_default_location(db: Path, learner_workspace: Path) -> None:
     store.record_attempt(result("sigma", "fail", 0, 9), "", db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.default_db_path() == learner_home / "progress.db"  # VIBRASTIC_HOME
+    # VIBRASTIC_WORKSPACE
+    assert store.default_db_path() == learner_workspace / ".vibrastic" / "progress.db"
 
 
 def test_a_crash_mid_write_loses_nothing(db: Path) -> None:
@@ -108,3 +110,78 @@ def test_a_crash_mid_write_loses_nothing(db: Path) -> None:
     assert store.challenge_statuses(db)["sigma"]["status"] == "passed"
     store.record_attempt(result("sigma", "fail", 1, 9), "after the crash", db)
     assert len(store.attempts("sigma", db)) == 2
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "work" / ".vibrastic" / "progress.db"
+    assert store.challenge_statuses(db)["sigma"]["status"] == "not started"
+    assert store.attempts(None, db) == [] and store.hints_shown("sigma", db) == 0
+    assert store.done_items(db) == set() and not store.gave_up("sigma", db)
+    assert not (tmp_path / "work").exists()
+
+
+def damaged_pages() -> bytes:
+    """A real SQLite file with its second and third pages overwritten."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.db"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE t (x TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?)", [("x" * 100,)] * 500)
+        conn.commit()
+        conn.close()
+        data = bytearray(path.read_bytes())
+    data[4096:12288] = b"\x07" * 8192
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["text", "pages"])
+def test_a_damaged_store_is_moved_aside_and_a_fresh_one_started(tmp_path: Path,
+                                                              damage: str) -> None:
+    db = tmp_path / "progress.db"
+    damage = b"this is not a database" if damage == "text" else damaged_pages()
+    db.write_bytes(damage)
+    if damage.startswith(b"this"):  # its journal goes with it, untouched
+        (tmp_path / "progress.db-wal").write_bytes(b"junk")
+    seen: list[store.Recovery] = []
+    store.recovery_listeners.append(seen.append)
+    try:
+        store.record_attempt(result("sigma", "fail", 1, 9), "mine", db)
+    finally:
+        store.recovery_listeners.remove(seen.append)
+    [recovery] = seen
+    assert recovery.path == db and recovery.moved_to.name.startswith("progress.db.broken-")
+    assert recovery.moved_to.read_bytes() == damage  # kept, byte for byte
+    if damage.startswith(b"this"):
+        wal = recovery.moved_to.with_name(recovery.moved_to.name + "-wal")
+        assert wal.read_bytes() == b"junk"
+    assert recovery in store.recoveries()
+    assert f"{db} could not be read" in recovery.describe()
+    assert "moved aside to" in recovery.describe() and "nothing was deleted" in recovery.describe()
+    assert [a["status"] for a in store.attempts("sigma", db)] == ["fail"]
+
+
+def test_a_folder_in_place_of_the_store_is_an_error_that_names_it(tmp_path: Path) -> None:
+    db = tmp_path / "progress.db"
+    db.mkdir()
+    with pytest.raises(store.StoreError, match=r"progress\.db is a folder; expected an SQLite"):
+        store.record_attempt(result("sigma", "fail", 1, 9), "mine", db)
+    assert db.is_dir()
+
+
+def test_grading_the_unchanged_starter_does_not_count_as_attempted(db: Path) -> None:
+    starter = get_challenge("sigma").starter
+    store.record_attempt(result("sigma", "fail", 0, 9), starter, db)
+    store.record_attempt(result("sigma", "fail", 0, 9), starter.rstrip() + "\n", db)  # %%writefile
+    s = store.challenge_statuses(db)["sigma"]
+    assert (s["status"], s["attempts"]) == ("not started", 2)
+    store.record_attempt(result("sigma", "fail", 2, 9), starter + "# tried\n", db)
+    assert store.challenge_statuses(db)["sigma"]["status"] == "attempted"
+
+
+def test_give_up_and_done_items_are_remembered(db: Path) -> None:
+    store.give_up("sigma", db)
+    store.mark_done("lesson", "python-refresher", "read", db)
+    store.mark_done("lab", "autograd", "ran", db)
+    assert store.gave_up("sigma", db) and not store.gave_up("triangle", db)
+    assert store.challenge_statuses(db)["sigma"]["gave_up"] is True
+    assert store.done_items(db) == {("lesson", "python-refresher"), ("lab", "autograd")}

@@ -1,4 +1,10 @@
-"""The learner's workspace: starter files, backups, and re-checking on save.
+"""The learner's workspace: where it is, starter files, backups, and re-checking on save.
+
+A workspace is a folder (``vibrastic-work`` by default) holding the learner's challenge files and,
+in its ``.vibrastic/`` folder, their progress (see ``store.workspace_store_path``). It is found the
+way git finds a repository: ``VIBRASTIC_WORKSPACE`` if set, else the nearest of the current folder
+and its parents that is a workspace or contains ``vibrastic-work/``; with none, the workspace is
+(created at) ``./vibrastic-work`` on the first write.
 
 Work is never lost: ``start --force`` and ``reset`` move the current file to a timestamped backup
 next to it before writing the starter.
@@ -32,10 +38,74 @@ class Written:
     backup: Path | None
 
 
-def workspace_dir() -> Path:
-    """``VIBRASTIC_WORKSPACE``, or ``./vibrastic-work`` in the current folder."""
-    env = os.environ.get("VIBRASTIC_WORKSPACE")
-    return Path(env) if env else Path.cwd() / "vibrastic-work"
+WORKSPACE_ENV = "VIBRASTIC_WORKSPACE"
+DEFAULT_NAME = "vibrastic-work"
+STATE_DIR = ".vibrastic"  # inside a workspace: its progress store; also what marks a workspace
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the workspace is and how it was found: ``how`` is ``"env"`` (VIBRASTIC_WORKSPACE),
+    ``"found"`` (walking up from ``start``) or ``"new"`` (none yet: it will be created here)."""
+
+    path: Path
+    how: str
+    start: Path
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def describe(self) -> str:
+        """One line for the learner: the folder and why it is the one in use."""
+        if self.how == "env":
+            return f"{self.path} (from {WORKSPACE_ENV})"
+        if self.how == "found":
+            return f"{self.path} (found from {self.start})"
+        return f"{self.path} (not created yet: `vibrastic challenge start NAME` creates it)"
+
+
+MARKER = "README.txt"
+MARKER_TEXT = ("This folder is a vibrastic workspace: your challenge files are next to it, and\n"
+               "progress.db here holds your progress (attempts, hints). `vibrastic progress`\n"
+               "reads it; `vibrastic doctor` checks it. Keep it with your work.\n")
+
+
+def _is_workspace(folder: Path) -> bool:
+    state = folder / STATE_DIR
+    return (state / MARKER).is_file() or (state / "progress.db").is_file() or (
+        folder.name == DEFAULT_NAME and folder.is_dir())
+
+
+def ensure_workspace(path: Path) -> Path:
+    """Create the workspace folder and its ``.vibrastic/`` state folder (with a README saying
+    what it is) if missing; returns ``path``."""
+    state = path / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    marker = state / MARKER
+    if not marker.exists():
+        marker.write_text(MARKER_TEXT, encoding="utf-8")
+    return path
+
+
+def locate_workspace(start: Path | None = None) -> Location:
+    """The workspace in use from ``start`` (default: the current folder); see the module doc."""
+    start = (start or Path.cwd()).absolute()
+    env = os.environ.get(WORKSPACE_ENV)
+    if env:
+        return Location(Path(env).expanduser().absolute(), "env", start)
+    for folder in (start, *start.parents):
+        if _is_workspace(folder):
+            return Location(folder, "found", start)
+        inner = folder / DEFAULT_NAME
+        if inner.is_dir():
+            return Location(inner, "found", start)
+    return Location(start / DEFAULT_NAME, "new", start)
+
+
+def workspace_dir(start: Path | None = None) -> Path:
+    """The workspace folder in use (which may not exist yet); see ``locate_workspace``."""
+    return locate_workspace(start).path
 
 
 def challenge_file(challenge: Challenge, workspace: Path | None = None) -> Path:
@@ -73,6 +143,7 @@ def write_starter(challenge: Challenge, *, force: bool = False,
                   workspace: Path | None = None) -> Written:
     """Write the starter file; an existing file is kept unless ``force`` (then backed up)."""
     path = challenge_file(challenge, workspace)
+    ensure_workspace(path.parent)
     backup = None
     if path.exists():
         if not force:
