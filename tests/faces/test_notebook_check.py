@@ -87,9 +87,13 @@ def test_notebook_cells_write_the_file_and_check_it_in_a_kernel(workspace: Path)
     check_cell = next(c for c in nb.cells if 'check("sigma")' in c.source)
     solved = "%%writefile sigma.py\n" + strip_markers(get_challenge("sigma").reference)
     run = new_notebook(cells=[new_code_cell(write.source), new_code_cell(check_cell.source),
-                              new_code_cell(solved), new_code_cell(check_cell.source)])
+                              new_code_cell(solved), new_code_cell(check_cell.source),
+                              new_code_cell('hint("sigma")')])
     execute_notebook(run, cwd=workspace, timeout=60)
-    verdicts = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells[1::2]]
+    # the hint is printed once: no second copy as the cell's value
+    [printed] = run.cells[4].outputs
+    assert printed.output_type == "stream" and printed.text.startswith("sigma — hint 1/")
+    verdicts = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells[1:4:2]]
     assert verdicts[0].startswith("sigma: ") and "sigma: PASS" not in verdicts[0]
     assert verdicts[1].startswith("sigma: PASS")
     shown = run.cells[3].outputs[-1].data["text/plain"]

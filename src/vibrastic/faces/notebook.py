@@ -94,6 +94,14 @@ def format_result(result: Any) -> str:
     return "\n".join(lines)
 
 
+class Shown(str):
+    """Text that was already printed: a notebook cell ending with ``hint(...)`` does not show it
+    a second time as the cell's value (IPython calls ``_ipython_display_`` instead of repr)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def hints(name: str) -> list[str]:
     """Every hint of challenge ``name``, in order."""
     return list(_challenge(name).hints)
@@ -101,7 +109,8 @@ def hints(name: str) -> list[str]:
 
 def hint(name: str) -> str:
     """Print (and return) the next hint of challenge ``name``, remembered in the progress store
-    (shared with ``vibrastic challenge hint``); once all were shown, the last one repeats."""
+    (shared with ``vibrastic challenge hint``); once all were shown, the last one repeats.
+    The returned text is not displayed again when a notebook cell ends with ``hint(...)``."""
     from vibrastic.platform.progress.store import next_hint
 
     all_hints = hints(name)
@@ -112,4 +121,4 @@ def hint(name: str) -> str:
         number, hint_text = shown if shown else (len(all_hints), all_hints[-1])
         text = f"{name} — hint {number}/{len(all_hints)}: {hint_text}"
     print(text)
-    return text
+    return Shown(text)

@@ -14,7 +14,7 @@ A new command: write its module (a ``typer.Typer`` app or a function) and add on
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lab": ("vibrastic.faces.cli.labs:app",
             "The deck's hands-on labs: metrics, tables and figures, on PyTorch or vibrastic."),
     "challenge": ("vibrastic.faces.cli.challenges:challenge_app",
-                  "Auto-graded challenges: start, check, hint, watch, reset."),
+                  "Auto-graded challenges: start, check, hint, watch, reset, solution."),
     "course": ("vibrastic.faces.cli.challenges:course_app", "Course-author tools."),
     "project": ("vibrastic.faces.cli.project:app",
                 "The project: build your own autograd engine (mygrad) in graded stages, then "
@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "A grading worker: grades the classroom's queued checks in sandboxes."),
     "serve": ("vibrastic.faces.cli.serve:serve",
               "Start the web course: lessons with their figures, labs, challenges with an editor."),
+    "next": ("vibrastic.faces.cli.guide:next_step",
+             "What to do next: the first unfinished lesson, lab or challenge, with its command."),
+    "doctor": ("vibrastic.faces.cli.guide:doctor",
+               "Check the installation, the sandbox, the progress store and the workspace."),
 }
 
 
@@ -92,15 +96,27 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from vibrastic import __version__
+
+        typer.echo(f"vibrastic {__version__}")
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
-def course(ctx: typer.Context) -> None:
+def course(ctx: typer.Context, version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+           = False) -> None:
     """Without a command: show the course map (lessons, labs, challenges, your progress)."""
     if ctx.invoked_subcommand is None:
         from rich.console import Console
 
+        from vibrastic.faces.cli.common import announce_recoveries
         from vibrastic.faces.cli.coursemap import render_course_map
         from vibrastic.platform.progress.coursemap import build_course_map
 
+        announce_recoveries()
         Console().print(render_course_map(build_course_map()))
 
 

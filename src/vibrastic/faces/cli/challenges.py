@@ -1,5 +1,7 @@
 """``vibrastic challenge …``, ``vibrastic progress`` and ``vibrastic course check``.
 
+A challenge is named by its name or by the ``#`` number that ``challenge list`` shows.
+
 Thin: parse, call ``vibrastic.platform`` (course.challenge, progress.submit on top of the
 grading service, progress.store), render with Rich.
 Exit codes: 0 when every test passes, 1 when not, 2 on usage errors
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -19,15 +22,19 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 from rich.panel import Panel
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from vibrastic.faces.cli.common import err, store_errors, usage_error
 from vibrastic.faces.cli.coursemap import STATUS_STYLE
 from vibrastic.platform.course.challenge import (
     Challenge,
     ChallengeError,
     UnknownChallenge,
     get_challenge,
+    load_challenges,
+    strip_markers,
 )
 from vibrastic.platform.grader.grade import GraderError
 from vibrastic.platform.grader.launch import FALLBACK_WARNING
@@ -38,8 +45,8 @@ from vibrastic.platform.progress.submit import default_service, submit
 from vibrastic.platform.progress.workspace import (
     WorkspaceError,
     challenge_file,
+    locate_workspace,
     watch_file,
-    workspace_dir,
     write_starter,
 )
 
@@ -47,7 +54,6 @@ from vibrastic.platform.progress.workspace import (
 challenge_app = typer.Typer(no_args_is_help=True)
 course_app = typer.Typer(no_args_is_help=True)
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 # The CLI shows the fallback warning itself (once, on stderr); silence the library's log line.
 logging.getLogger("vibrastic.platform.grader.launch").setLevel(logging.ERROR)
@@ -55,16 +61,21 @@ _warned = False
 MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
          "not run": ("·", "dim")}
 
-NameArg = Annotated[str, typer.Argument(help="Challenge name, e.g. sigma (see `challenge list`).")]
-
-
-def usage_error(message: str) -> typer.Exit:
-    """Print a usage error (what was wrong, what was expected) and exit with code 2."""
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(2)
+NameArg = Annotated[str, typer.Argument(
+    metavar="NAME|#", help="Challenge name or number, e.g. sigma or 2 (see `challenge list`).")]
 
 
 def _challenge(name: str) -> Challenge:
+    if name.strip().isdigit():
+        try:
+            numbered = {c.order: c for c in load_challenges()}
+        except ChallengeError as exc:
+            raise usage_error(f"the course is broken: {exc}") from None
+        if int(name) in numbered:
+            return numbered[int(name)]
+        raise usage_error(f"no challenge #{name.strip()}; expected a number from "
+                          f"{min(numbered)} to {max(numbered)} or a name "
+                          f"(see `vibrastic challenge list`)")
     try:
         return get_challenge(name)
     except UnknownChallenge as exc:
@@ -80,8 +91,44 @@ def _warn_once(result: GradeResult) -> None:
         _warned = True
 
 
-def render_result(result: GradeResult) -> None:
-    """The verdict: each test with its message, the learner's output, hints; then the summary."""
+LINE_RE = re.compile(r"\(line (\d+)\)")
+
+
+def _show_source_line(message: str, path: Path | None) -> None:
+    """The learner's line that a load error names (``(line N)``), with the one before it."""
+    found = LINE_RE.search(message)
+    if not found or path is None:
+        return
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    number = int(found.group(1))
+    if not 1 <= number <= len(lines):
+        return
+    width = len(str(number))
+    for n in range(max(1, number - 1), number + 1):
+        text = Text(f"  {n:>{width}} | ", style="dim")
+        text.append(lines[n - 1], style="bold" if n == number else "")
+        console.print(text)
+
+
+def render_result(result: GradeResult, path: Path | None = None) -> None:
+    """The verdict: each test with its message, the learner's output, hints; then the summary.
+
+    When the file could not be loaded at all (a syntax error, a limit hit while importing), no
+    test ran: the error is said once, with the line it names, and no rows of tests that did not
+    run are printed."""
+    if result.status == "error" and all(t.status == "not run" for t in result.tests):
+        problem = result.message or result.summary
+        console.print(Text(f"ERROR: {problem}", style="bold red"))
+        _show_source_line(problem, path)
+        if result.output.strip():
+            console.print(Panel(Text(result.output), title="output of your file", expand=False,
+                                border_style="dim"))
+        console.print(f"None of the {len(result.tests)} tests ran: fix this, then check again "
+                      f"(vibrastic challenge check {result.challenge}).")
+        return
     for test in result.tests:
         mark, style = MARKS[test.status]
         label = "hidden: " if test.hidden else ""
@@ -102,7 +149,7 @@ def render_result(result: GradeResult) -> None:
     style = "green" if result.status == "pass" else "red"
     head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
     console.print(Text(f"{head}: {result.summary}", style=f"bold {style}"))
-    if result.message and result.status != "pass":
+    if result.message and result.status != "pass" and result.message not in result.summary:
         console.print(Text(result.message, style=style))
 
 
@@ -136,6 +183,7 @@ def _file_for(challenge: Challenge, file: Path | None) -> Path:
 
 
 @challenge_app.command("list")
+@store_errors
 def list_challenges() -> None:
     """Every challenge in course order, with your status and best score."""
     statuses = store.challenge_statuses()
@@ -150,7 +198,8 @@ def list_challenges() -> None:
                       Text(status, style=STATUS_STYLE[status]),
                       f"{info['best_score']:g}/{info['max_score']:g}")
     console.print(table)
-    console.print("Start one with [bold]vibrastic challenge start NAME[/bold].")
+    console.print("Start one with [bold]vibrastic challenge start NAME[/bold] (or its #); "
+                  "[bold]vibrastic next[/bold] says what comes next.")
 
 
 @challenge_app.command("show")
@@ -161,6 +210,7 @@ def show(name: NameArg) -> None:
 
 
 @challenge_app.command("start")
+@store_errors
 def start(name: NameArg,
           force: Annotated[bool, typer.Option("--force", help="Start over; your current file "
                                               "is kept as a .bak backup.")] = False) -> None:
@@ -170,16 +220,17 @@ def start(name: NameArg,
         written = write_starter(challenge, force=force)
     except WorkspaceError as exc:
         raise usage_error(str(exc)) from None
-    store.mark_started(challenge.name, detail=str(written.path))
     console.print(Markdown(challenge.statement))
     if written.backup:
         console.print(f"Your previous file was saved as [bold]{written.backup}[/bold].")
     console.print(f"Starter written to [bold]{written.path}[/bold]. Edit it, then run "
                   f"[bold]vibrastic challenge check {challenge.name}[/bold] "
                   f"(or [bold]watch[/bold] to re-check on every save).")
+    store.mark_started(challenge.name, detail=str(written.path))
 
 
 @challenge_app.command("check")
+@store_errors
 def check(name: NameArg,
           file: Annotated[Path | None, typer.Option("--file", help="Grade this file instead of "
                                                     "the one in your workspace.")] = None,
@@ -194,25 +245,48 @@ def check(name: NameArg,
     if as_json:
         typer.echo(result.to_json())
     else:
-        render_result(result)
+        render_result(result, path)
+        if result.status == "pass":
+            console.print("Next: [bold]vibrastic next[/bold]; the reference solution: "
+                          f"[bold]vibrastic challenge solution {challenge.name}[/bold].")
     raise typer.Exit(0 if result.status == "pass" else 1)
 
 
+def _hint_panel(number: int, total: int, text: str) -> Panel:
+    return Panel(Text(text), title=f"hint {number}/{total}", border_style="cyan", expand=False)
+
+
 @challenge_app.command("hint")
-def hint(name: NameArg) -> None:
+@store_errors
+def hint(name: NameArg,
+         show_all: Annotated[bool, typer.Option(
+             "--all", help="Show again every hint revealed so far (reveals no new one).")
+                             ] = False) -> None:
     """Show the next hint (one at a time; `reset` starts the hints over)."""
     challenge = _challenge(name)
+    if show_all:
+        shown = store.hints_shown(challenge.name)
+        if not shown:
+            console.print(f"No hints revealed yet for {challenge.name}; "
+                          f"`vibrastic challenge hint {challenge.name}` shows the first.")
+            return
+        for number, text in enumerate(challenge.hints[:shown], 1):
+            console.print(_hint_panel(number, len(challenge.hints), text))
+        return
     found = store.next_hint(challenge.name, challenge.hints)
     if found is None:
         console.print(f"No more hints for {challenge.name}: all {len(challenge.hints)} were shown. "
                       f"`vibrastic challenge reset {challenge.name}` starts them over.")
         return
     number, text = found
-    console.print(Panel(Text(text), title=f"hint {number}/{len(challenge.hints)}",
-                        border_style="cyan", expand=False))
+    console.print(_hint_panel(number, len(challenge.hints), text))
+    if number > 1:
+        console.print(f"[dim]`vibrastic challenge hint {challenge.name} --all` shows the "
+                      f"{number} hints revealed so far.[/dim]")
 
 
 @challenge_app.command("watch")
+@store_errors
 def watch(name: NameArg,
           file: Annotated[Path | None, typer.Option("--file", help="Watch this file.")] = None,
           max_runs: Annotated[int, typer.Option(
@@ -230,7 +304,7 @@ def watch(name: NameArg,
         console.rule(f"{challenge.name} — {path.name}")
         result = _grade_and_record(challenge, path, public_only=False, warm=True)
         _warn_once(result)
-        render_result(result)
+        render_result(result, path)
         last.append(result)
         if result.status == "pass":
             console.print("[green]Solved! Stop watching with Ctrl-C, or keep improving.[/green]")
@@ -243,21 +317,50 @@ def watch(name: NameArg,
 
 
 @challenge_app.command("reset")
+@store_errors
 def reset(name: NameArg) -> None:
     """Put the starter back (your file is kept as a .bak backup) and start the hints over."""
     challenge = _challenge(name)
     written = write_starter(challenge, force=True)
-    store.mark_reset(challenge.name, detail=str(written.backup or ""))
     if written.backup:
         console.print(f"Your file was saved as [bold]{written.backup}[/bold].")
     console.print(f"Starter written to [bold]{written.path}[/bold]; hints start over. "
                   f"Your attempts and progress are kept.")
+    store.mark_reset(challenge.name, detail=str(written.backup or ""))
 
 
+@challenge_app.command("solution")
+@store_errors
+def solution(name: NameArg,
+             give_up: Annotated[bool, typer.Option(
+                 "--give-up", help="Show it without having passed; recorded as a give-up "
+                 "(`vibrastic next` then moves on).")] = False) -> None:
+    """The reference solution: after you pass the challenge, or after an explicit --give-up."""
+    challenge = _challenge(name)
+    status = store.challenge_statuses()[challenge.name]
+    if status["status"] != "passed" and not status["gave_up"]:
+        if not give_up:
+            err.print(f"[red]error:[/red] the solution of {challenge.name} opens once you pass "
+                      f"it (`vibrastic challenge check {challenge.name}`). Stuck? "
+                      f"`vibrastic challenge hint {challenge.name}`; or give up and read it: "
+                      f"`vibrastic challenge solution {challenge.name} --give-up` (recorded).")
+            raise typer.Exit(1)
+        store.give_up(challenge.name)
+        console.print(f"[yellow]Recorded: you gave up on {challenge.name}.[/yellow] Passing it "
+                      "later still counts.")
+    code = strip_markers(challenge.reference).rstrip()
+    console.print(Panel(Syntax(code, "python", theme="ansi_dark", background_color="default",
+                               word_wrap=True),
+                        title=f"{challenge.name}: reference solution", expand=False))
+
+
+@store_errors
 def progress() -> None:
-    """Your progress: challenges passed, scores, attempts, hints used."""
+    """Your progress: challenges passed, scores, attempts, hints used (and where it is kept)."""
+    location = locate_workspace()
+    db = store.default_db_path()
     statuses = store.challenge_statuses()
-    table = Table(title=f"Progress (workspace: {workspace_dir()})")
+    table = Table(title="Progress")
     for col in ("#", "challenge", "status", "best score", "attempts", "hints"):
         table.add_column(col)
     passed = score = total = 0.0
@@ -274,6 +377,9 @@ def progress() -> None:
     console.print(table)
     count = sum(1 for i in statuses.values() if "order" in i)
     console.print(f"Passed {passed:g} of {count} challenges — {score:g}/{total:g} points.")
+    console.print(f"Workspace: {location.describe()}")
+    console.print(f"Progress read from: {db}" if db.exists() else
+                  f"Progress read from: {db} (nothing recorded in this workspace yet)")
 
 
 @course_app.command("check")

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 
+from vibrastic.faces.cli.common import store_errors
+
 if TYPE_CHECKING:
     from vibrastic.ml.labs import LabResult
     from vibrastic.platform.course.labs import CourseLab
@@ -27,6 +29,13 @@ DEFAULT_OUT = Path("vibrastic-out")
 def _fail(message: str, valid: list[str], what: str) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}. Valid {what}: {', '.join(valid)}")
     return typer.Exit(2)
+
+
+def _mark_ran(name: str) -> None:
+    """Record the lab as run in the workspace's progress (what `vibrastic next` follows)."""
+    from vibrastic.platform.progress import store
+
+    store.mark_done("lab", name, "ran")
 
 
 def _format(value: Any) -> str:
@@ -105,6 +114,7 @@ def _check(name: str | None, all_labs: bool, backend: str | None) -> list[str]:
 
 
 @app.command("run")
+@store_errors
 def run(
     name: Annotated[str | None, typer.Argument(
         metavar="NAME", help="Lab name (see vibrastic lab list).")] = None,
@@ -133,6 +143,7 @@ def run(
     folder = out or DEFAULT_OUT / names[0]
     result = run_lab(names[0], backend, seed)
     paths = result.save_figures(folder)
+    _mark_ran(names[0])
     if as_json:
         typer.echo(json.dumps(dict(result.to_json(), saved=[str(p) for p in paths]),
                               ensure_ascii=False, indent=2))
@@ -171,6 +182,7 @@ def _run_all(names: list[str], backend: str | None, seed: int | None, out: Path,
                 progress.advance(task)
                 continue
             paths = result.save_figures(out / lab_name)
+            _mark_ran(lab_name)
             seconds = time.perf_counter() - t0
             shown = result.backend
             if backend is not None and result.backend != backend:

@@ -1,4 +1,9 @@
-"""``vibrastic lesson …`` and ``vibrastic notebooks …``: thin faces over the course model."""
+"""``vibrastic lesson …`` and ``vibrastic notebooks …``: thin faces over the course model.
+
+``lesson run`` streams each cell's output as it comes; Ctrl-C stops it cleanly (exit code 130),
+keeping what ran on screen and the figures saved so far. Reading or running a lesson is recorded
+in the workspace's progress, which ``vibrastic next`` follows.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from vibrastic.platform.course import Course, CourseError, Lesson, LessonNotFound, load_course
+from vibrastic.faces.cli.common import store_errors
+from vibrastic.platform.course import (
+    Course,
+    CourseError,
+    Lesson,
+    LessonNotFound,
+    course_root,
+    load_course,
+)
 
 # their help lines: COMMANDS in vibrastic.faces.cli
 lesson_app = typer.Typer(no_args_is_help=True)
@@ -16,11 +29,17 @@ notebooks_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 LessonRef = Annotated[str, typer.Argument(metavar="N|NAME", help="Lesson number or name.")]
+CourseDir = Annotated[Path | None, typer.Option(
+    "--course", metavar="DIR", help="A course folder (with course.toml); the packaged course by "
+    "default (course authors: try your lessons).")]
 
 
-def _course() -> Course:
+def _course(root: Path | None = None) -> Course:
+    if root is not None and not (root / "course.toml").is_file():
+        err_console.print(f"[red]error:[/red] {root} has no course.toml; expected a course folder")
+        raise typer.Exit(2)
     try:
-        return load_course()
+        return load_course(root)
     except CourseError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -44,12 +63,21 @@ def list_lessons() -> None:
     console.print(lesson_table(_course()))
 
 
+def _mark_done(course: Course, lesson: Lesson, how: str) -> None:
+    """Record the lesson as read/run in the workspace's progress (only for the packaged course)."""
+    if course.root == course_root():
+        from vibrastic.platform.progress import store
+
+        store.mark_done("lesson", lesson.name, how)
+
+
 @lesson_app.command("show")
-def show(ref: LessonRef) -> None:
+@store_errors
+def show(ref: LessonRef, course_dir: CourseDir = None) -> None:
     """Render a lesson in the terminal: text, code, formulas, then its labs and challenges."""
     from vibrastic.faces.cli.terminal import lesson_renderables
 
-    course = _course()
+    course = _course(course_dir)
     lesson = _lesson(course, ref)
     try:
         renderables = list(lesson_renderables(lesson, course))
@@ -58,9 +86,11 @@ def show(ref: LessonRef) -> None:
         raise typer.Exit(1) from exc
     for renderable in renderables:
         console.print(renderable)
+    _mark_done(course, lesson, "read")
 
 
 @lesson_app.command("run")
+@store_errors
 def run(
     ref: LessonRef,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the lesson's figures.")]
@@ -69,24 +99,39 @@ def run(
     = False,
     timeout: Annotated[int | None, typer.Option(min=1, help="Per-cell time limit in seconds.")]
     = None,
+    course_dir: CourseDir = None,
 ) -> None:
-    """Execute a lesson's code cells in order and show their output; figures go to --out."""
-    from vibrastic.faces.cli.terminal import run_renderables
+    """Execute a lesson's code cells in order, showing output as it comes; figures go to --out.
+
+    Ctrl-C stops the run (exit code 130); what ran stays on screen and in --out."""
+    from rich.rule import Rule
+
+    from vibrastic.faces.cli.terminal import cell_header, output_renderable
     from vibrastic.platform.course.execute import LessonRunError, run_lesson
 
-    course = _course()
+    course = _course(course_dir)
     lesson = _lesson(course, ref)
+    console.print(Rule(f"Running lesson {lesson.number}: {lesson.title}"))
     try:
-        result = run_lesson(lesson, course, out, quick=quick, timeout=timeout)
+        result = run_lesson(lesson, course, out, quick=quick, timeout=timeout,
+                            on_cell=lambda cell: console.print(cell_header(cell)),
+                            on_output=lambda _cell, item: console.print(output_renderable(item)))
     except LessonRunError as exc:
-        for renderable in run_renderables(exc.run):
-            console.print(renderable)
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
-    for renderable in run_renderables(result):
-        console.print(renderable)
-    console.print(f"[green]lesson {lesson.ref}: {len(result.cells)} cells ran in "
+    except KeyboardInterrupt:  # Ctrl-C before the first cell started (the kernel was starting)
+        err_console.print(f"[yellow]interrupted:[/yellow] lesson {lesson.ref} stopped before its "
+                          "first cell ran.")
+        raise typer.Exit(130) from None
+    ran = sum(1 for cell in result.cells)
+    if result.interrupted:
+        err_console.print(f"[yellow]interrupted:[/yellow] lesson {lesson.ref} stopped after "
+                          f"{ran} cell{'s' if ran != 1 else ''} (Ctrl-C); their output is above "
+                          f"and {len(result.figures)} figures are in {out}.")
+        raise typer.Exit(130)
+    console.print(f"[green]lesson {lesson.ref}: {ran} cells ran in "
                   f"{result.seconds:.1f} s; {len(result.figures)} figures in {out}[/green]")
+    _mark_done(course, lesson, "ran")
 
 
 @notebooks_app.command("export")

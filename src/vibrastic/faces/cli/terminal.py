@@ -17,7 +17,7 @@ from vibrastic.faces.cli.latex import markdown_math_to_text
 from vibrastic.platform.course.model import Course, Lesson
 
 if TYPE_CHECKING:  # Jupyter's client and nbformat load slowly; `lesson list` needs neither
-    from vibrastic.platform.course.execute import LessonRun
+    from vibrastic.platform.course.execute import CellRun, Output
 
 
 def lesson_table(course: Course) -> Table:
@@ -49,18 +49,17 @@ def lesson_renderables(lesson: Lesson, course: Course) -> Iterator[RenderableTyp
     yield Markdown(markdown_math_to_text(ending_markdown(lesson, course)))
 
 
-def run_renderables(run: LessonRun) -> Iterator[RenderableType]:
-    """Each executed code cell with its output; figures as the paths they were saved to."""
-    yield Rule(f"Running lesson {run.lesson.number}: {run.lesson.title}")
-    for cell in run.cells:
-        parts: list[RenderableType] = [Syntax(cell.source, "python", theme="ansi_dark",
-                                              background_color="default", word_wrap=True)]
-        for out in cell.outputs:
-            if out.kind == "image":
-                parts.append(Text(f"[figure saved: {out.path}]", style="green"))
-            elif out.kind == "error":
-                parts.append(Text(out.text, style="bold red"))
-            else:
-                parts.append(Text(out.text.rstrip("\n")))
-        yield Panel(Group(*parts), title=f"cell {cell.index}", title_align="left",
-                    border_style="red" if any(o.kind == "error" for o in cell.outputs) else "dim")
+def cell_header(cell: CellRun) -> RenderableType:
+    """A code cell about to run: its number and its code (its output follows as it comes)."""
+    return Group(Rule(f"cell {cell.index}", align="left", style="dim"),
+                 Syntax(cell.source, "python", theme="ansi_dark", background_color="default",
+                        word_wrap=True))
+
+
+def output_renderable(out: Output) -> RenderableType:
+    """One output of a running cell: text as printed, a figure as the path it was saved to."""
+    if out.kind == "image":
+        return Text(f"[figure saved: {out.path}]", style="green")
+    if out.kind == "error":
+        return Text(out.text, style="bold red")
+    return Text(out.text.rstrip("\n"))

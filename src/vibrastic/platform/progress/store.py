@@ -114,7 +114,7 @@ class Recovery:
 
     def describe(self) -> str:
         return (f"the progress store {self.path} could not be read ({self.reason}); it was moved "
-                f"aside to {self.moved_to} (nothing was deleted) and a fresh store was started")
+                f"aside to {self.moved_to} (nothing was deleted) and a fresh store takes its place")
 
 
 _recoveries: list[Recovery] = []
