@@ -109,14 +109,26 @@ def test_course_map_reads_progress_from_the_store_callable() -> None:
 
 def test_an_unreadable_progress_store_still_shows_the_map(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "broken-home"
-    home.mkdir()
-    (home / "progress.db").write_text("this is not a database")
-    monkeypatch.setenv("VIBRASTIC_HOME", str(home))
+    work = tmp_path / "work"
+    (work / ".vibrastic" / "progress.db").mkdir(parents=True)  # cannot be opened at all
+    monkeypatch.setenv("VIBRASTIC_WORKSPACE", str(work))
     result = runner.invoke(app, [])
     assert result.exit_code == 0, result.output
     assert "progress: the store cannot be read" in result.output
     assert "vibrastic lesson show 8" in result.output
+
+
+def test_a_damaged_progress_store_is_moved_aside_and_the_map_shows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "work" / ".vibrastic" / "progress.db"
+    db.parent.mkdir(parents=True)
+    db.write_text("this is not a database")
+    monkeypatch.setenv("VIBRASTIC_WORKSPACE", str(tmp_path / "work"))
+    result = runner.invoke(app, [])
+    assert result.exit_code == 0, result.output
+    assert "could not be read (file is not a database)" in " ".join(result.output.split())
+    assert "challenges solved: 0/13" in result.output
+    assert list(db.parent.glob("progress.db.broken-*"))
 
 
 def test_no_committed_notebooks_or_outputs_in_the_course_folder() -> None:

@@ -129,6 +129,6 @@ def test_lesson_run_reports_the_failing_cell_with_the_output_before_it(tmp_path:
     cells = failure.value.run.cells
     assert cells[0].outputs[0].text == "before\n"
     assert cells[1].outputs[-1].kind == "error"
-    assert cells[2].outputs == []
+    assert len(cells) == 2  # the cell after the failing one never ran
     with pytest.raises(LessonRunError, match="longer than 1 s"):
         run_lesson(course.lesson("slow"), course, tmp_path / "out", timeout=1)

@@ -60,11 +60,11 @@ def _store_statuses() -> dict[str, dict[str, Any]] | None:
     """The progress store's statuses, or None when it cannot be read (the map still shows)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from vibrastic.platform.progress.store import challenge_statuses
+    from vibrastic.platform.progress.store import StoreError, challenge_statuses
 
     try:
         return challenge_statuses()
-    except (OSError, SQLAlchemyError):
+    except (OSError, SQLAlchemyError, StoreError):
         return None
 
 
