@@ -26,10 +26,12 @@ def learner_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def learner_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``VIBRASTIC_WORKSPACE`` in this test's tmp folder: the workspace's files and its progress
-    store (``<workspace>/.vibrastic/progress.db``) start empty, and no test touches the
-    developer's ``vibrastic-work``. Tests of workspace discovery unset it."""
-    work = tmp_path / "work"
+def learner_workspace(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``VIBRASTIC_WORKSPACE`` in a folder of its own (beside the test's ``tmp_path``, which it
+    leaves untouched): the workspace's files and its progress store
+    (``<workspace>/.vibrastic/progress.db``) start empty, and no test touches the developer's
+    ``vibrastic-work``. Tests of workspace discovery unset it."""
+    work = tmp_path_factory.mktemp("work")
     monkeypatch.setenv("VIBRASTIC_WORKSPACE", str(work))
     return work
