@@ -153,6 +153,21 @@ def test_trace_graph_of_g(lib):
     assert isinstance(fig, Figure) and len(fig.axes[0].patches) == len(nodes)
 
 
+@pytest.mark.parametrize("lib", [torch, vb], ids=["torch", "vibrastic"])
+def test_an_input_without_gradient_is_drawn_and_named(lib):
+    """Lesson 2's f = x * y with y a constant: y is in the graph, as a "no gradient" box."""
+    x, y = lib.tensor(1.0, requires_grad=True), lib.tensor(2.0)
+    nodes = trace_graph(x * y, {"x": x, "y": y}, "f")
+    assert [(n.kind, n.label) for n in nodes if n.kind in ("leaf", "const")] == [
+        ("leaf", "x = 1\nAccumulateGrad"), ("const", "y = 2\nno gradient")]
+    mul = next(n for n in nodes if n.kind == "op")
+    assert len(mul.inputs) == 2
+    fig = computation_graph_figure(x * y, {"x": x, "y": y}, "f")
+    assert len(fig.axes[0].patches) == 4
+    unnamed = trace_graph(x * y, {"x": x}, "f")  # nothing to name it after
+    assert [n.label for n in unnamed if n.kind == "const"] == ["constant\nno gradient"]
+
+
 def test_trace_graph_needs_a_graph():
     with pytest.raises(ValueError, match="requires_grad"):
         trace_graph(vb.tensor(1.0))

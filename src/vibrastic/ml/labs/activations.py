@@ -158,8 +158,11 @@ def run(
         result.metrics[f"{act.key}_derivative_vs_formula"] = float(np.max(np.abs(dy - dy_exact)))
         result.metrics[f"{act.key}_value_vs_formula"] = float(np.max(np.abs(y - y_exact)))
         parity = max(parity, value_diff, deriv_diff)
+        zoom = (f"zoom on x < 0: slope {negative_slope:g}, not 0 as in ReLU"
+                if act.key == "leaky_relu" else "")
         result.figures[act.key.replace("_", "-")] = activation_figure(
-            x, y, dy, f"{act.title} ({act.module}) on {backend}", act.formula.split("  (")[0])
+            x, y, dy, f"{act.title} ({act.module}) on {backend}", act.formula.split("  (")[0],
+            zoom_negative=zoom)
         rows.append({"function": act.title, "module": act.module, "formula": act.formula,
                      "derivative": act.derivative, "advantages": act.advantages,
                      "disadvantages": act.disadvantages})

@@ -130,10 +130,14 @@ def run(
     metrics.update(gradient_checks(backend, X_bias, y, list(paths.values())))
 
     deck_alpha = 0.05 if 0.05 in [round(a, 10) for a in paths] else next(iter(paths))
-    deck_path = paths[min(paths, key=lambda a: abs(a - deck_alpha))]
+    deck_alpha = min(paths, key=lambda a: abs(a - deck_alpha))
+    deck_path = paths[deck_alpha]
+    end = deck_path[-1]
     deck_fig = Figure(figsize=(5.5, 5))
     plot_hist_contour(X_bias, y, deck_path, w_norm, ax=deck_fig.add_subplot(),
-                      title=f"end={np.round(deck_path[-1], 4)}", show_legend=True)
+                      title=f"Gradient descent on the error surface, α = {deck_alpha:g}\n"
+                            f"{len(deck_path) - 1} steps from w₀, ending at slope "
+                            f"{end[0]:.3g}, bias {end[1]:.3g}", show_legend=True)
     deck_fig.tight_layout()
     figures = {
         "run": deck_fig,

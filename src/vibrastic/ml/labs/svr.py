@@ -96,7 +96,8 @@ def _errors_figure(rows: list[dict[str, Any]]) -> Figure:
     ticks = {"default": "SVR()\ngamma='scale'", "auto": "SVR(gamma='auto')\n(the deck's default)",
              "tuned": "SVR(C=1e3,\ngamma=1e-4)"}
     ax.set_xticks(pos, [ticks[r["model"]] for r in rows], fontsize="small")
-    ax.set(ylabel="mean squared error", title="Overfitting, measured")
+    ax.set(xlabel="model", ylabel="mean squared error",
+           title="Overfitting, measured: error on training vs held-out data")
     ax.legend(fontsize="small")
     fig.tight_layout()
     return fig

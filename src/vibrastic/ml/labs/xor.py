@@ -136,9 +136,10 @@ def _surface_figure(weights: dict[str, np.ndarray], backend: str) -> Figure:
     fig.colorbar(mesh, ax=ax, label="network output")
     for x, y, t in XOR_TABLE:
         ax.scatter([x], [y], s=120, c="white" if t else "black", edgecolors="k", zorder=3)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(f"trained XOR network on {backend} (black line: output 0.5)")
+    ax.set_xlabel("first input $x_1$")
+    ax.set_ylabel("second input $x_2$")
+    ax.set_title(f"What the trained XOR network outputs, on {backend}\n"
+                 "(black line: output 0.5; dots: the four XOR inputs, white = 1)")
     return fig
 
 

@@ -21,8 +21,9 @@ def plot_bandit_curves(histories: Mapping[float, BanditHistory]) -> Figure:
         ax_r.plot(steps, h.average_reward, linewidth=0.8, label=label)
         ax_o.plot(steps, 100 * h.optimal_fraction, linewidth=0.8, label=label)
         ax_g.plot(steps, h.cumulative_regret, linewidth=1.2, label=label)
-    ax_r.set(xlabel="step", ylabel="average reward", title="Reward")
-    ax_o.set(xlabel="step", ylabel="% optimal action", title="Optimal action")
+    ax_r.set(xlabel="step", ylabel="average reward", title="Average reward per step")
+    ax_o.set(xlabel="step", ylabel="% optimal action",
+             title="How often the best arm is pulled")
     ax_g.set(xlabel="step", ylabel="cumulative regret", title="Regret (lower is better)")
     for ax in (ax_r, ax_o, ax_g):
         ax.legend(fontsize="small")

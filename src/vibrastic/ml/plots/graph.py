@@ -2,7 +2,9 @@
 
 Both libraries expose the same view of the graph that ``backward`` walks: ``t.grad_fn.name()``,
 ``t.grad_fn.next_functions`` (pairs of (node or None, index)), and for a leaf that requires grad an
-``AccumulateGrad`` node whose ``.variable`` is the leaf tensor.
+``AccumulateGrad`` node whose ``.variable`` is the leaf tensor. An input that needs no gradient
+(``y`` in ``f = x * y`` with ``y = tensor(2.0)``) is a ``None`` slot: it is drawn too, as a grey
+"no gradient" box, named after the tensor in ``names`` that is not in the graph otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class GraphNode:
     key: int
     name: str  # e.g. "MulBackward0", "AccumulateGrad", or "output"
     label: str  # what the box shows
-    kind: str  # "op", "leaf" or "output"
+    kind: str  # "op", "leaf", "const" (an input without gradient) or "output"
     depth: int = 0  # longest distance (in edges) from the output
     inputs: list[int] = field(default_factory=list)  # keys of the nodes that feed this one
 
@@ -61,11 +63,18 @@ def trace_graph(
     leaf_names = {id(t): n for n, t in (names or {}).items()}
     root = GraphNode(key=-1, name="output", label=f"{output_name} = {_fmt(output)}", kind="output")
     nodes: dict[int, GraphNode] = {-1: root}
+    constants: list[GraphNode] = []
     keep_alive: list[Any] = []
     first = output.grad_fn
-    order = [(first, -1)]  # (backward node, key of the node it feeds)
+    order: list[tuple[Any, int]] = [(first, -1)]  # (backward node or None, key of its consumer)
     while order:
         fn, consumer = order.pop(0)
+        if fn is None:  # an input that needs no gradient
+            const = GraphNode(-2 - len(constants), "constant", "", "const")
+            constants.append(const)
+            nodes[const.key] = const
+            nodes[consumer].inputs.append(const.key)
+            continue
         key = _identity(fn)
         nodes[consumer].inputs.append(key)
         if key in nodes:
@@ -78,7 +87,16 @@ def trace_graph(
             nodes[key] = GraphNode(key, name, f"{shown} = {_fmt(var)}\n{name}", "leaf")
             continue
         nodes[key] = GraphNode(key, name, name, "op")
-        order.extend((nxt, key) for nxt, _ in fn.next_functions if nxt is not None)
+        order.extend((nxt, key) for nxt, _ in fn.next_functions)
+    # Name the constants after the tensors in ``names`` that the graph did not reach, when that
+    # pairing is unambiguous (as many of each); else they stay "constant".
+    seen_leaves = {leaf_names[n.key] for n in nodes.values()
+                   if n.kind == "leaf" and n.key in leaf_names}
+    spare = [(n, t) for n, t in (names or {}).items() if n not in seen_leaves]
+    for i, const in enumerate(constants):
+        shown = f"{spare[i][0]} = {_fmt(spare[i][1])}" if len(spare) == len(constants) \
+            else "constant"
+        const.label = f"{shown}\nno gradient"
     assign_depths(nodes)
     return list(nodes.values())
 
@@ -95,11 +113,11 @@ def assign_depths(nodes: dict[int, GraphNode]) -> None:
                     changed = True
     deepest = max(n.depth for n in nodes.values())
     for n in nodes.values():
-        if n.kind == "leaf":
-            n.depth = deepest  # all leaves in the first column
+        if n.kind in ("leaf", "const"):
+            n.depth = deepest  # all inputs in the first column
 
 
-_COLORS = {"leaf": "#cfe8cf", "op": "#d6e4f5", "output": "#f7e1b5"}
+_COLORS = {"leaf": "#cfe8cf", "const": "#e6e6e6", "op": "#d6e4f5", "output": "#f7e1b5"}
 
 
 def computation_graph_figure(

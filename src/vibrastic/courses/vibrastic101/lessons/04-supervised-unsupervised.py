@@ -56,6 +56,7 @@ print(x[:5], y_real[:3].round(3), y_measured[:3].round(3))
 plt.scatter(x, y_measured, marker='.', color='b', label='measured')
 plt.plot(x, y_real, color='r', label='real')
 plt.xlabel('x'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.title('The real phenomenon and its noisy measurements');
 
 # %% [markdown]
 # Let's use one of the supervised methods: **Support Vector Machine** for regression (SVR).
@@ -87,6 +88,7 @@ y_pred = clf.predict(x.reshape(-1, 1))
 plt.scatter(x, y_measured, marker='.', color='blue', label='measured')
 plt.plot(x, y_pred, 'g--', label='predicted')
 plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.title('SVR prediction against the measurements');
 
 # %% [markdown]
 # We observe for the first time an important negative phenomenon: **overfitting**. The green
@@ -125,6 +127,7 @@ plt.scatter(x, y_measured, marker='.', color='b', label='measured')
 plt.plot(x, y_pred, 'g--', label='overfitted')
 plt.plot(x, y_pred_ok, 'm-', label='not overfitted')
 plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.title('An overfitted SVR and a well-fitted one');
 
 # %% [markdown]
 # A picture can mislead; a held-out test set does not. The `supervised-svr` lab fits the three

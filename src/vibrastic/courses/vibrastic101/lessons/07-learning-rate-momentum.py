@@ -78,8 +78,10 @@ max_iters = 25
 
 # %%
 w_hist = gradient_descent(X_bias, y, w_0, alpha, max_iters)
-ax = plot_hist_contour(X_bias, y, w_hist, w_norm, title='end=' + str(w_hist[-1].round(3)),
-                       show_legend=True)
+end = w_hist[-1].round(3)
+ax = plot_hist_contour(X_bias, y, w_hist, w_norm, show_legend=True,
+                       title=f'Gradient descent on the error surface, alpha = {alpha}\n'
+                             f'ends at slope {end[0]}, bias {end[1]}')
 ax.figure
 
 # %% [markdown]
