@@ -96,7 +96,7 @@ def test_the_workspace_is_found_from_inside_it(project: Path) -> None:
 
 def test_progress_belongs_to_the_workspace(project: Path, tmp_path: Path) -> None:
     (project / "vibrastic-work").mkdir()
-    store.give_up("sigma")
+    store.mark_gave_up("sigma")
     other = tmp_path / "fresh-clone"
     other.mkdir()
     os.chdir(other)
@@ -133,7 +133,7 @@ def test_the_last_step_says_the_course_is_done(work: Path) -> None:
         for lab in lesson.labs:
             store.mark_done("lab", lab, "ran")
         for name in lesson.challenges:
-            store.give_up(name)
+            store.mark_gave_up(name)
     done = Ran("next")
     assert done.exit_code == 0
     assert "You have finished Vibrastic 101" in done.output and "vibrastic progress" in done.output

@@ -179,7 +179,7 @@ def test_grading_the_unchanged_starter_does_not_count_as_attempted(db: Path) -> 
 
 
 def test_give_up_and_done_items_are_remembered(db: Path) -> None:
-    store.give_up("sigma", db)
+    store.mark_gave_up("sigma", db)
     store.mark_done("lesson", "python-refresher", "read", db)
     store.mark_done("lab", "autograd", "ran", db)
     assert store.gave_up("sigma", db) and not store.gave_up("triangle", db)

@@ -58,7 +58,7 @@ def test_each_workspace_has_its_own_store(tmp_path: Path, monkeypatch: pytest.Mo
     (two / "vibrastic-work").mkdir(parents=True)
     monkeypatch.chdir(one)
     assert store.default_db_path() == one / "vibrastic-work" / ".vibrastic" / "progress.db"
-    store.give_up("sigma")
+    store.mark_gave_up("sigma")
     monkeypatch.chdir(two / "vibrastic-work")
     assert store.workspace_store_path() == two / "vibrastic-work" / ".vibrastic" / "progress.db"
     assert not store.gave_up("sigma")

@@ -345,7 +345,7 @@ def solution(name: NameArg,
                       f"`vibrastic challenge hint {challenge.name}`; or give up and read it: "
                       f"`vibrastic challenge solution {challenge.name} --give-up` (recorded).")
             raise typer.Exit(1)
-        store.give_up(challenge.name)
+        store.mark_gave_up(challenge.name)
         console.print(f"[yellow]Recorded: you gave up on {challenge.name}.[/yellow] Passing it "
                       "later still counts.")
     code = strip_markers(challenge.reference).rstrip()

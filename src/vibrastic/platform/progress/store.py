@@ -323,14 +323,15 @@ def hints_shown(challenge: str, db_path: str | Path | None = None) -> int:
         return state.hints_shown if state else 0
 
 
-def give_up(challenge: str, db_path: str | Path | None = None) -> None:
-    """Record that the learner gave up on ``challenge`` (which unlocks its solution)."""
+def mark_gave_up(challenge: str, db_path: str | Path | None = None) -> None:
+    """Record that the learner gave up on ``challenge``: its solution may be shown (CLI, web)."""
     with Session(engine_for(db_path)) as session, session.begin():
         _state(session, challenge)
         session.add(Event(challenge=challenge, created_at=_now(), kind="give-up"))
 
 
 def gave_up(challenge: str, db_path: str | Path | None = None) -> bool:
+    """Whether the learner gave up on ``challenge`` (and so may see its solution)."""
     engine = _existing(db_path)
     if engine is None:
         return False
@@ -418,17 +419,3 @@ def challenge_statuses(db_path: str | Path | None = None) -> dict[str, dict]:
             if name in out:
                 out[name]["gave_up"] = True
     return out
-
-
-def mark_gave_up(challenge: str, db_path: str | Path | None = None) -> None:
-    """Record that the learner asked to see the reference solution before passing."""
-    with Session(engine_for(db_path)) as session, session.begin():
-        _state(session, challenge)
-        session.add(Event(challenge=challenge, created_at=_now(), kind="give-up", detail=""))
-
-
-def gave_up(challenge: str, db_path: str | Path | None = None) -> bool:
-    """Whether the learner gave up on ``challenge`` (and so may see its solution)."""
-    with Session(engine_for(db_path)) as session:
-        return session.scalar(select(func.count(Event.id)).where(
-            Event.challenge == challenge, Event.kind == "give-up")) > 0
