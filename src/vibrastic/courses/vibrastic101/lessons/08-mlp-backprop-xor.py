@@ -302,6 +302,8 @@ for idx in range(EPOCHS):
         v_optimizer.step()
         total += v_loss.item()
     v_losses.append(total / len(v_inputs))
+    if idx % (EPOCHS // 10) == 0:
+        print("vibrastic epoch {: >8} loss: {:.4f}".format(idx, v_losses[-1]))
 with vb.no_grad():
     print("vibrastic predictions:", [round(vnet(i).item(), 4) for i in v_inputs])
 
