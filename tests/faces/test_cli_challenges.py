@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -151,16 +150,18 @@ def test_watch_rechecks_on_save(env: Path) -> None:
     assert run("challenge", "start", "sigma").exit_code == 0
     path = env / "sigma.py"
     verdicts: list[bool] = []
+    first_checked = threading.Event()
 
     def on_change() -> None:
         from vibrastic.platform.grader.grade import grade_file
 
         verdicts.append(grade_file("sigma", path).passed)
+        first_checked.set()
 
     def save_later() -> None:
-        while not verdicts:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        # Saved as soon as the first check is done: possibly before the watcher has started,
+        # which watch_file must not miss (it compares the file's signature, not only events).
+        first_checked.wait(timeout=120)
         path.write_text(SIGMA)
 
     saver = threading.Thread(target=save_later)

@@ -63,3 +63,21 @@ def test_each_workspace_has_its_own_store(tmp_path: Path, monkeypatch: pytest.Mo
     assert store.workspace_store_path() == two / "vibrastic-work" / ".vibrastic" / "progress.db"
     assert not store.gave_up("sigma")
     assert store.gave_up("sigma", store.workspace_store_path(one / "vibrastic-work"))
+
+
+def test_watch_sees_a_save_made_before_the_watcher_started(tmp_path: Path) -> None:
+    """The save happens during the first check, before any file event can be watched for: the
+    file's signature, not the event, decides (this raced under load when events decided)."""
+    from vibrastic.platform.progress.workspace import watch_file
+
+    path = tmp_path / "sigma.py"
+    path.write_text("first\n")
+    seen: list[str] = []
+
+    def on_change() -> None:
+        seen.append(path.read_text())
+        if len(seen) == 1:
+            path.write_text("second version\n")
+
+    assert watch_file(path, on_change, max_runs=2, timeout=120) == 2
+    assert seen == ["first\n", "second version\n"]

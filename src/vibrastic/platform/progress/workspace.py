@@ -155,13 +155,24 @@ def write_starter(challenge: Challenge, *, force: bool = False,
     return Written(path, backup)
 
 
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is saved (modification time, size, inode); None if absent."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 def watch_file(path: Path, on_change: Callable[[], None], *, max_runs: int = 0,
                timeout: float = 0.0, stop: threading.Event | None = None) -> int:
     """Call ``on_change`` once now and again after every save of ``path``.
 
     Stops after ``max_runs`` calls, ``timeout`` seconds, or when ``stop`` is set (0 = unbounded).
     Returns the number of calls. Uses watchfiles (inotify), which also sees editors that save by
-    renaming a temporary file.
+    renaming a temporary file, to wake up; what decides is the file's own signature (time, size,
+    inode) against the one last checked, so a save made before the watcher started, or while
+    ``on_change`` ran, is not missed.
     """
     import watchfiles
 
@@ -174,21 +185,26 @@ def watch_file(path: Path, on_change: Callable[[], None], *, max_runs: int = 0,
         return (bool(max_runs) and runs >= max_runs) or stop.is_set() or (
             bool(timeout) and time.monotonic() - started >= timeout)
 
+    checked = _signature(path)
     on_change()
     runs += 1
     if done():
         return runs
+    pending = None  # a change seen without an event (a quiet wake-up): checked once it holds
     for changes in watchfiles.watch(
         path.parent, watch_filter=lambda _c, p: Path(p).resolve() == path, stop_event=stop,
         rust_timeout=200, yield_on_timeout=True, debounce=150, raise_interrupt=False,
     ):
-        if changes and path.exists():
+        now = _signature(path)
+        if now is not None and now != checked and (changes or now == pending):
+            checked = pending = now
             on_change()
             runs += 1
+        else:
+            pending = now
         if done():
             break
     return runs
-
 
 
 class SourceConflict(WorkspaceError):
