@@ -53,7 +53,7 @@ def test_run_renders_tables_and_defaults_to_vibrastic_out(tmp_path: Path, monkey
     assert result.exit_code == 0, result.output
     assert "autograd on vibrastic (seed 4)" in result.stdout
     assert "dg_dx_vibrastic" in result.stdout and "derivatives" in result.stdout
-    assert "∂g/∂x by vibrastic's autograd" in result.stdout  # each metric explained in words
+    assert "∂g/∂x computed by vibrastic's" in result.stdout  # each metric explained in words
     folder = tmp_path / "vibrastic-out" / "autograd"
     assert (folder / "autograd-graph-g.png").stat().st_size > 0
     assert (folder / "autograd-graph-g.svg").stat().st_size > 0

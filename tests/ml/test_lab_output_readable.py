@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs import labs_in_course_order, run_lab
-from vibrastic.ml.labs.words import EXACT, _family, explain
+from vibrastic.ml.labs.glossary import GLOSSARY
 
 WORDS = re.compile(r"[A-Za-z]{3,}")
 # Small runs: the figures are drawn the same way as in full ones (about 10 s of CPU in all).
@@ -58,19 +58,9 @@ def test_every_lab_figure_is_labelled_and_every_metric_explained() -> None:
         for fig_name, fig in result.figures.items():
             found += problems(f"{lab.name}/{fig_name}", fig)
         found += [f"{lab.name}: metric {name} has no explanation" for name in result.metrics
-                  if name not in EXACT and _family(name) is None]
+                  if not any(re.fullmatch(pattern, name)
+                             for pattern, _ in GLOSSARY.get(lab.name, []))]
     assert found == []
-
-
-def test_metric_explanations_read_as_words() -> None:
-    assert explain("final_error_alpha=0.05") == "error E(w) at the end, with α = 0.05"
-    assert explain("tuned_test_mse") == "the tuned SVR: mean squared error on held-out data"
-    assert explain("xor_momentum_accuracy") == (
-        "XOR gate, with momentum: share of the truth table right")
-    assert explain("dg_dy_torch") == "∂g/∂y by PyTorch's autograd"
-    assert explain("leaky_relu_derivative_vs_formula") == (
-        "largest difference in Leaky ReLU's derivative by autograd: autograd versus the formula")
-    assert explain("some_new_max_abs_diff") == "some new largest absolute difference"
 
 
 def test_the_learning_rate_run_is_titled_in_words() -> None:

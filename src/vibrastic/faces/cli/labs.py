@@ -49,14 +49,14 @@ def _format(value: Any) -> str:
 def render_result(result: LabResult) -> RenderableType:
     """The metrics as a two-column table, then each of the lab's tables, then its notes."""
     parts: list[RenderableType] = []
-    from vibrastic.ml.labs.words import explain
+    from vibrastic.ml.labs.glossary import explain
 
     metrics = Table(title=f"{result.name} on {result.backend} (seed {result.seed})")
     metrics.add_column("metric", ratio=3)
     metrics.add_column("value", justify="right", no_wrap=True)
     metrics.add_column("name (in --json)", style="dim", ratio=2, overflow="fold")
     for key, value in result.metrics.items():
-        metrics.add_row(explain(key), _format(value), key)
+        metrics.add_row(explain(result.name, key), _format(value), key)
     parts.append(metrics)
     for title, rows in result.tables.items():
         table = Table(title=title)
