@@ -180,6 +180,14 @@ def test_numbers_from_list_work_where_names_do(work: Path) -> None:
     assert "no challenge #99; expected a number from 1 to 13 or a name" in unknown.output
 
 
+def test_lab_numbers_from_lab_list(tmp_path: Path) -> None:
+    ran = Ran("lab", "run", "1", "--json", "--out", str(tmp_path))  # 1 = autograd
+    assert ran.exit_code == 0 and '"lab": "autograd"' in ran.stdout
+    assert ("lab", "autograd") in store.done_items()  # recorded for `vibrastic next`
+    unknown = Ran("lab", "run", "11")
+    assert unknown.exit_code == 2 and "unknown lab '11'" in unknown.output
+
+
 def test_version() -> None:
     shown = Ran("--version")
     assert shown.exit_code == 0 and shown.output == f"vibrastic {__version__}"

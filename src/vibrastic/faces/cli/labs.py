@@ -111,6 +111,8 @@ def _check(name: str | None, all_labs: bool, backend: str | None) -> list[str]:
         return valid
     if not name:
         raise _fail("missing lab NAME (or --all)", valid, "labs")
+    if name.isdigit() and 1 <= int(name) <= len(valid):  # the # that `lab list` shows
+        return [valid[int(name) - 1]]
     if name not in valid:
         raise _fail(f"unknown lab {name!r}", valid, "labs")
     return [name]
@@ -120,7 +122,7 @@ def _check(name: str | None, all_labs: bool, backend: str | None) -> list[str]:
 @store_errors
 def run(
     name: Annotated[str | None, typer.Argument(
-        metavar="NAME", help="Lab name (see vibrastic lab list).")] = None,
+        metavar="NAME|#", help="Lab name or number (see vibrastic lab list).")] = None,
     all_labs: Annotated[bool, typer.Option(
         "--all", help="Run every lab, in course order.")] = False,
     backend: Annotated[str | None, typer.Option(
