@@ -236,7 +236,7 @@ def test_ctrl_c_in_lesson_run_exits_130_and_keeps_what_ran(tmp_path: Path) -> No
     course = tmp_path / "course"
     (course / "lessons").mkdir(parents=True)
     (course / "course.toml").write_text(
-        '[course]\ntitle = "T"\n[[lessons]]\nname = "slow"\ntitle = "Slow"\n'
+        'format_version = 1\n[course]\ntitle = "T"\n[[lessons]]\nname = "slow"\ntitle = "Slow"\n'
         'file = "lessons/slow.py"\n')
     (course / "lessons" / "slow.py").write_text(
         "# %%\nprint('first' + ' cell done')\n\n"
