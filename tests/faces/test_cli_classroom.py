@@ -93,3 +93,59 @@ def test_classroom_serve_refuses_a_busy_port_and_a_bad_database(tmp_path: Path) 
         assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
     bad = runner.invoke(app, ["classroom", "serve", "--database-url", "mysql://x@h/db"])
     assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.output
+
+
+def test_the_digest_needs_an_smtp_server_and_names_a_dead_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    result = runner.invoke(app, ["classroom", "digest", "--database-url", url])
+    assert result.exit_code == 2 and "no SMTP server configured" in result.output
+    monkeypatch.setenv("VIBRASTIC_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("VIBRASTIC_SMTP_PORT", "1")
+    empty = runner.invoke(app, ["classroom", "digest", "--database-url", url])
+    assert empty.exit_code == 0 and "0 digest e-mail(s) sent" in empty.output  # nothing due
+
+
+def test_the_digest_sends_through_a_real_smtp_server(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    from vibrastic.platform.qa import board
+    from vibrastic.platform.qa.board import Viewer
+
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    assert init(url, "--email", "prof@example.org", "--name", "Prof", "--username", "prof",
+                "--password", PASSWORD).exit_code == 0
+    engine = connect(url)
+    from vibrastic.platform.classroom.people import add_section, create_user, join_with_code
+
+    ada = create_user(engine, email="ada@example.org", name="Ada", username="ada",
+                      password=PASSWORD)
+    join_with_code(engine, ada, add_section(engine, 1, "A", by=1))
+    board.ask(engine, Viewer(ada, "learner"), 1, title="Why does sigma(2) give 5?",
+              body="I get 4.", target_kind="challenge", target="sigma")
+    received: list[bytes] = []
+
+    class Inbox(Sink):
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            received.append(envelope.content)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("VIBRASTIC_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("VIBRASTIC_SMTP_PORT", str(port))
+        result = runner.invoke(app, ["classroom", "digest", "--database-url", url])
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "1 digest e-mail(s) sent" in result.output
+    assert len(received) == 1 and b"To: prof@example.org" in received[0]
+    assert b"new question: Why does sigma(2) give 5?" in received[0]

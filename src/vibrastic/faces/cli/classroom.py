@@ -162,3 +162,29 @@ def serve(
         console.print("Session cookies are HTTPS-only: serve it behind a TLS proxy, or use "
                       "--no-secure-cookies on a trusted network.", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@classroom_app.command("digest")
+def digest(
+    database: DatabaseOption = None,
+    base_url: Annotated[str, typer.Option(help="The classroom's address, for the links in the "
+                                               "e-mails.")] = "http://127.0.0.1:8000",
+) -> None:
+    """E-mail each person their unread Q&A news (run it daily, e.g. from cron).
+
+    The SMTP server comes from VIBRASTIC_SMTP_HOST (and _PORT, _USER, _PASSWORD, _FROM,
+    _STARTTLS=1); each notification is mailed at most once.
+    """
+    from vibrastic.platform.qa.digest import SmtpSettings, send_digests
+
+    smtp = SmtpSettings.from_env()
+    if smtp is None:
+        raise _usage("no SMTP server configured: set VIBRASTIC_SMTP_HOST (and, as needed, "
+                     "VIBRASTIC_SMTP_PORT, _USER, _PASSWORD, _FROM, _STARTTLS=1)")
+    engine = _engine(database_url(database))
+    try:
+        sent = send_digests(engine, smtp, base_url)
+    except OSError as exc:
+        raise _usage(f"cannot send mail through {smtp.host}:{smtp.port}: {exc}") from None
+    console.print(f"{sent} digest e-mail(s) sent through {smtp.host}:{smtp.port}.",
+                  highlight=False)
