@@ -45,6 +45,9 @@ class Module:
     """Base of every layer and model: subclass it, set layers in ``__init__``, write ``forward``."""
 
     training: bool
+    # Counts changes to any module's parameters, sub-modules, settings or train/eval mode after
+    # it was built, so that vb.compile can tell with one comparison that nothing changed.
+    _generation = 0
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -72,18 +75,25 @@ class Module:
                     "(vibrastic.nn.Parameter or None expected)"
                 )
             params[name] = None
+        if name in self.__dict__:  # replacing, not building
+            Module._generation += 1
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        Module._generation += 1
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if name in self.__dict__:
+            Module._generation += 1
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        if name in self.__dict__:
+            Module._generation += 1
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
@@ -150,6 +160,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
+            if m.training is not mode:
+                Module._generation += 1
             object.__setattr__(m, "training", mode)
         return self
 

@@ -1,0 +1,529 @@
+"""Turn a recorded trace into the text of one Python function, and make it.
+
+The function has three parts, each commented in the text a learner sees:
+
+* **guards**: what the code assumes about this call (shapes, dtypes, ``requires_grad``, grad
+  mode, the modules and the optimizer's settings); if one fails it raises ``Retrace`` before
+  changing anything, and vb.compile traces again;
+* **the body**: one NumPy call per line, writing into buffers made once (``out=``), in the
+  order the eager engine ran them; no Tensor objects;
+* **hand-over**: ``.grad`` tensors, optimizer state and the returned tensors, so eager code sees
+  exactly what eager would have left.
+
+The NumPy backend is here; ``scalar.py`` writes the same program with plain Python floats.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vibrastic.compiler.graph import Instr, Value, literal
+from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
+from vibrastic.compiler.runtime import RUNTIME
+from vibrastic.tensor import Tensor, _freed, _GradMode, _new
+
+EXTERNAL = ("arg", "ext", "extgrad", "state", "newgrad")
+SCALARS = ("hyper", "statescalar", "scalar")
+
+
+class Retrace(Exception):  # control flow, not an error
+    """A guard failed: the assumptions of this compiled code don't hold for this call."""
+
+
+@dataclass
+class ArgGuard:
+    """How to find one argument again and what it must look like."""
+
+    path: str  # e.g. "args[0]" or "kwargs['x']"
+    kind: str  # "tensor", "value", "identity", "len", "keys"
+    expect: Any = None
+    cls: type | None = None
+    shape: tuple[int, ...] | None = None
+    dtype: np.dtype | None = None
+    requires_grad: bool = False
+
+
+@dataclass
+class Context:
+    """What the generated function checks besides its arguments."""
+
+    name: str
+    arg_guards: list[ArgGuard]
+    free_guards: list[tuple[str, str, Any, Any]]  # (name, how to read, holder, value)
+    generation: int
+    grad_enabled: bool
+    n_args: int = 0
+    kwarg_names: tuple[str, ...] = ()
+    modules: list[ModuleGuard] = field(default_factory=list)
+
+
+@dataclass
+class Program:
+    """A generated function and everything it was made from (for ``code`` and tests)."""
+
+    source: str
+    run: Any
+    namespace: dict[str, Any]
+    backend: str
+    n_kernels: int
+
+
+def build(rec: Recorder, ctx: Context, backend: str = "numpy", fallback: Any = None) -> Program:
+    """Generate, compile and return the program of one trace (``fallback``: the NumPy
+    program, which the scalar one hands a call to where Python arithmetic raises)."""
+    if backend == "scalar":
+        from vibrastic.compiler.scalar import ScalarWriter
+
+        return ScalarWriter(rec, ctx, fallback).program()
+    return Writer(rec, ctx).program()
+
+
+class Writer:
+    """Writes the NumPy program (see the module docstring)."""
+
+    backend = "numpy"
+
+    def __init__(self, rec: Recorder, ctx: Context) -> None:
+        self.rec, self.ctx = rec, ctx
+        self.b = rec.b
+        self.ns: dict[str, Any] = {**RUNTIME, **self.b.consts, "Retrace": Retrace,
+                                   "_Tensor": Tensor, "_new": _new, "_rc": sys.getrefcount,
+                                   "_GradMode": _GradMode, "_done": _done, "_fresh": _fresh}
+        self.lines: list[str] = []
+        self.live = _liveness(rec)
+        self._mark_fresh()
+
+    # ---- helpers ----
+    def put(self, obj: Any, hint: str) -> str:
+        """Bind an object from outside into the namespace; return its name."""
+        for name, value in self.ns.items():
+            if value is obj and name.startswith("_") and not isinstance(obj, (int, float, str)):
+                return name
+        name = "_" + hint
+        n = 1
+        while name in self.ns:
+            name = f"_{hint}{n}"
+            n += 1
+        self.ns[name] = obj
+        return name
+
+    def emit(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+
+    def _mark_fresh(self) -> None:
+        """Returned values must be new arrays on each call (the caller may keep them)."""
+        for out in self.rec.output_list:
+            if out.value is not None:
+                root = out.value if out.value.base is None else out.value.base
+                if root.storage.kind == "buffer":
+                    root.storage.kind = "fresh"
+
+    # ---- the parts ----
+    def program(self) -> Program:
+        self.emit(f"def {self.ctx.name}(*args, **kwargs):", 0)
+        self.guards()
+        self.prologue()
+        n = self.body()
+        self.epilogue()
+        source = "\n".join(self.lines) + "\n"
+        code = compile(source, f"<vb.compile: {self.ctx.name}>", "exec")
+        exec(code, self.ns)
+        return Program(source, self.ns[self.ctx.name], self.ns, self.backend, n)
+
+    def guards(self) -> None:
+        ctx = self.ctx
+        self.emit('"""Compiled by vb.compile: see compiled.code, and docs/compile.md."""')
+        self.emit("# -- guards: what this code assumes; if one fails, vb.compile traces again --")
+        modules = self.put(_module_class(), "Module")
+        generation = self.put([ctx.generation], "generation")
+        self.ns["_revalidate"] = _revalidator(ctx.modules, self.ns[generation])
+        kwargs = (f"kwargs.keys() != {self.put(set(ctx.kwarg_names), 'kwarg_names')}"
+                  if ctx.kwarg_names else "kwargs")
+        self.check([f"_GradMode.enabled is not {ctx.grad_enabled}",
+                    f"({modules}._generation != {generation}[0] and not _revalidate())",
+                    f"len(args) != {ctx.n_args}", kwargs],
+                   "grad mode, a module or the number of arguments changed")
+        conds = []
+        for var, text, holder, expected in ctx.free_guards:
+            read = text.format(self.put(holder, "cell" if "cell" in text else "globals"))
+            if isinstance(expected, (bool, int, float, str)) or expected is None:
+                lit = literal(expected) or self.put(expected, var)
+                conds.append(f"{read} != {lit} or type({read}) is not "
+                             f"{self.put(type(expected), 'type')}")
+            else:
+                conds.append(f"{read} is not {self.put(expected, var)}")
+        self.check(conds, "a variable the function reads changed: "
+                   + ", ".join(v for v, *_ in ctx.free_guards))
+        if ctx.n_args:
+            names = [self.arg_name(i) for i in range(ctx.n_args)]
+            self.emit(f"{', '.join(names)}{',' if len(names) == 1 else ''} = args")
+        for g in ctx.arg_guards:
+            self.arg_guard(g)
+
+    def arg_name(self, i: int) -> str:
+        for src in self.rec.sources:
+            if src.kind == "arg" and src.path == f"args[{i}]":
+                return f"t_{src.name}"
+        return f"arg{i}"
+
+    def path(self, path: str) -> str:
+        """An argument's place, with the top-level positional ones by their local name."""
+        if path.startswith("args[") and "]" in path:
+            i = int(path[5:path.index("]")])
+            return self.arg_name(i) + path[path.index("]") + 1:]
+        return path
+
+    def check(self, conds: list[str], reason: str) -> None:
+        if not conds:
+            return
+        if len(conds) == 1:
+            self.emit(f"if {conds[0]}:")
+        else:
+            self.emit("if (" + "\n            or ".join(conds) + "):")
+        self.emit(f"raise Retrace({reason!r})", 2)
+
+    def arg_guard(self, g: ArgGuard) -> None:
+        path = self.path(g.path)
+        if g.kind == "len":
+            self.check([f"len({path}) != {g.expect}"], f"{g.path} changed")
+        elif g.kind == "value":
+            lit = literal(g.expect) or self.put(g.expect, "expected")
+            self.check([f"{path} != {lit} or type({path}) is not "
+                        f"{self.put(type(g.expect), 'type')}"], f"{g.path} changed")
+        elif g.kind == "identity-of":
+            self.check([f"{path} is not {self.path(g.expect)}"], f"{g.path} changed")
+        elif g.kind == "identity":
+            self.check([f"{path} is not {self.put(g.expect, 'expected')}"],
+                       f"{g.path} changed")
+        elif g.kind == "tensor":
+            cls = self.put(g.cls, g.cls.__name__)  # type: ignore[union-attr]
+            self.check([f"{path}.__class__ is not {cls}",
+                        f"{path}._data.shape != {g.shape!r}",
+                        f"{path}._data.dtype != {self._dtype(g.dtype)}",
+                        f"{path}.requires_grad is not {g.requires_grad}"],
+                       f"the tensor {g.path} changed shape, dtype or requires_grad")
+
+    def _dtype(self, dtype: Any) -> str:
+        dtype = np.dtype(dtype)
+        return self.put(dtype, f"dtype_{dtype.name}")
+
+    def prologue(self) -> None:
+        rec = self.rec
+        self.emit("# -- inputs: arrays read from the tensors and the optimizer, now --")
+        live = [src for src in rec.sources
+                if src.node is not None and self._is_live(src.node.value)]
+        self.check([f"{self.tensor_expr(src)}.requires_grad is not {src.requires_grad}"
+                    for src in live if src.kind == "ext"],
+                   "requires_grad of a parameter changed")
+        for src in live:
+            v = src.node.value  # type: ignore[union-attr]
+            self.emit(f"{v.name} = {self.tensor_expr(src)}._data")
+            self.array_0d(v, f"{self.tensor_expr(src)}._data")
+            if src.kind == "ext":  # the same array as last call needs no checking
+                seen = self.put([None], f"seen_{v.name}")
+                self.ns[f"_accept_{v.name}"] = _acceptor(self.ns[seen], v.shape, v.dtype)
+                self.check([f"{v.name} is not {seen}[0] and not _accept_{v.name}({v.name})"],
+                           f"{src.name} changed shape or dtype")
+        for src in rec.sources:
+            if src.entry_assumed:
+                self.grad_guard(src, self.tensor_expr(src))
+        for opt in rec.optimizers:
+            self.optimizer_inputs(opt)
+        for src in rec.sources:
+            if src.final_grad == "new":
+                self.expose(src)
+
+    def tensor_expr(self, src: Source) -> str:
+        if src.kind == "arg":
+            return self.path(src.path)
+        return self.put(src.tensor, _ident(src.name))
+
+    def array_0d(self, v: Value, place: str) -> None:
+        """Eager may hold a 0-d value as a NumPy scalar, which can't change in place: where
+        this program changes it in place, make it a 0-d array first (eager's ``+=`` would
+        have replaced the scalar; the values are the same)."""
+        if v.shape == () and any(i.kind == "inplace" and i.args[0].storage is v.storage
+                                 for i in self.b.instrs):
+            self.ns["_ndarray"] = np.ndarray
+            self.emit(f"if type({v.name}) is not _ndarray:")
+            self.emit(f"{place} = {v.name} = _np.array({v.name})", 2)
+
+    def grad_guard(self, src: Source, tensor: str) -> None:
+        if src.entry_grad is None:
+            self.emit(f"if {tensor}.grad is not None:")
+            self.emit(f"raise Retrace('{src.name}.grad was None when traced')", 2)
+            return
+        shape, dtype = src.entry_grad
+        self.check([f"{tensor}.grad is None", f"{tensor}.grad._data.shape != {shape!r}",
+                    f"{tensor}.grad._data.dtype != {self._dtype(dtype)}"],
+                   f"{src.name}.grad changed")
+        for v in self.b.values:
+            if v.storage.kind == "extgrad" and v.storage.ref is src and self._is_live(v):
+                self.emit(f"{v.name} = {tensor}.grad._data")
+                self.array_0d(v, f"{tensor}.grad._data")
+
+    def optimizer_inputs(self, opt: Any) -> None:
+        o = self.put(opt.optimizer, f"optimizer{opt.index}")
+        groups = sorted({gi for gi, _ in opt.structure} | {ref[0] for ref in opt.hyper})
+        for gi in groups:
+            grp = f"{o}.param_groups[{gi}]"
+            conds = []
+            for (g2, key), expected in opt.structure.items():
+                if g2 != gi:
+                    continue
+                if isinstance(expected, bool) and key in ("momentum", "weight_decay"):
+                    conds.append(f"bool({grp}[{key!r}]) is not {expected}")
+                else:
+                    conds.append(f"{grp}[{key!r}] != {literal(expected)}")
+            if conds:
+                self.emit(f"if {' or '.join(conds)}:")
+                self.emit("raise Retrace(\"the optimizer's settings changed\")", 2)
+            self.emit(f"group{gi} = {grp}  # read live: a new lr applies at once")
+            for (g2, key), value in opt.hyper.items():
+                if g2 == gi and self._is_live(value):
+                    if isinstance(key, tuple):
+                        self.emit(f"{value.name} = group{gi}[{key[0]!r}][{key[1]}]")
+                    else:
+                        self.emit(f"{value.name} = group{gi}[{key!r}]")
+        states: dict[int, str] = {}
+        for value in [*opt.state_arrays.values(), *(v[0] for v in opt.state_scalars.values())]:
+            _, src, name = value.storage.ref
+            if src.index not in states:
+                states[src.index] = f"state_{_ident(src.name)}"
+                p = self.tensor_expr(src)
+                self.emit(f"{states[src.index]} = {o}.state.get({p})")
+                self.emit(f"if not {states[src.index]}: raise Retrace('optimizer state reset')")
+            st = states[src.index]
+            self.emit(f"{value.name} = {st}[{name!r}]")
+            if value.shape is not None:
+                self.array_0d(value, f"{st}[{name!r}]")
+        self.states = getattr(self, "states", {})
+        self.states.update({(opt.index, k): v for k, v in states.items()})
+
+    def expose(self, src: Source) -> None:
+        """The ``.grad`` this call hands out: last call's array if nobody else holds it."""
+        v = src.grad_value
+        assert v is not None
+        tensor = self.tensor_expr(src)
+        last = self.put([None], f"last_{_ident(src.name)}_grad")
+        g = f"_G_{_ident(src.name)}"
+        self.emit(f"{g} = {tensor}.grad")
+        if src.kind == "ext":
+            self.emit(f"if {g} is None or {g} is not {last}[0] or _rc({g}) != 4 or "
+                      f"_rc({g}._data) != 2:")
+            self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})", 2)
+        else:
+            self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})")
+        self.emit(f"{v.name} = {g}._data")
+
+    def _is_live(self, v: Value) -> bool:
+        return v.name in self.live
+
+    def body(self) -> int:
+        self.emit("# -- the computation, one NumPy call per line --")
+        blocks = {blk.start: blk.text for blk in self.b.blocks}
+        n = 0
+        for i, instr in enumerate(self.b.instrs):
+            if i in blocks and any(self._needed(j) for j in _block_range(self.b, i)):
+                self.emit(f"# {blocks[i]}")
+            if not self._needed(i):
+                continue
+            n += 1
+            self.emit(self.line(instr))
+        return n
+
+    def _needed(self, i: int) -> bool:
+        return i in self.live_instrs
+
+    @property
+    def live_instrs(self) -> set[int]:
+        return self.live["__instrs__"]  # type: ignore[return-value]
+
+    def line(self, instr: Instr) -> str:
+        out = instr.out
+        if instr.kind == "call" and out is not None:
+            kind = out.storage.kind
+            if "{out}" in instr.code and kind in ("buffer", "newgrad"):
+                if kind == "buffer":
+                    self.ns[out.name] = np.empty(out.shape, out.dtype)  # type: ignore[arg-type]
+                return instr.code.format(out=out.name)
+            return f"{out.name} = {instr.alloc}"
+        return instr.code
+
+    def epilogue(self) -> None:
+        rec = self.rec
+        self.emit("# -- hand-over: what eager code sees afterwards --")
+        for src in rec.sources:
+            tensor = self.tensor_expr(src)
+            if src.final_grad == "none":
+                self.emit(f"{tensor}.grad = None")
+            elif src.final_grad == "new":
+                g = f"_G_{_ident(src.name)}"
+                self.emit(f"{tensor}.grad = {g}")
+                if src.kind == "ext":
+                    self.emit(f"{self.put_last(src)}[0] = {g}")
+        for opt in rec.optimizers:
+            for (idx, name), (_, final) in opt.state_scalars.items():
+                self.emit(f"{self.states[(opt.index, idx)]}[{name!r}] = {final.name}")
+        self.emit(f"return {self.result(rec.outputs)}")
+
+    def put_last(self, src: Source) -> str:
+        return next(n for n in self.ns if n.startswith(f"_last_{_ident(src.name)}_grad"))
+
+    def result(self, x: Any) -> str:
+        if isinstance(x, _OutRef):
+            return self.output(self.rec.output_list[x.index])
+        if isinstance(x, tuple) and type(x) is not tuple:
+            return f"{self.put(type(x), type(x).__name__)}(" + ", ".join(
+                self.result(i) for i in x) + ")"
+        if isinstance(x, tuple):
+            return "(" + "".join(self.result(i) + ", " for i in x) + ")"
+        if isinstance(x, list):
+            return "[" + ", ".join(self.result(i) for i in x) + "]"
+        if isinstance(x, dict):
+            return "{" + ", ".join(f"{k!r}: {self.result(v)}" for k, v in x.items()) + "}"
+        return literal(x) or self.put(x, "result")
+
+    def output(self, out: Output) -> str:
+        if out.source is not None:
+            return self.tensor_expr(out.source)
+        v = out.value
+        assert v is not None
+        arr = v.name
+        if v.storage.kind == "const" and v.base is None:
+            arr = f"{v.name}.copy()"
+        return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
+
+
+def _block_range(b: Any, i: int) -> range:
+    starts = sorted(blk.start for blk in b.blocks)
+    later = [s for s in starts if s > i]
+    return range(i, later[0] if later else len(b.instrs))
+
+
+def _liveness(rec: Recorder) -> dict[str, Any]:
+    """Which instructions the result needs: work backwards from what the call leaves behind
+    (returned tensors, handed-out grads, changes to outside arrays, checks)."""
+    live_storage: set[int] = set()
+    live_names: set[str] = set()
+    for out in rec.output_list:
+        if out.value is not None:
+            _mark(out.value, live_storage, live_names)
+    for src in rec.sources:
+        if src.final_grad == "new" and src.grad_value is not None:
+            _mark(src.grad_value, live_storage, live_names)
+    for opt in rec.optimizers:
+        for _, final in opt.state_scalars.values():
+            _mark(final, live_storage, live_names)
+    needed: set[int] = set()
+    for i in range(len(rec.b.instrs) - 1, -1, -1):
+        instr = rec.b.instrs[i]
+        if instr.kind == "check":
+            keep = True
+        elif instr.kind == "inplace":
+            target = instr.args[0]
+            keep = target.storage.kind in EXTERNAL or id(target.storage) in live_storage
+        else:
+            out = instr.out
+            keep = out is not None and (out.name in live_names
+                                        or (out.base is None and id(out.storage) in live_storage))
+        if keep:
+            needed.add(i)
+            for v in instr.args:
+                _mark(v, live_storage, live_names)
+            if instr.out is not None:
+                live_names.add(instr.out.name)
+    result: dict[str, Any] = {name: True for name in live_names}
+    result["__instrs__"] = needed
+    return result
+
+
+def _mark(v: Value, storages: set[int], names: set[str]) -> None:
+    names.add(v.name)
+    storages.add(id(v.storage))
+    if v.base is not None:
+        names.add(v.base.name)
+        storages.add(id(v.base.storage))
+
+
+def _acceptor(seen: list[Any], shape: Any, dtype: Any) -> Any:
+    """Check a parameter's array that is not the one seen last call (e.g. after .to())."""
+
+    def accept(array: np.ndarray) -> bool:
+        if array.shape != shape or array.dtype != dtype or not array.flags.c_contiguous:
+            return False
+        seen[0] = array
+        return True
+
+    return accept
+
+
+def _revalidator(modules: list[ModuleGuard], generation: list[int]) -> Any:
+    """After a module changed somewhere: check that the modules this code uses are as traced
+    (mode, parameters, sub-modules, plain settings such as ``negative_slope``)."""
+
+    def revalidate() -> bool:
+        for g in modules:
+            m = g.module
+            if m.training is not g.training or m._parameters.keys() != g.params.keys() or \
+                    m._modules.keys() != g.children.keys():
+                return False
+            if any(m._parameters[k] is not v for k, v in g.params.items()):
+                return False
+            if any(m._modules[k] is not v for k, v in g.children.items()):
+                return False
+            for name, expected in g.settings.items():
+                actual = m.__dict__.get(name, _MISSING)
+                if actual != expected or type(actual) is not type(expected):
+                    return False
+        generation[0] = _module_class()._generation
+        return True
+
+    return revalidate
+
+
+@dataclass
+class ModuleGuard:
+    """A module the traced call used, as it was then."""
+
+    module: Any
+    training: bool
+    params: dict[str, Any]
+    children: dict[str, Any]
+    settings: dict[str, Any]
+
+    @classmethod
+    def of(cls, m: Any) -> ModuleGuard:
+        settings = {k: v for k, v in m.__dict__.items()
+                    if k not in ("training", "_parameters", "_modules")
+                    and (v is None or isinstance(v, (bool, int, float, str)))}
+        return cls(m, m.training, dict(m._parameters), dict(m._modules), settings)
+
+
+_MISSING = object()
+
+
+def _module_class() -> type:
+    from vibrastic.nn import Module
+
+    return Module
+
+
+def _done(array: np.ndarray, grad_fn: str) -> Tensor:
+    """A returned tensor that took part in a backward pass: its graph is freed, as in eager."""
+    t = _new(array)
+    t.requires_grad = True
+    t._ctx = ((), _freed, grad_fn, True)
+    return t
+
+
+def _fresh(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    return _new(np.empty(shape, dtype))
+
+
+def _ident(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)

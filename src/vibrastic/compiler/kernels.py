@@ -1,0 +1,99 @@
+"""The kernels a compiled program is made of: one NumPy call each, written as code text.
+
+Every kernel has two spellings: ``alloc`` returns a new array (``np.add(a, b)``) and ``out``
+writes into a buffer the program owns (``np.add(a, b, buf)``). The builder runs the very text the
+generated program will contain, so what it checks against the eager engine is what runs later.
+Views (``reshape``, ``.T``, ``broadcast_to``) have one spelling: they alias their input.
+
+Templates use ``{0}``, ``{1}``, … for the arguments and ``{out}`` for the buffer; attributes are
+formatted in with ``repr`` (exact for ints, floats, tuples and None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UNARY = {  # kernel name -> the ufunc that computes it
+    "negative": "_np.negative", "exp": "_np.exp", "log": "_np.log", "log1p": "_np.log1p",
+    "sqrt": "_np.sqrt", "absolute": "_np.absolute", "sign": "_np.sign", "sin": "_np.sin",
+    "cos": "_np.cos", "tanh": "_np.tanh", "expit": "_expit", "logical_not": "_np.logical_not",
+    "floor": "_np.floor", "qlog": "_qlog", "qlog1p": "_qlog1p",
+}
+BINARY = {
+    "add": "_np.add", "subtract": "_np.subtract", "multiply": "_np.multiply",
+    "true_divide": "_np.true_divide", "power": "_np.power", "maximum": "_np.maximum",
+    "minimum": "_np.minimum", "greater": "_np.greater", "less": "_np.less",
+    "greater_equal": "_np.greater_equal", "less_equal": "_np.less_equal", "equal": "_np.equal",
+    "not_equal": "_np.not_equal", "logical_and": "_np.logical_and",
+    "logical_or": "_np.logical_or", "floor_divide": "_np.floor_divide",
+    "remainder": "_np.remainder",
+}
+SYMBOL = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}  # for comments
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Code templates for one kernel. ``out`` is None when it always allocates (or is a view)."""
+
+    alloc: str
+    out: str | None = None
+    view: bool = False
+
+
+def _ufunc(fn: str, n: int) -> Kernel:
+    args = ", ".join(f"{{{i}}}" for i in range(n))
+    out = "out={out}" if fn in _KEYWORD_OUT else "{out}"  # positional out is quicker to parse
+    return Kernel(f"{fn}({args})", f"{fn}({args}, {out})")
+
+
+_KEYWORD_OUT = ("_np.maximum", "_np.minimum")  # NumPy deprecates their positional out
+
+
+KERNELS: dict[str, Kernel] = {
+    **{name: _ufunc(fn, 1) for name, fn in UNARY.items()},
+    **{name: _ufunc(fn, 2) for name, fn in BINARY.items()},
+    # reductions (ndarray.sum / .max are these reduce calls)
+    "sum": Kernel("_np.asarray(_np.add.reduce({0}, {axes}, None, None, {keepdims}))",
+                  "_np.add.reduce({0}, {axes}, None, {out}, {keepdims})"),
+    "max": Kernel("_np.asarray(_np.maximum.reduce({0}, {axes}, None, None, {keepdims}))",
+                  "_np.maximum.reduce({0}, {axes}, None, {out}, {keepdims})"),
+    # matrix products: ndarray.dot gives matmul's bits for 2-D operands and costs less
+    "matmul": Kernel("_np.asarray(_np.matmul({0}, {1}))", "_np.matmul({0}, {1}, {out})"),
+    "dot": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),
+    "where": Kernel("_np.where({0}, {1}, {2})"),
+    "clip": Kernel("_np.clip({0}, {lo}, {hi})", "_np.clip({0}, {lo}, {hi}, {out})"),
+    "astype": Kernel("{0}.astype({dtype})", "_np.copyto({out}, {0}, casting='unsafe')"),
+    "copy": Kernel("{0}.copy()", "_np.copyto({out}, {0})"),
+    "zeros": Kernel("_np.zeros({shape}, {dtype})", "{out}.fill(0)"),
+    "argmax": Kernel("_np.asarray(_np.argmax({0}, axis={axis}, keepdims={keepdims}), _np.int64)"),
+    "argmin": Kernel("_np.asarray(_np.argmin({0}, axis={axis}, keepdims={keepdims}), _np.int64)"),
+    "concatenate": Kernel("_np.concatenate({0}, axis={axis})"),
+    "stack": Kernel("_np.stack({0}, axis={axis})"),
+    "take": Kernel("_np.array({0}[{idx}])"),  # advanced indexing copies
+    "random": Kernel("_rng().{method}({size}).astype({dtype})"),
+    "randint": Kernel("_rng().integers({low}, {high}, size={size}).astype({dtype})"),
+    "permutation": Kernel("_rng().permutation({n}).astype({dtype})"),
+    # views: they share memory with their input, as the eager ops' results do
+    "reshape": Kernel("{0}.reshape({shape})", view=True),
+    "transpose": Kernel("{0}.transpose({axes})", view=True),
+    "T": Kernel("{0}.T", view=True),
+    "swapaxes": Kernel("_np.swapaxes({0}, -1, -2)", view=True),
+    "expand_dims": Kernel("_np.expand_dims({0}, {axis})", view=True),
+    "broadcast_to": Kernel("_np.broadcast_to({0}, {shape})", view=True),
+    "getitem": Kernel("{0}[{idx}]", view=True),
+    "asarray": Kernel("_np.asarray({0})", view=True),
+}
+
+# kernels never folded into constants: random draws, and arrays that get written into
+UNFOLDABLE = {"random", "randint", "permutation", "zeros", "copy"}
+
+# statements that change an existing array in place (the first argument)
+INPLACE: dict[str, str] = {
+    **{name: f"{fn}({{0}}, {{1}}, " + ("out={0})" if fn in _KEYWORD_OUT else "{0})")
+       for name, fn in BINARY.items()},
+    "fill": "{0}.fill({value})",
+    "setitem": "{0}[{idx}] = {1}",
+    "add_at": "_np.add.at({0}, {idx}, {1})",
+    "copyto": "_np.copyto({0}, {1})",
+    "maximum_into": "_np.maximum({0}, {1}, out={0})",
+}

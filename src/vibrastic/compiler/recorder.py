@@ -1,0 +1,562 @@
+"""What the tracer hands each event to: ops, ``backward()``, optimizer steps and ``zero_grad``.
+
+The recorder keeps, for every tensor the traced call touches, a ``Node`` (its value in the
+program), and for every tensor from outside (arguments, parameters, captured tensors) a ``Source``
+that says how to find it again on the next call and what its ``.grad`` was. Each event is turned
+into kernels by the builder, and then checked against what eager just did.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import itertools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vibrastic.compiler.graph import Builder, CompileError, Value, WarmUp, same_bits
+from vibrastic.compiler.rules import RULES, Node, Ops
+from vibrastic.tensor import Tensor
+
+
+@dataclass(eq=False)
+class Source:
+    """A tensor from outside the call: an argument (found by position) or a captured tensor."""
+
+    tensor: Tensor
+    kind: str  # "arg" or "ext"
+    name: str
+    index: int  # position among the arguments (args) or among captured tensors (ext)
+    path: str = ""  # for arguments: where the call's arguments hold it, e.g. "args[0]"
+    node: Node | None = None
+    array: np.ndarray | None = None  # the array seen at entry (its identity is a guard)
+    requires_grad: bool = False
+    entry_grad: tuple[tuple[int, ...], np.dtype] | None = None  # shape/dtype of .grad at entry
+    entry_grad_obj: Tensor | None = None
+    grad_value: Value | None = None  # the program's current .grad value (None: no grad)
+    grad_obj: Tensor | None = None  # the eager .grad tensor that value stands for
+    grad_touched: bool = False  # the program reads or changes .grad
+    entry_assumed: bool = False  # the program relies on .grad being as it was at entry
+    grad_reset: bool = False  # the program has set .grad to None itself
+    final_grad: str = "entry"  # "entry", "none" or "new" (set by finish)
+
+
+@dataclass(eq=False)
+class OptRecord:
+    """An optimizer the traced call stepped: its hyper-parameters are read live each call."""
+
+    optimizer: Any
+    index: int
+    hyper: dict[tuple[int, Any], Value] = field(default_factory=dict)
+    structure: dict[tuple[int, str], Any] = field(default_factory=dict)  # guards
+    state_arrays: dict[tuple[int, str], Value] = field(default_factory=dict)  # (src idx, key)
+    state_scalars: dict[tuple[int, str], tuple[Value, Value]] = field(default_factory=dict)
+
+
+@dataclass
+class Output:
+    """How to rebuild one returned tensor: from a value, or an outside tensor itself."""
+
+    value: Value | None
+    source: Source | None
+    requires_grad: bool
+    grad_fn: str | None
+
+
+class Recorder:
+    """Builds the program while the traced call runs (see the module docstring)."""
+
+    def __init__(self, arg_tensors: list[tuple[str, str, Tensor]], start_seq: int) -> None:
+        self.b = Builder()
+        self.nodes: dict[int, Node] = {}
+        self.keep: list[Any] = []  # tensors seen, kept alive so their ids stay unique
+        self.sources: list[Source] = []
+        self.by_tensor: dict[int, Source] = {}
+        self.arg_ids = {id(t): (path, name, i) for i, (path, name, t) in enumerate(arg_tensors)}
+        self.start_seq = start_seq
+        self.optimizers: list[OptRecord] = []
+        self.param_names: dict[int, str] = {}
+        self.modules: dict[int, Any] = {}
+        self.backward_calls = 0
+        self.outputs: Any = None
+        self.output_list: list[Output] = []
+
+    # ---- tensors ----
+    def source_for(self, t: Tensor) -> Source:
+        """The Source record of an outside tensor (made on first sight; no value read yet)."""
+        src = self.by_tensor.get(id(t))
+        if src is not None:
+            return src
+        if id(t) in self.arg_ids:
+            path, name, index = self.arg_ids[id(t)]
+            src = Source(t, "arg", name, index, path=path)
+        else:
+            n_ext = sum(1 for s in self.sources if s.kind == "ext")
+            name = self.param_names.get(id(t), f"captured{n_ext}")
+            src = Source(t, "ext", name, n_ext)
+        src.array = t._data
+        src.requires_grad = t.requires_grad
+        src.entry_grad_obj = t.grad
+        if t.grad is not None:
+            src.entry_grad = (t.grad._data.shape, t.grad._data.dtype)
+        src.grad_obj = t.grad
+        self.sources.append(src)
+        self.by_tensor[id(t)] = src
+        self.keep.append(t)
+        return src
+
+    def node_for(self, t: Tensor) -> Node:
+        node = self.nodes.get(id(t))
+        if node is not None:
+            return node
+        if t._seq >= self.start_seq:
+            raise CompileError(
+                f"a tensor of shape {tuple(t.shape)} was made by an operation vb.compile does "
+                "not know (only the ops in vibrastic.compiler.rules can be compiled)")
+        owner = self._grad_owner(t)
+        if owner is not None:  # p.grad read directly: find it through p on every call
+            src = self.source_for(owner)
+            src.grad_touched = True
+            node = Node(self._entry_grad_value(src), False, t._seq, op="grad")
+        else:
+            src = self.source_for(t)
+            kind = "arg" if src.kind == "arg" else "ext"
+            value = self.b.source(kind, _identifier(src.name), t._data.copy(), ref=src)
+            node = Node(value, t.requires_grad, t._seq, leaf=src)
+            src.node = node
+        self.nodes[id(t)] = node
+        self.keep.append(t)
+        return node
+
+    def _grad_owner(self, t: Tensor) -> Tensor | None:
+        """The tensor whose ``.grad`` is ``t``, if any (a gradient read as ``p.grad``)."""
+        if id(t) in self.param_names or id(t) in self.arg_ids or t.requires_grad:
+            return None  # parameters, arguments and leaves are not gradients
+        for src in self.sources:
+            if src.tensor.grad is t:
+                return src.tensor
+        for ref in gc.get_referrers(t):
+            if isinstance(ref, Tensor) and ref.grad is t:
+                return ref
+        return None
+
+    def _entry_grad_value(self, src: Source) -> Value:
+        """The value of ``src``'s ``.grad`` as it is now in the program."""
+        if src.grad_value is None:
+            g = src.tensor.grad
+            if g is None or g is not src.entry_grad_obj:
+                raise CompileError(f"{src.name}.grad is read but was never computed")
+            src.grad_value = self.b.source("extgrad", f"{_identifier(src.name)}_grad",
+                                           g._data.copy(), ref=src)
+            src.entry_assumed = True
+        return src.grad_value
+
+    def _reconcile_grad(self, src: Source) -> None:
+        """Eager code may have set ``p.grad = None`` itself: follow it."""
+        actual = src.tensor.grad
+        if actual is None:
+            if src.grad_obj is not None:
+                src.grad_touched = True
+                src.grad_reset = True
+            src.grad_value, src.grad_obj = None, None
+        elif actual is not src.grad_obj:
+            raise CompileError(f"{src.name}.grad was assigned a tensor directly; vb.compile "
+                               "follows .grad only through backward(), zero_grad() and step()")
+
+    def module_called(self, module: Any) -> None:
+        if id(module) in self.modules:
+            return
+        self.modules[id(module)] = module
+        for name, p in module.named_parameters():
+            self.param_names.setdefault(id(p), name)
+
+    # ---- ops ----
+    def op(self, name: str, args: tuple, kwargs: dict, out: Any, line: str) -> None:
+        """Lower one eager op and check its result against eager's."""
+        if isinstance(out, Tensor) and any(out is a for a in _tensors_in((args, kwargs))):
+            return  # the op returned its input (e.g. .to() of the same dtype)
+        nargs = _map_tensors(args, self.node_for)
+        nkwargs = _map_tensors(kwargs, self.node_for)
+        self.b.block(f"{name}  {line}")
+        o = Ops(self.b, hint=name)
+        value, parents, vjp = RULES[name](o, *nargs, **nkwargs)
+        if not isinstance(out, Tensor):
+            raise CompileError(f"internal: {name} returned {type(out).__name__}")
+        if not same_bits(value.example, out._data):
+            raise CompileError(
+                f"vb.compile's rule for {name} does not give the engine's numbers "
+                f"(shape {value.shape} vs {out._data.shape}); please report this")
+        if out.requires_grad and vjp is None:
+            raise CompileError(f"internal: {name} makes a gradient-carrying tensor without a rule")
+        node = Node(value, out.requires_grad, out._seq, op=name, parents=parents,
+                    vjp=vjp if out.requires_grad else None)
+        self.nodes[id(out)] = node
+        self.keep.append(out)
+
+    def alias(self, src: Tensor, out: Tensor) -> None:
+        """``detach()`` / ``.data``: the same array, outside the graph."""
+        node = self.node_for(src)
+        self.nodes[id(out)] = Node(node.value, False, out._seq, op="detach")
+        self.keep.append(out)
+
+    def created(self, out: Tensor, kind: str, attrs: dict[str, Any], line: str) -> None:
+        """A tensor made inside the call: a constant, or a random draw made again each call."""
+        if out.requires_grad:
+            raise CompileError("a tensor that requires grad is created inside the compiled "
+                               "function; create it outside and pass it in")
+        self.b.block(f"{kind}  {line}")
+        if kind == "random":
+            value = self.b.call(attrs.pop("kernel"), hint="rand", example=out._data.copy(),
+                                **attrs)
+        else:  # a copy of the constant on each call, so that in-place changes stay per call
+            value = self.b.call("copy", self.b.constant(out._data.copy(), kind), hint=kind)
+        self.nodes[id(out)] = Node(value, False, out._seq, op=kind)
+        self.keep.append(out)
+
+    def inplace(self, kernel: str, target: Tensor, other: Any, line: str) -> None:
+        """``a += b`` outside the graph (manual updates): change a's array in place."""
+        node = self.node_for(target)
+        if node.leaf is not None and node.leaf.kind == "arg" and node.value.storage.kind == "arg":
+            pass  # changing an argument in place changes the caller's tensor, as eager does
+        other_v = self.node_for(other).value if isinstance(other, Tensor) else other
+        self.b.block(f"{kernel} in place  {line}")
+        self.b.inplace(kernel, node.value, other_v)
+        if not same_bits(node.value.example, target._data):
+            raise CompileError(f"internal: in-place {kernel} differs from the engine's")
+
+    def setitem(self, target: Tensor, idx: Any, value: Any, line: str) -> None:
+        node = self.node_for(target)
+        idx_v = _map_tensors(idx, lambda t: self.node_for(t).value)
+        val = self.node_for(value).value if isinstance(value, Tensor) else value
+        from vibrastic.compiler.graph import raw
+
+        index_values = [i for i in (idx_v if isinstance(idx_v, tuple) else (idx_v,))
+                        if isinstance(i, Value)]
+        self.b.block(f"setitem  {line}")
+        self.b.inplace("setitem", node.value, val, *index_values, idx=raw(self.b.index(idx_v)),
+                       _index=idx_v)
+        if not same_bits(node.value.example, target._data):
+            raise CompileError("internal: an index assignment differs from the engine's")
+
+    def fill(self, target: Tensor, value: float, line: str) -> None:
+        node = self.node_for(target)
+        self.b.block(f"fill  {line}")
+        self.b.inplace("fill", node.value, value=value)
+
+    # ---- backward ----
+    def backward(self, root: Tensor, gradient: Any, line: str) -> list[Source]:
+        """Emit the backward pass from ``root``; called before eager runs its own."""
+        node = self.node_for(root)
+        o = Ops(self.b, hint="grad")
+        self.b.block(f"backward  {line}")
+        if gradient is None:
+            seed = self.b.constant(np.ones_like(root._data), "seed")
+        elif isinstance(gradient, Tensor):
+            seed = self.node_for(gradient).value
+            if seed.dtype != root._data.dtype:
+                seed = o.k("astype", seed, dtype=root._data.dtype)
+        else:
+            seed = self.b.constant(np.asarray(gradient, dtype=root._data.dtype), "seed")
+        grads: dict[Node, Value] = {node: seed}
+        order = itertools.count()
+        queue: list[tuple[int, int, Node]] = [(-node.seq, next(order), node)]
+        reached: list[Source] = []
+        while queue:
+            current = heapq.heappop(queue)[2]
+            g = grads.pop(current)
+            if current.vjp is None:  # a leaf: accumulate into .grad, as the engine does
+                if current.leaf is None or not current.requires_grad:
+                    raise CompileError("internal: gradient reached a tensor without a rule")
+                reached.append(self._accumulate(current.leaf, g, o))
+                continue
+            self.b.block(f"backward of {current.op}")
+            for parent, pg in zip(current.parents, current.vjp(g), strict=True):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.shape:
+                    pg = _unbroadcast(o, pg, parent.shape)
+                prev = grads.get(parent)
+                if prev is None:
+                    grads[parent] = pg
+                    heapq.heappush(queue, (-parent.seq, next(order), parent))
+                else:
+                    grads[parent] = o.add(prev, pg)
+        self.backward_calls += 1
+        return reached
+
+    def _accumulate(self, src: Source, g: Value, o: Ops) -> Source:
+        self._reconcile_grad(src)
+        src.grad_touched = True
+        if g.dtype != src.node.dtype:  # type: ignore[union-attr]
+            g = o.k("astype", g, dtype=src.node.dtype)  # type: ignore[union-attr]
+        if src.grad_value is None and src.grad_obj is None:
+            if src.entry_grad_obj is None and not src.grad_reset:
+                src.entry_assumed = True  # relies on .grad being None when the call starts
+            src.grad_value = self.b.call("copy", g, hint=f"{_identifier(src.name)}_grad")
+        else:
+            self.b.inplace("add", self._entry_grad_value(src), g)
+        return src
+
+    def after_backward(self, reached: list[Source]) -> None:
+        """Check each leaf's gradient against eager's and remember eager's .grad tensor."""
+        for src in reached:
+            actual = src.tensor.grad
+            if actual is None or not same_bits(src.grad_value.example, actual._data):  # type: ignore
+                raise CompileError(f"vb.compile's gradient of {src.name} differs from the "
+                                   "engine's; please report this")
+            src.grad_obj = actual
+            self.nodes[id(actual)] = Node(src.grad_value, False, actual._seq, op="grad")  # type: ignore
+            self.keep.append(actual)
+
+    # ---- optimizers ----
+    def _opt(self, optimizer: Any) -> OptRecord:
+        for rec in self.optimizers:
+            if rec.optimizer is optimizer:
+                return rec
+        rec = OptRecord(optimizer, len(self.optimizers))
+        self.optimizers.append(rec)
+        return rec
+
+    def _hyper(self, rec: OptRecord, gi: int, key: str, index: int | None = None) -> Value:
+        ref = (gi, key if index is None else (key, index))
+        value = rec.hyper.get(ref)
+        if value is None:
+            raw_value = rec.optimizer.param_groups[gi][key]
+            if index is not None:
+                raw_value = raw_value[index]
+            hint = key if index is None else f"beta{index + 1}"
+            value = self.b.source("hyper", hint, raw_value, ref=(rec, ref))
+            rec.hyper[ref] = value
+        return value
+
+    def _param_grad(self, p: Tensor) -> tuple[Source, Value | None]:
+        src = self.source_for(p)
+        self.node_for(p)
+        self._reconcile_grad(src)
+        if p.grad is None:
+            src.grad_touched = True
+            if not src.grad_reset:
+                src.entry_assumed = True
+            return src, None
+        return src, self.node_for(p.grad).value
+
+    def _state_array(self, rec: OptRecord, src: Source, key: str) -> Value:
+        value = rec.state_arrays.get((src.index, key))
+        if value is None:
+            array = rec.optimizer.state[src.tensor][key]
+            value = self.b.source("state", f"{_identifier(src.name)}_{key}", array.copy(),
+                                  ref=(rec, src, key))
+            rec.state_arrays[(src.index, key)] = value
+        return value
+
+    def step(self, optimizer: Any, line: str) -> None:
+        """Emit the optimizer's update (SGD or Adam), before eager runs it."""
+        from vibrastic.optim import SGD, Adam
+
+        rec = self._opt(optimizer)
+        o = Ops(self.b, hint="upd")
+        self.b.block(f"{type(optimizer).__name__}.step()  {line}")
+        if type(optimizer) is SGD:
+            self._sgd(rec, o)
+        elif type(optimizer) is Adam:
+            self._adam(rec, o)
+        else:
+            raise CompileError(f"the optimizer {type(optimizer).__name__} is not supported by "
+                               "vb.compile (SGD and Adam are)")
+
+    def _sgd(self, rec: OptRecord, o: Ops) -> None:
+        opt = rec.optimizer
+        for gi, group in enumerate(opt.param_groups):
+            for key in ("momentum", "weight_decay"):
+                rec.structure[(gi, key)] = bool(group[key])
+            for key in ("nesterov", "maximize"):
+                rec.structure[(gi, key)] = group[key]
+            for p in group["params"]:
+                src, g = self._param_grad(p)
+                if g is None:
+                    continue
+                w = src.node.value  # type: ignore[union-attr]
+                if group["maximize"]:
+                    g = o.neg(g)
+                if group["weight_decay"]:
+                    g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
+                if group["momentum"]:
+                    state = opt.state.get(p)
+                    if not state or state.get("momentum_buffer") is None:
+                        raise WarmUp("the optimizer's momentum buffers are made on its first step")
+                    buf = self._state_array(rec, src, "momentum_buffer")
+                    momentum = self._hyper(rec, gi, "momentum")
+                    self.b.inplace("multiply", buf, momentum)
+                    damp = self.b.expr("1 - {0}", self._hyper(rec, gi, "dampening"), hint="keep")
+                    self.b.inplace("add", buf, o.mul(damp, g))
+                    g = o.add(g, o.mul(momentum, buf)) if group["nesterov"] else buf
+                self.b.inplace("subtract", w, o.mul(self._hyper(rec, gi, "lr"), g))
+
+    def _adam(self, rec: OptRecord, o: Ops) -> None:
+        opt = rec.optimizer
+        for gi, group in enumerate(opt.param_groups):
+            for key in ("weight_decay",):
+                rec.structure[(gi, key)] = bool(group[key])
+            for key in ("amsgrad", "maximize"):
+                rec.structure[(gi, key)] = group[key]
+            for p in group["params"]:
+                src, g = self._param_grad(p)
+                if g is None:
+                    continue
+                w = src.node.value  # type: ignore[union-attr]
+                if group["maximize"]:
+                    g = o.neg(g)
+                if group["weight_decay"]:
+                    g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
+                if not opt.state.get(p):
+                    raise WarmUp("Adam's moment estimates are made on its first step")
+                key = (src.index, "step")
+                if key in rec.state_scalars:
+                    first, t = rec.state_scalars[key]
+                else:
+                    first = self.b.source("statescalar", f"{_identifier(src.name)}_step",
+                                          opt.state[p]["step"], ref=(rec, src, "step"))
+                    t = first
+                t = self.b.expr("{0} + 1", t, hint="t")
+                rec.state_scalars[key] = (first, t)
+                beta1, beta2 = self._hyper(rec, gi, "betas", 0), self._hyper(rec, gi, "betas", 1)
+                m = self._state_array(rec, src, "exp_avg")
+                v = self._state_array(rec, src, "exp_avg_sq")
+                self.b.inplace("add", m, o.mul(self.b.expr("1 - {0}", beta1), o.sub(g, m)))
+                self.b.inplace("multiply", v, beta2)
+                self.b.inplace("add", v, o.mul(o.mul(self.b.expr("1 - {0}", beta2), g), g))
+                if group["amsgrad"]:
+                    vmax = self._state_array(rec, src, "max_exp_avg_sq")
+                    self.b.inplace("maximum_into", vmax, v)
+                    v = vmax
+                lr = self._hyper(rec, gi, "lr")
+                step_size = self.b.expr("{0} / (1 - {1}**{2})", lr, beta1, t, hint="step_size")
+                bias2 = self.b.expr("_math.sqrt(1 - {0}**{1})", beta2, t, hint="bias2")
+                denom = o.add(o.div(o.k("sqrt", v), bias2), self._hyper(rec, gi, "eps"))
+                self.b.inplace("subtract", w, o.mul(step_size, o.div(m, denom)))
+
+    def after_step(self, optimizer: Any) -> None:
+        """Check the parameters and state the program computed against eager's."""
+        rec = self._opt(optimizer)
+        for src in self.sources:
+            if src.node is not None and not same_bits(src.node.value.example, src.tensor._data):
+                raise CompileError(f"vb.compile's update of {src.name} differs from the "
+                                   "engine's; please report this")
+        for (_, key), value in rec.state_arrays.items():
+            _, src, _ = value.storage.ref
+            if not same_bits(value.example, optimizer.state[src.tensor][key]):
+                raise CompileError(f"vb.compile's optimizer state {key} of {src.name} differs")
+
+    def zero_grad(self, params: list[Tensor], set_to_none: bool) -> None:
+        for p in params:
+            src = self.source_for(p)
+            self._reconcile_grad(src)
+            src.grad_touched = True
+            if set_to_none:
+                src.grad_value, src.grad_obj = None, None
+                src.grad_reset = True
+            elif p.grad is not None:
+                self.b.block("zero_grad(set_to_none=False)")
+                self.b.inplace("fill", self._entry_grad_value(src), value=0)
+
+    # ---- the end of the call ----
+    def finish(self, result: Any) -> None:
+        """Record the final ``.grad`` of every outside tensor and how to rebuild the result."""
+        for src in self.sources:
+            if not src.grad_touched:
+                continue
+            actual = src.tensor.grad
+            if actual is None:
+                src.final_grad = "none"
+            elif actual is src.grad_obj and src.grad_value is not None:
+                if src.grad_value.storage.kind == "extgrad":
+                    src.final_grad = "entry"
+                else:
+                    src.final_grad = "new"
+                    src.grad_value.storage.kind = "newgrad"
+                    src.grad_value.storage.ref = src
+            else:
+                raise CompileError(f"{src.name}.grad was assigned directly in the compiled "
+                                   "function; vb.compile can't follow that")
+        self.outputs = _map_outputs(result, self._output)
+
+    def _output(self, t: Tensor) -> int:
+        node = self.node_for(t)
+        src = self.by_tensor.get(id(t))
+        grad_fn = None
+        if t.requires_grad and t._ctx is not None:
+            if node.vjp is not None and self.backward_calls == 0:
+                raise CompileError(
+                    "the compiled function returns a tensor that still needs backward(); "
+                    "call backward() inside it, or compile the model (vb.compile(model))")
+            grad_fn = t._ctx[2]  # rebuilt with its graph freed, as after eager's backward()
+        self.output_list.append(Output(None if src is not None else node.value, src,
+                                       t.requires_grad, grad_fn))
+        return len(self.output_list) - 1
+
+
+def _unbroadcast(o: Ops, g: Value, shape: tuple[int, ...]) -> Value:
+    """autograd's unbroadcast, as kernels: sum the broadcast axes away, then reshape."""
+    extra = len(g.shape) - len(shape)
+    if extra:
+        g = o.sum(g, tuple(range(extra)), False)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = o.sum(g, stretched, True)
+    return o.reshape(g, shape)
+
+
+def _identifier(name: str) -> str:
+    return name.replace(".", "_").replace("[", "_").replace("]", "")
+
+
+def _tensors_in(x: Any) -> list[Tensor]:
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, (list, tuple)):
+        return [t for item in x for t in _tensors_in(item)]
+    if isinstance(x, dict):
+        return [t for item in x.values() for t in _tensors_in(item)]
+    return []
+
+
+def _map_tensors(x: Any, fn: Callable[[Tensor], Any]) -> Any:
+    if isinstance(x, Tensor):
+        return fn(x)
+    if isinstance(x, tuple):
+        return tuple(_map_tensors(i, fn) for i in x)
+    if isinstance(x, list):
+        return [_map_tensors(i, fn) for i in x]
+    if isinstance(x, dict):
+        return {k: _map_tensors(v, fn) for k, v in x.items()}
+    return x
+
+
+def _map_outputs(x: Any, fn: Callable[[Tensor], int]) -> Any:
+    """The result's structure with tensors replaced by output numbers (tuples, lists, dicts)."""
+    if isinstance(x, Tensor):
+        return _OutRef(fn(x))
+    if isinstance(x, (tuple, list)):
+        items = [_map_outputs(i, fn) for i in x]
+        if type(x) is tuple or type(x) is list:
+            return type(x)(items)
+        return type(x)(*items)  # namedtuples
+    if isinstance(x, dict):
+        return {k: _map_outputs(v, fn) for k, v in x.items()}
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    raise CompileError(f"the compiled function returns a {type(x).__name__}; vb.compile "
+                       "supports tensors, numbers, strings, None and tuples/lists/dicts of them")
+
+
+@dataclass(frozen=True)
+class _OutRef:
+    index: int
+
+
+def refcount(x: Any) -> int:
+    return sys.getrefcount(x)

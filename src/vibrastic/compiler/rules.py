@@ -1,0 +1,704 @@
+"""Every op vb.compile knows, as kernels: its forward and, next to it, its gradient rule.
+
+Each rule makes the same NumPy calls, in the same order, as the eager op in ``vibrastic.ops``
+(that is what makes compiled results equal eager ones to the last bit), and returns
+``(output, parents, vjp)`` like the engine's ``Tensor._make``: ``vjp(g)`` gives one gradient per
+parent, or None where a parent needs none. Arguments arrive with tensors replaced by ``Node``s.
+The builder checks every forward result against eager as it goes, so a rule that drifts from the
+engine is caught on the first call (and the function runs eagerly instead).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vibrastic import tensor as _t
+from vibrastic.compiler.graph import Builder, CompileError, Value, raw
+from vibrastic.compiler.kernels import SYMBOL
+
+
+@dataclass(eq=False)
+class Node:
+    """A tensor of the traced call: its value, and (inside a graph) its parents and vjp."""
+
+    value: Value
+    requires_grad: bool
+    seq: int
+    op: str = ""
+    parents: tuple[Node, ...] = ()
+    vjp: Callable[[Value], Sequence[Value | None]] | None = None
+    leaf: Any = None  # for tensors from outside: the source record (argument or captured)
+    freed: bool = False
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape  # type: ignore[return-value]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype  # type: ignore[return-value]
+
+
+Result = tuple[Value, tuple[Node, ...], Callable[[Value], Sequence[Value | None]] | None]
+RULES: dict[str, Callable[..., Result]] = {}
+
+
+def rule(*names: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    def register(fn: Callable[..., Result]) -> Callable[..., Result]:
+        for name in names:
+            RULES[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Ops:
+    """Kernel helpers for rules: Python numbers stay Python numbers (as in the eager code)."""
+
+    b: Builder
+    hint: str = "t"
+    names: list[str] = field(default_factory=list)
+
+    def val(self, x: Any) -> Any:
+        if isinstance(x, Node):
+            return x.value
+        if isinstance(x, np.ndarray):
+            return self.b.constant(x)
+        return x
+
+    def k(self, kernel: str, *args: Any, **attrs: Any) -> Value:
+        return self.b.call(kernel, *args, hint=self.hint, **attrs)
+
+    def binop(self, kernel: str, x: Any, y: Any) -> Any:
+        if not isinstance(x, Value) and not isinstance(y, Value):
+            if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+                return self.k(kernel, x, y)
+            return _PY[kernel](x, y)  # plain Python arithmetic, as eager does it
+        return self.k(kernel, x, y)
+
+    def add(self, x: Any, y: Any) -> Any:
+        return self.binop("add", x, y)
+
+    def sub(self, x: Any, y: Any) -> Any:
+        return self.binop("subtract", x, y)
+
+    def mul(self, x: Any, y: Any) -> Any:
+        return self.binop("multiply", x, y)
+
+    def div(self, x: Any, y: Any) -> Any:
+        return self.binop("true_divide", x, y)
+
+    def neg(self, x: Any) -> Any:
+        return self.k("negative", x) if isinstance(x, Value) else -x
+
+    def float_(self, x: Value) -> Value:
+        """Integer and bool values become the default float dtype first (ops._float)."""
+        return x if x.dtype.kind == "f" else self.k("astype", x, dtype=_t._default_float.np)
+
+    def reshape(self, x: Value, shape: tuple[int, ...]) -> Value:
+        return x if x.shape == tuple(shape) else self.k("reshape", x, shape=tuple(shape))
+
+    def transpose(self, x: Value, axes: tuple[int, ...] | None = None) -> Value:
+        axes = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(axes)
+        if axes == tuple(reversed(range(len(x.shape)))):
+            return self.k("T", x)
+        return self.k("transpose", x, axes=axes)
+
+    def sum(self, x: Value, axes: Any, keepdims: bool) -> Value:
+        return self.k("sum", x, axes=axes, keepdims=keepdims)
+
+
+_PY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b, "subtract": lambda a, b: a - b,
+    "multiply": lambda a, b: a * b, "true_divide": lambda a, b: a / b,
+}
+assert set(_PY) == set(SYMBOL)
+
+
+def _is_f64(x: Any) -> bool:
+    if isinstance(x, Node):
+        return x.dtype == np.float64
+    return isinstance(x, np.ndarray) and x.dtype == np.float64
+
+
+def binary(o: Ops, data: Value, a: Any, b: Any, da: Callable[[Value], Any],
+           db: Callable[[Value], Any]) -> Result:
+    """ops._binary: fix the dtype as eager does, then record the parents that are tensors."""
+    if (data.dtype == np.float64 and _t._default_float is _t.float32
+            and not _is_f64(a) and not _is_f64(b)):
+        data = o.k("astype", data, dtype=np.dtype(np.float32))
+    parents = tuple(x for x in (a, b) if isinstance(x, Node))
+
+    def vjp(g: Value) -> list[Any]:
+        grads = []
+        if isinstance(a, Node):
+            grads.append(da(g) if a.requires_grad else None)
+        if isinstance(b, Node):
+            grads.append(db(g) if b.requires_grad else None)
+        return grads
+
+    return data, parents, vjp
+
+
+def unary(out: Value, a: Node, vjp: Callable[[Value], Any]) -> Result:
+    return out, (a,), lambda g: (vjp(g),)
+
+
+# ---- arithmetic ----
+
+
+@rule("add")
+def add(o: Ops, a: Any, b: Any) -> Result:
+    return binary(o, o.k("add", o.val(a), o.val(b)), a, b, lambda g: g, lambda g: g)
+
+
+@rule("sub")
+def sub(o: Ops, a: Any, b: Any) -> Result:
+    return binary(o, o.k("subtract", o.val(a), o.val(b)), a, b, lambda g: g,
+                  lambda g: o.neg(g))
+
+
+@rule("mul")
+def mul(o: Ops, a: Any, b: Any) -> Result:
+    x, y = o.val(a), o.val(b)
+    return binary(o, o.k("multiply", x, y), a, b, lambda g: o.mul(g, y), lambda g: o.mul(g, x))
+
+
+@rule("div")
+def div(o: Ops, a: Any, b: Any) -> Result:
+    x, y = o.val(a), o.val(b)
+    return binary(o, o.k("true_divide", x, y), a, b, lambda g: o.div(g, y),
+                  lambda g: o.div(o.mul(o.neg(g), x), o.mul(y, y)))
+
+
+@rule("pow")
+def pow_(o: Ops, a: Any, b: Any) -> Result:
+    x, y = o.val(a), o.val(b)
+    if isinstance(y, (Value, np.ndarray)):
+        raise CompileError("a tensor exponent (x ** t) is not supported by vb.compile yet")
+    if y == 0:
+        raise CompileError("x ** 0 is not supported by vb.compile yet")
+    out = o.k("power", x, y)
+    return binary(o, out, a, b, lambda g: o.mul(o.mul(g, y), o.k("power", x, y - 1)),
+                  lambda g: None)
+
+
+@rule("remainder")
+def remainder(o: Ops, a: Any, b: Any) -> Result:
+    x, y = o.val(a), o.val(b)
+    return binary(o, o.k("remainder", x, y), a, b, lambda g: g,
+                  lambda g: o.mul(o.neg(g), o.k("floor_divide", x, y)))
+
+
+@rule("neg")
+def neg(o: Ops, a: Node) -> Result:
+    return unary(o.k("negative", a.value), a, lambda g: o.neg(g))
+
+
+# ---- elementwise functions ----
+
+
+@rule("exp")
+def exp(o: Ops, a: Node) -> Result:
+    out = o.k("exp", o.float_(a.value))
+    return unary(out, a, lambda g: o.mul(g, out))
+
+
+@rule("log")
+def log(o: Ops, a: Node) -> Result:
+    x = o.float_(a.value)
+    return unary(o.k("log", x), a, lambda g: o.div(g, x))
+
+
+@rule("sqrt")
+def sqrt(o: Ops, a: Node) -> Result:
+    out = o.k("sqrt", o.float_(a.value))
+    return unary(out, a, lambda g: o.div(g, o.mul(2, out)))
+
+
+@rule("abs")
+def abs_(o: Ops, a: Node) -> Result:
+    x = a.value
+    return unary(o.k("absolute", x), a, lambda g: o.mul(g, o.k("sign", x)))
+
+
+@rule("sin")
+def sin(o: Ops, a: Node) -> Result:
+    x = o.float_(a.value)
+    return unary(o.k("sin", x), a, lambda g: o.mul(g, o.k("cos", x)))
+
+
+@rule("cos")
+def cos(o: Ops, a: Node) -> Result:
+    x = o.float_(a.value)
+    return unary(o.k("cos", x), a, lambda g: o.mul(o.neg(g), o.k("sin", x)))
+
+
+@rule("tanh")
+def tanh(o: Ops, a: Node) -> Result:
+    out = o.k("tanh", o.float_(a.value))
+    return unary(out, a, lambda g: o.mul(g, o.sub(1, o.mul(out, out))))
+
+
+@rule("sigmoid")
+def sigmoid(o: Ops, a: Node) -> Result:
+    from vibrastic.compiler.runtime import expit
+
+    o.b.ns["_expit"] = o.b.consts["_expit"] = expit()
+    out = o.k("expit", o.float_(a.value))
+    return unary(out, a, lambda g: o.mul(o.mul(g, out), o.sub(1, out)))
+
+
+@rule("relu")
+def relu(o: Ops, a: Node) -> Result:
+    x = a.value
+    return unary(o.k("maximum", x, 0), a, lambda g: o.mul(g, o.k("greater", x, 0)))
+
+
+@rule("leaky_relu")
+def leaky_relu(o: Ops, a: Node, negative_slope: float = 0.01) -> Result:
+    x = a.value
+    pos = o.k("greater", x, 0)
+    out = o.k("where", pos, x, o.mul(x, negative_slope))
+    return unary(out, a, lambda g: o.k("where", pos, g, o.mul(g, negative_slope)))
+
+
+@rule("clamp")
+def clamp(o: Ops, a: Node, min: Any = None, max: Any = None) -> Result:
+    x = a.value
+    out = o.k("clip", x, lo=min, hi=max)
+    keep = o.k("equal", out, x)
+    return unary(out, a, lambda g: o.mul(g, keep))
+
+
+@rule("maximum", "minimum")
+def extremum(o: Ops, a: Any, b: Any, *, _largest: bool = True) -> Result:
+    x, y = o.val(a), o.val(b)
+    wa = o.add(o.k("greater" if _largest else "less", x, y), o.mul(0.5, o.k("equal", x, y)))
+    out = o.k("maximum" if _largest else "minimum", x, y)
+    return binary(o, out, a, b, lambda g: o.mul(g, wa), lambda g: o.mul(g, o.sub(1, wa)))
+
+
+RULES["minimum"] = lambda o, a, b: extremum(o, a, b, _largest=False)
+
+
+@rule("where")
+def where(o: Ops, condition: Any, a: Any, b: Any) -> Result:
+    c = o.val(condition)
+    if isinstance(c, Value):
+        if c.dtype != np.bool_:
+            c = o.k("astype", c, dtype=np.dtype(np.bool_))
+    else:
+        c = o.b.constant(np.asarray(c, dtype=bool))
+    x, y = o.val(a), o.val(b)
+    ex = [v.example if isinstance(v, Value) else v for v in (x, y)]
+    zero = o.b.constant(np.zeros((), dtype=np.result_type(*ex)), "zero")
+    return binary(o, o.k("where", c, x, y), a, b, lambda g: o.k("where", c, g, zero),
+                  lambda g: o.k("where", c, zero, g))
+
+
+# ---- reductions ----
+
+
+def _axes(dim: Any, ndim: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    if ndim == 0:
+        return ()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(d % ndim for d in dims)
+
+
+def _expand_back(o: Ops, g: Value, axes: tuple[int, ...], keepdim: bool,
+                 shape: tuple[int, ...]) -> Value:
+    if not keepdim and shape:
+        g = o.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return g if g.shape == shape else o.k("broadcast_to", g, shape=shape)
+
+
+@rule("sum")
+def sum_(o: Ops, a: Node, dim: Any = None, keepdim: bool = False) -> Result:
+    x = a.value
+    axes = _axes(dim, len(x.shape))
+    out = o.sum(x, axes, keepdim)
+    if out.dtype == np.bool_ or out.dtype.kind in "iu":
+        out = o.k("astype", out, dtype=np.dtype(np.int64))
+    shape = x.shape
+    return unary(out, a, lambda g: _expand_back(o, g, axes, keepdim, shape))
+
+
+@rule("mean")
+def mean(o: Ops, a: Node, dim: Any = None, keepdim: bool = False) -> Result:
+    x = a.value
+    if x.dtype.kind != "f":
+        raise CompileError("mean of an integer tensor")  # eager raised already
+    axes = _axes(dim, len(x.shape))
+    n = int(np.prod([x.shape[i] for i in axes])) if x.shape else 1
+    # ndarray.mean: a sum, then a division by the count as np.intp, into the sum's buffer
+    out = o.sum(x, axes, keepdim)
+    o.b.inplace("true_divide", out, np.intp(n))
+    shape = x.shape
+    return unary(out, a, lambda g: _expand_back(o, o.div(g, n), axes, keepdim, shape))
+
+
+# ---- shapes ----
+
+
+@rule("reshape")
+def reshape(o: Ops, a: Node, *shape: Any) -> Result:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    x = a.value
+    out_shape = np.empty(x.shape, dtype=np.bool_).reshape(tuple(shape)).shape
+    src = x.shape
+    return unary(o.k("reshape", x, shape=out_shape), a, lambda g: o.reshape(g, src))
+
+
+@rule("transpose")
+def transpose(o: Ops, a: Node, dim0: int, dim1: int) -> Result:
+    n = len(a.shape)
+    axes = list(range(n))
+    axes[dim0 % n], axes[dim1 % n] = axes[dim1 % n], axes[dim0 % n]
+    perm = tuple(axes)
+    return unary(o.transpose(a.value, perm), a, lambda g: o.transpose(g, perm))
+
+
+@rule("permute")
+def permute(o: Ops, a: Node, *dims: Any) -> Result:
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    dims = tuple(d % len(a.shape) for d in dims)
+    inverse = tuple(int(i) for i in np.argsort(dims))
+    return unary(o.transpose(a.value, dims), a, lambda g: o.transpose(g, inverse))
+
+
+@rule("t")
+def t_(o: Ops, a: Node) -> Result:
+    return unary(o.transpose(a.value), a, lambda g: o.transpose(g))
+
+
+@rule("expand")
+def expand(o: Ops, a: Node, *sizes: Any) -> Result:
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    x = a.value
+    lead = len(sizes) - len(x.shape)
+    shape = tuple(x.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(sizes))
+    return unary(o.k("broadcast_to", x, shape=shape), a, lambda g: g)
+
+
+def _is_advanced(idx: Any) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(i, (Value, np.ndarray, list)) for i in items)
+
+
+@rule("getitem")
+def getitem(o: Ops, a: Node, idx: Any) -> Result:
+    x = a.value
+    idx = tuple(o.val(i) for i in idx) if isinstance(idx, tuple) else o.val(idx)
+    text = raw(o.b.index(idx))
+    advanced = _is_advanced(idx)
+    index_values = [i for i in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(i, Value)]
+    if advanced:
+        out = o.k("take", x, *index_values, idx=text, _index=idx)
+    else:
+        view = o.b.ns[x.name][_plain_index(idx)]
+        if isinstance(view, np.ndarray):
+            out = o.k("getitem", x, idx=text, _index=idx)
+        else:  # a single element: eager wraps the NumPy scalar in a new 0-d array
+            out = o.k("take", x, idx=text, _index=idx)
+
+    def vjp(g: Value) -> Value:
+        gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
+        if advanced:
+            o.b.inplace("add_at", gx, g, *index_values, idx=text, _index=idx)
+        else:
+            o.b.inplace("setitem", gx, g, idx=text, _index=idx)
+        return gx
+
+    return unary(out, a, vjp)
+
+
+def _plain_index(idx: Any) -> Any:
+    return tuple(i.example if isinstance(i, Value) else i for i in idx) if isinstance(
+        idx, tuple) else idx
+
+
+@rule("cat")
+def cat(o: Ops, tensors: Sequence[Node], dim: int = 0) -> Result:
+    tensors = tuple(tensors)
+    vals = [t.value for t in tensors]
+    axis = dim % len(vals[0].shape)
+    out = o.k("concatenate", vals, axis=axis)
+    bounds = np.cumsum([v.shape[axis] for v in vals])
+
+    def vjp(g: Value) -> list[Value]:
+        starts = [0, *bounds[:-1].tolist()]
+        pre = (slice(None),) * axis
+        return [o.k("getitem", g, idx=raw(o.b.index((*pre, slice(s, int(e))))),
+                    _index=(*pre, slice(s, int(e))))
+                for s, e in zip(starts, bounds.tolist(), strict=True)]
+
+    return out, tensors, vjp
+
+
+@rule("stack")
+def stack(o: Ops, tensors: Sequence[Node], dim: int = 0) -> Result:
+    tensors = tuple(tensors)
+    out = o.k("stack", [t.value for t in tensors], axis=dim)
+    axis = dim % len(out.shape)
+    pre = (slice(None),) * axis
+    return out, tensors, lambda g: [o.k("getitem", g, idx=raw(o.b.index((*pre, i))),
+                                          _index=(*pre, i)) for i in range(len(tensors))]
+
+
+# ---- matrix products ----
+
+
+@rule("matmul")
+def matmul(o: Ops, a: Node, b: Node) -> Result:
+    x, y = a.value, b.value
+    out = o.k("matmul", x, y)
+    if len(x.shape) == 2 and len(y.shape) == 2:
+        return out, (a, b), lambda g: (
+            o.k("matmul", g, o.transpose(y)) if a.requires_grad else None,
+            o.k("matmul", o.transpose(x), g) if b.requires_grad else None,
+        )
+
+    def vjp(g: Value) -> tuple[Any, Any]:  # NumPy's rules for 1-D and batched operands
+        if len(x.shape) == 1 and len(y.shape) == 1:
+            return o.mul(g, y), o.mul(g, x)
+        xm = o.k("getitem", x, idx=raw("None, :"), _index=(None, slice(None))) \
+            if len(x.shape) == 1 else x
+        ym = o.k("getitem", y, idx=raw(":, None"), _index=(slice(None), None)) \
+            if len(y.shape) == 1 else y
+        gm = g
+        if len(x.shape) == 1:
+            gm = o.k("expand_dims", gm, axis=-2)
+        if len(y.shape) == 1:
+            gm = o.k("expand_dims", gm, axis=-1)
+        gx = o.k("matmul", gm, o.k("swapaxes", ym))
+        gy = o.k("matmul", o.k("swapaxes", xm), gm)
+        if len(x.shape) == 1:
+            gx = o.k("getitem", gx, idx=raw("..., 0, :"), _index=(Ellipsis, 0, slice(None)))
+        if len(y.shape) == 1:
+            gy = o.k("getitem", gy, idx=raw("..., 0"), _index=(Ellipsis, 0))
+        return gx, gy
+
+    return out, (a, b), vjp
+
+
+@rule("linear")
+def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
+    x, w = input.value, weight.value
+    mm = "matmul"  # eager's @ (ndarray.dot differs on signed zeros, e.g. -0.0 * 0)
+    out = o.k(mm, x, o.transpose(w))
+    if bias is not None:
+        o.b.inplace("add", out, bias.value)
+    n_out, n_in = w.shape
+
+    def vjp(g: Value) -> list[Any]:
+        rows = int(np.prod(g.shape)) // n_out
+        g2 = o.k("reshape", g, shape=(rows, n_out)) if len(g.shape) != 2 else g
+        gx = o.k(mm, g, w) if input.requires_grad else None
+        x2 = x if len(x.shape) == 2 else o.k("reshape", x, shape=(rows, n_in))
+        gw = o.k("matmul", o.transpose(g2), x2) if weight.requires_grad else None
+        if bias is None:
+            return [gx, gw]
+        return [gx, gw, o.sum(g2, (0,), False)]
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return out, parents, vjp
+
+
+# ---- softmax and losses ----
+
+
+@rule("softmax")
+def softmax(o: Ops, a: Node, dim: int) -> Result:
+    x = a.value
+    e = o.k("exp", o.sub(x, o.k("max", x, axes=dim, keepdims=True)))
+    s = o.div(e, o.sum(e, dim, True))
+    return unary(s, a, lambda g: o.mul(s, o.sub(g, o.sum(o.mul(g, s), dim, True))))
+
+
+def _log_softmax(o: Ops, x: Value, dim: int) -> Value:
+    shifted = o.sub(x, o.k("max", x, axes=dim, keepdims=True))
+    return o.sub(shifted, o.k("log", o.sum(o.k("exp", shifted), dim, True)))
+
+
+@rule("log_softmax")
+def log_softmax(o: Ops, a: Node, dim: int) -> Result:
+    out = _log_softmax(o, a.value, dim)
+    return unary(out, a, lambda g: o.sub(g, o.mul(o.k("exp", out), o.sum(g, dim, True))))
+
+
+def _reduce(o: Ops, loss: Value, reduction: str) -> tuple[Value, Any]:
+    if reduction == "mean":
+        n = int(np.prod(loss.shape))
+        return o.div(o.sum(loss, None, False), n), (1.0 / n if n else 0.0)
+    if reduction == "sum":
+        return o.sum(loss, None, False), 1.0
+    if reduction == "none":
+        return loss, None
+    raise CompileError(f"unknown reduction {reduction!r}")  # eager raised already
+
+
+def _spread(o: Ops, g: Value, scale: Any) -> Value:
+    return g if scale is None else o.mul(g, scale)
+
+
+@rule("mse_loss")
+def mse_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+    x, y = input.value, o.val(target)
+    d = o.sub(x, y)
+    out, scale = _reduce(o, o.mul(d, d), reduction)
+    return binary(o, out, input, target, lambda g: o.mul(o.mul(2, d), _spread(o, g, scale)),
+                  lambda g: o.mul(o.mul(-2, d), _spread(o, g, scale)))
+
+
+@rule("binary_cross_entropy")
+def binary_cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+    x, y = input.value, o.val(target)
+    o.b.check("_np.any(({0} < 0) | ({0} > 1))", "RuntimeError",
+              "all elements of input should be between 0 and 1", x)
+    log_x = o.k("maximum", o.k("qlog", x), -100)
+    log_1mx = o.k("maximum", o.k("qlog1p", o.neg(x)), -100)
+    loss = o.neg(o.add(o.mul(y, log_x), o.mul(o.sub(1, y), log_1mx)))
+    out, scale = _reduce(o, loss, reduction)
+    return binary(
+        o, out, input, target,
+        lambda g: o.div(o.mul(_spread(o, g, scale), o.sub(x, y)),
+                        o.k("maximum", o.mul(o.sub(1, x), x), 1e-12)),
+        lambda g: o.mul(_spread(o, g, scale), o.sub(
+            o.k("maximum", o.k("qlog1p", o.neg(x)), -100),
+            o.k("maximum", o.k("qlog", x), -100))),
+    )
+
+
+def _class_targets(o: Ops, x: Value, target: Any) -> tuple[Any, bool]:
+    t = o.val(target)
+    t_example = t.example if isinstance(t, Value) else np.asarray(t)
+    if t_example.dtype.kind in "iu":
+        classes = x.shape[-1]
+        if isinstance(t, Value):
+            o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
+                      "IndexError", f"Target is out of bounds for {classes} classes.", t)
+        return t, True
+    return t, False
+
+
+@rule("nll_loss")
+def nll_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+    x = input.value
+    t, _ = _class_targets(o, x, target)
+    if len(x.shape) > 1:
+        rows = o.b.constant(np.arange(x.shape[0]), "rows")
+        idx: Any = (rows, t)
+    else:
+        idx = t
+    ts = [v for v in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(v, Value)]
+    text = raw(o.b.index(idx))
+    picked = o.neg(o.k("take", x, *ts, idx=text, _index=idx))
+    out, scale = _reduce(o, picked, reduction)
+    if out.dtype != x.dtype:
+        out = o.k("astype", out, dtype=x.dtype)
+
+    def vjp(g: Value) -> tuple[Value]:
+        gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
+        o.b.inplace("setitem", gx, o.neg(_spread(o, g, scale)), *ts, idx=text, _index=idx)
+        return (gx,)
+
+    return out, (input,), vjp
+
+
+@rule("cross_entropy")
+def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+    x = input.value
+    t, indices = _class_targets(o, x, target)
+    logp = _log_softmax(o, x, -1)
+    if indices:
+        idx: Any = (o.b.constant(np.arange(x.shape[0]), "rows"), t) if len(x.shape) > 1 else t
+        ts = [v for v in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(v, Value)]
+        text = raw(o.b.index(idx))
+        loss = o.neg(o.k("take", logp, *ts, idx=text, _index=idx))
+        onehot = o.k("zeros", shape=x.shape, dtype=x.dtype)
+        o.b.inplace("setitem", onehot, 1, *ts, idx=text, _index=idx)
+    else:
+        loss = o.neg(o.sum(o.mul(t, logp), -1, False))
+        onehot = t
+    out, scale = _reduce(o, loss, reduction)
+    if out.dtype != x.dtype:
+        out = o.k("astype", out, dtype=x.dtype)
+
+    def vjp(g: Value) -> tuple[Value]:
+        s = _spread(o, g, scale)
+        if len(s.shape):
+            s = o.reshape(s, (*s.shape, 1))
+        weight = o.sum(onehot, -1, True)
+        return (o.mul(o.sub(o.mul(o.k("exp", logp), weight), onehot), s),)
+
+    return out, (input,), vjp
+
+
+# ---- dtype, copies, comparisons ----
+
+
+@rule("to")
+def to(o: Ops, a: Node, dtype: np.dtype) -> Result:
+    x = a.value
+    if dtype == x.dtype:
+        return x, (a,), None  # eager returns the tensor itself; the recorder keeps it
+    out = o.k("astype", x, dtype=dtype)
+    if dtype.kind != "f":
+        return out, (), None
+    source = x.dtype
+    return unary(out, a, lambda g: o.k("astype", g, dtype=source))
+
+
+@rule("clone")
+def clone(o: Ops, a: Node) -> Result:
+    return unary(o.k("copy", a.value), a, lambda g: g)
+
+
+_COMPARE = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+            "eq": "equal", "ne": "not_equal"}
+
+
+def _compare(kernel: str) -> Callable[..., Result]:
+    def compare(o: Ops, a: Any, b: Any) -> Result:
+        return o.k(kernel, o.val(a), o.val(b)), (), None
+
+    return compare
+
+
+for _name, _kernel in _COMPARE.items():
+    RULES[_name] = _compare(_kernel)
+
+
+@rule("logical_not")
+def logical_not(o: Ops, a: Node) -> Result:
+    return o.k("logical_not", a.value), (), None
+
+
+@rule("argmax", "argmin")
+def argmax(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, *, _fn: str = "argmax"
+           ) -> Result:
+    return o.k(_fn, a.value, axis=dim, keepdims=keepdim), (), None
+
+
+RULES["argmin"] = lambda o, a, dim=None, keepdim=False: argmax(o, a, dim, keepdim, _fn="argmin")
+
+
+def float_to_kernel_dtype(dtype: Any) -> np.dtype:
+    return _t._np_dtype(dtype)
+
+
+def count(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)

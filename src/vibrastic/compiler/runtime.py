@@ -1,0 +1,46 @@
+"""Names every generated program (and the builder) can use: NumPy, the engine's random
+generator, and the exceptions the eager ops raise."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from vibrastic import tensor as _tensor_module
+
+
+def _rng() -> np.random.Generator:
+    """The engine's generator as it is now (``manual_seed`` replaces it)."""
+    return _tensor_module._rng
+
+
+def expit() -> Any:
+    """SciPy's logistic ufunc, which the engine's sigmoid uses (imported on first use)."""
+    from scipy.special import expit
+
+    return expit
+
+
+def _qlog(x: Any, out: Any = None) -> Any:
+    """log without the divide-by-zero warning (binary_cross_entropy takes log(0) = -inf)."""
+    with np.errstate(divide="ignore"):
+        return np.log(x) if out is None else np.log(x, out)
+
+
+def _qlog1p(x: Any, out: Any = None) -> Any:
+    with np.errstate(divide="ignore"):
+        return np.log1p(x) if out is None else np.log1p(x, out)
+
+
+RUNTIME: dict[str, Any] = {
+    "_np": np,
+    "_math": math,
+    "_rng": _rng,
+    "_qlog": _qlog,
+    "_qlog1p": _qlog1p,
+    "RuntimeError": RuntimeError,
+    "IndexError": IndexError,
+    "ValueError": ValueError,
+}

@@ -1,0 +1,326 @@
+"""vb.compile's guards and hand-over: what changes between calls is noticed (traced again or
+read live), code it can't replay runs eagerly and says why, and eager code sees the same
+parameters, gradients and optimizer state afterwards."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import vibrastic as vb
+from vibrastic.compiler import CompileError, CompileWarning
+from vibrastic.ml.labs.xor import XOR_TABLE, initial_weights, xor_class
+
+DATA = [(vb.tensor([[a, b]]), vb.tensor([[t]])) for a, b, t in XOR_TABLE]
+
+
+def xor_net() -> vb.nn.Module:
+    net = xor_class(vb)()
+    net.load_state_dict({k: vb.tensor(v) for k, v in initial_weights(0).items()})
+    return net
+
+
+def step_for(net: vb.nn.Module, opt: vb.optim.Optimizer) -> Callable[..., vb.Tensor]:
+    criterion = vb.nn.MSELoss()
+
+    def train_step(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        opt.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return train_step
+
+
+def pair(make_opt: Callable[[Any], vb.optim.Optimizer] = lambda p: vb.optim.SGD(p, lr=0.1),
+         backend: str = "numpy") -> tuple[Any, ...]:
+    """An eager and a compiled copy of the same training setup."""
+    nets = [xor_net(), xor_net()]
+    opts = [make_opt(n.parameters()) for n in nets]
+    steps = [step_for(nets[0], opts[0]),
+             vb.compile(step_for(nets[1], opts[1]), backend=backend, fullgraph=True)]
+    return nets, opts, steps
+
+
+def assert_nets_equal(a: vb.nn.Module, b: vb.nn.Module) -> None:
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.numpy(force=True), q.numpy(force=True), err_msg=name)
+        if p.grad is None:
+            assert q.grad is None, name
+        else:
+            np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=name)
+
+
+def run(steps: list[Any], n: int = 2) -> None:
+    for _ in range(n):
+        for x, y in DATA:
+            a, b = (s(x, y) for s in steps)
+            assert a.item() == b.item()
+
+
+# ---- what eager code sees afterwards ----
+
+
+def test_parameters_grads_and_state_are_visible_after_a_compiled_step() -> None:
+    nets, opts, steps = pair(lambda p: vb.optim.SGD(p, lr=0.1, momentum=0.9))
+    run(steps, 3)
+    assert_nets_equal(*nets)
+    for p, q in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        np.testing.assert_array_equal(opts[0].state[p]["momentum_buffer"],
+                                      opts[1].state[q]["momentum_buffer"])
+    # the momentum buffers start on the first step: that call runs eagerly, then it compiles
+    assert steps[1].traces == 2 and len(steps[1].entries) == 1
+    printed = repr(nets[1].fc1.weight)
+    assert printed.startswith("Parameter containing:") and "requires_grad=True" in printed
+
+
+def test_a_gradient_the_learner_keeps_is_not_overwritten() -> None:
+    nets, _, steps = pair()
+    run(steps, 1)
+    kept = nets[1].fc1.weight.grad
+    values = kept.numpy().copy()
+    run(steps, 1)
+    np.testing.assert_array_equal(kept.numpy(), values)  # still the old step's gradient
+    assert nets[1].fc1.weight.grad is not kept
+    assert_nets_equal(*nets)
+
+
+def test_the_returned_loss_looks_like_eager_after_backward() -> None:
+    _, _, steps = pair()
+    eager, compiled = (s(*DATA[1]) for s in steps)
+    assert repr(compiled) == repr(eager)
+    assert compiled.requires_grad and compiled.grad_fn.name() == eager.grad_fn.name()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        compiled.backward()
+    kept = steps[1](*DATA[2])
+    steps[1](*DATA[3])
+    assert kept.item() == steps[0](*DATA[2]).item()  # each call returns a new tensor
+
+
+def test_gradients_accumulate_across_calls_without_zero_grad() -> None:
+    results = []
+    for compiled in (False, True):
+        net = xor_net()
+        criterion = vb.nn.MSELoss()
+
+        def accumulate(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+            loss = criterion(net(x), y)  # noqa: B023 - each loop defines its own
+            loss.backward()
+            return loss
+
+        fn = vb.compile(accumulate, backend="numpy", fullgraph=True) if compiled else accumulate
+        for x, y in DATA * 2:
+            fn(x, y)
+        results.append(net)
+    assert_nets_equal(*results)
+
+
+# ---- guards: what changes between calls ----
+
+
+def test_a_new_learning_rate_applies_at_once_without_tracing_again() -> None:
+    nets, opts, steps = pair()
+    run(steps, 1)
+    for opt in opts:
+        opt.param_groups[0]["lr"] = 0.5
+    run(steps, 1)
+    assert_nets_equal(*nets)
+    assert steps[1].traces == 1
+
+
+def test_turning_on_momentum_traces_again() -> None:
+    nets, opts, steps = pair()
+    run(steps, 1)
+    for opt in opts:
+        opt.param_groups[0]["momentum"] = 0.9
+    run(steps, 2)
+    assert_nets_equal(*nets)
+    assert steps[1].traces >= 2
+
+
+def test_load_state_dict_values_are_read_on_the_next_call() -> None:
+    nets, _, steps = pair()
+    run(steps, 1)
+    fresh = {k: vb.tensor(v) for k, v in initial_weights(7).items()}
+    for net in nets:
+        net.load_state_dict(fresh)
+    run(steps, 1)
+    assert_nets_equal(*nets)
+    assert steps[1].traces == 1
+
+
+def test_a_replaced_parameter_is_used_like_eager() -> None:
+    nets, opts, steps = pair()
+    run(steps, 1)
+    for net in nets:
+        net.fc1.weight = vb.nn.Parameter(vb.ones(3, 2))
+    run(steps, 2)
+    assert_nets_equal(*nets)
+    # traced again for the new parameter, and once more: no optimizer zeroes its .grad, so
+    # from the second call on it accumulates, as in eager
+    assert steps[1].traces == 3
+    # a new optimizer for the new parameters: the step's closure changed, so it traces again
+    opts = [vb.optim.SGD(n.parameters(), lr=0.1) for n in nets]
+    steps = [step_for(nets[0], opts[0]), vb.compile(step_for(nets[1], opts[1]), backend="numpy")]
+    run(steps, 1)
+    assert_nets_equal(*nets)
+
+
+def test_tensor_replaced_through_data_and_to_are_followed() -> None:
+    nets, _, steps = pair()
+    run(steps, 1)
+    for net in nets:
+        with vb.no_grad():
+            net.fc2.bias.data = vb.tensor([0.25])
+    run(steps, 1)
+    assert_nets_equal(*nets)
+    for net in nets:
+        net.double()
+    xs = [(x.double(), y.double()) for x, y in DATA]
+    for x, y in xs:
+        assert steps[0](x, y).item() == steps[1](x, y).item()
+    assert_nets_equal(*nets)
+
+
+def test_other_shapes_and_requires_grad_trace_again_and_keep_each_version() -> None:
+    nets, _, steps = pair()
+    batch = (vb.tensor([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]), vb.tensor([[1.0], [0.0], [1.0]]))
+    for args in (DATA[0], batch, DATA[1], batch):
+        a, b = (s(*args) for s in steps)
+        assert a.item() == b.item()
+    assert steps[1].traces == 2 and len(steps[1].entries) == 2
+    x = vb.tensor([[1.0, 0.0]], requires_grad=True)
+    a, b = (s(x, DATA[2][1]) for s in steps)
+    assert a.item() == b.item() and steps[1].traces == 3
+    assert_nets_equal(*nets)
+
+
+def test_train_and_eval_mode_are_guarded() -> None:
+    class Noisy(vb.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = vb.nn.Linear(2, 1)
+
+        def forward(self, x: vb.Tensor) -> vb.Tensor:
+            out = self.fc(x)
+            return out * 2.0 if self.training else out  # Python sees only the flag
+
+    vb.manual_seed(0)
+    model = Noisy()
+    forward = vb.compile(lambda x: model(x).sum(), fullgraph=True)
+    x = vb.tensor([[1.0, 2.0]])
+    with vb.no_grad():
+        train_value = forward(x).item()
+        model.eval()
+        eval_value = forward(x).item()
+        model.train()
+        assert forward(x).item() == train_value
+        assert eval_value * 2.0 == train_value
+    assert forward.traces == 2
+
+
+def test_a_changed_closure_variable_traces_again() -> None:
+    scale = 2.0
+    w = vb.tensor([1.0, 2.0])
+
+    def scaled(x: vb.Tensor) -> vb.Tensor:
+        return x * w * scale
+
+    compiled = vb.compile(scaled, fullgraph=True)
+    x = vb.tensor([3.0, 4.0])
+    assert compiled(x).tolist() == [6.0, 16.0]
+    scale = 3.0
+    assert compiled(x).tolist() == [9.0, 24.0]
+    assert compiled.traces == 2
+
+
+def test_random_draws_are_made_again_on_every_call() -> None:
+    def noisy(x: vb.Tensor) -> vb.Tensor:
+        return x + vb.randn(3) * 0.1
+
+    compiled = vb.compile(noisy, backend="numpy", fullgraph=True)
+    x = vb.zeros(3)
+    vb.manual_seed(5)
+    expected = [noisy(x).tolist() for _ in range(3)]
+    vb.manual_seed(5)
+    assert [compiled(x).tolist() for _ in range(3)] == expected
+
+
+# ---- code that can't be compiled ----
+
+
+def test_python_control_flow_on_a_value_runs_eagerly_and_says_where() -> None:
+    net = xor_net()
+
+    def branchy(x: vb.Tensor) -> vb.Tensor:
+        out = net(x)
+        if out.sum() > 0:  # needs the value in Python
+            return out * 2
+        return out
+
+    compiled = vb.compile(branchy)
+    with pytest.warns(CompileWarning, match="control flow") as caught:
+        first = compiled(DATA[1][0])
+    assert "test_compile_guards.py" in str(caught[0].message)
+    assert first.tolist() == branchy(DATA[1][0]).tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, _ in DATA:  # runs eagerly from now on, quietly
+            assert compiled(x).tolist() == branchy(x).tolist()
+    assert "runs eagerly" in compiled.explain() and compiled.code.startswith("# not compiled")
+
+
+def test_fullgraph_raises_instead_of_running_eagerly() -> None:
+    def reads_item(x: vb.Tensor) -> float:
+        return (x * 2).sum().item()
+
+    with pytest.raises(CompileError, match=r"item\(\)"):
+        vb.compile(reads_item, fullgraph=True)(vb.ones(2))
+
+
+def test_an_op_without_a_rule_runs_eagerly() -> None:
+    compiled = vb.compile(lambda x: x.max(dim=0).values * 2)
+    x = vb.tensor([[1.0, 5.0], [3.0, 2.0]])
+    with pytest.warns(CompileWarning, match="max"):
+        assert compiled(x).tolist() == [6.0, 10.0]
+
+
+def test_errors_of_the_learners_code_are_eager_errors() -> None:
+    compiled = vb.compile(lambda a, b: a @ b)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        compiled(vb.ones(2, 3), vb.ones(2, 3))
+
+
+# ---- showing the code ----
+
+
+def test_debug_prints_the_generated_code_and_code_shows_it(capsys: Any) -> None:
+    nets = xor_net()
+    opt = vb.optim.SGD(nets.parameters(), lr=0.1)
+    step = vb.compile(step_for(nets, opt), debug=True, backend="numpy")
+    step(*DATA[0])
+    printed = capsys.readouterr().out
+    assert "def train_step(" in printed and "# -- guards" in printed
+    assert "fc1_weight" in printed and "_np.matmul" in printed
+    assert step.code == printed.rstrip("\n") + "\n"
+    assert "numpy backend" in step.explain()
+
+
+def test_decorator_forms_and_the_eager_backend() -> None:
+    @vb.compile
+    def double(x: vb.Tensor) -> vb.Tensor:
+        return x * 2
+
+    @vb.compile(backend="eager")
+    def triple(x: vb.Tensor) -> vb.Tensor:
+        return x * 3
+
+    assert double(vb.ones(2)).tolist() == [2.0, 2.0]
+    assert triple(vb.ones(2)).tolist() == [3.0, 3.0] and not triple.entries
+    with pytest.raises(ValueError, match="unknown backend"):
+        vb.compile(double, backend="jit")
