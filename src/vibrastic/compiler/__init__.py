@@ -117,6 +117,8 @@ class CompiledFunction:
         for module in _known_modules(self.fn, args, kwargs):
             for name, p in module.named_parameters():
                 recorder.param_names.setdefault(id(p), name)
+            for name, m in module.named_modules():
+                recorder.module_names.setdefault(id(m), name)
         grad_enabled = _tmod.is_grad_enabled()
         generation = _module_generation()
         with tracing(recorder) as tracer:

@@ -26,7 +26,7 @@ from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
 from vibrastic.compiler.runtime import RUNTIME
 from vibrastic.tensor import Tensor, _freed, _GradMode, _new
 
-EXTERNAL = ("arg", "ext", "extgrad", "state", "newgrad")
+EXTERNAL = ("arg", "ext", "extgrad", "state", "newgrad")  # arrays eager code also sees
 SCALARS = ("hyper", "statescalar", "scalar")
 
 
@@ -92,7 +92,8 @@ class Writer:
         self.b = rec.b
         self.ns: dict[str, Any] = {**RUNTIME, **self.b.consts, "Retrace": Retrace,
                                    "_Tensor": Tensor, "_new": _new, "_rc": sys.getrefcount,
-                                   "_GradMode": _GradMode, "_done": _done, "_fresh": _fresh}
+                                   "_GradMode": _GradMode, "_done": _done, "_fresh": _fresh,
+                                   "_fused": _fused}
         self.lines: list[str] = []
         self.live = _liveness(rec)
         self._mark_fresh()
@@ -115,12 +116,14 @@ class Writer:
         self.lines.append("    " * indent + line)
 
     def _mark_fresh(self) -> None:
-        """Returned values must be new arrays on each call (the caller may keep them)."""
-        for out in self.rec.output_list:
-            if out.value is not None:
-                root = out.value if out.value.base is None else out.value.base
-                if root.storage.kind == "buffer":
-                    root.storage.kind = "fresh"
+        """Returned values must be new arrays on each call (the caller may keep them); so must
+        what a fused backward reads later, and the gradients it returns."""
+        keep = [out.value for out in self.rec.output_list if out.value is not None]
+        keep += self.live["__saved__"] + [value for _, value in self.rec.fused]
+        for v in keep:
+            root = v if v.base is None else v.base
+            if root.storage.kind == "buffer":
+                root.storage.kind = "fresh"
 
     # ---- the parts ----
     def program(self) -> Program:
@@ -129,6 +132,8 @@ class Writer:
         self.prologue()
         n = self.body()
         self.epilogue()
+        if self.rec.split is not None:
+            n += self.backward_function()
         source = "\n".join(self.lines) + "\n"
         code = compile(source, f"<vb.compile: {self.ctx.name}>", "exec")
         exec(code, self.ns)
@@ -275,7 +280,9 @@ class Writer:
             for (g2, key), expected in opt.structure.items():
                 if g2 != gi:
                     continue
-                if isinstance(expected, bool) and key in ("momentum", "weight_decay"):
+                if key == "dampening":
+                    conds.append(f"({grp}['dampening'] == 0) is not {expected}")
+                elif isinstance(expected, bool) and key in ("momentum", "weight_decay"):
                     conds.append(f"bool({grp}[{key!r}]) is not {expected}")
                 else:
                     conds.append(f"{grp}[{key!r}] != {literal(expected)}")
@@ -323,17 +330,33 @@ class Writer:
     def _is_live(self, v: Value) -> bool:
         return v.name in self.live
 
-    def body(self) -> int:
-        self.emit("# -- the computation, one NumPy call per line --")
+    def body(self, part: range | None = None, indent: int = 1) -> int:
+        if part is None:
+            self.emit("# -- the computation, one NumPy call per line --")
+            part = range(self.live["__split__"])
         blocks = {blk.start: blk.text for blk in self.b.blocks}
         n = 0
-        for i, instr in enumerate(self.b.instrs):
+        for i in part:
+            instr = self.b.instrs[i]
             if i in blocks and any(self._needed(j) for j in _block_range(self.b, i)):
-                self.emit(f"# {blocks[i]}")
+                self.emit(f"# {blocks[i]}", indent)
             if not self._needed(i):
                 continue
             n += 1
-            self.emit(self.line(instr))
+            self.emit(self.line(instr), indent)
+        return n
+
+    def backward_function(self) -> int:
+        """The fused node's backward: gradient of the result in, one gradient per parent out."""
+        saved = ", ".join(v.name for v in self.live["__saved__"])
+        seed = next(v for v in self.b.values if v.storage.kind == "seed")
+        self.emit("", 0)
+        self.emit("", 0)
+        self.emit(f"def _backward({seed.name}, {saved}):", 0)
+        self.emit('"""The backward pass, fused: eager\'s backward() calls it with the result\'s '
+                  'gradient."""')
+        n = self.body(range(self.live["__split__"], len(self.b.instrs)))
+        self.emit("return (" + "".join(f"{v.name}, " for _, v in self.rec.fused) + ")")
         return n
 
     def _needed(self, i: int) -> bool:
@@ -396,6 +419,10 @@ class Writer:
         arr = v.name
         if v.storage.kind == "const" and v.base is None:
             arr = f"{v.name}.copy()"
+        if out.grad_fn == "fused":
+            parents = "".join(self.tensor_expr(src) + ", " for src, _ in self.rec.fused)
+            saved = "".join(v.name + ", " for v in self.live["__saved__"])
+            return f"_fused({arr}, ({parents}), _backward, ({saved}))"
         return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
 
 
@@ -407,21 +434,53 @@ def _block_range(b: Any, i: int) -> range:
 
 def _liveness(rec: Recorder) -> dict[str, Any]:
     """Which instructions the result needs: work backwards from what the call leaves behind
-    (returned tensors, handed-out grads, changes to outside arrays, checks)."""
-    live_storage: set[int] = set()
-    live_names: set[str] = set()
+    (returned tensors, handed-out grads, changes to outside arrays, checks). For a fused
+    forward, first the backward function (from the gradients it returns), then the forward,
+    which must also keep what the backward reads ("saved")."""
+    instrs = rec.b.instrs
+    needed: set[int] = set()
+    saved: list[Value] = []
+    split = len(instrs) if rec.split is None else rec.split
+    if rec.split is not None:
+        storages: set[int] = set()
+        names: set[str] = set()
+        for _, value in rec.fused:
+            _mark(value, storages, names)
+        _sweep(instrs, range(len(instrs) - 1, split - 1, -1), storages, names, needed)
+        defined_later = {instrs[i].out.name for i in range(split, len(instrs))
+                         if instrs[i].out is not None}
+        for i in sorted(needed):
+            for v in instrs[i].args:
+                if v.name not in defined_later and v.storage.kind not in ("const", "seed") and \
+                        all(s.name != v.name for s in saved):
+                    saved.append(v)
+    storages, names = set(), set()
     for out in rec.output_list:
         if out.value is not None:
-            _mark(out.value, live_storage, live_names)
+            _mark(out.value, storages, names)
+    for v in saved:
+        _mark(v, storages, names)
     for src in rec.sources:
         if src.final_grad == "new" and src.grad_value is not None:
-            _mark(src.grad_value, live_storage, live_names)
+            _mark(src.grad_value, storages, names)
     for opt in rec.optimizers:
         for _, final in opt.state_scalars.values():
-            _mark(final, live_storage, live_names)
-    needed: set[int] = set()
-    for i in range(len(rec.b.instrs) - 1, -1, -1):
-        instr = rec.b.instrs[i]
+            _mark(final, storages, names)
+    _sweep(instrs, range(split - 1, -1, -1), storages, names, needed)
+    live: dict[str, Any] = {name: True for name in names}
+    live.update({v.name: True for v in saved})
+    live["__instrs__"] = needed
+    live["__saved__"] = saved
+    live["__split__"] = split
+    return live
+
+
+def _sweep(instrs: list[Instr], order: range, live_storage: set[int], live_names: set[str],
+           needed: set[int]) -> None:
+    for i in order:
+        instr = instrs[i]
+        if instr.kind == "nop":
+            continue
         if instr.kind == "check":
             keep = True
         elif instr.kind == "inplace":
@@ -437,9 +496,6 @@ def _liveness(rec: Recorder) -> dict[str, Any]:
                 _mark(v, live_storage, live_names)
             if instr.out is not None:
                 live_names.add(instr.out.name)
-    result: dict[str, Any] = {name: True for name in live_names}
-    result["__instrs__"] = needed
-    return result
 
 
 def _mark(v: Value, storages: set[int], names: set[str]) -> None:
@@ -519,6 +575,11 @@ def _done(array: np.ndarray, grad_fn: str) -> Tensor:
     t.requires_grad = True
     t._ctx = ((), _freed, grad_fn, True)
     return t
+
+
+def _fused(array: np.ndarray, parents: tuple[Tensor, ...], backward: Any, saved: tuple) -> Tensor:
+    """The result of a compiled forward: one autograd node whose backward is generated code."""
+    return Tensor._make(array, parents, lambda g: backward(g, *saved), "CompiledFunction")
 
 
 def _fresh(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:

@@ -242,8 +242,9 @@ class Builder:
             self.instrs.append(Instr("view", f"{name} = {alloc}", alloc, value, vals,
                                      meta=(kernel, args, attrs)))
             return value
-        if not isinstance(result, np.ndarray):
+        if not isinstance(result, np.ndarray):  # a NumPy scalar: keep values arrays
             result = np.asarray(result)
+            alloc = f"_np.asarray({alloc})"
         if foldable:
             return self.constant(result, hint)
         name = self.fresh_name(hint)

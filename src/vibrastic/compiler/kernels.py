@@ -5,7 +5,8 @@ writes into a buffer the program owns (``np.add(a, b, buf)``). The builder runs 
 generated program will contain, so what it checks against the eager engine is what runs later.
 Views (``reshape``, ``.T``, ``broadcast_to``) have one spelling: they alias their input.
 
-Templates use ``{0}``, ``{1}``, … for the arguments and ``{out}`` for the buffer; attributes are
+A kernel whose result is a NumPy scalar (a full reduction) is wrapped in ``_np.asarray`` by
+the builder, so every value is an array. Templates use ``{0}``, ``{1}``, … for the arguments and ``{out}`` for the buffer; attributes are
 formatted in with ``repr`` (exact for ints, floats, tuples and None).
 """
 
@@ -53,12 +54,12 @@ KERNELS: dict[str, Kernel] = {
     **{name: _ufunc(fn, 1) for name, fn in UNARY.items()},
     **{name: _ufunc(fn, 2) for name, fn in BINARY.items()},
     # reductions (ndarray.sum / .max are these reduce calls)
-    "sum": Kernel("_np.asarray(_np.add.reduce({0}, {axes}, None, None, {keepdims}))",
+    "sum": Kernel("_np.add.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.add.reduce({0}, {axes}, None, {out}, {keepdims})"),
-    "max": Kernel("_np.asarray(_np.maximum.reduce({0}, {axes}, None, None, {keepdims}))",
+    "max": Kernel("_np.maximum.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.maximum.reduce({0}, {axes}, None, {out}, {keepdims})"),
     # matrix products: ndarray.dot gives matmul's bits for 2-D operands and costs less
-    "matmul": Kernel("_np.asarray(_np.matmul({0}, {1}))", "_np.matmul({0}, {1}, {out})"),
+    "matmul": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     "dot": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),
     "where": Kernel("_np.where({0}, {1}, {2})"),
     "clip": Kernel("_np.clip({0}, {lo}, {hi})", "_np.clip({0}, {lo}, {hi}, {out})"),
@@ -69,7 +70,7 @@ KERNELS: dict[str, Kernel] = {
     "argmin": Kernel("_np.asarray(_np.argmin({0}, axis={axis}, keepdims={keepdims}), _np.int64)"),
     "concatenate": Kernel("_np.concatenate({0}, axis={axis})"),
     "stack": Kernel("_np.stack({0}, axis={axis})"),
-    "take": Kernel("_np.array({0}[{idx}])"),  # advanced indexing copies
+    "take": Kernel("{0}[{idx}]"),  # advanced indexing makes a new array
     "random": Kernel("_rng().{method}({size}).astype({dtype})"),
     "randint": Kernel("_rng().integers({low}, {high}, size={size}).astype({dtype})"),
     "permutation": Kernel("_rng().permutation({n}).astype({dtype})"),
@@ -93,6 +94,7 @@ INPLACE: dict[str, str] = {
        for name, fn in BINARY.items()},
     "fill": "{0}.fill({value})",
     "setitem": "{0}[{idx}] = {1}",
+    "sub_at": "{0}[{idx}] -= {1}",
     "add_at": "_np.add.at({0}, {idx}, {1})",
     "copyto": "_np.copyto({0}, {1})",
     "maximum_into": "_np.maximum({0}, {1}, out={0})",

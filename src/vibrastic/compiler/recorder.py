@@ -20,7 +20,7 @@ import numpy as np
 
 from vibrastic.compiler.graph import Builder, CompileError, Value, WarmUp, same_bits
 from vibrastic.compiler.rules import RULES, Node, Ops
-from vibrastic.tensor import Tensor
+from vibrastic.tensor import Tensor, _new
 
 
 @dataclass(eq=False)
@@ -80,10 +80,13 @@ class Recorder:
         self.start_seq = start_seq
         self.optimizers: list[OptRecord] = []
         self.param_names: dict[int, str] = {}
+        self.module_names: dict[int, str] = {}
         self.modules: dict[int, Any] = {}
         self.backward_calls = 0
         self.outputs: Any = None
         self.output_list: list[Output] = []
+        self.split: int | None = None  # fused: where the backward function's instructions start
+        self.fused: list[tuple[Source, Value]] = []  # fused: each parent and its gradient
 
     # ---- tensors ----
     def source_for(self, t: Tensor) -> Source:
@@ -261,19 +264,29 @@ class Recorder:
                 seed = o.k("astype", seed, dtype=root._data.dtype)
         else:
             seed = self.b.constant(np.asarray(gradient, dtype=root._data.dtype), "seed")
+        reached: list[Source] = []
+        self._walk(node, seed, o, lambda src, g: reached.append(self._accumulate(src, g, o)),
+                   mark=True)
+        self.backward_calls += 1
+        return reached
+
+    def _walk(self, node: Node, seed: Value, o: Ops,
+              on_leaf: Callable[[Source, Value], None], mark: bool = False) -> None:
+        """The engine's backward pass over the recorded nodes: newest first, each node's
+        gradient summed in the order its consumers send it, leaves handed to ``on_leaf``."""
         grads: dict[Node, Value] = {node: seed}
         order = itertools.count()
         queue: list[tuple[int, int, Node]] = [(-node.seq, next(order), node)]
-        reached: list[Source] = []
         while queue:
             current = heapq.heappop(queue)[2]
             g = grads.pop(current)
-            if current.vjp is None:  # a leaf: accumulate into .grad, as the engine does
+            if current.vjp is None:  # a leaf
                 if current.leaf is None or not current.requires_grad:
                     raise CompileError("internal: gradient reached a tensor without a rule")
-                reached.append(self._accumulate(current.leaf, g, o))
+                on_leaf(current.leaf, g)
                 continue
             self.b.block(f"backward of {current.op}")
+            current.freed = current.freed or mark
             for parent, pg in zip(current.parents, current.vjp(g), strict=True):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -285,8 +298,32 @@ class Recorder:
                     heapq.heappush(queue, (-parent.seq, next(order), parent))
                 else:
                     grads[parent] = o.add(prev, pg)
-        self.backward_calls += 1
-        return reached
+
+    def fuse(self, out: Tensor) -> None:
+        """The call returns a tensor that eager code will call backward() on: emit its backward
+        pass (from a gradient given later) as a second function, one fused autograd node."""
+        node = self.node_for(out)
+        self.split = len(self.b.instrs)
+        self.b.block("backward: runs when eager code calls backward() on the result")
+        seed = self.b.source("seed", "grad_output", np.ones_like(np.asarray(out._data)))
+        collected: dict[Source, Value] = {}
+        self._walk(node, seed, Ops(self.b, hint="grad"), collected.__setitem__)
+        self.fused = list(collected.items())
+        # check against eager's own backward pass (its graph is kept for the learner)
+        kept = [(src.tensor, src.tensor.grad) for src, _ in self.fused]
+        try:
+            for t, _ in kept:
+                t.grad = None
+            out.backward(_new(np.ones_like(np.asarray(out._data))), retain_graph=True)
+            for src, value in self.fused:
+                actual = src.tensor.grad
+                expected = np.asarray(value.example).astype(src.tensor._data.dtype)
+                if actual is None or not same_bits(expected, actual._data):
+                    raise CompileError(f"vb.compile's gradient of {src.name} differs from the "
+                                       "engine's; please report this")
+        finally:
+            for t, grad in kept:
+                t.grad = grad
 
     def _accumulate(self, src: Source, g: Value, o: Ops) -> Source:
         self._reconcile_grad(src)
@@ -391,8 +428,13 @@ class Recorder:
                     buf = self._state_array(rec, src, "momentum_buffer")
                     momentum = self._hyper(rec, gi, "momentum")
                     self.b.inplace("multiply", buf, momentum)
-                    damp = self.b.expr("1 - {0}", self._hyper(rec, gi, "dampening"), hint="keep")
-                    self.b.inplace("add", buf, o.mul(damp, g))
+                    rec.structure[(gi, "dampening")] = group["dampening"] == 0
+                    if group["dampening"] == 0:  # (1 - 0) * g is g, bit for bit
+                        self.b.inplace("add", buf, g)
+                    else:
+                        damp = self.b.expr("1 - {0}", self._hyper(rec, gi, "dampening"),
+                                           hint="keep")
+                        self.b.inplace("add", buf, o.mul(damp, g))
                     g = o.add(g, o.mul(momentum, buf)) if group["nesterov"] else buf
                 self.b.inplace("subtract", w, o.mul(self._hyper(rec, gi, "lr"), g))
 
@@ -482,18 +524,50 @@ class Recorder:
             else:
                 raise CompileError(f"{src.name}.grad was assigned directly in the compiled "
                                    "function; vb.compile can't follow that")
+        live = [t for t in _tensors_in(result) if t.requires_grad
+                and self.node_for(t).vjp is not None and not self.node_for(t).freed]
+        if live and self.backward_calls == 0:
+            if len({id(t) for t in live}) > 1:
+                raise CompileError("the compiled function returns several tensors that need "
+                                   "backward(); vb.compile handles one")
+            self.fuse(live[0])
+        elif live:
+            raise CompileError("the compiled function calls backward() and also returns a "
+                               "tensor that still needs backward(); split it in two")
         self.outputs = _map_outputs(result, self._output)
+        self._elide_grad_copies()
+
+    def _elide_grad_copies(self) -> None:
+        """Eager copies each leaf's gradient into a new ``.grad``; where nothing else reads
+        the gradient, the program computes it straight into the array it hands out."""
+        instrs = self.b.instrs
+        for src in self.sources:
+            v = src.grad_value
+            if src.final_grad != "new" or v is None:
+                continue
+            copy = next((i for i, ins in enumerate(instrs) if ins.out is v), None)
+            if copy is None or instrs[copy].meta[0] != "copy":
+                continue
+            g = instrs[copy].args[0]
+            users = [i for i, ins in enumerate(instrs)
+                     if any(a is g or a.base is g for a in ins.args)]
+            maker = next((i for i, ins in enumerate(instrs) if ins.out is g), None)
+            if (users != [copy] or maker is None or g.base is not None
+                    or g.storage.kind != "buffer" or instrs[maker].kind != "call"
+                    or "{out}" not in instrs[maker].code):
+                continue
+            instrs[maker].out = v
+            instrs[copy].kind = "nop"
 
     def _output(self, t: Tensor) -> int:
         node = self.node_for(t)
         src = self.by_tensor.get(id(t))
         grad_fn = None
         if t.requires_grad and t._ctx is not None:
-            if node.vjp is not None and self.backward_calls == 0:
-                raise CompileError(
-                    "the compiled function returns a tensor that still needs backward(); "
-                    "call backward() inside it, or compile the model (vb.compile(model))")
-            grad_fn = t._ctx[2]  # rebuilt with its graph freed, as after eager's backward()
+            if self.split is not None and node.vjp is not None and not node.freed:
+                grad_fn = "fused"  # a node whose backward is the generated backward function
+            else:
+                grad_fn = t._ctx[2]  # rebuilt with its graph freed, as after eager's backward()
         self.output_list.append(Output(None if src is not None else node.value, src,
                                        t.requires_grad, grad_fn))
         return len(self.output_list) - 1

@@ -262,12 +262,13 @@ class ScalarWriter(Writer):
             exprs = [_float_literal(attrs["value"])] * len(old)
         elif kernel == "copyto":
             exprs = self.broadcast(args[1], shape)  # type: ignore[arg-type]
-        elif kernel in ("setitem", "add_at"):
+        elif kernel in ("setitem", "add_at", "sub_at"):
             positions = _index_map(instr, self, target)
             values = self.broadcast(args[1], (len(positions),)) if positions else []
             exprs = list(old)
             for pos, val in zip(positions, values, strict=True):
-                exprs[pos] = f"{exprs[pos]} + {val}" if kernel == "add_at" else val
+                exprs[pos] = (f"{exprs[pos]} + {val}" if kernel == "add_at" else
+                              f"{exprs[pos]} - {val}" if kernel == "sub_at" else val)
         else:
             raise CompileError(f"scalar backend: no scalar form for in-place {kernel}")
         names = [f"{name}_{i}" for i in range(len(old))]

@@ -81,6 +81,7 @@ class Tracer:
         self.depth = 0
         self.stopped: CompileError | None = None
         self.where = ""
+        self.modules: list[str] = []  # the modules being run, innermost last
 
     def run(self, step: Callable[[], Any]) -> None:
         """Run one recording step; a CompileError stops recording (eager goes on)."""
@@ -101,6 +102,13 @@ class Tracer:
     @property
     def recording(self) -> bool:
         return self.stopped is None and self.depth == 0
+
+    def where_now(self) -> str:
+        """The module being run (if any) and the learner's line, for the code's comments."""
+        line = callsite()
+        if self.modules:
+            return f"[{self.modules[-1]}]  {line}"
+        return line
 
 
 def callsite() -> str:
@@ -133,7 +141,7 @@ def _wrap_op(orig: Callable[..., Any], rule: str) -> Callable[..., Any]:
         finally:
             tr.depth -= 1
         if out is not NotImplemented:
-            tr.run(lambda: tr.rec.op(rule, args, kwargs, out, callsite()))
+            tr.run(lambda: tr.rec.op(rule, args, kwargs, out, tr.where_now()))
         return out
 
     return op
@@ -252,6 +260,14 @@ def _before_zero_grad(tr: Tracer, self: Any, set_to_none: bool = True) -> None:
 
 def _before_module_call(tr: Tracer, self: Any, *args: Any, **kwargs: Any) -> None:
     tr.rec.module_called(self)
+    name = tr.rec.module_names.get(id(self), "")
+    tr.modules.append(f"{name}: {type(self).__name__}" if name else type(self).__name__)
+
+
+def _after_module_call(tr: Tracer, _: Any, out: Any, self: Any, *args: Any, **kwargs: Any
+                       ) -> None:
+    if tr.modules:
+        tr.modules.pop()
 
 
 def _after_detach(tr: Tracer, _: Any, out: Tensor, self: Tensor) -> None:
@@ -413,7 +429,7 @@ def installed() -> Iterator[None]:
             put(cls, "zero_grad", _wrap_event(vars(cls)["zero_grad"], _before_zero_grad))
         if "__call__" in vars(cls):
             put(cls, "__call__", _wrap_event(vars(cls)["__call__"], _before_module_call,
-                                             nest=False))
+                                             _after_module_call, nest=False))
     try:
         yield
     finally:

@@ -1,0 +1,390 @@
+"""vb.compile side by side with vibrastic eager, PyTorch eager and JAX ``jit`` (when installed).
+
+* the deck's XOR step (2-3-1, sigmoid, MSELoss, SGD lr=0.01, one sample per step): µs per step,
+  medians of interleaved rounds; targets: vb.compile faster than JAX jit and > 15x PyTorch;
+* the deck's full 50,000-epoch XOR run (200,000 steps) with vb.compile: seconds (target < 4 s);
+* the digits MLP (64-128-10, batch 32, SGD momentum 0.9, 10 epochs): s per epoch and test
+  accuracy from the same initial weights and batch order (target: at least JAX jit's speed);
+* a grid MLP 64->h->10 x batch: µs per step, eager and compiled vs PyTorch (one thread);
+* peak memory (RSS above the data-loaded baseline) of training the digits MLP.
+
+Everything runs in one process except the memory figures (one fresh process each). JAX runs on
+the CPU with one thread; every library here uses one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
+
+import numpy as np  # noqa: E402
+from common import LIBRARIES  # noqa: E402
+
+import vibrastic as vb  # noqa: E402
+from vibrastic.ml.labs.xor import XOR_TABLE, initial_weights, xor_class  # noqa: E402
+
+torch = LIBRARIES["torch"]
+
+
+def jax_or_none() -> Any:
+    try:
+        import jax
+    except ImportError:
+        return None
+    return jax
+
+
+# ---- the deck's XOR ----
+
+
+def vb_xor_step(backend: str | None, net: Any = None) -> Callable[..., Any]:
+    net = net if net is not None else xor_class(vb)()
+    net.load_state_dict({k: vb.tensor(v) for k, v in initial_weights(0).items()})
+    criterion, opt = vb.nn.MSELoss(), vb.optim.SGD(net.parameters(), lr=0.01)
+
+    def train_step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return train_step if backend is None else vb.compile(train_step, backend=backend)
+
+
+def torch_xor_step() -> Callable[..., Any]:
+    net = xor_class(torch)()
+    net.load_state_dict({k: torch.tensor(v) for k, v in initial_weights(0).items()})
+    criterion, opt = torch.nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=0.01)
+
+    def train_step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return train_step
+
+
+def jax_xor_step(jax: Any) -> Callable[..., Any]:
+    jnp = jax.numpy
+    params = {k: jnp.asarray(v) for k, v in initial_weights(0).items()}
+
+    def loss(p: Any, x: Any, y: Any) -> Any:
+        h = jax.nn.sigmoid(x @ p["fc1.weight"].T + p["fc1.bias"])
+        return jnp.mean((h @ p["fc2.weight"].T + p["fc2.bias"] - y) ** 2)
+
+    @jax.jit
+    def step(p: Any, x: Any, y: Any) -> Any:
+        value, grads = jax.value_and_grad(loss)(p, x, y)
+        return jax.tree_util.tree_map(lambda w, g: w - 0.01 * g, p, grads), value
+
+    state = [params]
+
+    def train_step(x: Any, y: Any) -> Any:
+        state[0], value = step(state[0], x, y)
+        return value
+
+    return train_step
+
+
+def xor_data(lib: Any) -> list[tuple[Any, Any]]:
+    if lib == "jax":
+        jnp = jax_or_none().numpy
+        return [(jnp.asarray([[a, b]], jnp.float32), jnp.asarray([[t]], jnp.float32))
+                for a, b, t in XOR_TABLE]
+    module = vb if lib == "vibrastic" else torch
+    return [(module.tensor([[a, b]]), module.tensor([[t]])) for a, b, t in XOR_TABLE]
+
+
+def time_steps(step: Callable[..., Any], data: list[tuple[Any, Any]], n: int) -> float:
+    """µs per step over n steps (a warm-up epoch first: traces and jit compiles)."""
+    for x, y in data * 3:
+        step(x, y)
+    last = None
+    t0 = time.perf_counter()
+    for _ in range(n // len(data)):
+        for x, y in data:
+            last = step(x, y)
+    if hasattr(last, "block_until_ready"):
+        last.block_until_ready()
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def bench_xor(steps: int, rounds: int) -> dict[str, float]:
+    jax = jax_or_none()
+    candidates: dict[str, tuple[Callable[..., Any], Any]] = {
+        "vibrastic eager": (vb_xor_step(None), xor_data("vibrastic")),
+        "vb.compile": (vb_xor_step("auto"), xor_data("vibrastic")),
+        "vb.compile numpy": (vb_xor_step("numpy"), xor_data("vibrastic")),
+        "PyTorch eager": (torch_xor_step(), xor_data("torch")),
+    }
+    if jax is not None:
+        candidates["JAX jit"] = (jax_xor_step(jax), xor_data("jax"))
+    figures: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(rounds):  # interleaved, so that machine noise hits every library alike
+        for name, (step, data) in candidates.items():
+            slow = name in ("vibrastic eager", "PyTorch eager")
+            figures[name].append(time_steps(step, data, steps // 4 if slow else steps))
+    result = {name: statistics.median(v) for name, v in figures.items()}
+    backend = candidates["vb.compile"][0].entries[0].program.backend
+    print(f"XOR step (µs per step, median of {rounds} interleaved rounds):")
+    for name, value in result.items():
+        label = f"{name} ({backend} backend)" if name == "vb.compile" else name
+        print(f"  {label:32s} {value:8.1f} µs   "
+              f"{result['PyTorch eager'] / value:6.1f}x PyTorch eager")
+    ours = result["vb.compile"]
+    print(f"  vb.compile is {result['vibrastic eager'] / ours:.1f}x vibrastic eager, "
+          f"{result['PyTorch eager'] / ours:.1f}x PyTorch eager (target > 15x)")
+    if "JAX jit" in result:
+        print(f"  vb.compile is {result['JAX jit'] / ours:.2f}x JAX jit's speed "
+              "(target > 1)")
+    else:
+        print("  JAX is not installed (pip install 'vibrastic[bench]' to compare)")
+    return result
+
+
+def deck_xor_run(epochs: int = 50_000) -> float:
+    """The deck's whole run: 50,000 epochs over the four samples, compiled step."""
+    net = xor_class(vb)()
+    step = vb_xor_step("auto", net)
+    data = xor_data("vibrastic")
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        for x, y in data:
+            step(x, y)
+    seconds = time.perf_counter() - t0
+    with vb.no_grad():
+        worst = max(abs(net(x).item() - y.item()) for x, y in data)
+    print(f"the deck's {epochs:,} epochs ({epochs * 4:,} steps) with vb.compile: "
+          f"{seconds:.2f} s (target < 4 s); largest error afterwards {worst:.4f}")
+    return seconds
+
+
+# ---- the digits MLP ----
+
+
+def digits_data() -> tuple[np.ndarray, ...]:
+    from vibrastic.ml import data
+
+    return data.digits(seed=0)
+
+
+def digits_init(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    b1, b2 = 1 / np.sqrt(64), 1 / np.sqrt(128)
+    return {"0.weight": rng.uniform(-b1, b1, (128, 64)), "0.bias": rng.uniform(-b1, b1, 128),
+            "2.weight": rng.uniform(-b2, b2, (10, 128)), "2.bias": rng.uniform(-b2, b2, 10)}
+
+
+def train_digits(lib: str, epochs: int, batch: int, compiled: bool = False,
+                 sizes: tuple[int, int, int] = (64, 128, 10), data: Any = None,
+                 init: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
+    """(seconds per epoch, test accuracy); same weights and batch order for every library."""
+    x_train, x_test, y_train, y_test = data if data is not None else digits_data()
+    init = {k: v.astype(np.float32) for k, v in (init or digits_init()).items()}
+    order_rng = np.random.default_rng(1)
+    orders = [order_rng.permutation(len(x_train)) for _ in range(epochs)]
+    if lib == "jax":
+        return _train_digits_jax(epochs, batch, init, orders, x_train, x_test, y_train, y_test)
+    module = vb if lib == "vibrastic" else torch
+    nn = module.nn
+    net = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]))
+    net.load_state_dict({k: module.tensor(v) for k, v in init.items()})
+    opt = module.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+
+    def train_step(xb: Any, yb: Any) -> Any:
+        opt.zero_grad()
+        loss = criterion(net(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = vb.compile(train_step) if compiled else train_step
+    xs, ys = module.tensor(x_train), module.tensor(y_train)
+    batches = [[(xs[module.tensor(o[s:s + batch])], ys[module.tensor(o[s:s + batch])])
+                for s in range(0, len(o), batch)] for o in orders]
+    t0 = 0.0
+    for epoch, epoch_batches in enumerate(batches):
+        if epoch == 1:  # the first epoch warms up (traces, momentum buffers): not timed
+            t0 = time.perf_counter()
+        for xb, yb in epoch_batches:
+            step(xb, yb)
+    per_epoch = (time.perf_counter() - t0) / (epochs - 1)
+    with module.no_grad():
+        predicted = net(module.tensor(x_test)).argmax(dim=1).numpy()
+    return per_epoch, float((predicted == y_test).mean())
+
+
+def _train_digits_jax(epochs: int, batch: int, init: dict[str, np.ndarray], orders: list,
+                      x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray,
+                      y_test: np.ndarray) -> tuple[float, float]:
+    jax = jax_or_none()
+    jnp = jax.numpy
+    params = {k: jnp.asarray(v) for k, v in init.items()}
+    momentum = jax.tree_util.tree_map(jnp.zeros_like, params)
+
+    def forward(p: Any, x: Any) -> Any:
+        h = jax.nn.relu(x @ p["0.weight"].T + p["0.bias"])
+        return h @ p["2.weight"].T + p["2.bias"]
+
+    def loss(p: Any, x: Any, y: Any) -> Any:
+        logits = forward(p, x)
+        picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
+        return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
+
+    @jax.jit
+    def step(p: Any, m: Any, x: Any, y: Any) -> Any:
+        value, grads = jax.value_and_grad(loss)(p, x, y)
+        m = jax.tree_util.tree_map(lambda b, g: 0.9 * b + g, m, grads)  # torch: b1 = g1
+        return jax.tree_util.tree_map(lambda w, b: w - 0.05 * b, p, m), m, value
+
+    batches = [[(jnp.asarray(x_train[o[s:s + batch]]), jnp.asarray(y_train[o[s:s + batch]]))
+                for s in range(0, len(o), batch)] for o in orders]
+    t0 = 0.0
+    value = None
+    for epoch, epoch_batches in enumerate(batches):
+        if epoch == 1:  # the first epoch warms up (jit compiles): not timed
+            value.block_until_ready()
+            t0 = time.perf_counter()
+        for xb, yb in epoch_batches:
+            params, momentum, value = step(params, momentum, xb, yb)
+    value.block_until_ready()
+    per_epoch = (time.perf_counter() - t0) / (epochs - 1)
+    predicted = np.asarray(jnp.argmax(forward(params, jnp.asarray(x_test)), axis=1))
+    return per_epoch, float((predicted == y_test).mean())
+
+
+def bench_digits(epochs: int, rounds: int) -> dict[str, tuple[float, float]]:
+    data = digits_data()
+    runs = {"vibrastic eager": ("vibrastic", False), "vb.compile": ("vibrastic", True),
+            "PyTorch eager": ("torch", False)}
+    if jax_or_none() is not None:
+        runs["JAX jit"] = ("jax", False)
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (lib, compiled) in runs.items():
+            figures[name].append(train_digits(lib, epochs, 32, compiled, data=data))
+    result = {name: (statistics.median(t for t, _ in v), v[-1][1]) for name, v in figures.items()}
+    print(f"digits MLP 64-128-10, batch 32, {epochs} epochs (ms per epoch, median of {rounds}):")
+    for name, (seconds, accuracy) in result.items():
+        print(f"  {name:18s} {seconds * 1e3:8.1f} ms   test accuracy {accuracy:.2%}   "
+              f"{result['PyTorch eager'][0] / seconds:5.1f}x PyTorch eager")
+    if "JAX jit" in result:
+        print(f"  vb.compile is {result['JAX jit'][0] / result['vb.compile'][0]:.2f}x JAX jit's "
+              "speed (target >= 1, at equal accuracy)")
+    return result
+
+
+# ---- a grid of MLP sizes ----
+
+
+def bench_grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int) -> None:
+    rng = np.random.default_rng(0)
+    print("grid MLP 64->h->10, SGD momentum, cross-entropy (µs per step, one thread):")
+    print(f"  {'h':>5s} {'batch':>6s} {'eager':>9s} {'compiled':>9s} {'PyTorch':>9s}   "
+          "compiled vs PyTorch")
+    for h in hidden:
+        for batch in batches:
+            x = rng.standard_normal((batch, 64)).astype(np.float32)
+            y = rng.integers(0, 10, batch)
+            init = {"0.weight": rng.uniform(-0.1, 0.1, (h, 64)), "0.bias": np.zeros(h),
+                    "2.weight": rng.uniform(-0.1, 0.1, (10, h)), "2.bias": np.zeros(10)}
+            n = max(5, min(steps, int(3e7 / (batch * h * 64 + 1))))
+            row = [_grid_step_us(lib, compiled, h, init, x, y, n)
+                   for lib, compiled in (("vibrastic", False), ("vibrastic", True),
+                                         ("torch", False))]
+            ratio = row[2] / row[1]
+            print(f"  {h:5d} {batch:6d} {row[0]:9.1f} {row[1]:9.1f} {row[2]:9.1f}   "
+                  f"{ratio:6.2f}x {'faster' if ratio >= 1 else 'SLOWER'}")
+
+
+def _grid_step_us(lib: str, compiled: bool, h: int, init: dict[str, np.ndarray],
+                  x: np.ndarray, y: np.ndarray, n: int) -> float:
+    module = vb if lib == "vibrastic" else torch
+    nn = module.nn
+    net = nn.Sequential(nn.Linear(64, h), nn.ReLU(), nn.Linear(h, 10))
+    net.load_state_dict({k: module.tensor(v.astype(np.float32)) for k, v in init.items()})
+    opt = module.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+
+    def train_step(xb: Any, yb: Any) -> Any:
+        opt.zero_grad()
+        loss = criterion(net(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = vb.compile(train_step) if compiled else train_step
+    xt, yt = module.tensor(x), module.tensor(y)
+    for _ in range(3):  # warm-up: momentum buffers, traces
+        step(xt, yt)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step(xt, yt)
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+# ---- peak memory ----
+
+_MEMORY_SNIPPET = """
+import os, resource, sys
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+sys.path.insert(0, {bench!r})
+import numpy as np
+from vibrastic.ml import data
+d = data.digits(seed=0)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import bench_compile
+bench_compile.train_digits({lib!r}, 3, 32, {compiled}, data=d)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) / 1024)
+"""
+
+
+def bench_memory() -> dict[str, float]:
+    runs = {"vibrastic eager": ("vibrastic", False), "vb.compile": ("vibrastic", True),
+            "PyTorch eager": ("torch", False)}
+    if jax_or_none() is not None:
+        runs["JAX jit"] = ("jax", False)
+    result = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name, (lib, compiled) in runs.items():
+        code = _MEMORY_SNIPPET.format(bench=here, lib=lib, compiled=compiled)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                 sys.path)})
+        result[name] = float(out.stdout.strip().splitlines()[-1])
+    print("peak memory of training the digits MLP (MB of RSS above the loaded data):")
+    for name, mb in result.items():
+        print(f"  {name:18s} {mb:8.1f} MB")
+    return result
+
+
+def main(quick: bool = False) -> float:
+    rounds = 3 if quick else 7
+    xor = bench_xor(steps=2_000 if quick else 8_000, rounds=rounds)
+    deck_xor_run(5_000 if quick else 50_000)
+    bench_digits(epochs=2 if quick else 10, rounds=1 if quick else 3)
+    bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=20 if quick else 100)
+    bench_memory()
+    return xor["PyTorch eager"] / xor["vb.compile"]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds")
+    args = parser.parse_args()
+    main(args.quick)
