@@ -27,11 +27,11 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1")
 
-import numpy as np  # noqa: E402
-from common import LIBRARIES  # noqa: E402
+import numpy as np
 
-import vibrastic as vb  # noqa: E402
-from vibrastic.ml.labs.xor import XOR_TABLE, initial_weights, xor_class  # noqa: E402
+import vibrastic as vb
+from common import LIBRARIES
+from vibrastic.ml.labs.xor import XOR_TABLE, initial_weights, xor_class
 
 torch = LIBRARIES["torch"]
 

@@ -90,7 +90,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "abs", "add", "arange", "argmax", "argmin", "autograd", "bool", "bool_", "cat",
-    "clamp", "compile", "cos", "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten", "float",
+    "clamp", "compile", "cos", "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten",
+    "float",
     "float32", "float64", "from_numpy", "full", "ge", "get_default_dtype", "gt", "int", "int32",
     "int64", "is_grad_enabled", "le", "linspace", "log", "log_softmax", "long", "lt",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg",

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from vibrastic import tensor as _tmod
+from vibrastic.autograd import is_grad_enabled
 from vibrastic.compiler.codegen import ArgGuard, Context, ModuleGuard, Program, Retrace, build
 from vibrastic.compiler.graph import CompileError, WarmUp
 from vibrastic.compiler.recorder import Recorder
@@ -119,7 +120,7 @@ class CompiledFunction:
                 recorder.param_names.setdefault(id(p), name)
             for name, m in module.named_modules():
                 recorder.module_names.setdefault(id(m), name)
-        grad_enabled = _tmod.is_grad_enabled()
+        grad_enabled = is_grad_enabled()
         generation = _module_generation()
         with tracing(recorder) as tracer:
             result = self.fn(*args, **kwargs)

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic.autograd import _freed, _GradMode, record
 from vibrastic.compiler.graph import Instr, Value, literal
 from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
 from vibrastic.compiler.runtime import RUNTIME
-from vibrastic.tensor import Tensor, _freed, _GradMode, _new
+from vibrastic.tensor import Tensor, _new
 
 EXTERNAL = ("arg", "ext", "extgrad", "state", "newgrad")  # arrays eager code also sees
 SCALARS = ("hyper", "statescalar", "scalar")
@@ -579,7 +580,7 @@ def _done(array: np.ndarray, grad_fn: str) -> Tensor:
 
 def _fused(array: np.ndarray, parents: tuple[Tensor, ...], backward: Any, saved: tuple) -> Tensor:
     """The result of a compiled forward: one autograd node whose backward is generated code."""
-    return Tensor._make(array, parents, lambda g: backward(g, *saved), "CompiledFunction")
+    return record(array, parents, lambda g: backward(g, *saved), "CompiledFunction")
 
 
 def _fresh(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:

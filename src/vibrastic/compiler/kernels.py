@@ -6,8 +6,9 @@ generated program will contain, so what it checks against the eager engine is wh
 Views (``reshape``, ``.T``, ``broadcast_to``) have one spelling: they alias their input.
 
 A kernel whose result is a NumPy scalar (a full reduction) is wrapped in ``_np.asarray`` by
-the builder, so every value is an array. Templates use ``{0}``, ``{1}``, … for the arguments and ``{out}`` for the buffer; attributes are
-formatted in with ``repr`` (exact for ints, floats, tuples and None).
+the builder, so every value is an array. Templates use ``{0}``, ``{1}``, … for the arguments
+and ``{out}`` for the buffer; attributes are formatted in with ``repr`` (exact for ints,
+floats, tuples and None).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 UNARY = {  # kernel name -> the ufunc that computes it
     "negative": "_np.negative", "exp": "_np.exp", "log": "_np.log", "log1p": "_np.log1p",
     "sqrt": "_np.sqrt", "absolute": "_np.absolute", "sign": "_np.sign", "sin": "_np.sin",
-    "cos": "_np.cos", "tanh": "_np.tanh", "expit": "_expit", "logical_not": "_np.logical_not",
-    "floor": "_np.floor", "qlog": "_qlog", "qlog1p": "_qlog1p",
+    "cos": "_np.cos", "tanh": "_np.tanh", "logical_not": "_np.logical_not",
+    "floor": "_np.floor", "qlog": "_qlog", "qlog1p": "_qlog1p", "exp_quiet": "_qexp",
 }
 BINARY = {
     "add": "_np.add", "subtract": "_np.subtract", "multiply": "_np.multiply",

@@ -2,7 +2,7 @@
 
 Each rule makes the same NumPy calls, in the same order, as the eager op in ``vibrastic.ops``
 (that is what makes compiled results equal eager ones to the last bit), and returns
-``(output, parents, vjp)`` like the engine's ``Tensor._make``: ``vjp(g)`` gives one gradient per
+``(output, parents, vjp)`` like the engine's ``autograd.record``: ``vjp(g)`` gives one gradient per
 parent, or None where a parent needs none. Arguments arrive with tensors replaced by ``Node``s.
 The builder checks every forward result against eager as it goes, so a rule that drifts from the
 engine is caught on the first call (and the function runs eagerly instead).
@@ -248,10 +248,8 @@ def tanh(o: Ops, a: Node) -> Result:
 
 @rule("sigmoid")
 def sigmoid(o: Ops, a: Node) -> Result:
-    from vibrastic.compiler.runtime import expit
-
-    o.b.ns["_expit"] = o.b.consts["_expit"] = expit()
-    out = o.k("expit", o.float_(a.value))
+    # 1 / (1 + e^-x); for very negative x, e^-x overflows to inf and σ is 0 (not warned about)
+    out = o.div(1, o.add(1, o.k("exp_quiet", o.neg(o.float_(a.value)))))
     return unary(out, a, lambda g: o.mul(o.mul(g, out), o.sub(1, out)))
 
 
@@ -692,6 +690,10 @@ for _name, _kernel in _COMPARE.items():
 @rule("logical_not")
 def logical_not(o: Ops, a: Node) -> Result:
     return o.k("logical_not", a.value), (), None
+
+
+for _name in ("logical_and", "logical_or", "floor_divide"):
+    RULES[_name] = _compare(_name)
 
 
 @rule("argmax", "argmin")

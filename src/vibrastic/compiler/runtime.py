@@ -16,17 +16,16 @@ def _rng() -> np.random.Generator:
     return _tensor_module._rng
 
 
-def expit() -> Any:
-    """SciPy's logistic ufunc, which the engine's sigmoid uses (imported on first use)."""
-    from scipy.special import expit
-
-    return expit
-
-
 def _qlog(x: Any, out: Any = None) -> Any:
     """log without the divide-by-zero warning (binary_cross_entropy takes log(0) = -inf)."""
     with np.errstate(divide="ignore"):
         return np.log(x) if out is None else np.log(x, out)
+
+
+def _qexp(x: Any, out: Any = None) -> Any:
+    """exp without the overflow warning (the engine's sigmoid lets e^-x overflow to inf)."""
+    with np.errstate(over="ignore"):
+        return np.exp(x) if out is None else np.exp(x, out)
 
 
 def _qlog1p(x: Any, out: Any = None) -> Any:
@@ -40,6 +39,7 @@ RUNTIME: dict[str, Any] = {
     "_rng": _rng,
     "_qlog": _qlog,
     "_qlog1p": _qlog1p,
+    "_qexp": _qexp,
     "RuntimeError": RuntimeError,
     "IndexError": IndexError,
     "ValueError": ValueError,

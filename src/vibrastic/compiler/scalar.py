@@ -29,8 +29,7 @@ UNARY = {
     "negative": "-{0}", "exp": "_math.exp({0})", "log": "_math.log({0})",
     "log1p": "_math.log1p({0})", "sqrt": "_math.sqrt({0})", "absolute": "abs({0})",
     "sin": "_math.sin({0})", "cos": "_math.cos({0})", "tanh": "_math.tanh({0})",
-    "expit": "(1.0 / (1.0 + _math.exp(-{0})) if {0} >= 0.0 else (_e := _math.exp({0})) / "
-             "(1.0 + _e))",
+    "exp_quiet": "_math.exp({0})",
     "logical_not": "(not {0})", "floor": "float(_math.floor({0}))",
     "sign": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 * {0})",
 }

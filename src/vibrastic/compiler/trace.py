@@ -38,19 +38,18 @@ OPS = {
     "abs": "abs", "sin": "sin", "cos": "cos", "tanh": "tanh", "sigmoid": "sigmoid",
     "relu": "relu", "leaky_relu": "leaky_relu", "clamp": "clamp", "where": "where",
     "maximum": "maximum", "minimum": "minimum", "sum": "sum", "mean": "mean",
-    "reshape": "reshape", "transpose": "transpose", "permute": "permute", "t_": "t",
+    "reshape": "reshape", "transpose": "transpose", "permute": "permute", "t": "t",
     "expand": "expand", "getitem": "getitem", "cat": "cat", "stack": "stack",
     "matmul": "matmul", "linear": "linear", "softmax": "softmax", "log_softmax": "log_softmax",
-    "mse_loss": "mse_loss", "binary_cross_entropy": "binary_cross_entropy",
-    "nll_loss": "nll_loss", "cross_entropy": "cross_entropy", "lt": "lt", "le": "le",
-    "gt": "gt", "ge": "ge", "eq": "eq", "ne": "ne", "logical_not": "logical_not",
-    "argmax": "argmax", "argmin": "argmin",
+    "lt": "lt", "le": "le", "gt": "gt", "ge": "ge", "eq": "eq", "ne": "ne",
+    "logical_not": "logical_not", "logical_and": "logical_and", "logical_or": "logical_or",
+    "floor_divide": "floor_divide", "argmax": "argmax", "argmin": "argmin",
 }
+LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy")  # nn.functional
 UNSUPPORTED_OPS = ("max", "min")  # ops.py functions with no rule yet (a clear break)
-INPLACE_METHODS = {
-    "__iadd__": "add", "__isub__": "subtract", "__imul__": "multiply",
-    "__itruediv__": "true_divide", "add_": "add", "sub_": "subtract", "mul_": "multiply",
-    "div_": "true_divide",
+INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
+    "iadd": "add", "isub": "subtract", "imul": "multiply", "itruediv": "true_divide",
+    "add_": "add", "sub_": "subtract", "mul_": "multiply", "div_": "true_divide",
 }
 INPLACE_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div"}
 PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the trace
@@ -168,7 +167,7 @@ def _wrap_unsupported(orig: Callable[..., Any], what: str) -> Callable[..., Any]
 
 def _wrap_inplace(orig: Callable[..., Any], kernel: str) -> Callable[..., Any]:
     @functools.wraps(orig)
-    def inplace(self: Tensor, other: Any, **kwargs: Any) -> Any:
+    def inplace(self: Tensor, other: Any, **kwargs: Any) -> Any:  # ops.iadd(a, b) and friends
         tr = _active
         if tr is None or not tr.recording:
             return orig(self, other, **kwargs)
@@ -365,10 +364,18 @@ def installed() -> Iterator[None]:
         replaced.append((owner, attr, owner.__dict__[attr]))
         setattr(owner, attr, new)
 
+    from vibrastic.nn import functional as _functional
+
     by_identity: dict[int, Any] = {}
     for name, rule in OPS.items():
         orig = getattr(_ops, name)
         by_identity[id(orig)] = _wrap_op(orig, rule)
+    for name in LOSSES:
+        orig = getattr(_functional, name)
+        by_identity[id(orig)] = _wrap_op(orig, name)
+    for name, kernel in INPLACE.items():
+        orig = getattr(_ops, name)
+        by_identity[id(orig)] = _wrap_inplace(orig, kernel)
     for name in UNSUPPORTED_OPS:
         orig = getattr(_ops, name)
         by_identity[id(orig)] = _wrap_unsupported(
@@ -394,8 +401,6 @@ def installed() -> Iterator[None]:
             put(Tensor, attr, property(by_identity[id(value.fget)], value.fset))
         elif callable(value) and id(value) in by_identity:
             put(Tensor, attr, by_identity[id(value)])
-    for attr, kernel in INPLACE_METHODS.items():
-        put(Tensor, attr, _wrap_inplace(vars(Tensor)[attr], kernel))
     for attr, message in PYTHON_VALUE.items():
         if attr in vars(Tensor):
             put(Tensor, attr, _wrap_python_value(vars(Tensor)[attr], message))
