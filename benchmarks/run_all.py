@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ("bench_imports", "bench_xor", "bench_digits", "bench_labs", "bench_grader",
-              "bench_web", "bench_classroom", "bench_project")
+BENCHMARKS = ("bench_imports", "bench_xor", "bench_digits", "bench_compile", "bench_labs",
+              "bench_grader", "bench_web", "bench_classroom", "bench_project")
 
 
 def main() -> int:
