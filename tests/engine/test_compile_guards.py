@@ -306,7 +306,7 @@ def test_debug_prints_the_generated_code_and_code_shows_it(capsys: Any) -> None:
     step(*DATA[0])
     printed = capsys.readouterr().out
     assert "def train_step(" in printed and "# -- guards" in printed
-    assert "fc1_weight" in printed and "_np.matmul" in printed
+    assert "fc1_weight" in printed and "_np_matmul(" in printed
     assert step.code == printed.rstrip("\n") + "\n"
     assert "numpy backend" in step.explain()
 
@@ -324,3 +324,41 @@ def test_decorator_forms_and_the_eager_backend() -> None:
     assert triple(vb.ones(2)).tolist() == [3.0, 3.0] and not triple.entries
     with pytest.raises(ValueError, match="unknown backend"):
         vb.compile(double, backend="jit")
+
+
+def test_a_compiled_model_inside_a_compiled_step_is_traced_through() -> None:
+    nets = [xor_net(), xor_net()]
+    opts = [vb.optim.SGD(n.parameters(), lr=0.1) for n in nets]
+    inner = vb.compile(nets[1], backend="numpy")
+    inner(DATA[0][0])  # compiled on its own first
+    steps = [step_for(nets[0], opts[0]),
+             vb.compile(step_for(inner, opts[1]), backend="numpy", fullgraph=True)]
+    run(steps, 2)
+    assert_nets_equal(*nets)
+    assert "backward of linear" in steps[1].code  # one program: forward, backward, update
+
+
+def test_ops_of_other_threads_are_not_recorded() -> None:
+    import threading
+
+    started, done = threading.Event(), threading.Event()
+    results: list[Any] = []
+
+    def elsewhere() -> None:
+        started.wait()
+        results.append((vb.ones(3) * 5).tolist())  # while the trace is under way
+        done.set()
+
+    def traced(x: vb.Tensor) -> vb.Tensor:
+        y = x * 2
+        started.set()
+        done.wait()
+        return y + 1
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    compiled = vb.compile(traced, fullgraph=True)
+    assert compiled(vb.ones(2)).tolist() == [3.0, 3.0]
+    worker.join()
+    assert results == [[5.0, 5.0, 5.0]]
+    assert "* 5" not in compiled.code and "mul" in compiled.code

@@ -29,6 +29,7 @@ import numpy as np
 
 from vibrastic import tensor as _tmod
 from vibrastic.autograd import is_grad_enabled
+from vibrastic.compiler import trace as _trace
 from vibrastic.compiler.codegen import ArgGuard, Context, ModuleGuard, Program, Retrace, build
 from vibrastic.compiler.graph import CompileError, WarmUp
 from vibrastic.compiler.recorder import Recorder
@@ -86,7 +87,7 @@ class CompiledFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         run = self._fast
-        if run is not None:
+        if run is not None and _trace._active is None:
             try:
                 return run(*args, **kwargs)
             except Retrace:
@@ -94,8 +95,8 @@ class CompiledFunction:
         return self._slow(args, kwargs)
 
     def _slow(self, args: tuple, kwargs: dict) -> Any:
-        if self.fallback is not None:
-            return self.fn(*args, **kwargs)
+        if self.fallback is not None or _trace._active is not None:
+            return self.fn(*args, **kwargs)  # inside another trace: record through it
         for entry in self.entries:
             try:
                 result = entry.program.run(*args, **kwargs)
@@ -242,6 +243,8 @@ class _Snapshot:
             grad = t.grad
             self.tensors.append((t, t._data, np.array(t._data), grad,
                                  None if grad is None else grad._data.copy()))
+        self.rng = _tmod._rng
+        self.rng_state = self.rng.bit_generator.state
         self.states = []
         for opt in recorder.optimizers:
             for p, state in opt.optimizer.state.items():
@@ -251,6 +254,8 @@ class _Snapshot:
                 del p
 
     def restore(self) -> None:
+        _tmod._rng = self.rng
+        self.rng.bit_generator.state = self.rng_state
         for t, array, values, grad, grad_values in self.tensors:
             t._data = array
             if isinstance(array, np.ndarray):

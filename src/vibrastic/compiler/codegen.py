@@ -15,6 +15,7 @@ The NumPy backend is here; ``scalar.py`` writes the same program with plain Pyth
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,7 +136,7 @@ class Writer:
         self.epilogue()
         if self.rec.split is not None:
             n += self.backward_function()
-        source = "\n".join(self.lines) + "\n"
+        source = self.finish_source("\n".join(self.lines) + "\n")
         code = compile(source, f"<vb.compile: {self.ctx.name}>", "exec")
         exec(code, self.ns)
         return Program(source, self.ns[self.ctx.name], self.ns, self.backend, n)
@@ -230,7 +231,7 @@ class Writer:
             self.emit(f"{v.name} = {self.tensor_expr(src)}._data")
             self.array_0d(v, f"{self.tensor_expr(src)}._data")
             if src.kind == "ext":  # the same array as last call needs no checking
-                seen = self.put([None], f"seen_{v.name}")
+                seen = self.put([None, None], f"seen_{v.name}")
                 self.ns[f"_accept_{v.name}"] = _acceptor(self.ns[seen], v.shape, v.dtype)
                 self.check([f"{v.name} is not {seen}[0] and not _accept_{v.name}({v.name})"],
                            f"{src.name} changed shape or dtype")
@@ -242,6 +243,9 @@ class Writer:
         for src in rec.sources:
             if src.final_grad == "new":
                 self.expose(src)
+
+    def finish_source(self, source: str) -> str:
+        return source
 
     def tensor_expr(self, src: Source) -> str:
         if src.kind == "arg":
@@ -312,21 +316,33 @@ class Writer:
         self.states = getattr(self, "states", {})
         self.states.update({(opt.index, k): v for k, v in states.items()})
 
+    flat_views = False  # the scalar writer writes gradients through flat views of them
+
     def expose(self, src: Source) -> None:
-        """The ``.grad`` this call hands out: last call's array if nobody else holds it."""
+        """The ``.grad`` this call hands out: last call's array if nobody else holds it (the
+        tensor is referenced only by ``.grad``, ``last``, this frame and ``getrefcount``)."""
         v = src.grad_value
         assert v is not None
         tensor = self.tensor_expr(src)
-        last = self.put([None], f"last_{_ident(src.name)}_grad")
+        last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
         g = f"_G_{_ident(src.name)}"
+        flat = f"{v.name}_flat"
         self.emit(f"{g} = {tensor}.grad")
+        refs = 3 if self.flat_views else 2  # the cached flat view refers to the array too
         if src.kind == "ext":
-            self.emit(f"if {g} is None or {g} is not {last}[0] or _rc({g}) != 4 or "
-                      f"_rc({g}._data) != 2:")
-            self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})", 2)
+            self.emit(f"if {g} is {last}[0] and _rc({g}) == 4 and _rc({g}._data) == {refs}:")
+            self.emit(f"{v.name} = {g}._data", 2)
+            if self.flat_views:
+                self.emit(f"{flat} = {last}[1]", 2)
+            self.emit("else:")
+            indent = 2
         else:
-            self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})")
-        self.emit(f"{v.name} = {g}._data")
+            indent = 1
+        self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})", indent)
+        self.emit(f"{v.name} = {g}._data", indent)
+        if self.flat_views:
+            self.emit(f"{flat} = {v.name}" + (".reshape(-1)" if len(v.shape) > 1 else ""),
+                      indent)
 
     def _is_live(self, v: Value) -> bool:
         return v.name in self.live
@@ -368,6 +384,9 @@ class Writer:
         return self.live["__instrs__"]  # type: ignore[return-value]
 
     def line(self, instr: Instr) -> str:
+        return _bind_ufuncs(self._line(instr), self.ns)
+
+    def _line(self, instr: Instr) -> str:
         out = instr.out
         if instr.kind == "call" and out is not None:
             kind = out.storage.kind
@@ -389,7 +408,10 @@ class Writer:
                 g = f"_G_{_ident(src.name)}"
                 self.emit(f"{tensor}.grad = {g}")
                 if src.kind == "ext":
-                    self.emit(f"{self.put_last(src)}[0] = {g}")
+                    last = self.put_last(src)
+                    self.emit(f"{last}[0] = {g}")
+                    if self.flat_views:
+                        self.emit(f"{last}[1] = {src.grad_value.name}_flat")
         for opt in rec.optimizers:
             for (idx, name), (_, final) in opt.state_scalars.items():
                 self.emit(f"{self.states[(opt.index, idx)]}[{name!r}] = {final.name}")
@@ -425,6 +447,22 @@ class Writer:
             saved = "".join(v.name + ", " for v in self.live["__saved__"])
             return f"_fused({arr}, ({parents}), _backward, ({saved}))"
         return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
+
+
+_UFUNC_CALL = re.compile(r"_np\.([a-z_0-9]+)(?=[.(])")
+
+
+def _bind_ufuncs(line: str, ns: dict[str, Any]) -> str:
+    """``_np.add(`` -> ``_np_add(``: one global lookup instead of a module attribute each call."""
+
+    def bind(m: re.Match[str]) -> str:
+        fn = getattr(np, m.group(1), None)
+        if not isinstance(fn, np.ufunc):
+            return m.group(0)
+        ns[f"_np_{m.group(1)}"] = fn
+        return f"_np_{m.group(1)}"
+
+    return _UFUNC_CALL.sub(bind, line)
 
 
 def _block_range(b: Any, i: int) -> range:
@@ -513,7 +551,7 @@ def _acceptor(seen: list[Any], shape: Any, dtype: Any) -> Any:
     def accept(array: np.ndarray) -> bool:
         if array.shape != shape or array.dtype != dtype or not array.flags.c_contiguous:
             return False
-        seen[0] = array
+        seen[0], seen[1] = array, array.reshape(-1)
         return True
 
     return accept
@@ -562,6 +600,7 @@ class ModuleGuard:
 
 
 _MISSING = object()
+_NOTHING = object()  # what no .grad ever is
 
 
 def _module_class() -> type:

@@ -16,6 +16,7 @@ instead; nothing has been written back at that point.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ class ScalarWriter(Writer):
     """Writes the scalar program; raises CompileError where it doesn't fit (big or unsupported)."""
 
     backend = "scalar"
+    flat_views = True
 
     def __init__(self, rec: Any, ctx: Any, fallback: Any = None) -> None:
         super().__init__(rec, ctx)
@@ -175,8 +177,7 @@ class ScalarWriter(Writer):
                 _check_power(args[1])
             a = self.broadcast(args[0], shape)
             c = self.broadcast(args[1], shape)
-            return self._define(out, [BINARY[kernel].format(x, y) for x, y in zip(a, c,
-                                                                                  strict=True)])
+            return self._define(out, [_binary(kernel, x, y) for x, y in zip(a, c, strict=True)])
         if kernel in ("sum", "max"):
             return self._reduce(kernel, out, args[0], attrs)
         if kernel in ("dot", "matmul"):
@@ -289,11 +290,15 @@ class ScalarWriter(Writer):
         for src in self.rec.sources:
             if src.final_grad == "new" and src.grad_value is not None:
                 v = src.grad_value
-                self.emit(_write(v.name, self.elems[v.name], v.shape, True))
+                flat = f"{v.name}_flat" if len(v.shape) > 1 else v.name
+                self.emit(_write(flat, self.elems[v.name], v.shape, True))
         for v in self.written.values():
-            if v.storage.kind != "newgrad":  # parameters' arrays are known to be contiguous
-                self.emit(_write(v.storage.name, self.elems[v.name], v.shape,
-                                 v.storage.kind == "ext"))
+            if v.storage.kind == "newgrad":
+                continue
+            name = v.storage.name
+            if v.storage.kind == "ext" and len(v.shape) > 1:  # checked contiguous, flat view kept
+                name = f"_seen_{name}[1]" if f"_seen_{name}" in self.ns else name
+            self.emit(_write(name, self.elems[v.name], v.shape, v.storage.kind == "ext"))
         super().epilogue()
 
     def output(self, out: Any) -> str:
@@ -306,7 +311,74 @@ class ScalarWriter(Writer):
 
     def program(self) -> Program:
         self.ns["_math"] = math
-        return super().program()
+        program = super().program()
+        return program
+
+    def finish_source(self, source: str) -> str:
+        """Bind math functions to globals and fold single-use temporaries into their use."""
+        for fn in ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "floor"):
+            if f"_{fn}" not in self.ns:
+                self.ns[f"_{fn}"] = getattr(math, fn)
+                source = source.replace(f"_math.{fn}(", f"_{fn}(")
+        return _inline(source)
+
+
+def _binary(kernel: str, x: str, y: str) -> str:
+    """One element of a binary kernel; x * 1 and x / 1 are just x."""
+    if kernel == "multiply" and y in ("1", "1.0"):
+        return x
+    if kernel == "multiply" and x in ("1", "1.0"):
+        return y
+    if kernel == "true_divide" and y in ("1", "1.0"):
+        return x
+    return BINARY[kernel].format(x, y)
+
+
+_ASSIGN = re.compile(r"^(\s+)([A-Za-z][A-Za-z_0-9]*) = (.+)$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$|^-?[0-9.e+-]+$")
+
+
+def _inline(source: str, longest: int = 100) -> str:
+    """Fold each temporary used exactly once into the line that uses it (fewer stores and
+    loads for Python to do, and shorter code), inside the computation only."""
+    lines = source.split("\n")
+    start = next(i for i, line in enumerate(lines) if "# -- the computation" in line)
+    end = next(i for i, line in enumerate(lines) if "# -- write back" in line)
+    changed = True
+    while changed:
+        changed = False
+        counts: dict[str, int] = {}
+        for line in lines:
+            for name in _NAME.findall(line):
+                counts[name] = counts.get(name, 0) + 1
+        for i in range(start, end):
+            m = _ASSIGN.match(lines[i])
+            if not m or counts.get(m.group(2), 0) != 2 or len(m.group(3)) > longest:
+                continue
+            name, expr = m.group(2), m.group(3)
+            use = next((j for j in range(i + 1, end)
+                        if re.search(rf"\b{name}\b", lines[j])), None)
+            if use is None:
+                continue
+            text = expr if _SIMPLE.match(expr) or _enclosed(expr) else f"({expr})"
+            lines[use] = re.sub(rf"\b{name}\b", text.replace("\\", "\\\\"), lines[use])
+            lines[i] = ""
+            changed = True
+            break
+    return "\n".join(line for line in lines if line != "")
+
+
+def _enclosed(expr: str) -> bool:
+    """Whether the whole expression sits in one pair of parentheses."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return False
+    depth = 0
+    for i, c in enumerate(expr):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and i < len(expr) - 1:
+            return False
+    return True
 
 
 def _parse(instr: Instr) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
@@ -389,11 +461,14 @@ def _nest(names: list[str], shape: tuple[int, ...], unpack: bool = False) -> str
 
 def _write(array: str, elems: list[str], shape: tuple[int, ...] | None,
            contiguous: bool) -> str:
+    """Write elements back into an array (``array`` is already flat where it says ``_flat``
+    or ``[1]``: a view kept from an earlier call)."""
     if not shape:
         return f"{array}[()] = {elems[0]}"
     if len(shape) > 1 and not contiguous:
         return f"{array}[...] = {_nest(elems, shape)}"
-    flat = array if len(shape) == 1 else f"{array}.reshape(-1)"
+    flat_already = array.endswith(("_flat", "[1]"))
+    flat = array if len(shape) == 1 or flat_already else f"{array}.reshape(-1)"
     if len(elems) == 1:
         return f"{flat}[0] = {elems[0]}"
     return f"{flat}[:] = ({', '.join(elems)})"

@@ -17,6 +17,7 @@ import functools
 import linecache
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +78,7 @@ class Tracer:
 
     def __init__(self, recorder: Recorder) -> None:
         self.rec = recorder
+        self.thread = threading.get_ident()  # other threads' ops are not this call's
         self.depth = 0
         self.stopped: CompileError | None = None
         self.where = ""
@@ -100,7 +102,7 @@ class Tracer:
 
     @property
     def recording(self) -> bool:
-        return self.stopped is None and self.depth == 0
+        return self.stopped is None and self.depth == 0 and threading.get_ident() == self.thread
 
     def where_now(self) -> str:
         """The module being run (if any) and the learner's line, for the code's comments."""
