@@ -291,9 +291,22 @@ def bench_digits(epochs: int, rounds: int) -> dict[str, tuple[float, float]]:
 # ---- a grid of MLP sizes ----
 
 
-def bench_grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int) -> None:
+def bench_grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int,
+               threads: tuple[int, ...] = (1, 2)) -> None:
+    """µs per step, eager and compiled vibrastic vs PyTorch, with 1 and 2 BLAS threads."""
+    from threadpoolctl import threadpool_limits
+
+    for n_threads in threads:
+        torch.set_num_threads(n_threads)
+        with threadpool_limits(n_threads):
+            _grid(hidden, batches, steps, n_threads)
+    torch.set_num_threads(1)
+
+
+def _grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int, n_threads: int) -> None:
     rng = np.random.default_rng(0)
-    print("grid MLP 64->h->10, SGD momentum, cross-entropy (µs per step, one thread):")
+    print(f"grid MLP 64->h->10, SGD momentum, cross-entropy (µs per step, {n_threads} "
+          f"thread{'s' if n_threads > 1 else ''} for NumPy's BLAS and for PyTorch):")
     print(f"  {'h':>5s} {'batch':>6s} {'eager':>9s} {'compiled':>9s} {'PyTorch':>9s}   "
           "compiled vs PyTorch")
     for h in hidden:
@@ -416,11 +429,14 @@ def bench_memory() -> dict[str, float]:
 
 
 def main(quick: bool = False) -> float:
+    from threadpoolctl import threadpool_limits
+
     rounds = 3 if quick else 7
-    xor = bench_xor(steps=2_000 if quick else 8_000, rounds=rounds)
-    deck_xor_run(5_000 if quick else 50_000)
-    bench_digits(epochs=2 if quick else 10, rounds=1 if quick else 3)
-    bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=20 if quick else 100)
+    with threadpool_limits(1):  # one thread each, as PyTorch (common.py) and JAX here
+        xor = bench_xor(steps=2_000 if quick else 8_000, rounds=rounds)
+        deck_xor_run(5_000 if quick else 50_000)
+        bench_digits(epochs=3 if quick else 10, rounds=1 if quick else 3)
+    bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=10 if quick else 50)
     bench_memory()
     return xor["PyTorch eager"] / xor["vb.compile"]
 
