@@ -362,3 +362,17 @@ def test_ops_of_other_threads_are_not_recorded() -> None:
     worker.join()
     assert results == [[5.0, 5.0, 5.0]]
     assert "* 5" not in compiled.code and "mul" in compiled.code
+
+
+def test_a_value_that_changes_every_call_ends_in_eager_with_the_reason() -> None:
+    calls = {"n": 0}
+
+    def counted(x: vb.Tensor) -> vb.Tensor:
+        calls["n"] += 1
+        return x * 2
+
+    compiled = vb.compile(counted)
+    with pytest.warns(CompileWarning, match="traced 8 times, last because the tensor args"):
+        for n in range(1, 11):
+            assert compiled(vb.ones(n)).tolist() == [2.0] * n
+    assert calls["n"] == 10 and "runs eagerly" in compiled.explain()

@@ -83,6 +83,7 @@ class CompiledFunction:
         self._warmups = 0
         self._fast: Callable[..., Any] | None = None
         self._told = False
+        self._why = ""  # the guard that failed last (for explain())
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,8 +91,8 @@ class CompiledFunction:
         if run is not None and _trace._active is None:
             try:
                 return run(*args, **kwargs)
-            except Retrace:
-                pass
+            except Retrace as why:
+                self._why = str(why)
         return self._slow(args, kwargs)
 
     def _slow(self, args: tuple, kwargs: dict) -> Any:
@@ -100,13 +101,14 @@ class CompiledFunction:
         for entry in self.entries:
             try:
                 result = entry.program.run(*args, **kwargs)
-            except Retrace:
+            except Retrace as why:
+                self._why = str(why)
                 continue
             self._fast = entry.program.run
             return result
         if self.traces >= RECOMPILE_LIMIT:
-            self._give_up(f"traced {self.traces} times (shapes, dtypes or settings keep "
-                          "changing); it now runs eagerly")
+            self._give_up(f"traced {self.traces} times, last because {self._why}; pass what "
+                          "changes on every call as a tensor, or keep it fixed")
             return self.fn(*args, **kwargs)
         return self._trace(args, kwargs)
 
@@ -197,7 +199,8 @@ class CompiledFunction:
         if not self.entries:
             return f"{_name(self.fn)} is not compiled yet: it is traced on its first call"
         lines = [f"{_name(self.fn)}: {len(self.entries)} compiled version(s), "
-                 f"{self.traces} trace(s)"]
+                 f"{self.traces} trace(s)" + (f"; traced again because {self._why}"
+                                             if self._why else "")]
         for e in self.entries:
             timing = ", ".join(f"{k} {v:.1f} µs" for k, v in e.timings.items())
             lines.append(f"  {e.program.backend} backend, {e.program.n_kernels} lines of "
