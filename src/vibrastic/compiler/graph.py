@@ -75,7 +75,6 @@ class Instr:
     alloc: str  # "call" only: the allocating spelling
     out: Value | None
     args: tuple[Value, ...]
-    comment: str = ""
     meta: Any = None  # (kernel, arguments, attributes): what other backends translate
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -630,7 +629,3 @@ def _map_outputs(x: Any, fn: Callable[[Tensor], int]) -> Any:
 @dataclass(frozen=True)
 class _OutRef:
     index: int
-
-
-def refcount(x: Any) -> int:
-    return sys.getrefcount(x)

@@ -10,7 +10,6 @@ engine is caught on the first call (and the function runs eagerly instead).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -703,11 +702,3 @@ def argmax(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, *, _fn: str 
 
 
 RULES["argmin"] = lambda o, a, dim=None, keepdim=False: argmax(o, a, dim, keepdim, _fn="argmin")
-
-
-def float_to_kernel_dtype(dtype: Any) -> np.dtype:
-    return _t._np_dtype(dtype)
-
-
-def count(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)
