@@ -376,3 +376,30 @@ def test_a_value_that_changes_every_call_ends_in_eager_with_the_reason() -> None
         for n in range(1, 11):
             assert compiled(vb.ones(n)).tolist() == [2.0] * n
     assert calls["n"] == 10 and "runs eagerly" in compiled.explain()
+
+
+def test_zero_grad_without_none_and_several_steps_in_one_call() -> None:
+    """zero_grad(set_to_none=False) zeroes .grad in place; a whole XOR epoch (four steps,
+    four backward passes) compiles into one function."""
+    results = []
+    for compiled in (False, True):
+        net = xor_net()
+        opt = vb.optim.SGD(net.parameters(), lr=0.1, momentum=0.5)
+        criterion = vb.nn.MSELoss()
+
+        def epoch(xs: list[vb.Tensor], ys: list[vb.Tensor]) -> list[vb.Tensor]:
+            losses = []
+            for x, y in zip(xs, ys, strict=True):
+                opt.zero_grad(set_to_none=False)  # noqa: B023 - each loop has its own
+                loss = criterion(net(x), y)  # noqa: B023
+                loss.backward()
+                opt.step()  # noqa: B023
+                losses.append(loss)
+            return losses
+
+        fn = vb.compile(epoch, backend="numpy", fullgraph=True) if compiled else epoch
+        xs, ys = [x for x, _ in DATA], [y for _, y in DATA]
+        history = [[loss.item() for loss in fn(xs, ys)] for _ in range(4)]
+        results.append((net, history))
+    assert results[0][1] == results[1][1]
+    assert_nets_equal(results[0][0], results[1][0])
