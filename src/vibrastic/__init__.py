@@ -6,7 +6,6 @@ so the deck's code runs with ``torch`` swapped for ``vb``.
 
 from vibrastic import autograd, nn, optim
 from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from vibrastic.compiler import compile
 from vibrastic.ops import (
     abs,
     add,
@@ -100,3 +99,13 @@ __all__ = [
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose",
     "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``vb.compile`` is imported on first use (the compiler is not needed to start the CLI)."""
+    if name == "compile":
+        from vibrastic.compiler import compile
+
+        globals()["compile"] = compile
+        return compile
+    raise AttributeError(f"module 'vibrastic' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import importlib
 import inspect
 import time
 import warnings
@@ -27,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic import tensor as _tmod
 from vibrastic.autograd import is_grad_enabled
 from vibrastic.compiler import trace as _trace
 from vibrastic.compiler.codegen import ArgGuard, Context, ModuleGuard, Program, Retrace, build
@@ -36,6 +36,8 @@ from vibrastic.compiler.recorder import Recorder
 from vibrastic.compiler.trace import tracing
 from vibrastic.nn.modules import Module
 from vibrastic.tensor import Tensor
+
+_tmod = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "compile"]
 

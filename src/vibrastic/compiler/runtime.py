@@ -3,12 +3,14 @@ generator, and the exceptions the eager ops raise."""
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any
 
 import numpy as np
 
-from vibrastic import tensor as _tensor_module
+_tensor_module = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
+
 
 
 def _rng() -> np.random.Generator:

@@ -14,6 +14,7 @@ stays eager, saying why once.
 from __future__ import annotations
 
 import functools
+import importlib
 import linecache
 import os
 import sys
@@ -22,11 +23,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from vibrastic import ops as _ops
-from vibrastic import tensor as _tmod
 from vibrastic.compiler.graph import CompileError, WarmUp
 from vibrastic.compiler.recorder import Recorder
 from vibrastic.tensor import Tensor
+
+_ops = importlib.import_module("vibrastic.ops")
+_tmod = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(_tmod.__file__))
 _LIBRARY_DIRS = tuple(os.path.join(_ENGINE_DIR, d) + os.sep
