@@ -124,8 +124,10 @@ def test_next_walks_the_course_in_order(work: Path) -> None:
     assert "vibrastic challenge start sigma" in Ran("next").output
 
 
-def test_the_last_step_says_the_course_is_done(work: Path) -> None:
+def test_after_the_challenges_come_the_project_stages_then_the_end(work: Path) -> None:
     from vibrastic.platform.course import load_course
+    from vibrastic.platform.course.project import get_project
+    from vibrastic.platform.grader.results import GradeResult
 
     course = load_course()
     for lesson in course.lessons:
@@ -134,6 +136,14 @@ def test_the_last_step_says_the_course_is_done(work: Path) -> None:
             store.mark_done("lab", lab, "ran")
         for name in lesson.challenges:
             store.mark_gave_up(name)
+    first = get_project().stages[0]
+    stage = Ran("next")
+    assert stage.exit_code == 0
+    assert f"Next: project stage {first.number}: {first.title} — every challenge is done" in (
+        stage.output)
+    assert f"vibrastic project start {first.number}" in stage.output
+    for each in get_project().stages:  # every stage passed, hidden tests included
+        store.record_attempt(GradeResult(each.name, "pass", 1.0, 1.0, hidden_run=True), "x")
     done = Ran("next")
     assert done.exit_code == 0
     assert "You have finished Vibrastic 101" in done.output and "vibrastic progress" in done.output

@@ -25,7 +25,8 @@ def next_step() -> None:
         console.print("Let's build our own: `import vibrastic as vb` is a whole autograd engine "
                       f"in NumPy. Your scores: [bold]{step.command}[/bold].")
         return
-    console.print(f"Next: [bold]{step.title}[/bold] (lesson {step.lesson}) — {step.why}.")
+    where = f" (lesson {step.lesson})" if step.kind in ("lesson", "lab", "challenge") else ""
+    console.print(f"Next: [bold]{step.title}[/bold]{where} — {step.why}.")
     console.print(f"  [bold cyan]{step.command}[/bold cyan]")
 
 
