@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from vibrastic.platform.classroom.hints import next_hint
 from vibrastic.platform.classroom.models import ChallengeWork, HintState, Submission
 from vibrastic.platform.course import Course
-from vibrastic.platform.course.challenge import Challenge, get_challenge
+from vibrastic.platform.course.challenge import Challenge, load_challenges
 from vibrastic.platform.database import now
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.learner import Job
@@ -60,9 +60,10 @@ class ClassroomLearner:
                     HintState.course_id == self.course_id, HintState.user_id == self.user_id)):
                 out.setdefault(hint.challenge, {"status": "not started", "best_score": 0.0,
                                                 "attempts": 0})["hints_shown"] = hint.shown
+        known = {c.name: c for c in load_challenges()}
         for name, entry in out.items():
             entry.setdefault("hints_shown", 0)
-            entry["max_score"] = get_challenge(name).max_score
+            entry["max_score"] = known[name].max_score if name in known else 0.0
         return out
 
     def rows(self, course: Course) -> list[ChallengeRow]:
@@ -77,9 +78,10 @@ class ClassroomLearner:
                       .where(ChallengeWork.course_id == self.course_id,
                              ChallengeWork.user_id == self.user_id))}
         rows = []
+        known = {c.name: c for c in load_challenges()}
         for lesson in course.lessons:
             for name in lesson.challenges:
-                info = get_challenge(name)
+                info = known[name]
                 raw = statuses.get(name, {})
                 first, last = spans.get(name, (None, None))
                 begin = min(t for t in (starts.get(name), first) if t) if (

@@ -16,7 +16,9 @@ nbgrader.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -181,11 +183,19 @@ def _folders(root: Path) -> list[Path]:
 
 def _signature(root: Path) -> tuple:
     """Changes when any challenge file or course.toml changes, so an author's edit is seen
-    without a restart."""
-    files = [p for f in _folders(root) for p in sorted(f.glob("*")) if p.is_file()]
-    files += [p for p in (root.parent / "course.toml",) if p.is_file()]
-    return tuple((str(p.relative_to(root.parent)), p.stat().st_mtime_ns, p.stat().st_size)
-                 for p in files)
+    without a restart. One ``stat`` per file: it runs on every look-up."""
+    entries: list[tuple[str, int, int]] = []
+    for folder in sorted(os.scandir(root), key=lambda e: e.name):
+        if not folder.is_dir() or folder.name.startswith(("_", ".")):
+            continue
+        for entry in sorted(os.scandir(folder.path), key=lambda e: e.name):
+            if entry.is_file():
+                info = entry.stat()
+                entries.append((f"{folder.name}/{entry.name}", info.st_mtime_ns, info.st_size))
+    with contextlib.suppress(FileNotFoundError):
+        info = (root.parent / "course.toml").stat()
+        entries.append(("course.toml", info.st_mtime_ns, info.st_size))
+    return tuple(entries)
 
 
 def course_order(root: Path) -> list[str]:
