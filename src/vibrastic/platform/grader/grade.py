@@ -22,6 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -310,14 +311,16 @@ class Grader:
         codes = [(c, c.probe(rng) if getattr(c, "vary", None) else c.code) for _, c in chosen]
         varying = [(position, pair) for position, pair in enumerate(codes)
                    if getattr(pair[0], "vary", None)]
-        with self._session(challenge) as template:
+        with self._session(challenge) as template, ThreadPoolExecutor(1) as pool:
             expected = list(self.expected(challenge, template))
-            if varying:  # the reference on this attempt's inputs, in a sandbox of its own
-                fresh = self._reference_run(challenge, template, [p for _, p in varying])
-                for (position, _), values in zip(varying, fresh, strict=True):
-                    expected[chosen[position][0]] = values
+            # The reference on this attempt's inputs runs in a sandbox of its own, meanwhile.
+            fresh = pool.submit(self._reference_run, challenge, template,
+                                [p for _, p in varying]) if varying else None
             events, done, limits = self._observe(
                 template, challenge, source, [{"code": code} for _, code in codes], files)
+            if fresh is not None:
+                for (position, _), values in zip(varying, fresh.result(), strict=True):
+                    expected[chosen[position][0]] = values
         result = judge(challenge, chosen, expected, events, done, limits)
         result.hidden_run = hidden
         result.sandbox = self.sandbox_label

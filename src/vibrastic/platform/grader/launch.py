@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -182,7 +183,7 @@ class JobRun:
 
 
 class Template:
-    """One sandbox template (see the module doc); runs jobs one at a time."""
+    """One sandbox template (see the module doc)."""
 
     def __init__(self, preload: tuple[str, ...] = (), mode: str | None = None) -> None:
         self.preload, self.mode = tuple(preload), mode or isolation_mode()
@@ -192,6 +193,7 @@ class Template:
         self.control: socket.socket | None = None
         self.tmp: str | None = None
         self.jobs = itertools.count(1)
+        self._control_lock = threading.Lock()  # jobs may run concurrently; requests may not
 
     # -- lifecycle
     def _command(self, child_fd: int) -> tuple[list[str], dict[str, str], str]:
@@ -305,21 +307,22 @@ class Template:
     def _fork(self, number: int, fds: list[int], request: dict) -> int:
         assert self.control is not None
         request = dict(request, op="fork", job=number)
-        socket.send_fds(self.control, [json.dumps(request).encode()], fds)
-        answer = self._receive(time.monotonic() + 30)
+        with self._control_lock:
+            socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            answer = self._receive(time.monotonic() + 30)
         if not answer or answer.get("event") != "forked" or answer.get("job") != number:
             raise SandboxError("the grading sandbox did not start the job")
         return int(answer["pid"])
 
     def _kill(self, pid: int) -> None:
         if self.control is not None:
-            with contextlib.suppress(OSError):
+            with self._control_lock, contextlib.suppress(OSError):
                 self.control.send(json.dumps({"op": "kill", "pid": pid}).encode())
 
     # -- jobs
     def run(self, job: dict, grace: float = 5.0) -> JobRun:
-        """Run ``job`` in a fresh sandbox forked from the template. Raises SandboxError when the
-        template is gone (it must then be restarted)."""
+        """Run ``job`` in a fresh sandbox forked from the template (several threads may run jobs
+        at once). Raises SandboxError when the template is gone (it must then be restarted)."""
         if not self.alive or self.control is None:
             raise SandboxError("the grading sandbox is not running")
         number = next(self.jobs)

@@ -192,7 +192,14 @@ def observe(job: dict, emit) -> None:
             return  # a resource limit was hit: running more probes would only hit it again
 
 
+CPU_EXIT = 128 + signal.SIGXCPU  # the exit code that reports the CPU limit
+
+
 def _set_limits(limits: dict) -> None:
+    # As pid 1 of its namespace the observer ignores signals it has no handler for, SIGXCPU
+    # included: the handler turns it into an exit the supervisor reads as the CPU limit (the
+    # hard limit's SIGKILL, one second later, still ends a process that blocks the handler).
+    signal.signal(signal.SIGXCPU, lambda *_: os._exit(CPU_EXIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     cpu = int(limits["cpu"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -209,6 +216,11 @@ def _set_limits(limits: dict) -> None:
 
 def _confine(context: dict) -> None:
     """Enter the job's cgroups, then give up every privilege (see the module doc)."""
+    if context.get("namespaces"):  # pid 1 of the job's pid namespace: its /proc first
+        system.fresh_proc()
+    ready = context.get("ready_fd")
+    if ready is not None:
+        os.close(ready)  # tells the supervisor that /proc shows the job's processes now
     for fd in context.get("cgroup_fds", ()):
         os.write(fd, b"0")  # "0": move this process (the opener's rights were checked at open)
         os.close(fd)
@@ -238,7 +250,8 @@ def become_observer(job: dict, obs_w: int, out_w: int, context: dict) -> None:
         os.dup2(out_w, 1)
         os.dup2(out_w, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        close_all_but({obs_w, *context.get("cgroup_fds", ())})
+        close_all_but({obs_w, *context.get("cgroup_fds", ()),
+                       *([context["ready_fd"]] if context.get("ready_fd") is not None else [])})
         _set_limits(job["limits"])
         _confine(context)
         # The supervisor reads our memory use (smaps_rollup) for its watchdog.

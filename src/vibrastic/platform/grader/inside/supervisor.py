@@ -1,8 +1,8 @@
 """The supervisor: runs one job inside a fresh sandbox (stdlib only).
 
-In the sandbox it is pid 1 of the job's own pid namespace: no process of the job can signal or
-ptrace it, and it is not dumpable, so ``/proc/1`` reveals nothing. It forks the observer (the
-learner's process), enforces the wall-time, output, process and (without a memory cgroup) memory
+In the sandbox it stays outside the job's own pid namespace, whose pid 1 is the observer it forks
+(the learner's process): no process of the job can see, signal or ptrace it, and it is not
+dumpable. It enforces the wall-time, output, process and (without a memory cgroup) memory
 limits, relays the observer's records to the grader wrapped as ``{"event": "relay", ...}`` — so
 nothing the observer writes can pass for the supervisor's own ``done`` — then kills every process
 of the job and reports how the observer ended.
@@ -61,12 +61,13 @@ def memory_used(pids: list[int]) -> int:
 
 
 def kill_tree(root: int, whole_namespace: bool) -> None:
-    """SIGKILL the observer and everything forked below it (as pid 1: every other process of
-    the pid namespace; otherwise every process below us — we are a subreaper, so orphans that
-    left the observer's tree with a double fork or a new session are still ours)."""
+    """SIGKILL the observer and everything forked below it. When the observer is pid 1 of the
+    job's pid namespace, killing it kills every process of the namespace; otherwise every process
+    below us goes (we are a subreaper, so orphans that left the observer's tree with a double
+    fork or a new session are still ours)."""
     if whole_namespace:
         with contextlib.suppress(OSError):
-            os.kill(-1, signal.SIGKILL)
+            os.kill(root, signal.SIGKILL)
         return
     for _ in range(5):
         pids = [root, *descendants(os.getpid())]
@@ -114,13 +115,13 @@ class Watch:
         self.next_check = 0.0
 
     def check_resources(self, now: float) -> None:
-        """Process count, and memory when no cgroup accounts it (every 50 ms). As pid 1, every
-        other process of the namespace is the job's (orphans are re-parented to us)."""
+        """Process count, and memory when no cgroup accounts it (every 50 ms). In a pid
+        namespace of its own, every process in /proc is the job's (the observer is pid 1)."""
         if now < self.next_check:
             return
         self.next_check = now + 0.05
         if self.context.get("namespaces"):
-            tree = [int(p) for p in os.listdir("/proc") if p.isdigit() and p != "1"]
+            tree = [int(p) for p in os.listdir("/proc") if p.isdigit()]
         else:
             tree = [self.pid, *descendants(self.pid)]
         most = int(self.limits.get("processes") or 0)
@@ -177,6 +178,8 @@ class Watch:
         limit = self.limit
         if limit is None and exit_code is not None and exit_code < 0:
             limit = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "fsize"}.get(-exit_code)
+        elif limit is None and exit_code == observer.CPU_EXIT:
+            limit = "cpu"
         return {
             "event": "done",
             "exit_code": exit_code,
@@ -197,16 +200,21 @@ def run_job(job: dict, send, context: dict) -> None:
     job = dict(job, filename=os.path.join(workdir, job.get("basename", "solution.py")))
     obs_r, obs_w = os.pipe()
     out_r, out_w = os.pipe()
+    ready_r, ready_w = os.pipe()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     pid = os.fork()
     if pid == 0:
         os.close(obs_r)
         os.close(out_r)
-        observer.become_observer(job, obs_w, out_w, context)
+        os.close(ready_r)
+        observer.become_observer(job, obs_w, out_w, dict(context, ready_fd=ready_w))
     os.close(obs_w)
     os.close(out_w)
+    os.close(ready_w)
     for fd in context.get("cgroup_fds", ()):
         os.close(fd)  # only the observer enters the job's cgroups
+    select.select([ready_r], [], [], float(job["limits"]["time"]))  # its /proc is mounted
+    os.close(ready_r)
     watch = Watch(pid, obs_r, out_r, job["limits"], context)
     watch.pump(send)
     kill_tree(pid, context.get("namespaces", False))

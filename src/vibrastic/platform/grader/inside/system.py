@@ -50,6 +50,29 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
            f"mount {target}")
 
 
+TMP_BYTES = 64 * 2**20
+SHM_BYTES = 16 * 2**20
+_NODEV_NOSUID = MS_NOSUID | MS_NODEV
+
+
+def fresh_tmp() -> None:
+    """In a new mount namespace: a private copy of the file system with its own size-capped
+    /tmp and /dev/shm (what a job writes dies with its namespace)."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", "/tmp", "tmpfs", _NODEV_NOSUID, f"size={TMP_BYTES},mode=1777")
+    with contextlib.suppress(OSError):  # a template without /dev/shm
+        mount("tmpfs", "/dev/shm", "tmpfs", _NODEV_NOSUID | MS_NOEXEC,
+              f"size={SHM_BYTES},mode=1777")
+
+
+def fresh_proc() -> None:
+    """As the first process of a new pid namespace: its own /proc, with /proc/sys read-only."""
+    flags = _NODEV_NOSUID | MS_NOEXEC
+    mount("proc", "/proc", "proc", flags)
+    mount("/proc/sys", "/proc/sys", None, MS_BIND | MS_REC)
+    mount(None, "/proc/sys", None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 

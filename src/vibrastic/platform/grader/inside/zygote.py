@@ -2,13 +2,14 @@
 per job and never runs anything else (stdlib only; started by the grader, inside bubblewrap).
 
 It never sees a job's content: the grader sends it only "fork" requests carrying descriptors
-(the job's input pipe, its result pipe, its cgroup files). The forked child — the job — then
-builds its own sandbox: new mount, pid, network, IPC and UTS namespaces; a fresh size-capped
-``/tmp`` and ``/dev/shm``; a fresh ``/proc`` with ``/proc/sys`` read-only. Its pid 1 is the
-supervisor (not dumpable), which reads the job from its pipe and forks the observer under a uid of
-its own (when the sandbox maps several), with no capabilities and a seccomp filter. When the job
-ends its namespaces, and every file it wrote, are gone; no job ever runs in a process that ran
-another job, a reference solution included.
+(the job's input pipe, its result pipe, its cgroup files). The forked child — the job's
+supervisor, not dumpable — then builds a new sandbox: new mount, pid, network, IPC and UTS
+namespaces and a fresh size-capped ``/tmp`` and ``/dev/shm``. It reads the job from its pipe and
+forks the observer, which is pid 1 of the new pid namespace (the supervisor is not even visible
+from it): the observer mounts a fresh ``/proc`` with ``/proc/sys`` read-only, then takes a uid of
+its own (when the sandbox maps several), drops every capability and installs the seccomp filter.
+When the observer ends, its namespaces — every process and file of the job — are gone; no job ever
+runs in a process that ran another job, a reference solution included.
 
 Protocol on the control socket (SOCK_SEQPACKET, one JSON message each): the zygote says
 ``{"event": "ready", "preloaded": [...]}``; the grader sends ``{"op": "fork", "job": n, ...}``
@@ -33,32 +34,6 @@ if __name__ == "__main__":  # run as a script (python -I): its siblings are top-
 else:
     from . import supervisor, system
 
-TMP_BYTES = 64 * 2**20
-SHM_BYTES = 16 * 2**20
-MOUNT_FLAGS = system.MS_NOSUID | system.MS_NODEV
-
-
-def fresh_namespaces() -> None:
-    """New mount, pid, network, IPC and UTS namespaces; the caller must fork so that the child
-    is pid 1 of the new pid namespace."""
-    system.unshare(system.CLONE_NEWNS | system.CLONE_NEWPID | system.CLONE_NEWNET
-                   | system.CLONE_NEWIPC | system.CLONE_NEWUTS)
-
-
-def fresh_mounts() -> None:
-    """A private copy of the template's file system with its own /tmp, /dev/shm and /proc."""
-    system.mount(None, "/", None, system.MS_REC | system.MS_PRIVATE)
-    system.mount("tmpfs", "/tmp", "tmpfs", MOUNT_FLAGS, f"size={TMP_BYTES},mode=1777")
-    with contextlib.suppress(OSError):  # some templates have no /dev/shm
-        system.mount("tmpfs", "/dev/shm", "tmpfs", MOUNT_FLAGS | system.MS_NOEXEC,
-                     f"size={SHM_BYTES},mode=1777")
-    proc_flags = MOUNT_FLAGS | system.MS_NOEXEC
-    system.mount("proc", "/proc", "proc", proc_flags)
-    system.mount("/proc/sys", "/proc/sys", None, system.MS_BIND | system.MS_REC)
-    system.mount(None, "/proc/sys", None,
-                 system.MS_BIND | system.MS_REMOUNT | system.MS_RDONLY | proc_flags)
-
-
 def _read_all(fd: int) -> bytes:
     chunks = []
     while chunk := os.read(fd, 1 << 16):
@@ -74,17 +49,10 @@ def run_job(fds: list[int], request: dict) -> None:
         job_r, res_w, *cgroup_fds = fds
         system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL)
         namespaces = request["mode"] == "namespaces"
-        if namespaces:
-            fresh_namespaces()
-            if os.fork() != 0:  # the parent only waits: the child is pid 1 of the job
-                os.close(job_r)
-                os.close(res_w)
-                for fd in cgroup_fds:
-                    os.close(fd)
-                _, _status = os.wait()
-                os._exit(0)
-            system.prctl(system.PR_SET_PDEATHSIG, signal.SIGKILL)
-            fresh_mounts()
+        if namespaces:  # the observer, forked next, is pid 1 of the new pid namespace
+            system.unshare(system.CLONE_NEWNS | system.CLONE_NEWPID | system.CLONE_NEWNET
+                           | system.CLONE_NEWIPC | system.CLONE_NEWUTS)
+            system.fresh_tmp()
             workdir = "/tmp/job"
         else:
             os.setsid()
