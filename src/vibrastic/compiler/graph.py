@@ -202,6 +202,13 @@ class Builder:
         self.values.append(value)
         return value
 
+    def mark(self) -> tuple[int, int, int]:
+        """A point to come back to if an attempted rule turns out not to match eager."""
+        return len(self.instrs), len(self.values), len(self.blocks)
+
+    def rollback(self, mark: tuple[int, int, int]) -> None:
+        del self.instrs[mark[0]:], self.values[mark[1]:], self.blocks[mark[2]:]
+
     def block(self, text: str) -> None:
         self.blocks.append(Block(text, len(self.instrs)))
 

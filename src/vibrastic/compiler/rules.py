@@ -10,6 +10,7 @@ engine is caught on the first call (and the function runs eagerly instead).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class Node:
     vjp: Callable[[Value], Sequence[Value | None]] | None = None
     leaf: Any = None  # for tensors from outside: the source record (argument or captured)
     freed: bool = False
+    tensor: Any = None  # the eager tensor (its _ctx holds eager's own gradient closure)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -45,8 +47,12 @@ class Node:
         return self.value.dtype  # type: ignore[return-value]
 
 
-Result = tuple[Value, tuple[Node, ...], Callable[[Value], Sequence[Value | None]] | None]
-RULES: dict[str, Callable[..., Result]] = {}
+Result = tuple[Value, tuple[Node, ...], Any]  # the vjp: a function, or a tuple of variants
+RULES: dict[str, Any] = {}  # op name -> a rule, or a tuple of variants tried in order
+
+
+class NotApplicable(Exception):  # a variant declining, not an error
+    """A rule variant that doesn't cover these arguments (the next variant is tried)."""
 
 
 def rule(*names: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
@@ -178,7 +184,19 @@ def div(o: Ops, a: Any, b: Any) -> Result:
                   lambda g: o.div(o.mul(o.neg(g), x), o.mul(y, y)))
 
 
-@rule("pow")
+def pow_by_multiplication(o: Ops, a: Any, b: Any) -> Result:
+    """x² and x³ as products (the engine's way since it stopped calling np.power for them)."""
+    x, y = o.val(a), o.val(b)
+    kinds = "f" if type(y) is float else "fiu"
+    if not (type(y) in (int, float) and y in (2, 3) and isinstance(x, Value)
+            and x.dtype.kind in kinds):
+        raise NotApplicable
+    if y == 2:
+        return binary(o, o.mul(x, x), a, b, lambda g: o.mul(o.mul(g, 2), x), lambda g: None)
+    return binary(o, o.mul(o.mul(x, x), x), a, b,
+                  lambda g: o.mul(o.mul(g, 3), o.mul(x, x)), lambda g: None)
+
+
 def pow_(o: Ops, a: Any, b: Any) -> Result:
     x, y = o.val(a), o.val(b)
     if isinstance(y, (Value, np.ndarray)):
@@ -188,6 +206,9 @@ def pow_(o: Ops, a: Any, b: Any) -> Result:
     out = o.k("power", x, y)
     return binary(o, out, a, b, lambda g: o.mul(o.mul(g, y), o.k("power", x, y - 1)),
                   lambda g: None)
+
+
+RULES["pow"] = (pow_by_multiplication, pow_)
 
 
 @rule("remainder")
@@ -502,7 +523,7 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         o.b.inplace("add", out, bias.value)
     n_out, n_in = w.shape
 
-    def vjp(g: Value) -> list[Any]:
+    def vjp(g: Value, row_sum: bool = False) -> list[Any]:
         rows = int(np.prod(g.shape)) // n_out
         g2 = o.k("reshape", g, shape=(rows, n_out)) if len(g.shape) != 2 else g
         gx = o.k(mm, g, w) if input.requires_grad else None
@@ -510,10 +531,28 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         gw = o.k("matmul", o.transpose(g2), x2) if weight.requires_grad else None
         if bias is None:
             return [gx, gw]
+        if len(g2.shape) == 2 and g2.shape[0] == 1 and not row_sum:  # one row: its own sum
+            return [gx, gw, o.k("getitem", g2, idx=raw("0"), _index=0)]
         return [gx, gw, o.sum(g2, (0,), False)]
 
+    def vjp_sum(g: Value) -> list[Any]:
+        return vjp(g, row_sum=True)
+
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return out, parents, vjp
+    variants = (vjp, vjp_sum) if engine_takes_one_row() else (vjp_sum, vjp)
+    return out, parents, variants
+
+
+@functools.cache
+def engine_takes_one_row() -> bool:
+    """Whether the engine's linear takes a one-row gradient as the bias gradient (keeping a
+    -0.0) instead of summing it (which gives +0.0): asked once, of the engine itself."""
+    from vibrastic import ops as engine
+
+    x = _t._new(np.ones((1, 1), np.float32))
+    w, b = _t._new(np.ones((1, 1), np.float32), True), _t._new(np.zeros(1, np.float32), True)
+    engine.linear(x, w, b).backward(_t._new(np.array([[-0.0]], np.float32)))
+    return bool(np.signbit(b.grad._data).all())
 
 
 # ---- softmax and losses ----
