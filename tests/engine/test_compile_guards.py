@@ -403,3 +403,21 @@ def test_zero_grad_without_none_and_several_steps_in_one_call() -> None:
         results.append((net, history))
     assert results[0][1] == results[1][1]
     assert_nets_equal(results[0][0], results[1][0])
+
+
+def test_the_scalar_code_survives_values_beyond_float32() -> None:
+    """Python floats overflow later than float32: writing 1e39 back raises in struct, so that
+    call stores through NumPy (inf), as eager's float32 arithmetic would have."""
+    nets = [xor_net(), xor_net()]
+    opts = [vb.optim.SGD(n.parameters(), lr=1e19) for n in nets]
+    steps = [step_for(nets[0], opts[0]), vb.compile(step_for(nets[1], opts[1]),
+                                                    backend="scalar")]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(3):
+            for x, y in DATA:
+                for s in steps:
+                    s(x, y)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        assert not np.isfinite(a.numpy(force=True)).all()
+        assert not np.isfinite(b.numpy(force=True)).all()

@@ -95,7 +95,7 @@ class Writer:
         self.ns: dict[str, Any] = {**RUNTIME, **self.b.consts, "Retrace": Retrace,
                                    "_Tensor": Tensor, "_new": _new, "_rc": sys.getrefcount,
                                    "_GradMode": _GradMode, "_done": _done, "_fresh": _fresh,
-                                   "_fused": _fused}
+                                   "_bytes": _bytes, "_fused": _fused}
         self.lines: list[str] = []
         self.live = _liveness(rec)
         self._mark_fresh()
@@ -280,7 +280,8 @@ class Writer:
         o = self.put(opt.optimizer, f"optimizer{opt.index}")
         groups = sorted({gi for gi, _ in opt.structure} | {ref[0] for ref in opt.hyper})
         for gi in groups:
-            grp = f"{o}.param_groups[{gi}]"
+            grp = f"group{gi}" if opt.index == 0 else f"optimizer{opt.index}_group{gi}"
+            self.emit(f"{grp} = {o}.param_groups[{gi}]  # read live: a new lr applies at once")
             conds = []
             for (g2, key), expected in opt.structure.items():
                 if g2 != gi:
@@ -288,19 +289,16 @@ class Writer:
                 if key == "dampening":
                     conds.append(f"({grp}['dampening'] == 0) is not {expected}")
                 elif isinstance(expected, bool) and key in ("momentum", "weight_decay"):
-                    conds.append(f"bool({grp}[{key!r}]) is not {expected}")
+                    conds.append(f"not {grp}[{key!r}]" if expected else f"{grp}[{key!r}]")
                 else:
                     conds.append(f"{grp}[{key!r}] != {literal(expected)}")
-            if conds:
-                self.emit(f"if {' or '.join(conds)}:")
-                self.emit("raise Retrace(\"the optimizer's settings changed\")", 2)
-            self.emit(f"group{gi} = {grp}  # read live: a new lr applies at once")
+            self.check(conds, "the optimizer's settings changed")
             for (g2, key), value in opt.hyper.items():
                 if g2 == gi and self._is_live(value):
                     if isinstance(key, tuple):
-                        self.emit(f"{value.name} = group{gi}[{key[0]!r}][{key[1]}]")
+                        self.emit(f"{value.name} = {grp}[{key[0]!r}][{key[1]}]")
                     else:
-                        self.emit(f"{value.name} = group{gi}[{key!r}]")
+                        self.emit(f"{value.name} = {grp}[{key!r}]")
         states: dict[int, str] = {}
         for value in [*opt.state_arrays.values(), *(v[0] for v in opt.state_scalars.values())]:
             _, src, name = value.storage.ref
@@ -316,7 +314,7 @@ class Writer:
         self.states = getattr(self, "states", {})
         self.states.update({(opt.index, k): v for k, v in states.items()})
 
-    flat_views = False  # the scalar writer writes gradients through flat views of them
+    flat_views = False  # the scalar writer writes gradients through byte views of them
 
     def expose(self, src: Source) -> None:
         """The ``.grad`` this call hands out: last call's array if nobody else holds it (the
@@ -326,9 +324,9 @@ class Writer:
         tensor = self.tensor_expr(src)
         last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
         g = f"_G_{_ident(src.name)}"
-        flat = f"{v.name}_flat"
+        flat = f"{v.name}_bytes"
         self.emit(f"{g} = {tensor}.grad")
-        refs = 3 if self.flat_views else 2  # the cached flat view refers to the array too
+        refs = 3 if self.flat_views else 2  # the cached byte view refers to the array too
         if src.kind == "ext":
             self.emit(f"if {g} is {last}[0] and _rc({g}) == 4 and _rc({g}._data) == {refs}:")
             self.emit(f"{v.name} = {g}._data", 2)
@@ -341,8 +339,7 @@ class Writer:
         self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})", indent)
         self.emit(f"{v.name} = {g}._data", indent)
         if self.flat_views:
-            self.emit(f"{flat} = {v.name}" + (".reshape(-1)" if len(v.shape) > 1 else ""),
-                      indent)
+            self.emit(f"{flat} = _bytes({v.name})", indent)
 
     def _is_live(self, v: Value) -> bool:
         return v.name in self.live
@@ -411,7 +408,7 @@ class Writer:
                     last = self.put_last(src)
                     self.emit(f"{last}[0] = {g}")
                     if self.flat_views:
-                        self.emit(f"{last}[1] = {src.grad_value.name}_flat")
+                        self.emit(f"{last}[1] = {src.grad_value.name}_bytes")
         for opt in rec.optimizers:
             for (idx, name), (_, final) in opt.state_scalars.items():
                 self.emit(f"{self.states[(opt.index, idx)]}[{name!r}] = {final.name}")
@@ -551,10 +548,15 @@ def _acceptor(seen: list[Any], shape: Any, dtype: Any) -> Any:
     def accept(array: np.ndarray) -> bool:
         if array.shape != shape or array.dtype != dtype or not array.flags.c_contiguous:
             return False
-        seen[0], seen[1] = array, array.reshape(-1)
+        seen[0], seen[1] = array, _bytes(array)
         return True
 
     return accept
+
+
+def _bytes(array: np.ndarray) -> memoryview:
+    """A contiguous array's memory as bytes: struct.pack_into writes floats into it fast."""
+    return memoryview(array).cast("B")
 
 
 def _revalidator(modules: list[ModuleGuard], generation: list[int]) -> Any:

@@ -72,6 +72,7 @@ KERNELS: dict[str, Kernel] = {
     "concatenate": Kernel("_np.concatenate({0}, axis={axis})"),
     "stack": Kernel("_np.stack({0}, axis={axis})"),
     "take": Kernel("{0}[{idx}]"),  # advanced indexing makes a new array
+    "take_flat": Kernel("{0}.reshape(-1)[{1}]"),
     "random": Kernel("_rng().{method}({size}).astype({dtype})"),
     "randint": Kernel("_rng().integers({low}, {high}, size={size}).astype({dtype})"),
     "permutation": Kernel("_rng().permutation({n}).astype({dtype})"),
@@ -96,6 +97,8 @@ INPLACE: dict[str, str] = {
     "fill": "{0}.fill({value})",
     "setitem": "{0}[{idx}] = {1}",
     "sub_at": "{0}[{idx}] -= {1}",
+    "sub_flat": "{0}.reshape(-1)[{1}] -= {2}",  # (a contiguous buffer of the program's)
+    "set_flat": "{0}.reshape(-1)[{1}] = {2}",
     "add_at": "_np.add.at({0}, {idx}, {1})",
     "copyto": "_np.copyto({0}, {1})",
     "maximum_into": "_np.maximum({0}, {1}, out={0})",

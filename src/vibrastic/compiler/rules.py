@@ -625,11 +625,23 @@ def _class_targets(o: Ops, x: Value, target: Any) -> tuple[Any, bool]:
     t_example = t.example if isinstance(t, Value) else np.asarray(t)
     if t_example.dtype.kind in "iu":
         classes = x.shape[-1]
-        if isinstance(t, Value):
+        if isinstance(t, Value) and len(t.shape) == 1:  # Python's min/max: quicker on a batch
+            o.b.check("{0}.size and (min(_targets := {0}.tolist()) < 0 or max(_targets) >= "
+                      + str(classes) + ")",
+                      "IndexError", f"Target is out of bounds for {classes} classes.", t)
+        elif isinstance(t, Value):
             o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
                       "IndexError", f"Target is out of bounds for {classes} classes.", t)
         return t, True
     return t, False
+
+
+def _flat_targets(o: Ops, x: Value, t: Any) -> Any:
+    """Row r's target t[r] as an index into x.reshape(-1): r * C + t[r]. Picking and changing
+    those elements through it touches the same elements as x[arange(N), t], quicker."""
+    if len(x.shape) != 2 or not isinstance(t, Value):
+        return None
+    return o.add(o.b.constant(np.arange(x.shape[0]) * x.shape[1], "row_starts"), t)
 
 
 @rule("nll_loss")
@@ -643,14 +655,21 @@ def nll_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Resul
         idx = t
     ts = [v for v in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(v, Value)]
     text = raw(o.b.index(idx))
-    picked = o.neg(o.k("take", x, *ts, idx=text, _index=idx))
+    flat = _flat_targets(o, x, t)
+    if flat is not None:
+        picked = o.neg(o.k("take_flat", x, flat))
+    else:
+        picked = o.neg(o.k("take", x, *ts, idx=text, _index=idx))
     out, scale = _reduce(o, picked, reduction)
     if out.dtype != x.dtype:
         out = o.k("astype", out, dtype=x.dtype)
 
     def vjp(g: Value) -> tuple[Value]:
         gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
-        o.b.inplace("setitem", gx, o.neg(_spread(o, g, scale)), *ts, idx=text, _index=idx)
+        if flat is not None:
+            o.b.inplace("set_flat", gx, flat, o.neg(_spread(o, g, scale)))
+        else:
+            o.b.inplace("setitem", gx, o.neg(_spread(o, g, scale)), *ts, idx=text, _index=idx)
         return (gx,)
 
     return out, (input,), vjp
@@ -665,7 +684,11 @@ def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> 
         idx: Any = (o.b.constant(np.arange(x.shape[0]), "rows"), t) if len(x.shape) > 1 else t
         ts = [v for v in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(v, Value)]
         text = raw(o.b.index(idx))
-        loss = o.neg(o.k("take", logp, *ts, idx=text, _index=idx))
+        flat = _flat_targets(o, x, t)
+        if flat is not None:
+            loss = o.neg(o.k("take_flat", logp, flat))
+        else:
+            loss = o.neg(o.k("take", logp, *ts, idx=text, _index=idx))
         onehot = o.k("zeros", shape=x.shape, dtype=x.dtype)
         o.b.inplace("setitem", onehot, 1, *ts, idx=text, _index=idx)
     else:
@@ -684,7 +707,10 @@ def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> 
             # row of onehot sums to exactly 1.0, and x * 1.0 and x - 0.0 leave x's bits alone,
             # so subtracting 1 at the targets gives the same numbers with two fewer passes.
             e = o.k("exp", logp)
-            o.b.inplace("sub_at", e, 1, *ts, idx=text, _index=idx)
+            if flat is not None:
+                o.b.inplace("sub_flat", e, flat, 1)
+            else:
+                o.b.inplace("sub_at", e, 1, *ts, idx=text, _index=idx)
             return (o.mul(e, s),)
         weight = o.sum(onehot, -1, True)
         return (o.mul(o.sub(o.mul(o.k("exp", logp), weight), onehot), s),)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from typing import Any
 
 import numpy as np
@@ -286,20 +287,44 @@ class ScalarWriter(Writer):
         return f"{target.name}_v{count}"
 
     def epilogue(self) -> None:
-        self.emit("# -- write back: arrays that eager code reads --")
+        """Write the new values into the arrays eager code reads: packed straight into the
+        memory of float arrays (struct.pack_into, the quickest way from Python), or through
+        NumPy where a value is too big for float32 (NumPy stores inf; struct raises)."""
+        fast, slow = [], []
         for src in self.rec.sources:
             if src.final_grad == "new" and src.grad_value is not None:
                 v = src.grad_value
-                flat = f"{v.name}_flat" if len(v.shape) > 1 else v.name
-                self.emit(_write(flat, self.elems[v.name], v.shape, True))
+                fast.append(self._pack(f"{v.name}_bytes", v))
+                slow.append(_write(v.name, self.elems[v.name], v.shape, True))
         for v in self.written.values():
             if v.storage.kind == "newgrad":
                 continue
             name = v.storage.name
-            if v.storage.kind == "ext" and len(v.shape) > 1:  # checked contiguous, flat view kept
-                name = f"_seen_{name}[1]" if f"_seen_{name}" in self.ns else name
-            self.emit(_write(name, self.elems[v.name], v.shape, v.storage.kind == "ext"))
+            seen = f"_seen_{name}"
+            if v.storage.kind == "ext" and seen in self.ns:  # contiguous, its bytes kept
+                fast.append(self._pack(f"{seen}[1]", v))
+            else:
+                fast.append(_write(name, self.elems[v.name], v.shape, False))
+            slow.append(_write(name, self.elems[v.name], v.shape, False))
+        if fast:
+            self.emit("# -- write back: arrays that eager code reads --")
+            self.emit("try:")
+            for line in fast:
+                self.emit(line, 2)
+            self.emit("except OverflowError:  # beyond float32: NumPy stores inf")
+            for line in slow:
+                self.emit(line, 2)
         super().epilogue()
+
+    def _pack(self, target: str, v: Value) -> str:
+        elems = self.elems[v.name]
+        code = {"float32": "f", "float64": "d"}.get(v.dtype.name)
+        if code is None or not v.shape:
+            return _write(target.replace("_bytes", "").replace("[1]", "[0]"), elems, v.shape,
+                          False)
+        fn = f"_pack_{len(elems)}{code}"
+        self.ns[fn] = struct.Struct(f"{len(elems)}{code}").pack_into
+        return f"{fn}({target}, 0, {', '.join(elems)})"
 
     def output(self, out: Any) -> str:
         if out.source is not None:
@@ -344,7 +369,8 @@ def _inline(source: str, longest: int = 100) -> str:
     loads for Python to do, and shorter code), inside the computation only."""
     lines = source.split("\n")
     start = next(i for i, line in enumerate(lines) if "# -- the computation" in line)
-    end = next(i for i, line in enumerate(lines) if "# -- write back" in line)
+    end = next(i for i, line in enumerate(lines)
+               if "# -- write back" in line or "# -- hand-over" in line)
     changed = True
     while changed:
         changed = False
@@ -461,14 +487,12 @@ def _nest(names: list[str], shape: tuple[int, ...], unpack: bool = False) -> str
 
 def _write(array: str, elems: list[str], shape: tuple[int, ...] | None,
            contiguous: bool) -> str:
-    """Write elements back into an array (``array`` is already flat where it says ``_flat``
-    or ``[1]``: a view kept from an earlier call)."""
+    """Write elements back into an array through NumPy."""
     if not shape:
         return f"{array}[()] = {elems[0]}"
     if len(shape) > 1 and not contiguous:
         return f"{array}[...] = {_nest(elems, shape)}"
-    flat_already = array.endswith(("_flat", "[1]"))
-    flat = array if len(shape) == 1 or flat_already else f"{array}.reshape(-1)"
+    flat = array if len(shape) == 1 else f"{array}.reshape(-1)"
     if len(elems) == 1:
         return f"{flat}[0] = {elems[0]}"
     return f"{flat}[:] = ({', '.join(elems)})"
