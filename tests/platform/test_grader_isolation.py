@@ -212,6 +212,26 @@ def test_tmp_and_shm_are_capped(graders: dict[str, Grader], mode: str) -> None:
     assert got["/tmp"][0] <= 64 and got["/dev/shm"][0] <= 16
 
 
+OUTSIDE_TMP = """
+import os
+tried = {}
+for path in ("/leftover", "/dev/leftover", "/sandbox/leftover", "/usr/leftover", "/proc/leftover"):
+    try:
+        open(path, "w").write("x")
+        tried[path] = "written"
+    except OSError as e:
+        tried[path] = os.strerror(e.errno)
+tried
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_only_tmp_and_shm_are_writable(graders: dict[str, Grader], mode: str) -> None:
+    """The sandbox's root and /dev are shared by every job of a template: read-only."""
+    got = observe(graders[mode], OUTSIDE_TMP)
+    assert "written" not in got.values(), got
+
+
 DESCRIPTORS = """
 import os
 fds = []

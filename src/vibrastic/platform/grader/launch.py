@@ -164,7 +164,9 @@ def bwrap_command(command: list[str], *, root: bool | None = None
     after: list[str] = []
     for folder in hidden:
         after += ["--tmpfs", folder, "--remount-ro", folder]
-    after += ["--chdir", "/", "--clearenv"]
+    # Nothing a job may write outlives it: the sandbox's own root and /dev are read-only (every
+    # job mounts its own /tmp and /dev/shm over them).
+    after += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/", "--clearenv"]
     env = dict(sandbox_env(), HOME="/tmp", MPLCONFIGDIR="/tmp", TMPDIR="/tmp")
     for key, value in env.items():
         after += ["--setenv", key, value]
