@@ -6,6 +6,7 @@ so the deck's code runs with ``torch`` swapped for ``vb``.
 
 from vibrastic import autograd, nn, optim
 from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from vibrastic.blas import get_num_threads, set_num_threads
 from vibrastic.ops import (
     abs,
     add,
@@ -90,14 +91,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "abs", "add", "arange", "argmax", "argmin", "autograd", "bool", "bool_", "cat",
     "clamp", "compile", "cos", "div", "double", "dtype", "enable_grad", "eq", "exp", "flatten",
-    "float",
-    "float32", "float64", "from_numpy", "full", "ge", "get_default_dtype", "gt", "int", "int32",
-    "int64", "is_grad_enabled", "le", "linspace", "log", "log_softmax", "long", "lt",
-    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg",
-    "nn", "no_grad", "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn",
-    "randperm", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose",
-    "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "float", "float32", "float64", "from_numpy", "full", "ge", "get_default_dtype",
+    "get_num_threads", "gt", "int", "int32", "int64", "is_grad_enabled", "le", "linspace", "log",
+    "log_softmax", "long", "lt", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "ne", "neg", "nn", "no_grad", "ones", "ones_like", "optim", "permute",
+    "pow", "rand", "randint", "randn", "randperm", "relu", "reshape", "set_default_dtype",
+    "set_grad_enabled", "set_num_threads", "sigmoid", "sin", "softmax", "sqrt", "squeeze",
+    "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var",
+    "where", "zeros", "zeros_like",
 ]
 
 

@@ -33,11 +33,11 @@ def record(
     ``saves`` says that ``backward`` holds on to intermediate values, which ``run_backward``
     frees (as torch frees saved tensors) unless ``retain_graph=True``.
     """
-    out = Tensor.__new__(Tensor)
+    out = _tensor_new(Tensor)
     out._data = data
     out.grad = None
     out._retains_grad = False
-    out._seq = next(_sequence)
+    out._seq = _next_seq()
     if _GradMode.enabled:
         for p in parents:
             if p.requires_grad:
@@ -53,37 +53,53 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     """Propagate the gradient ``seed`` from ``root`` to the leaves' ``.grad``.
 
     Nodes come off a heap newest first (as in PyTorch's engine): every node is newer than its
-    inputs, so when a node comes up, all the gradient it will receive has arrived.
+    inputs, so when a node comes up, all the gradient it will receive has arrived. Leaves have
+    nothing to pass on: their gradients are summed aside and added to ``.grad`` at the end.
     """
+    if root._ctx is None:
+        return _accumulate(root, seed)
     grads: dict[Tensor, np.ndarray] = {root: seed}
+    at_leaves: dict[Tensor, np.ndarray] = {}
     queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
+    pop, push = heapq.heappop, heapq.heappush
     while queue:
-        node = heapq.heappop(queue)[1]
+        node = pop(queue)[1]
         g = grads.pop(node)
-        ctx = node._ctx
-        if ctx is None or node._retains_grad:  # leaves accumulate into .grad, as torch does
-            if g.dtype != node._data.dtype:
-                g = g.astype(node._data.dtype)
-            if node.grad is None:
-                node.grad = _new(g.copy())
-            else:  # in place, as torch: a reference to the old .grad sees the sum
-                node.grad._data += g
-            if ctx is None:
-                continue
-        parents, backward, name, saves = ctx
+        if node._retains_grad:  # a non-leaf that keeps its .grad, as torch's retain_grad()
+            _accumulate(node, g)
+        parents, backward, name, saves = node._ctx
         for parent, pg in zip(parents, backward(g), strict=True):
             if pg is None or not parent.requires_grad:
                 continue
             if pg.shape != parent._data.shape:
                 pg = unbroadcast(pg, parent._data.shape)
-            prev = grads.get(parent)
-            if prev is None:
-                grads[parent] = pg
-                heapq.heappush(queue, (-parent._seq, parent))
+            to = at_leaves if parent._ctx is None else grads
+            prev = to.get(parent)
+            if prev is not None:
+                to[parent] = prev + pg
             else:
-                grads[parent] = prev + pg
+                to[parent] = pg
+                if to is grads:
+                    push(queue, (-parent._seq, parent))
         if saves and not retain_graph:
             node._ctx = (parents, _freed, name, saves)
+    for leaf, g in at_leaves.items():
+        _accumulate(leaf, g)
+
+
+def _accumulate(t: Tensor, g: np.ndarray) -> None:
+    """``t.grad += g``, in place as torch (a reference to the old .grad sees the sum)."""
+    grad = t.grad
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
+    if grad is not None:
+        grad._data += g
+        return
+    grad = t.grad = _tensor_new(Tensor)  # a new leaf holding a copy: g may be shared
+    grad._data = g.copy()
+    grad.grad = grad._ctx = None
+    grad.requires_grad = grad._retains_grad = False
+    grad._seq = _next_seq()
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -319,3 +335,5 @@ __all__ = [
 
 # tensor.py imports this module; its names are needed only when the functions above run.
 from vibrastic.tensor import Tensor, _new, _sequence  # noqa: E402
+
+_tensor_new, _next_seq = Tensor.__new__, _sequence.__next__

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic import blas
 from vibrastic import tensor as _t
 from vibrastic.autograd import _GradMode, record
 from vibrastic.tensor import Tensor, TensorLike, _new
@@ -30,7 +31,7 @@ def _binary(
     data: np.ndarray, a: TensorLike, b: TensorLike, da: Any, db: Any, name: str, saves: bool = True
 ) -> Tensor:
     """Wrap a broadcasting binary op whose gradient rules are ``da(g)`` and ``db(g)``."""
-    if data.dtype == np.float64 and _t._default_float is _t.float32 and not _any_f64(a, b):
+    if data.dtype is _F64 and _t._default_float is _t.float32 and not _any_f64(a, b):
         data = data.astype(np.float32)  # int tensor with a Python float: torch gives float32
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
@@ -45,6 +46,9 @@ def _binary(
 
 def _any_f64(a: TensorLike, b: TensorLike) -> bool:
     return any(isinstance(v, (Tensor, np.ndarray)) and _arr(v).dtype == np.float64 for v in (a, b))
+
+
+_F64 = np.dtype(np.float64)
 
 
 # ---- arithmetic ----
@@ -77,6 +81,12 @@ def div(a: TensorLike, b: TensorLike) -> Tensor:
 def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """a ** b: d/da = b·a^(b-1), d/db = a^b·ln(a)."""
     x, y = _arr(a), _arr(b)
+    if (type(y) is int or type(y) is float) and (y == 2 or y == 3) and isinstance(x, np.ndarray) \
+            and x.dtype.kind in ("f" if type(y) is float else "fiu"):
+        # x², x³ by multiplication, as torch computes them (np.power costs twice as much)
+        if y == 2:
+            return _binary(x * x, a, b, lambda g: g * 2 * x, None, "Pow")
+        return _binary(x * x * x, a, b, lambda g: g * 3 * (x * x), None, "Pow")
     out = np.power(x, y)
 
     def da(g: np.ndarray) -> np.ndarray:
@@ -198,7 +208,7 @@ def _expit(x: np.ndarray) -> np.ndarray:
     becomes 0, which is σ(x) rounded to the dtype: that overflow is expected, so not warned about.
     """
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+        return np.reciprocal(1 + np.exp(-x))  # = 1 / (...), without a Python scalar's cost
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -559,6 +569,16 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 # ---- matrix products ----
 
 
+def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y; a product big enough to be threaded gets its BLAS thread count from blas.py."""
+    if x.size * y.shape[-1] < _UNTOUCHED:
+        return x @ y
+    return blas.matmul(x, y)
+
+
+_UNTOUCHED = blas.UNTOUCHED
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules for 1-D and batched operands."""
     x, y = a._data, b._data
@@ -574,8 +594,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}"
         )
     if x.ndim == 2 and y.ndim == 2:
-        return record(x @ y, (a, b), lambda g: (
-            g @ y.T if a.requires_grad else None, x.T @ g if b.requires_grad else None
+        return record(_mm(x, y), (a, b), lambda g: (
+            _mm(g, y.T) if a.requires_grad else None, _mm(x.T, g) if b.requires_grad else None
         ), "Mm")
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -588,12 +608,12 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             gm = np.expand_dims(gm, -2)
         if y.ndim == 1:
             gm = np.expand_dims(gm, -1)
-        gx = gm @ np.swapaxes(ym, -1, -2)
-        gy = np.swapaxes(xm, -1, -2) @ gm
+        gx = _mm(gm, np.swapaxes(ym, -1, -2))
+        gy = _mm(np.swapaxes(xm, -1, -2), gm)
         return (gx[..., 0, :] if x.ndim == 1 else gx), (gy[..., 0] if y.ndim == 1 else gy)
 
     try:
-        out = x @ y
+        out = _mm(x, y)
     except ValueError:  # batch dimensions that don't broadcast
         raise RuntimeError(
             f"matmul: batch dimensions of {_fmt(x.shape)} and {_fmt(y.shape)} don't broadcast"
@@ -616,17 +636,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
         )
-    out = x @ w.T
+    out = _mm(x, w.T)
     if bias is not None:
         out += bias._data
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g2 = g.reshape(-1, w.shape[0]) if g.ndim != 2 else g
-        gx = (g @ w) if input.requires_grad else None
-        gw = (g2.T @ x.reshape(-1, w.shape[1])) if weight.requires_grad else None
+        gx = _mm(g, w) if input.requires_grad else None
+        gw = _mm(g2.T, x.reshape(-1, w.shape[1])) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        return gx, gw, g2.sum(axis=0)
+        return gx, gw, (g2.sum(axis=0) if len(g2) != 1 else g2[0])  # one row: its own sum
 
     parents = (input, weight) if bias is None else (input, weight, bias)
     return record(out, parents, backward, "Addmm")

@@ -73,6 +73,7 @@ def _np_dtype(d: Any) -> np.dtype:
 # --------------------------------------------------------------------------------------------
 
 _sequence = itertools.count()  # numbers tensors in creation order (autograd's heap uses it)
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}  # backward()'s seeds, by shape
 
 
 class Tensor:
@@ -298,7 +299,11 @@ class Tensor:
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            seed = np.ones_like(self._data)
+            key = (self._data.shape, self._data.dtype)
+            one = _ONES.get(key)
+            if one is None:
+                one = _ONES[key] = np.ones(*key)
+            seed = one.copy()  # copying a 1 costs a fifth of making one
         else:
             seed = np.asarray(_to_numpy(gradient), dtype=self._data.dtype)
             if seed.shape != self._data.shape:
