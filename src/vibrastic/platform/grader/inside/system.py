@@ -55,14 +55,54 @@ SHM_BYTES = 16 * 2**20
 _NODEV_NOSUID = MS_NOSUID | MS_NODEV
 
 
+def _mounts_below(folder: str) -> list[str]:
+    """The outermost mount points strictly below ``folder`` (from /proc/self/mountinfo)."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].replace("\\040", " ")
+            if point.startswith(folder + "/"):
+                points.append(point)
+    points.sort(key=len)
+    outer: list[str] = []
+    for point in points:
+        if not any(point.startswith(o + "/") or point == o for o in outer):
+            outer.append(point)
+    return outer
+
+
 def fresh_tmp() -> None:
     """In a new mount namespace: a private copy of the file system with its own size-capped
-    /tmp and /dev/shm (what a job writes dies with its namespace)."""
+    /tmp and /dev/shm (what a job writes dies with its namespace). Read-only binds that live
+    under /tmp (a checkout or virtualenv there, as in a CI clone) are bound again on top."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
+    kept = [(point, os.open(point, os.O_PATH | os.O_CLOEXEC)) for point in _mounts_below("/tmp")]
     mount("tmpfs", "/tmp", "tmpfs", _NODEV_NOSUID, f"size={TMP_BYTES},mode=1777")
+    for point, fd in kept:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(point, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(point), mode=0o755, exist_ok=True)
+            open(point, "a").close()
+        mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _mount_flags(point))
+        os.close(fd)
     with contextlib.suppress(OSError):  # a template without /dev/shm
         mount("tmpfs", "/dev/shm", "tmpfs", _NODEV_NOSUID | MS_NOEXEC,
               f"size={SHM_BYTES},mode=1777")
+
+
+# statvfs flag -> mount flag (a remount must keep the flags the kernel locked on the original)
+_STATVFS_TO_MS = {os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NODEV, os.ST_NOEXEC: MS_NOEXEC,
+                  os.ST_NOATIME: 1024, os.ST_NODIRATIME: 2048, os.ST_RELATIME: 1 << 21}
+
+
+def _mount_flags(path: str) -> int:
+    flags, result = os.statvfs(path).f_flag, MS_NOSUID | MS_NODEV
+    for st, ms in _STATVFS_TO_MS.items():
+        if flags & st:
+            result |= ms
+    return result
 
 
 def fresh_proc() -> None:
