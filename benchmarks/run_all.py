@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 BENCHMARKS = ("bench_imports", "bench_xor", "bench_digits", "bench_compile", "bench_blas_grid",
-              "bench_labs",
-              "bench_grader", "bench_web", "bench_classroom", "bench_project")
+              "bench_labs", "bench_grader", "bench_web", "bench_classroom", "bench_project",
+              "bench_compat")
 
 
 def main() -> int:

@@ -11,11 +11,14 @@ central differences.
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
 from typing import Any
 
 import numpy as np
+
+from vibrastic.missing import module_getattr
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
@@ -34,7 +37,9 @@ def record(
     frees (as torch frees saved tensors) unless ``retain_graph=True``.
     """
     out = _tensor_new(Tensor)
-    out._data = data
+    # NumPy turns 0-d results into scalars (np.float32(2.0)); a tensor keeps a 0-d array, so
+    # in-place updates (w.grad.zero_(), a momentum buffer, correct += ...) work on it
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     out._retains_grad = False
     out._seq = _next_seq()
@@ -196,7 +201,7 @@ class GradFn:
 
     def name(self) -> str:
         ctx = self._tensor._ctx
-        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward"
+        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward0"  # torch's names
 
     @property
     def variable(self) -> Tensor:
@@ -328,12 +333,232 @@ def _mismatch(k: int, j: tuple[int, ...], i: int, analytic: np.ndarray, numeric:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# torch.autograd's other entry points: grad, backward, custom Functions, Variable
+# --------------------------------------------------------------------------------------------
+
+
+def _tensors(x: Any) -> tuple[Tensor, ...]:
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) as new tensors, leaving every ``.grad`` as it was.
+
+    ``grad_outputs`` seeds each non-scalar output (as ``backward(gradient=...)``). Runs the
+    ordinary backward pass with every ``.grad`` in the graph set aside, and puts them back.
+    """
+    if create_graph:
+        raise NotImplementedError("vibrastic has no higher-order gradients (create_graph=True)")
+    outs, ins = _tensors(outputs), _tensors(inputs)
+    seeds = [None] * len(outs) if grad_outputs is None else list(_tensors(grad_outputs))
+    saved = {t: (t.grad, t._retains_grad) for t in _graph(outs) + list(ins)}
+    try:
+        for t in saved:
+            t.grad = None
+        for t in ins:
+            if t._ctx is not None:
+                t._retains_grad = True  # a non-leaf input keeps the gradient that reaches it
+        for n, (out, seed) in enumerate(zip(outs, seeds, strict=True)):
+            out.backward(seed, retain_graph=bool(retain_graph) or n < len(outs) - 1)
+        found = [t.grad for t in ins]
+    finally:
+        for t, (old_grad, old_retains) in saved.items():
+            t.grad, t._retains_grad = old_grad, old_retains
+    if any(g is None for g in found) and not (allow_unused or materialize_grads):
+        raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
+                           "the graph. Set allow_unused=True if this is the desired behavior.")
+    return tuple(_new(np.zeros_like(t._data)) if g is None and materialize_grads else g
+                 for t, g in zip(ins, found, strict=True))
+
+
+def _graph(outputs: tuple[Tensor, ...]) -> list[Tensor]:
+    """Every tensor that requires grad in the graphs behind ``outputs`` (without recursion)."""
+    seen: dict[int, Tensor] = {}
+    stack = [t for t in outputs if t.requires_grad]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen[id(t)] = t
+        if t._ctx is not None:
+            stack.extend(p for p in t._ctx[0] if p.requires_grad)
+    return list(seen.values())
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """``t.backward(g)`` for each tensor (and gradient) given."""
+    outs = _tensors(tensors)
+    seeds = [None] * len(outs) if grad_tensors is None else list(_tensors(grad_tensors))
+    for n, (out, seed) in enumerate(zip(outs, seeds, strict=True)):
+        out.backward(seed, retain_graph=retain_graph or n < len(outs) - 1,
+                     create_graph=create_graph)
+
+
+class FunctionCtx:
+    """The ``ctx`` a custom Function's forward and backward share.
+
+    ``save_for_backward(*tensors)`` keeps tensors for ``ctx.saved_tensors``;
+    ``needs_input_grad[i]`` says whether forward's i-th argument requires a gradient; any other
+    attribute can be set freely (``ctx.alpha = alpha``).
+    """
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple[Tensor | None, ...] = ()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        return self._saved
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+    def mark_non_differentiable(self, *args: Tensor) -> None:
+        """Accepted; vibrastic does not track it (integer outputs carry no gradient anyway)."""
+
+    def mark_dirty(self, *args: Tensor) -> None:
+        """Accepted; forward's outputs are always new tensors here."""
+
+
+class Function:
+    """A custom op: subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``,
+    then call ``MyOp.apply(*args)``.
+
+    ``backward`` receives the gradient of the output and returns one gradient per argument of
+    ``forward`` (None for arguments that need none), as in torch. Both run without recording a
+    graph. The torch 2 style (``forward(*args)`` plus ``setup_context(ctx, inputs, output)``)
+    works too. One output tensor per Function.
+
+    Examples
+    --------
+    >>> import vibrastic as vb
+    >>> class Square(vb.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * grad_output
+    >>> x = vb.tensor([1.0, 3.0], requires_grad=True)
+    >>> Square.apply(x).sum().backward()
+    >>> x.grad
+    tensor([2., 6.])
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Any) -> None:
+        raise NotImplementedError("setup_context is not overridden")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Legacy autograd function with non-static forward method is "
+                           "deprecated. Please use new-style autograd function with static "
+                           "forward method: call MyFunction.apply(...), not MyFunction()(...)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        with no_grad():
+            if cls.setup_context is not Function.setup_context:  # torch 2 style
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise NotImplementedError(
+                f"{cls.__name__}.forward returned {type(out).__name__}: vibrastic's custom "
+                "Functions return exactly one tensor")
+        parents = tuple(a for a in args if isinstance(a, Tensor))
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        name = cls.__name__
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+            with no_grad():
+                grads = cls.backward(ctx, _new(g))
+            grads = grads if isinstance(grads, tuple) else (grads,)
+            if len(grads) > len(args) and all(x is None for x in grads[len(args):]):
+                grads = grads[:len(args)]
+            if len(grads) != len(args):
+                raise RuntimeError(f"function {name}Backward returned an incorrect number of "
+                                   f"gradients (expected {len(args)}, got {len(grads)})")
+            result = []
+            for i in positions:
+                gi = grads[i]
+                if gi is None:
+                    result.append(None)
+                    continue
+                arr = np.asarray(gi._data if isinstance(gi, Tensor) else gi)
+                want = args[i]._data.shape
+                if arr.shape != want and np.broadcast_shapes(arr.shape, want) != arr.shape:
+                    raise RuntimeError(f"Function {name}Backward returned an invalid gradient "
+                                       f"at index {i} - got {list(arr.shape)} but expected "
+                                       f"shape compatible with {list(want)}")
+                result.append(arr)
+            return tuple(result)
+
+        return record(out._data, parents, backward, name)
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, obj: Any) -> bool:  # every tensor is a Variable, as in torch
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """Deprecated (as in torch): ``Variable(t, requires_grad)`` gives a tensor sharing t's values.
+
+    Old code (the deck's XOR slides) runs as printed; a FutureWarning says to use tensors
+    directly: ``vb.tensor(data, requires_grad=True)``.
+    """
+
+    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False
+                ) -> Tensor:  # type: ignore[misc]
+        warnings.warn(
+            "torch.autograd.Variable is deprecated: a tensor is what a Variable was. "
+            "vibrastic.autograd.Variable(t) returns t's values as a tensor; write "
+            "vibrastic.tensor(data, requires_grad=True) or t.requires_grad_() instead.",
+            FutureWarning, stacklevel=2,
+        )
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        out = _new(data._data)
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
+
+
 __all__ = [
-    "GradFn", "GradcheckError", "enable_grad", "gradcheck", "is_grad_enabled", "no_grad",
-    "record", "run_backward", "set_grad_enabled", "unbroadcast",
+    "Function", "FunctionCtx", "GradFn", "GradcheckError", "Variable", "backward",
+    "enable_grad", "grad", "gradcheck", "is_grad_enabled", "no_grad", "record", "run_backward",
+    "set_grad_enabled", "unbroadcast",
 ]
 
 # tensor.py imports this module; its names are needed only when the functions above run.
 from vibrastic.tensor import Tensor, _new, _sequence  # noqa: E402
 
 _tensor_new, _next_seq = Tensor.__new__, _sequence.__next__
+
+__getattr__ = module_getattr(__name__)

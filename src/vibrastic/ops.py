@@ -1,5 +1,9 @@
 """Every differentiable tensor op: its forward on NumPy arrays and, next to it, its gradient rule.
 
+Parameters carry torch's names (``input``, ``other``, ``dim``, ...), so keyword calls such as
+``vb.add(input=x, other=y)`` work as in torch; in the gradient rules, a and b name the first and
+second operand.
+
 Each op returns ``record(result, parents, backward, name)`` (see ``autograd.py``).
 ``backward(g)`` receives the gradient of the op's output and returns one gradient per parent
 (None where not needed). Gradients may keep the broadcast shape: ``autograd.run_backward``
@@ -45,7 +49,8 @@ def _binary(
 
 
 def _any_f64(a: TensorLike, b: TensorLike) -> bool:
-    return any(isinstance(v, (Tensor, np.ndarray)) and _arr(v).dtype == np.float64 for v in (a, b))
+    return builtins.any(isinstance(v, (Tensor, np.ndarray)) and _arr(v).dtype == np.float64
+                        for v in (a, b))
 
 
 _F64 = np.dtype(np.float64)
@@ -54,39 +59,41 @@ _F64 = np.dtype(np.float64)
 # ---- arithmetic ----
 
 
-def add(a: TensorLike, b: TensorLike) -> Tensor:
+def add(input: TensorLike, other: TensorLike) -> Tensor:
     """a + b."""
-    return _binary(_arr(a) + _arr(b), a, b, lambda g: g, lambda g: g, "Add", saves=False)
+    return _binary(_arr(input) + _arr(other), input, other, lambda g: g, lambda g: g, "Add",
+                   saves=False)
 
 
-def sub(a: TensorLike, b: TensorLike) -> Tensor:
+def sub(input: TensorLike, other: TensorLike) -> Tensor:
     """a - b."""
-    return _binary(_arr(a) - _arr(b), a, b, lambda g: g, lambda g: -g, "Sub", saves=False)
+    return _binary(_arr(input) - _arr(other), input, other, lambda g: g, lambda g: -g, "Sub",
+                   saves=False)
 
 
-def mul(a: TensorLike, b: TensorLike) -> Tensor:
+def mul(input: TensorLike, other: TensorLike) -> Tensor:
     """a * b: d/da = b, d/db = a."""
-    x, y = _arr(a), _arr(b)  # saves its inputs, even a Python number, as torch
-    return _binary(x * y, a, b, lambda g: g * y, lambda g: g * x, "Mul")
+    x, y = _arr(input), _arr(other)  # saves its inputs, even a Python number, as torch
+    return _binary(x * y, input, other, lambda g: g * y, lambda g: g * x, "Mul")
 
 
-def div(a: TensorLike, b: TensorLike) -> Tensor:
+def div(input: TensorLike, other: TensorLike) -> Tensor:
     """a / b: d/da = 1/b, d/db = -a/b²."""
-    x, y = _arr(a), _arr(b)
+    x, y = _arr(input), _arr(other)
     return _binary(
-        np.true_divide(x, y), a, b, lambda g: g / y, lambda g: -g * x / (y * y), "Div"
+        np.true_divide(x, y), input, other, lambda g: g / y, lambda g: -g * x / (y * y), "Div"
     )
 
 
-def pow(a: TensorLike, b: TensorLike) -> Tensor:
+def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
     """a ** b: d/da = b·a^(b-1), d/db = a^b·ln(a)."""
-    x, y = _arr(a), _arr(b)
+    x, y = _arr(input), _arr(exponent)
     if (type(y) is int or type(y) is float) and (y == 2 or y == 3) and isinstance(x, np.ndarray) \
             and x.dtype.kind in ("f" if type(y) is float else "fiu"):
         # x², x³ by multiplication, as torch computes them (np.power costs twice as much)
         if y == 2:
-            return _binary(x * x, a, b, lambda g: g * 2 * x, None, "Pow")
-        return _binary(x * x * x, a, b, lambda g: g * 3 * (x * x), None, "Pow")
+            return _binary(x * x, input, exponent, lambda g: g * 2 * x, None, "Pow")
+        return _binary(x * x * x, input, exponent, lambda g: g * 3 * (x * x), None, "Pow")
     out = np.power(x, y)
 
     def da(g: np.ndarray) -> np.ndarray:
@@ -101,29 +108,30 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 where a == 0 <= b, as torch
             return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
 
-    return _binary(out, a, b, da, db, "Pow")
+    return _binary(out, input, exponent, da, db, "Pow")
 
 
-def remainder(a: TensorLike, b: TensorLike) -> Tensor:
+def remainder(input: TensorLike, other: TensorLike) -> Tensor:
     """a % b (sign of b, as Python and torch): d/da = 1, d/db = -floor(a / b)."""
-    x, y = _arr(a), _arr(b)
-    return _binary(np.remainder(x, y), a, b, lambda g: g, lambda g: -g * np.floor_divide(x, y),
+    x, y = _arr(input), _arr(other)
+    return _binary(np.remainder(x, y), input, other, lambda g: g,
+                   lambda g: -g * np.floor_divide(x, y),
                    "Remainder")
 
 
-def neg(a: Tensor) -> Tensor:
+def neg(input: Tensor) -> Tensor:
     """-a."""
-    return record(-a._data, (a,), lambda g: (-g,), "Neg", saves=False)
+    return record(-input._data, (input,), lambda g: (-g,), "Neg", saves=False)
 
 
 _COMPARABLE = (Tensor, np.ndarray, np.generic, int, float, bool)
 
 
 def _compare(op: Any) -> Any:
-    def compare(a: TensorLike, b: TensorLike) -> Tensor:
-        if not isinstance(b, _COMPARABLE):  # x.grad == None is False, as in torch
+    def compare(input: TensorLike, other: TensorLike) -> Tensor:
+        if not isinstance(other, _COMPARABLE):  # x.grad == None is False, as in torch
             return NotImplemented
-        return _new(np.asarray(op(_arr(a), _arr(b))))
+        return _new(np.asarray(op(_arr(input), _arr(other))))
 
     compare.__doc__ = f"Elementwise {op.__name__}, a bool tensor (not differentiable)."
     return compare
@@ -133,24 +141,24 @@ lt, le, gt, ge = (_compare(f) for f in (np.less, np.less_equal, np.greater, np.g
 eq, ne = _compare(np.equal), _compare(np.not_equal)
 
 
-def logical_not(a: Tensor) -> Tensor:
+def logical_not(input: Tensor) -> Tensor:
     """~a: elementwise not (a bool tensor)."""
-    return _new(np.logical_not(a._data))
+    return _new(np.logical_not(input._data))
 
 
-def logical_and(a: TensorLike, b: TensorLike) -> Tensor:
+def logical_and(input: TensorLike, other: TensorLike) -> Tensor:
     """a & b: elementwise and (a bool tensor)."""
-    return _new(np.asarray(np.logical_and(_arr(a), _arr(b))))
+    return _new(np.asarray(np.logical_and(_arr(input), _arr(other))))
 
 
-def logical_or(a: TensorLike, b: TensorLike) -> Tensor:
+def logical_or(input: TensorLike, other: TensorLike) -> Tensor:
     """a | b: elementwise or (a bool tensor)."""
-    return _new(np.asarray(np.logical_or(_arr(a), _arr(b))))
+    return _new(np.asarray(np.logical_or(_arr(input), _arr(other))))
 
 
-def floor_divide(a: TensorLike, b: TensorLike) -> Tensor:
+def floor_divide(input: TensorLike, other: TensorLike) -> Tensor:
     """a // b, rounded down (not differentiable, as torch)."""
-    return _new(np.asarray(np.floor_divide(_arr(a), _arr(b))))
+    return _new(np.asarray(np.floor_divide(_arr(input), _arr(other))))
 
 
 # ---- elementwise functions ----
@@ -161,44 +169,44 @@ def _float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(_t._default_float.np)
 
 
-def exp(a: Tensor) -> Tensor:
+def exp(input: Tensor) -> Tensor:
     """e^a: its derivative is itself."""
-    out = np.exp(_float(a._data))
-    return record(out, (a,), lambda g: (g * out,), "Exp")
+    out = np.exp(_float(input._data))
+    return record(out, (input,), lambda g: (g * out,), "Exp")
 
 
-def log(a: Tensor) -> Tensor:
+def log(input: Tensor) -> Tensor:
     """Natural log: d/da = 1/a."""
-    x = _float(a._data)
-    return record(np.log(x), (a,), lambda g: (g / x,), "Log")
+    x = _float(input._data)
+    return record(np.log(x), (input,), lambda g: (g / x,), "Log")
 
 
-def sqrt(a: Tensor) -> Tensor:
+def sqrt(input: Tensor) -> Tensor:
     """√a: d/da = 1/(2√a)."""
-    out = np.sqrt(_float(a._data))
-    return record(out, (a,), lambda g: (g / (2 * out),), "Sqrt")
+    out = np.sqrt(_float(input._data))
+    return record(out, (input,), lambda g: (g / (2 * out),), "Sqrt")
 
 
-def abs(a: Tensor) -> Tensor:
+def abs(input: Tensor) -> Tensor:
     """|a|: d/da = sign(a) (0 at 0, as torch)."""
-    x = a._data
-    return record(np.abs(x), (a,), lambda g: (g * np.sign(x),), "Abs")
+    x = input._data
+    return record(np.abs(x), (input,), lambda g: (g * np.sign(x),), "Abs")
 
 
-def sin(a: Tensor) -> Tensor:
-    x = _float(a._data)
-    return record(np.sin(x), (a,), lambda g: (g * np.cos(x),), "Sin")
+def sin(input: Tensor) -> Tensor:
+    x = _float(input._data)
+    return record(np.sin(x), (input,), lambda g: (g * np.cos(x),), "Sin")
 
 
-def cos(a: Tensor) -> Tensor:
-    x = _float(a._data)
-    return record(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "Cos")
+def cos(input: Tensor) -> Tensor:
+    x = _float(input._data)
+    return record(np.cos(x), (input,), lambda g: (-g * np.sin(x),), "Cos")
 
 
-def tanh(a: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
     """tanh(a): d/da = 1 - tanh²(a)."""
-    out = np.tanh(_float(a._data))
-    return record(out, (a,), lambda g: (g * (1 - out * out),), "Tanh")
+    out = np.tanh(_float(input._data))
+    return record(out, (input,), lambda g: (g * (1 - out * out),), "Tanh")
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -211,61 +219,68 @@ def _expit(x: np.ndarray) -> np.ndarray:
         return np.reciprocal(1 + np.exp(-x))  # = 1 / (...), without a Python scalar's cost
 
 
-def sigmoid(a: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e^-a), computed without overflow: d/da = σ(a)(1 - σ(a))."""
-    out = _expit(_float(a._data))
-    return record(out, (a,), lambda g: (g * out * (1 - out),), "Sigmoid")
+    out = _expit(_float(input._data))
+    return record(out, (input,), lambda g: (g * out * (1 - out),), "Sigmoid")
 
 
-def relu(a: Tensor) -> Tensor:
+def relu(input: Tensor) -> Tensor:
     """max(0, a): the gradient is 1 where a > 0 and 0 elsewhere (0 at 0, as torch)."""
-    x = a._data
-    return record(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "Relu")
+    x = input._data
+    return record(np.maximum(x, 0), (input,), lambda g: (g * (x > 0),), "Relu")
 
 
-def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """a where a > 0, else negative_slope·a (the deck's slide prints max(0, x): see errata)."""
-    x = a._data
+    x = input._data
     pos = x > 0
     return record(
         np.where(pos, x, x * negative_slope),
-        (a,), lambda g: (np.where(pos, g, g * negative_slope),), "LeakyRelu",
+        (input,), lambda g: (np.where(pos, g, g * negative_slope),), "LeakyRelu",
     )
 
 
-def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit values to [min, max]; the gradient passes where min <= a <= max."""
-    x = a._data
+    x = input._data
     out = np.clip(x, min, max)
     keep = (out == x)
-    return record(out, (a,), lambda g: (g * keep,), "Clamp")
+    return record(out, (input,), lambda g: (g * keep,), "Clamp")
 
 
-def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
+def where(condition: TensorLike, input: TensorLike, other: TensorLike) -> Tensor:
     """Pick a where condition holds, else b."""
     c = np.asarray(_arr(condition), dtype=bool)
-    zero = np.zeros((), dtype=np.result_type(_arr(a), _arr(b)))
+    zero = np.zeros((), dtype=np.result_type(_arr(input), _arr(other)))
     return _binary(
-        np.where(c, _arr(a), _arr(b)), a, b,
+        np.where(c, _arr(input), _arr(other)), input, other,
         lambda g: np.where(c, g, zero), lambda g: np.where(c, zero, g), "Where",
     )
 
 
-def maximum(a: Tensor, b: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise max; ties share the gradient equally, as torch."""
-    x, y = _arr(a), _arr(b)
+    x, y = _arr(input), _arr(other)
     wa = (x > y) + 0.5 * (x == y)
-    return _binary(np.maximum(x, y), a, b, lambda g: g * wa, lambda g: g * (1 - wa), "Maximum")
+    return _binary(np.maximum(x, y), input, other, lambda g: g * wa, lambda g: g * (1 - wa),
+                   "Maximum")
 
 
-def minimum(a: Tensor, b: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise min; ties share the gradient equally, as torch."""
-    x, y = _arr(a), _arr(b)
+    x, y = _arr(input), _arr(other)
     wa = (x < y) + 0.5 * (x == y)
-    return _binary(np.minimum(x, y), a, b, lambda g: g * wa, lambda g: g * (1 - wa), "Minimum")
+    return _binary(np.minimum(x, y), input, other, lambda g: g * wa, lambda g: g * (1 - wa),
+                   "Minimum")
 
 
 # ---- reductions ----
+
+
+def _dim(dim: Any, axis: Any) -> Any:
+    """torch accepts NumPy's ``axis=`` for ``dim=``."""
+    return dim if axis is None else axis
 
 
 def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
@@ -284,67 +299,79 @@ def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdim: bool, shape: tup
     return np.broadcast_to(g, shape)
 
 
-def sum(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+        dtype: Any = None, axis: Any = None) -> Tensor:
     """Sum over ``dim`` (all elements when None); every input gets the output's gradient."""
-    x = a._data
+    dim = _dim(dim, axis)
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data
     axes = _axes(dim, x.ndim)
     out = x.sum(axis=axes, keepdims=keepdim)
     if out.dtype == np.bool_ or out.dtype.kind in "iu":
         out = out.astype(np.int64)
     shape = x.shape
     return record(
-        np.asarray(out), (a,), lambda g: (_expand_back(g, axes, keepdim, shape),), "Sum",
+        np.asarray(out), (input,), lambda g: (_expand_back(g, axes, keepdim, shape),), "Sum",
         saves=False,
     )
 
 
-def mean(a: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+         dtype: Any = None, axis: Any = None) -> Tensor:
     """Mean over ``dim``; every input gets the output's gradient divided by the count."""
-    x = a._data
+    dim = _dim(dim, axis)
+    if dtype is not None:
+        input = input.to(dtype)
+    x = input._data
     if x.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. "
-            f"Input dtype must be floating point, got {a.dtype}"
+            f"Input dtype must be floating point, got {input.dtype}"
         )
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[i] for i in axes])) if x.ndim else 1
     shape = x.shape
     return record(
-        np.asarray(x.mean(axis=axes, keepdims=keepdim)), (a,),
+        np.asarray(x.mean(axis=axes, keepdims=keepdim)), (input,),
         lambda g: (_expand_back(g / n, axes, keepdim, shape),), "Mean", saves=False,
     )
 
 
-def var(a: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
-        keepdim: bool = False) -> Tensor:
+def var(input: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
+        keepdim: bool = False, unbiased: bool | None = None, axis: Any = None) -> Tensor:
     """Variance Σ(x - mean)² / (n - correction) (unbiased by default, as torch); composed of
     differentiable ops, so it needs no gradient rule of its own."""
-    axes = _axes(dim, a._data.ndim)
-    n = int(np.prod([a._data.shape[i] for i in axes])) if axes else 1
-    centred = sub(a, mean(a, dim=axes, keepdim=True))
+    dim = _dim(dim, axis)
+    if unbiased is not None:  # the older spelling: unbiased=False is correction=0
+        correction = int(unbiased)
+    axes = _axes(dim, input._data.ndim)
+    n = int(np.prod([input._data.shape[i] for i in axes])) if axes else 1
+    centred = sub(input, mean(input, dim=axes, keepdim=True))
     squares = sum(mul(centred, centred), dim=axes, keepdim=keepdim)
     return div(squares, builtins.max(n - correction, 0))
 
 
-def std(a: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
-        keepdim: bool = False) -> Tensor:
+def std(input: Tensor, dim: int | Sequence[int] | None = None, *, correction: int = 1,
+        keepdim: bool = False, unbiased: bool | None = None, axis: Any = None) -> Tensor:
     """Standard deviation: the square root of ``var``."""
-    return sqrt(var(a, dim, correction=correction, keepdim=keepdim))
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
+                    axis=axis))
 
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-def _extreme(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
-    x = a._data
+def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    x = input._data
     name = "Max" if largest else "Min"
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
-        return maximum(a, dim) if largest else minimum(a, dim)
+        return maximum(input, dim) if largest else minimum(input, dim)
     if dim is None:  # ties share the gradient equally, as torch does for a full reduction
         out = x.max() if largest else x.min()
         hits = x == out
         share = hits / hits.sum()
-        return record(np.asarray(out), (a,), lambda g: (g * share,), name)
+        return record(np.asarray(out), (input,), lambda g: (g * share,), name)
     axis = dim % x.ndim if x.ndim else 0
     idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
     idx_k = np.expand_dims(idx, axis) if x.ndim else idx
@@ -360,29 +387,37 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
     vals = values if keepdim or not x.ndim else np.squeeze(values, axis)
     indices = idx_k if keepdim else idx
     return MaxResult(
-        record(np.asarray(vals), (a,), backward, name), _new(np.asarray(indices, np.int64))
+        record(np.asarray(vals), (input,), backward, name), _new(np.asarray(indices, np.int64))
     )
 
 
-def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None,
+        axis: Any = None) -> Any:
     """The largest value; with ``dim``, (values, indices) along it; with a tensor, elementwise."""
-    return _extreme(a, dim, keepdim, largest=True)
+    return _extreme(input, _dim(dim, axis) if other is None else other, keepdim, largest=True)
 
 
-def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None,
+        axis: Any = None) -> Any:
     """The smallest value; with ``dim``, (values, indices) along it; with a tensor, elementwise."""
-    return _extreme(a, dim, keepdim, largest=False)
+    return _extreme(input, _dim(dim, axis) if other is None else other, keepdim, largest=False)
 
 
-def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    x = a._data
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: Any = None) -> Tensor:
+    """The index of the largest value (of the flattened tensor when dim is None)."""
+    dim = _dim(dim, axis)
+    x = input._data
     if dim is None:
         return _new(np.asarray(np.argmax(x, keepdims=keepdim), np.int64))
     return _new(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
-def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    x = a._data
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: Any = None) -> Tensor:
+    """The index of the smallest value (of the flattened tensor when dim is None)."""
+    dim = _dim(dim, axis)
+    x = input._data
     if dim is None:
         return _new(np.asarray(np.argmin(x, keepdims=keepdim), np.int64))
     return _new(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))
@@ -391,75 +426,76 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 # ---- shapes ----
 
 
-def reshape(a: Tensor, *shape: Any) -> Tensor:
+def reshape(input: Tensor, *shape: Any, _name: str = "View") -> Tensor:
     """The same values in a new shape (-1 infers one dimension)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    x = a._data
+    x = input._data
     try:
         out = x.reshape(shape)
     except ValueError:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.size}") from None
     src = x.shape
-    return record(out, (a,), lambda g: (g.reshape(src),), "Reshape", saves=False)
+    return record(out, (input,), lambda g: (g.reshape(src),), _name, saves=False)
 
 
-def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     return record(
-        np.swapaxes(a._data, dim0, dim1), (a,), lambda g: (np.swapaxes(g, dim0, dim1),),
+        np.swapaxes(input._data, dim0, dim1), (input,), lambda g: (np.swapaxes(g, dim0, dim1),),
         "Transpose", saves=False,
     )
 
 
-def permute(a: Tensor, *dims: Any) -> Tensor:
+def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder the dimensions."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    dims = tuple(d % a._data.ndim for d in dims)  # negative dims count from the end
+    dims = tuple(d % input._data.ndim for d in dims)  # negative dims count from the end
     inverse = np.argsort(dims)
     return record(
-        np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),), "Permute",
+        np.transpose(input._data, dims), (input,), lambda g: (np.transpose(g, inverse),), "Permute",
         saves=False,
     )
 
 
-def t(a: Tensor) -> Tensor:
+def t(input: Tensor) -> Tensor:
     """Reverse the dimensions (``.T``)."""
-    return record(a._data.T, (a,), lambda g: (g.T,), "Permute", saves=False)
+    return record(input._data.T, (input,), lambda g: (g.T,), "Permute", saves=False)
 
 
-def unsqueeze(a: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
-    return reshape(a, np.expand_dims(a._data, dim).shape)
+    return reshape(input, np.expand_dims(input._data, dim).shape, _name="Unsqueeze")
 
 
-def squeeze(a: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Drop dimensions of size 1 (only those in ``dim``, an int or a tuple, when given)."""
-    x = a._data
+    x = input._data
     if dim is None:
-        return reshape(a, tuple(s for s in x.shape if s != 1))
+        return reshape(input, tuple(s for s in x.shape if s != 1), _name="Squeeze")
     dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
-    return reshape(a, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+    return reshape(input, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)),
+                   _name="Squeeze")
 
 
-def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
-    shape = a._data.shape
+    shape = input._data.shape
     if not shape:
-        return reshape(a, (1,))
+        return reshape(input, (1,))
     s, e = start_dim % len(shape), end_dim % len(shape)
-    return reshape(a, (*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
+    return reshape(input, (*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
 
 
-def expand(a: Tensor, *sizes: Any) -> Tensor:
+def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape (-1 keeps a dimension)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    x = a._data
+    x = input._data
     lead = len(sizes) - x.ndim
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return record(np.broadcast_to(x, shape), (a,), lambda g: (g,), "Expand", saves=False)
+    return record(np.broadcast_to(x, shape), (input,), lambda g: (g,), "Expand", saves=False)
 
 
 def _index(idx: Any) -> Any:
@@ -470,7 +506,16 @@ def _index(idx: Any) -> Any:
 
 def _is_advanced(idx: Any) -> bool:
     items = idx if isinstance(idx, tuple) else (idx,)
-    return any(isinstance(i, (np.ndarray, list)) for i in items)
+    return builtins.any(isinstance(i, (np.ndarray, list)) for i in items)
+
+
+def _index_name(idx: Any, advanced: bool) -> str:
+    """torch's node names: Index (advanced), Slice (slices), Select (integers)."""
+    if advanced:
+        return "Index"
+    items = idx if isinstance(idx, tuple) else (idx,)
+    simple = builtins.all(isinstance(i, (int, np.integer)) for i in items)
+    return "Select" if simple else "Slice"
 
 
 def getitem(a: Tensor, idx: Any) -> Tensor:
@@ -488,8 +533,8 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
             gx[idx] = g
         return (gx,)
 
-    return record(np.array(out) if advanced else np.asarray(out), (a,), backward, "Index",
-                        saves=advanced)
+    return record(np.array(out) if advanced else np.asarray(out), (a,), backward,
+                  _index_name(idx, advanced), saves=advanced)
 
 
 _GRAPH_INPLACE = (
@@ -579,9 +624,9 @@ def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 _UNTOUCHED = blas.UNTOUCHED
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy's rules for 1-D and batched operands."""
-    x, y = a._data, b._data
+    x, y = input._data, other._data
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, "
                            f"but they are {x.ndim}D and {y.ndim}D")
@@ -591,11 +636,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if x.dtype != y.dtype:
         raise RuntimeError(
-            f"expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}"
+            "expected both operands to have the same dtype, but got "
+            f"{input.dtype} and {other.dtype}"
         )
     if x.ndim == 2 and y.ndim == 2:
-        return record(_mm(x, y), (a, b), lambda g: (
-            _mm(g, y.T) if a.requires_grad else None, _mm(x.T, g) if b.requires_grad else None
+        return record(_mm(x, y), (input, other), lambda g: (
+            _mm(g, y.T) if input.requires_grad else None,
+            _mm(x.T, g) if other.requires_grad else None,
         ), "Mm")
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -618,7 +665,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"matmul: batch dimensions of {_fmt(x.shape)} and {_fmt(y.shape)} don't broadcast"
         ) from None
-    return record(np.asarray(out), (a, b), backward, "MatMul")
+    return record(np.asarray(out), (input, other), backward, "MatMul")
 
 
 def _fmt(shape: tuple[int, ...]) -> str:
@@ -655,13 +702,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 # ---- softmax ----
 
 
-def softmax(a: Tensor, dim: int) -> Tensor:
+def softmax(input: Tensor, dim: int) -> Tensor:
     """e^a / Σ e^a along ``dim``, shifted by the max so it never overflows."""
-    x = a._data
+    x = input._data
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     s = e / e.sum(axis=dim, keepdims=True)
     return record(
-        s, (a,), lambda g: (s * (g - (g * s).sum(axis=dim, keepdims=True)),), "Softmax"
+        s, (input,), lambda g: (s * (g - (g * s).sum(axis=dim, keepdims=True)),), "Softmax"
     )
 
 
@@ -670,9 +717,529 @@ def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
-def log_softmax(a: Tensor, dim: int) -> Tensor:
+def log_softmax(input: Tensor, dim: int) -> Tensor:
     """log(softmax(a)) computed as a - max - log Σ e^(a - max)."""
-    out = _log_softmax(a._data, dim)
+    out = _log_softmax(input._data, dim)
     return record(
-        out, (a,), lambda g: (g - np.exp(out) * g.sum(axis=dim, keepdims=True),), "LogSoftmax"
+        out, (input,), lambda g: (g - np.exp(out) * g.sum(axis=dim, keepdims=True),), "LogSoftmax"
     )
+
+
+# ---- more elementwise functions ----
+
+
+def _elementwise(name: str, forward: Any, derivative: Any, doc: str) -> Any:
+    """An op y = f(x) whose gradient rule is g · f'(x), written ``derivative(x, y)``."""
+
+    def op(input: Tensor) -> Tensor:
+        x = _float(input._data)
+        out = forward(x)
+        return record(out, (input,), lambda g: (g * derivative(x, out),), name)
+
+    op.__name__, op.__qualname__, op.__doc__ = name.lower(), name.lower(), doc
+    return op
+
+
+sinh = _elementwise("Sinh", np.sinh, lambda x, y: np.cosh(x), "sinh x: d/dx = cosh x.")
+cosh = _elementwise("Cosh", np.cosh, lambda x, y: np.sinh(x), "cosh x: d/dx = sinh x.")
+tan = _elementwise("Tan", np.tan, lambda x, y: 1 + y * y, "tan x: d/dx = 1 + tan² x.")
+asin = _elementwise("Asin", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x),
+                    "arcsin x: d/dx = 1/√(1 - x²).")
+acos = _elementwise("Acos", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x),
+                    "arccos x: d/dx = -1/√(1 - x²).")
+atan = _elementwise("Atan", np.arctan, lambda x, y: 1 / (1 + x * x),
+                    "arctan x: d/dx = 1/(1 + x²).")
+log2 = _elementwise("Log2", np.log2, lambda x, y: 1 / (x * np.log(2.0)),
+                    "log₂ x: d/dx = 1/(x ln 2).")
+log10 = _elementwise("Log10", np.log10, lambda x, y: 1 / (x * np.log(10.0)),
+                     "log₁₀ x: d/dx = 1/(x ln 10).")
+log1p = _elementwise("Log1p", np.log1p, lambda x, y: 1 / (1 + x),
+                     "log(1 + x), accurate for small x: d/dx = 1/(1 + x).")
+expm1 = _elementwise("Expm1", np.expm1, lambda x, y: y + 1,
+                     "eˣ - 1, accurate for small x: d/dx = eˣ.")
+reciprocal = _elementwise("Reciprocal", np.reciprocal, lambda x, y: -y * y,
+                          "1/x: d/dx = -1/x².")
+rsqrt = _elementwise("Rsqrt", lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y,
+                     "1/√x: d/dx = -1/(2x√x).")
+
+
+def _stepwise(name: str, forward: Any, doc: str) -> Any:
+    """A piecewise-constant op (floor, sign, ...): its gradient is 0, as in torch."""
+
+    def op(input: Tensor) -> Tensor:
+        return record(forward(input._data), (input,), lambda g: (np.zeros_like(g),), name,
+                      saves=False)
+
+    op.__name__, op.__qualname__, op.__doc__ = name.lower(), name.lower(), doc
+    return op
+
+
+floor = _stepwise("Floor", np.floor, "Round down (gradient 0).")
+ceil = _stepwise("Ceil", np.ceil, "Round up (gradient 0).")
+trunc = _stepwise("Trunc", np.trunc, "Round towards 0 (gradient 0).")
+sign = _stepwise("Sign", np.sign, "-1, 0 or 1 (gradient 0).")
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round half to even (as torch and NumPy), to ``decimals`` places (gradient 0)."""
+    x = input._data
+    out = np.round(x, decimals) if x.dtype.kind == "f" else x.copy()
+    return record(out, (input,), lambda g: (np.zeros_like(g),), "Round", saves=False)
+
+
+def frac(input: Tensor) -> Tensor:
+    """The fractional part x - trunc(x): d/dx = 1."""
+    x = input._data
+    return record(x - np.trunc(x), (input,), lambda g: (g,), "Frac", saves=False)
+
+
+# ---- matrix products with torch's shape checks ----
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices (2-D only; ``matmul`` broadcasts)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"self must be a matrix (2-D), got {input.ndim}-D")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix (2-D), got {mat2.ndim}-D")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting."""
+    if input.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, got {input.ndim}-D")
+    if mat2.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor, got {mat2.ndim}-D")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: 'ij' (matrix) or 'xy' (Cartesian) indexing."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of 'xy' or 'ij', "
+                         f"but received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t.ndim}-D")
+    flat = [reshape(t, (-1,)) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = tuple(t.shape[0] for t in flat)
+    grids = []
+    for i, t in enumerate(flat):
+        view = [1] * len(flat)
+        view[i] = -1
+        grids.append(expand(reshape(t, tuple(view)), shape))
+    if swap:  # built with the first two inputs exchanged; give them back in order
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+# ---- selecting along a dimension ----
+
+
+def _long(index: Any, what: str) -> np.ndarray:
+    idx = np.asarray(_arr(index))
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{what}(): Expected dtype int64 for index, got {idx.dtype}")
+    return idx.astype(np.int64, copy=False)
+
+
+def index_select(input: Tensor, dim: int, index: TensorLike) -> Tensor:
+    """The entries at ``index`` (a 1-D int tensor) along ``dim``; repeated indices add up."""
+    x = input._data
+    idx = _long(index, "index_select").reshape(-1)
+    axis = dim % x.ndim if x.ndim else 0
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        np.add.at(np.moveaxis(gx, axis, 0), idx, np.moveaxis(g, axis, 0))
+        return (gx,)
+
+    out = np.take(x, idx, axis=axis) if x.ndim else x[idx.reshape(())].copy()
+    return record(out, (input,), backward, "IndexSelect")
+
+
+def _scatter_index(idx: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """Full index arrays that address, for every position of idx, the element it points to."""
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = idx
+    return tuple(grid)
+
+
+def gather(input: Tensor, dim: int, index: TensorLike) -> Tensor:
+    """out[i][j] = input[i][index[i][j]] (for dim=1); index has input's number of dims."""
+    x = input._data
+    idx = _long(index, "gather")
+    if idx.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    axis = dim % x.ndim if x.ndim else 0
+    where = _scatter_index(idx, axis)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros_like(x)
+        np.add.at(gx, where, g)
+        return (gx,)
+
+    return record(x[where], (input,), backward, "Gather")
+
+
+def scatter(input: Tensor, dim: int, index: TensorLike, src: Any = None, *,
+            value: Any = None, reduce: str | None = None) -> Tensor:
+    """A copy of input with src's (or value's) entries written at ``index`` along ``dim``."""
+    if reduce is not None:
+        raise NotImplementedError("vibrastic's scatter has no reduce argument")
+    x = input._data
+    idx = _long(index, "scatter")
+    where = _scatter_index(idx, dim % x.ndim)
+    source = value if src is None else src
+    out = x.copy()
+    if isinstance(source, Tensor):
+        sub = tuple(slice(0, s) for s in idx.shape)
+        out[where] = source._data[sub]
+        written = np.zeros(x.shape, dtype=bool)
+        written[where] = True
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            gs = np.zeros_like(source._data)
+            gs[sub] = g[where]
+            return np.where(written, 0, g), gs
+
+        return record(out, (input, source), backward, "Scatter")
+    out[where] = source
+    written = np.zeros(x.shape, dtype=bool)
+    written[where] = True
+    return record(out, (input,), lambda g: (np.where(written, 0, g),), "Scatter")
+
+
+def masked_fill(input: Tensor, mask: TensorLike, value: Any) -> Tensor:
+    """``value`` where mask is True, input elsewhere; no gradient reaches the filled places."""
+    m = np.asarray(_arr(mask), dtype=bool)
+    fill = _arr(value)
+    out = np.where(m, fill, input._data).astype(input._data.dtype, copy=False)
+    return record(out, (input,), lambda g: (np.where(m, 0, g),), "MaskedFill", saves=False)
+
+
+# ---- more reductions ----
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: Any = None, axis: Any = None) -> Tensor:
+    """The product over ``dim`` (all elements when None): d/dxᵢ = Π_{j≠i} xⱼ, zeros included."""
+    dim = _dim(dim, axis)
+    x = input._data if dtype is None else input._data.astype(_t._np_dtype(dtype))
+    flat = dim is None
+    axis = -1 if flat else dim % x.ndim if x.ndim else 0
+    moved = x.reshape(-1) if flat else np.moveaxis(x, axis, -1) if x.ndim else x.reshape(1)
+    out = moved.prod(axis=-1)
+    if out.dtype.kind in "biu":
+        out = out.astype(np.int64)
+    if keepdim and not flat and x.ndim:
+        out = np.expand_dims(out, axis)
+    elif keepdim and flat:
+        out = out.reshape((1,) * x.ndim)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        ones = np.ones_like(moved[..., :1])
+        left = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([ones, moved[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        gm = g.reshape(-1)[0] if flat else (np.squeeze(g, axis) if keepdim and x.ndim else g)
+        others = left * right * np.expand_dims(gm, -1)
+        if flat:
+            return (others.reshape(x.shape),)
+        return ((np.moveaxis(others, -1, axis) if x.ndim else others.reshape(())),)
+
+    return record(np.asarray(out), (input,), backward, "Prod")
+
+
+def _amax(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
+    x = input._data
+    axes = tuple(range(x.ndim)) if dim is None or dim == () else _axes(dim, x.ndim)
+    out = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
+    hits = x == out
+    share = hits / hits.sum(axis=axes, keepdims=True)  # ties share the gradient, as torch
+    result = out if keepdim else np.squeeze(out, axes) if axes else out
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gk = g if keepdim or not axes else np.expand_dims(g, axes)
+        return (gk * share,)
+
+    return record(np.asarray(result), (input,), backward, "Amax" if largest else "Amin")
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The maximum over ``dim`` (all dims by default); tied maxima share the gradient."""
+    return _amax(input, dim, keepdim, largest=True)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The minimum over ``dim`` (all dims by default); tied minima share the gradient."""
+    return _amax(input, dim, keepdim, largest=False)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim``: each input's gradient is the sum of the later outputs'."""
+    x = input._data if dtype is None else input._data.astype(_t._np_dtype(dtype))
+    axis = dim % x.ndim if x.ndim else 0
+    out = np.cumsum(x, axis=axis) if x.ndim else x.copy()
+    if out.dtype.kind in "biu":
+        out = out.astype(np.int64)
+    if not x.ndim:
+        return record(out, (input,), lambda g: (g,), "Cumsum", saves=False)
+    return record(out, (input,), lambda g: (
+        np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),), "Cumsum", saves=False)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log Σ eˣ along ``dim``, shifted by the max so it never overflows: d/dx = softmax(x)."""
+    x = _float(input._data)
+    axes = _axes(dim, x.ndim)
+    m = x.max(axis=axes, keepdims=True) if x.ndim else x
+    m = np.where(np.isfinite(m), m, 0)
+    total = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    out = total if keepdim or not axes else np.squeeze(total, axes)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gk = g if keepdim or not axes else np.expand_dims(g, axes)
+        return (gk * np.exp(x - total),)
+
+    return record(np.asarray(out), (input,), backward, "Logsumexp")
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements when None): 2 ('fro'), 1, inf or any p > 0."""
+    if p in ("fro", 2, 2.0):
+        return sqrt(sum(mul(input, input), dim, keepdim))
+    if p in (1, 1.0):
+        return sum(abs(input), dim, keepdim)
+    if p in (float("inf"), "inf"):
+        return amax(abs(input), () if dim is None else dim, keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        return pow(sum(pow(abs(input), p), dim, keepdim), 1.0 / p)
+    raise NotImplementedError(f"vibrastic's norm has p = 'fro', 1, 2, inf or p > 0, got {p!r}")
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along ``dim``) is non-zero: a bool tensor."""
+    x = input._data
+    return _new(np.asarray(np.any(x, axis=None if dim is None else _axes(dim, x.ndim),
+                                  keepdims=keepdim)))
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along ``dim``) is non-zero: a bool tensor."""
+    x = input._data
+    return _new(np.asarray(np.all(x, axis=None if dim is None else _axes(dim, x.ndim),
+                                  keepdims=keepdim)))
+
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+         ) -> SortResult:
+    """Values sorted along ``dim`` and where they came from; the gradient follows the values."""
+    x = input._data
+    if not x.ndim:
+        return SortResult(gather(input, 0, np.zeros((), np.int64)), _new(np.zeros((), np.int64)))
+    axis = dim % x.ndim
+    idx = np.argsort(-x if descending and x.dtype.kind != "b" else x, axis=axis, kind="stable")
+    if descending and x.dtype.kind == "b":
+        idx = np.flip(idx, axis)
+    return SortResult(gather(input, axis, idx), _new(idx.astype(np.int64)))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+            ) -> Tensor:
+    """The indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+         ) -> SortResult:
+    """The k largest (or smallest) values along ``dim`` and their indices."""
+    x = input._data
+    axis = dim % x.ndim if x.ndim else 0
+    size = x.shape[axis] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"selected index k out of range (k={k}, size {size})")
+    order = sort(input, axis, descending=largest).indices._data
+    idx = np.take(order, np.arange(k), axis=axis) if x.ndim else order
+    return SortResult(gather(input, axis, idx), _new(idx))
+
+
+# ---- shapes: repeat, split, flip ----
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor ``sizes`` times along each dimension (torch's repeat, NumPy's tile)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(s) for s in sizes)
+    x = input._data
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    out = np.tile(x.reshape(shape), sizes)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        split = [d for pair in zip(sizes, shape, strict=True) for d in pair]
+        return (g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape),)
+
+    return record(out, (input,), backward, "Repeat", saves=False)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of ceil(n / chunks) along ``dim`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input.shape[dim]
+    size = -(-n // chunks) if n else 1
+    return split(input, builtins.max(size, 1), dim)
+
+
+def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    n = input.shape[dim]
+    axis = dim % input.ndim
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        bounds = list(range(0, n, size)) if n else [0]
+        sizes = [builtins.min(size, n - b) for b in bounds]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={sizes}")
+    pieces, start = [], 0
+    for s in sizes:
+        where = (slice(None),) * axis + (slice(start, start + s),)
+        pieces.append(getitem(input, where))
+        start += s
+    return tuple(pieces)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, that dimension removed."""
+    axis = dim % input.ndim
+    return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    return record(np.flip(input._data, axes), (input,), lambda g: (np.flip(g, axes),), "Flip",
+                  saves=False)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries from ``start`` along ``dim``."""
+    axis = dim % input.ndim
+    return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
+
+
+# ---- comparisons that answer with a bool ----
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both have the same shape and the same values."""
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def isclose(input: Tensor, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol·|other|, elementwise."""
+    return _new(np.asarray(np.isclose(input._data, _arr(other), rtol, atol, equal_nan)))
+
+
+def allclose(input: Tensor, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if ``isclose`` holds everywhere."""
+    return bool(np.allclose(input._data, _arr(other), rtol, atol, equal_nan))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return _new(np.asarray(np.isnan(input._data)))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _new(np.asarray(np.isinf(input._data)))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return _new(np.asarray(np.isfinite(input._data)))
+
+
+# ---- in place, outside the graph: clamp_, exp_, masked_fill_, ... ----
+
+
+def _check_inplace(input: Tensor) -> None:
+    if _GradMode.enabled and input.requires_grad:
+        if input._ctx is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        raise RuntimeError(_GRAPH_INPLACE)
+
+
+def inplace(op: Any) -> Any:
+    """``x.op_(...)``: x's values become op(x, ...), in x's dtype (outside the graph)."""
+
+    def method(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        _check_inplace(input)
+        with _no_record():
+            result = op(input, *args, **kwargs)
+        input._data[...] = result._data
+        return input
+
+    method.__name__ = method.__qualname__ = op.__name__ + "_"
+    method.__doc__ = f"In-place ``{op.__name__}``: changes the tensor itself and returns it."
+    return method
+
+
+class _no_record:
+    """Ops inside record no graph (a light ``no_grad`` for the in-place methods)."""
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples from U[a, b)."""
+    from vibrastic import random as _random
+
+    _check_inplace(input)
+    input._data[...] = _random.current(generator).uniform(input._data.shape, a, b,
+                                                          input._data.dtype)
+    return input
+
+
+def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None
+            ) -> Tensor:
+    """Fill with samples from N(mean, std²)."""
+    from vibrastic import random as _random
+
+    _check_inplace(input)
+    input._data[...] = _random.current(generator).normal(input._data.shape, mean, std,
+                                                         input._data.dtype)
+    return input

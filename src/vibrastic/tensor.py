@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic import devices as _devices
+from vibrastic import missing as _missing
+from vibrastic import random as _random
+
 # --------------------------------------------------------------------------------------------
 # dtypes: torch-like objects that map onto NumPy dtypes
 # --------------------------------------------------------------------------------------------
@@ -32,20 +36,24 @@ class dtype:
         return f"vibrastic.{self.name}"
 
 
+float16 = dtype("float16", np.float16)
 float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
 bool_ = dtype("bool", np.bool_)
-_DTYPES = {d.np: d for d in (float32, float64, int32, int64, uint8, bool_)}
+_DTYPES = {d.np: d for d in (float16, float32, float64, int32, int64, uint8, bool_)}
+# torch's legacy type names, for Tensor.type() and the FloatTensor-style constructors
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor",
+               int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
 _default_float = float32
 
 
 def set_default_dtype(d: dtype) -> None:
     """Set the floating-point dtype that Python floats become (float32 unless changed)."""
     global _default_float
-    if d not in (float32, float64):
+    if d not in (float16, float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_float = d
 
@@ -72,6 +80,21 @@ def _np_dtype(d: Any) -> np.dtype:
 # Tensor
 # --------------------------------------------------------------------------------------------
 
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``vibrastic.Size([2, 3])``, as torch."""
+
+    def __repr__(self) -> str:
+        return f"vibrastic.Size({list(self)})"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
 _sequence = itertools.count()  # numbers tensors in creation order (autograd's heap uses it)
 _ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}  # backward()'s seeds, by shape
 
@@ -89,18 +112,24 @@ class Tensor:
     # _seq numbers tensors in creation order: an op's output always comes after its inputs.
     _ctx: tuple[tuple[Tensor, ...], autograd.Backward, str, bool] | None
 
-    def __init__(self, data: Any = (), *, requires_grad: bool = False) -> None:
-        arr = np.array(data._data if isinstance(data, Tensor) else data, dtype=_default_float.np)
+    def __init__(self, *args: Any, requires_grad: bool = False) -> None:
+        if len(args) > 1 or (args and isinstance(args[0], (int, np.integer))
+                             and not isinstance(args[0], bool)):  # Tensor(2, 3): a shape
+            arr = np.zeros(_shape(args), dtype=_default_float.np)
+        else:
+            data = args[0] if args else ()
+            arr = np.array(data._data if isinstance(data, Tensor) else data,
+                           dtype=_default_float.np)
         _init(self, arr, requires_grad)
 
     # ---- attributes ----
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the length of one dimension."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
     def ndim(self) -> int:
@@ -111,6 +140,33 @@ class Tensor:
 
     def numel(self) -> int:
         return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return int(self._data.itemsize)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def get_device(self) -> int:
+        return -1  # the CPU, as torch
+
+    # ---- new tensors like this one (same dtype unless given) ----
+    def new_zeros(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_ones(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return ones(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_empty(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_full(self, size: Any, fill_value: float, *, dtype: Any = None, **kw: Any) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype, **kw)
+
+    def new_tensor(self, data: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return tensor(data, dtype=dtype or self.dtype, **kw)
 
     @property
     def dtype(self) -> dtype:
@@ -136,8 +192,16 @@ class Tensor:
         self._data = _to_numpy(value)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _devices.device:
+        return _devices.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for names Tensor lacks: an AttributeError saying vibrastic lacks that torch name."""
+        return _missing.tensor_getattr(self, name)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -191,24 +255,31 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __repr__(self) -> str:
-        body = np.array2string(
-            self._data, precision=4, separator=", ", prefix="tensor(", floatmode="maxprec_equal"
-        )
+        """As torch prints (see ``printing.py``), e.g. ``tensor([0.5000, 1.0000])``."""
         extras = []
         if self._data.dtype not in (_default_float.np, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx[2]}Backward>")
+            extras.append(f"grad_fn=<{self._ctx[2]}Backward0>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
+        return printing.tensor_repr(self._data, extras)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as torch; others print as ``str``."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     # ---- dtype conversion (differentiable) ----
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
-        """Convert to ``dtype`` (devices other than "cpu" are not available)."""
-        if isinstance(dtype, str) and dtype == "cpu":  # to("cpu") or to("cpu", dtype)
-            dtype = args[0] if args else None
-        dtype = kwargs.pop("dtype", dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to a dtype: ``to(dtype)``, ``to(device, dtype)``, ``to(other)``, keywords too.
+
+        Devices other than the CPU raise (see ``vibrastic.devices``).
+        """
+        dtype = _parse_to(args, kwargs)
         if dtype is None:
             return self
         target = _np_dtype(dtype)
@@ -222,6 +293,21 @@ class Tensor:
             return (g.astype(source),)
 
         return autograd.record(self._data.astype(target), (self,), backward, "ToCopy", saves=False)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without an argument, torch's type name ('vibrastic.FloatTensor'); else ``to(dtype)``."""
+        if dtype is None:
+            return f"vibrastic.{_TYPE_NAMES[self.dtype]}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):  # 'torch.DoubleTensor'
+            by_name = {name: d for d, name in _TYPE_NAMES.items()}
+            short = dtype.rsplit(".", 1)[-1]
+            if short not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = by_name[short]
+        return self.to(dtype)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -239,6 +325,10 @@ class Tensor:
         return self.to(bool_)
 
     def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        _devices.check("cuda" if device is None else device)
         return self
 
     # ---- graph handling ----
@@ -369,6 +459,8 @@ class Tensor:
     def pow(self, other: TensorLike) -> Tensor: return ops.pow(self, other)
     def remainder(self, other: TensorLike) -> Tensor: return ops.remainder(self, other)
     def matmul(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def mm(self, mat2: Tensor) -> Tensor: return ops.mm(self, mat2)
+    def bmm(self, mat2: Tensor) -> Tensor: return ops.bmm(self, mat2)
     def neg(self) -> Tensor: return ops.neg(self)
     def square(self) -> Tensor: return ops.mul(self, self)
     subtract, multiply, divide = sub, mul, div
@@ -387,24 +479,78 @@ class Tensor:
     def relu(self) -> Tensor: return ops.relu(self)
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         return ops.clamp(self, min, max)
+    clip = clamp
+    def sinh(self) -> Tensor: return ops.sinh(self)
+    def cosh(self) -> Tensor: return ops.cosh(self)
+    def tan(self) -> Tensor: return ops.tan(self)
+    def asin(self) -> Tensor: return ops.asin(self)
+    def acos(self) -> Tensor: return ops.acos(self)
+    def atan(self) -> Tensor: return ops.atan(self)
+    def log2(self) -> Tensor: return ops.log2(self)
+    def log10(self) -> Tensor: return ops.log10(self)
+    def log1p(self) -> Tensor: return ops.log1p(self)
+    def expm1(self) -> Tensor: return ops.expm1(self)
+    def reciprocal(self) -> Tensor: return ops.reciprocal(self)
+    def rsqrt(self) -> Tensor: return ops.rsqrt(self)
+    def floor(self) -> Tensor: return ops.floor(self)
+    def ceil(self) -> Tensor: return ops.ceil(self)
+    def trunc(self) -> Tensor: return ops.trunc(self)
+    def frac(self) -> Tensor: return ops.frac(self)
+    def sign(self) -> Tensor: return ops.sign(self)
+    def round(self, *, decimals: int = 0) -> Tensor: return ops.round(self, decimals=decimals)
+    def isnan(self) -> Tensor: return ops.isnan(self)
+    def isinf(self) -> Tensor: return ops.isinf(self)
+    def isfinite(self) -> Tensor: return ops.isfinite(self)
+    def masked_fill(self, mask: TensorLike, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+    def equal(self, other: Tensor) -> bool: return ops.equal(self, other)
+    def allclose(self, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return ops.allclose(self, other, rtol, atol, equal_nan)
+    def isclose(self, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return ops.isclose(self, other, rtol, atol, equal_nan)
     def softmax(self, dim: int) -> Tensor: return ops.softmax(self, dim)
     def log_softmax(self, dim: int) -> Tensor: return ops.log_softmax(self, dim)
 
-    # ---- reductions ----
-    def sum(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
-        return ops.sum(self, dim, keepdim)
-    def mean(self, dim: Dims = None, keepdim: bool = False) -> Tensor:
-        return ops.mean(self, dim, keepdim)
-    def var(self, dim: Dims = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-        return ops.var(self, dim, correction=correction, keepdim=keepdim)
-    def std(self, dim: Dims = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-        return ops.std(self, dim, correction=correction, keepdim=keepdim)
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any: return ops.max(self, dim, keepdim)
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any: return ops.min(self, dim, keepdim)
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmax(self, dim, keepdim)
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmin(self, dim, keepdim)
+    # ---- reductions (``axis=`` is accepted for ``dim=``, as torch) ----
+    def sum(self, dim: Dims = None, keepdim: bool = False, **kw: Any) -> Tensor:
+        return ops.sum(self, dim, keepdim, **kw)
+    def mean(self, dim: Dims = None, keepdim: bool = False, **kw: Any) -> Tensor:
+        return ops.mean(self, dim, keepdim, **kw)
+    def var(self, dim: Dims = None, *args: Any, **kw: Any) -> Tensor:
+        return ops.var(self, dim, *args, **kw)
+    def std(self, dim: Dims = None, *args: Any, **kw: Any) -> Tensor:
+        return ops.std(self, dim, *args, **kw)
+    def max(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+        return ops.max(self, dim, keepdim, **kw)
+    def min(self, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+        return ops.min(self, dim, keepdim, **kw)
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
+        return ops.argmax(self, dim, keepdim, **kw)
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
+        return ops.argmin(self, dim, keepdim, **kw)
+    def prod(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor:
+        return ops.prod(self, dim, keepdim, **kw)
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return ops.amax(self, dim, keepdim)
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return ops.amin(self, dim, keepdim)
+    def cumsum(self, dim: int, **kw: Any) -> Tensor: return ops.cumsum(self, dim, **kw)
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return ops.logsumexp(self, dim, keepdim)
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.norm(self, p, dim, keepdim)
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.any(self, dim, keepdim)
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.all(self, dim, keepdim)
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable)
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return ops.argsort(self, dim, descending, stable)
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return ops.topk(self, k, dim, largest, sorted)
 
     # ---- shapes and indexing ----
     def reshape(self, *shape: Any) -> Tensor: return ops.reshape(self, *shape)
@@ -421,6 +567,64 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return ops.flatten(self, start_dim, end_dim)
     def expand(self, *sizes: Any) -> Tensor: return ops.expand(self, *sizes)
+    def expand_as(self, other: Tensor) -> Tensor: return ops.expand(self, other.shape)
+    def view_as(self, other: Tensor) -> Tensor: return ops.reshape(self, other.shape)
+    def reshape_as(self, other: Tensor) -> Tensor: return ops.reshape(self, other.shape)
+    def swapaxes(self, dim0: int, dim1: int) -> Tensor: return ops.transpose(self, dim0, dim1)
+    swapdims = swapaxes
+    def contiguous(self, memory_format: Any = None) -> Tensor: return self
+    def is_contiguous(self, memory_format: Any = None) -> bool: return True
+    def repeat(self, *sizes: Any) -> Tensor: return ops.repeat(self, *sizes)
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size, dim)
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]: return ops.unbind(self, dim)
+    def flip(self, *dims: Any) -> Tensor:
+        return ops.flip(self, dims[0] if len(dims) == 1 else dims)
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return ops.narrow(self, dim, start, length)
+    def index_select(self, dim: int, index: TensorLike) -> Tensor:
+        return ops.index_select(self, dim, index)
+    def gather(self, dim: int, index: TensorLike) -> Tensor: return ops.gather(self, dim, index)
+    def scatter(self, dim: int, index: TensorLike, src: Any = None, **kw: Any) -> Tensor:
+        return ops.scatter(self, dim, index, src, **kw)
+
+    # ---- in place, outside the graph (the ``_`` convention) ----
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.inplace(ops.clamp)(self, min, max)
+    clip_ = clamp_
+    def pow_(self, exponent: TensorLike) -> Tensor: return ops.inplace(ops.pow)(self, exponent)
+    def neg_(self) -> Tensor: return ops.inplace(ops.neg)(self)
+    def abs_(self) -> Tensor: return ops.inplace(ops.abs)(self)
+    def exp_(self) -> Tensor: return ops.inplace(ops.exp)(self)
+    def log_(self) -> Tensor: return ops.inplace(ops.log)(self)
+    def sqrt_(self) -> Tensor: return ops.inplace(ops.sqrt)(self)
+    def relu_(self) -> Tensor: return ops.inplace(ops.relu)(self)
+    def sigmoid_(self) -> Tensor: return ops.inplace(ops.sigmoid)(self)
+    def tanh_(self) -> Tensor: return ops.inplace(ops.tanh)(self)
+    def round_(self, *, decimals: int = 0) -> Tensor:
+        return ops.inplace(ops.round)(self, decimals=decimals)
+    def floor_(self) -> Tensor: return ops.inplace(ops.floor)(self)
+    def masked_fill_(self, mask: TensorLike, value: Any) -> Tensor:
+        return ops.inplace(ops.masked_fill)(self, mask, value)
+    def scatter_(self, dim: int, index: TensorLike, src: Any = None, **kw: Any) -> Tensor:
+        return ops.inplace(ops.scatter)(self, dim, index, src, **kw)
+    def index_fill_(self, dim: int, index: TensorLike, value: Any) -> Tensor:
+        ops._check_inplace(self)
+        where = [slice(None)] * self._data.ndim
+        where[dim] = ops._long(index, "index_fill_")
+        self._data[tuple(where)] = ops._arr(value)
+        return self
+    def uniform_(self, a: float = 0.0, b: float = 1.0, **kw: Any) -> Tensor:
+        return ops.uniform_(self, a, b, **kw)
+    def normal_(self, mean: float = 0.0, std: float = 1.0, **kw: Any) -> Tensor:
+        return ops.normal_(self, mean, std, **kw)
+    def detach_(self) -> Tensor:
+        """Cut this tensor off its graph, in place."""
+        self._ctx = None
+        self.requires_grad = False
+        return self
     def __getitem__(self, idx: Any) -> Tensor: return ops.getitem(self, idx)
     def __setitem__(self, idx: Any, value: TensorLike) -> None: ops.setitem(self, idx, value)
 
@@ -431,7 +635,7 @@ class Tensor:
 
 
 def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
-    t._data = data
+    t._data = data if isinstance(data, np.ndarray) else np.asarray(data)  # 0-d: never a scalar
     t.grad = None
     t._ctx = None
     t._retains_grad = False
@@ -439,6 +643,23 @@ def _init(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
     t.requires_grad = False
     if requires_grad:
         t.requires_grad_(True)
+
+
+def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The dtype asked for by ``.to(...)`` (None to keep it); any device must be the CPU."""
+    unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"to() got an unexpected keyword argument '{sorted(unknown)[0]}'")
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for arg in args:
+        if isinstance(arg, Tensor):  # x.to(other): other's dtype (and device)
+            dtype = arg.dtype
+        elif isinstance(arg, (str, int, _devices.device)) and not isinstance(arg, bool):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    _devices.check(device)
+    return dtype
 
 
 def _new(data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -482,13 +703,33 @@ def _infer(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     raise TypeError(f"can't convert {type(data).__name__} of {arr.dtype} to a tensor")
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (floats become the default float dtype)."""
+    _devices.check(device)
     target = None if dtype is None else _np_dtype(dtype)
     arr = _infer(data, target)
     if target is not None and arr.dtype != target:
         arr = arr.astype(target)
     return _new(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing memory with a tensor or NumPy array when no copy is needed."""
+    _devices.check(device)
+    if isinstance(data, Tensor) and (dtype is None or _np_dtype(dtype) == data._data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or _np_dtype(dtype) == data.dtype):
+        return _new(data)
+    return tensor(data, dtype)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
 
 
 def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -501,28 +742,64 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return _default_float.np if dtype is None else _np_dtype(dtype)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
+    _devices.check(device)
     return _new(np.zeros(_shape(size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+         ) -> Tensor:
+    _devices.check(device)
     return _new(np.ones(_shape(size), _float_dtype(dtype)), requires_grad)
 
 
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
+    """A tensor of the given shape; torch leaves its values unset, vibrastic fills it with 0."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ``fill_value``; its dtype follows the value (int64, bool or float), as torch."""
+    _devices.check(device)
     np_dtype = _infer(fill_value).dtype if dtype is None else _np_dtype(dtype)
     return _new(np.full(_shape((size,)), fill_value, np_dtype), requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros_like(t._data, dtype=None if dtype is None else _np_dtype(dtype)),
-                requires_grad)
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n×m identity matrix (square when m is None)."""
+    _devices.check(device)
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones_like(t._data, dtype=None if dtype is None else _np_dtype(dtype)),
-                requires_grad)
+def _like(t: Tensor, dtype: Any) -> np.dtype:
+    return t._data.dtype if dtype is None else _np_dtype(dtype)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    _devices.check(device)
+    return _new(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+
+
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    _devices.check(device)
+    return _new(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
+
+
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return zeros_like(input, dtype, device, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    _devices.check(device)
+    return _new(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -532,9 +809,10 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def arange(
     start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-    requires_grad: bool = False,
+    device: Any = None, requires_grad: bool = False,
 ) -> Tensor:
     """Values from start to end (exclusive); int64 for integer arguments, as torch."""
+    _devices.check(device)
     if end is None:
         start, end = 0, start
     is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
@@ -543,49 +821,112 @@ def arange(
     return _new(arr, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
-    return _new(np.linspace(start, end, steps).astype(_float_dtype(dtype)))
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    _devices.check(device)
+    return _new(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
-# ---- random numbers: one generator, seeded by manual_seed ----
-_rng = np.random.default_rng()
+def _legacy(name: str, dtype: dtype) -> Any:
+    """torch.FloatTensor & co.: from data (``FloatTensor([1, 2])``) or a shape (``(2, 3)``)."""
+
+    def make(*args: Any) -> Tensor:
+        if args and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                        for a in args):
+            return zeros(*args, dtype=dtype)
+        return tensor(args[0] if args else [], dtype=dtype)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"A {dtype.name} tensor from data or a shape (torch's legacy {name})."
+    return make
 
 
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed vibrastic's random numbers (they differ from torch's for the same seed)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
+# ---- random numbers: drawn from vibrastic.random's generators ----
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def manual_seed(seed: int) -> _random.Generator:
+    """Seed vibrastic's global generator (reproducible within vibrastic; not torch's numbers)."""
+    return _random.manual_seed(seed)
+
+
+def rand(*size: Any, generator: _random.Generator | None = None, dtype: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _new(_rng.random(_shape(size)).astype(_float_dtype(dtype)), requires_grad)
+    _devices.check(device)
+    arr = _random.current(generator).uniform(_shape(size), 0.0, 1.0, _float_dtype(dtype))
+    return _new(arr, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, generator: _random.Generator | None = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _new(_rng.standard_normal(_shape(size)).astype(_float_dtype(dtype)), requires_grad)
+    _devices.check(device)
+    arr = _random.current(generator).normal(_shape(size), 0.0, 1.0, _float_dtype(dtype))
+    return _new(arr, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
-    if high is None:
+def randint(low: int, high: Any = None, size: Any = None, *,
+            generator: _random.Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    _devices.check(device)
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    arr = _rng.integers(low, high, size=_shape((size,)))
-    return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)))
+    arr = _random.current(generator).integers(int(low), int(high), _shape((size or (),)))
+    return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
 
 
-def randperm(n: int) -> Tensor:
-    return _new(_rng.permutation(n).astype(np.int64))
+def randperm(n: int, *, generator: _random.Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random ordering of 0..n-1 (int64)."""
+    _devices.check(device)
+    arr = _random.current(generator).permutation(int(n))
+    return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
 
 
-def generator() -> np.random.Generator:
-    """The generator behind rand/randn, for library code that samples (e.g. init)."""
-    return _rng
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *,
+           generator: _random.Generator | None = None, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Samples from N(mean, std²): scalars with a ``size``, or tensors of means and stds."""
+    _devices.check(device)
+    m, sd = _to_numpy(mean), _to_numpy(std)
+    if size is not None:
+        shape = _shape((size,))
+        target = _float_dtype(dtype)
+    else:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+        floats = [a.dtype for a in (m, sd) if isinstance(a, np.ndarray) and a.ndim]
+        target = floats[0] if floats and dtype is None else _float_dtype(dtype)
+    arr = _random.current(generator).normal(shape, m, sd, target)
+    return _new(arr, requires_grad)
 
+
+def rand_like(input: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(*input.shape, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(*input.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def generator() -> _random.Generator:
+    """The global generator, for library code that samples (e.g. init)."""
+    return _random.default_generator
+
+
+FloatTensor, DoubleTensor, HalfTensor = (_legacy(n, d) for n, d in (
+    ("FloatTensor", float32), ("DoubleTensor", float64), ("HalfTensor", float16)))
+LongTensor, IntTensor, ByteTensor, BoolTensor = (_legacy(n, d) for n, d in (
+    ("LongTensor", int64), ("IntTensor", int32), ("ByteTensor", uint8), ("BoolTensor", bool_)))
 
 TensorLike = Tensor | float | int | bool | np.ndarray
 Dims = int | Sequence[int] | None
 
 # ops.py and autograd.py build on Tensor, so they are imported once it exists.
-from vibrastic import autograd, ops  # noqa: E402
+from vibrastic import autograd, ops, printing  # noqa: E402

@@ -1,6 +1,21 @@
 """``vibrastic.nn``: modules, parameters and losses with torch's names."""
 
+from vibrastic.missing import module_getattr
 from vibrastic.nn import functional, init
+from vibrastic.nn.layers import (
+    ELU,
+    GELU,
+    BatchNorm1d,
+    BCEWithLogitsLoss,
+    Dropout,
+    Embedding,
+    HuberLoss,
+    L1Loss,
+    LayerNorm,
+    SiLU,
+    SmoothL1Loss,
+    Softplus,
+)
 from vibrastic.nn.modules import (
     BCELoss,
     CrossEntropyLoss,
@@ -22,10 +37,19 @@ from vibrastic.nn.modules import (
 )
 
 __all__ = [
+    "ELU",
+    "GELU",
     "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -36,9 +60,14 @@ __all__ = [
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
     "init",
 ]
+
+__getattr__ = module_getattr(__name__)

@@ -6,29 +6,44 @@ fused into one op whose gradient rule sits next to its forward (e.g. MSE: d/dx =
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
 from vibrastic.autograd import record
+from vibrastic.missing import module_getattr
 from vibrastic.ops import _arr, _binary, _log_softmax, leaky_relu, linear, relu, sigmoid, tanh
 from vibrastic.ops import log_softmax as _log_softmax_op
 from vibrastic.ops import softmax as _softmax
-from vibrastic.tensor import Tensor, TensorLike
+from vibrastic.tensor import Tensor, TensorLike, _new
 
 __all__ = [
+    "batch_norm",
     "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
     "identity",
+    "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "relu",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]
 
@@ -178,3 +193,222 @@ def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") ->
 
     return record(np.asarray(out, dtype=x.dtype), (input,), backward, "CrossEntropyLoss")
 
+
+
+def l1_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |xᵢ - yᵢ|: d/dx = sign(x - y)."""
+    d = input._data - _arr(target)
+    out, scale = _reduce(np.abs(d), reduction)
+    return _binary(out, input, target, lambda g: np.sign(d) * _spread(g, scale),
+                   lambda g: -np.sign(d) * _spread(g, scale), "L1Loss")
+
+
+def smooth_l1_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """½d²/β where |d| < β, else |d| - ½β (d = x - y): d/dx = d/β inside, sign(d) outside."""
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = input._data - _arr(target)
+    inside = np.abs(d) < beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = np.where(inside, 0.5 * d * d / (beta or 1), np.abs(d) - 0.5 * beta)
+        slope = np.where(inside, d / (beta or 1), np.sign(d))
+    out, scale = _reduce(loss, reduction)
+    return _binary(out, input, target, lambda g: slope * _spread(g, scale),
+                   lambda g: -slope * _spread(g, scale), "SmoothL1Loss")
+
+
+def huber_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """½d² where |d| < δ, else δ(|d| - ½δ): smooth_l1_loss scaled by δ."""
+    d = input._data - _arr(target)
+    inside = np.abs(d) < delta
+    loss = np.where(inside, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+    slope = np.where(inside, d, delta * np.sign(d))
+    out, scale = _reduce(loss, reduction)
+    return _binary(out, input, target, lambda g: slope * _spread(g, scale),
+                   lambda g: -slope * _spread(g, scale), "HuberLoss")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,
+                                     weight: TensorLike | None = None, reduction: str = "mean",
+                                     pos_weight: TensorLike | None = None) -> Tensor:
+    """BCE of sigmoid(x) computed from the logits x without overflow:
+    (1 - y)x + w⁺·log(1 + e^-x), w⁺ = (pos_weight - 1)y + 1; d/dx = (1 - y) - w⁺σ(-x)."""
+    x, y = input._data, _arr(target)
+    if np.shape(y) != x.shape:
+        raise ValueError(f"Target size ({tuple(np.shape(y))}) must be the same as input size "
+                         f"({x.shape})")
+    softplus_neg = np.logaddexp(0, -x)  # log(1 + e^-x)
+    lw = 1 if pos_weight is None else (_arr(pos_weight) - 1) * y + 1
+    loss = (1 - y) * x + lw * softplus_neg
+    w = 1 if weight is None else _arr(weight)
+    out, scale = _reduce(loss * w, reduction)
+    sig_neg = 1 / (1 + np.exp(np.clip(x, -700, 700)))  # σ(-x)
+    dx = (1 - y) - lw * sig_neg
+    dy = -x + (0 if pos_weight is None else (_arr(pos_weight) - 1) * softplus_neg)
+    return _binary(out.astype(x.dtype, copy=False), input, target,
+                   lambda g: dx * w * _spread(g, scale), lambda g: dy * w * _spread(g, scale),
+                   "BinaryCrossEntropyWithLogits")
+
+
+# ---- activations beyond the deck ----
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (swish): d/dx = σ(x)(1 + x(1 - σ(x)))."""
+    x = input._data
+    s = 1 / (1 + np.exp(-np.clip(x, -700, 700)))
+    return record(x * s, (input,), lambda g: (g * s * (1 + x * (1 - s)),), "Silu")
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α(eˣ - 1) otherwise: d/dx = 1 or αeˣ."""
+    x = input._data
+    pos = x > 0
+    e = np.exp(np.minimum(x, 0))
+    return record(np.where(pos, x, alpha * (e - 1)).astype(x.dtype, copy=False), (input,),
+                  lambda g: (np.where(pos, g, g * alpha * e),), "Elu")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β (x itself where βx > threshold): d/dx = σ(βx)."""
+    x = input._data
+    bx = beta * x
+    linear_part = bx > threshold
+    out = np.where(linear_part, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+    s = 1 / (1 + np.exp(-np.clip(bx, -700, 700)))
+    return record(out, (input,), lambda g: (np.where(linear_part, g, g * s),), "Softplus")
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF ('tanh': torch's tanh approximation)."""
+    x = input._data
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        inner = k * (x + 0.044715 * x ** 3)
+        t = np.tanh(inner)
+        out = 0.5 * x * (1 + t)
+        grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+    elif approximate == "none":
+        cdf = (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
+        out = x * cdf
+        grad = cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    else:
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate}")
+    return record(out.astype(x.dtype, copy=False), (input,), lambda g: (g * grad,), "Gelu")
+
+
+# ---- layers' functions: dropout, normalisation, embedding, one-hot ----
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
+    """In training, zero each element with probability p and scale the rest by 1/(1 - p)
+    (torch's formula: input · (bernoulli(1 - p) / (1 - p)))."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    x = input._data
+    if p == 1:
+        return input * np.zeros_like(x)
+    from vibrastic import random as _random
+
+    noise = _random.default_generator.bernoulli(1 - p, x.shape, x.dtype)
+    noise /= np.asarray(1 - p, dtype=x.dtype)
+    return input * noise
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / √(var + eps) · weight + bias per channel (dim 1); in training, the batch's
+    mean and biased variance, and the running statistics move towards the batch's (unbiased)
+    ones; otherwise the running statistics. Composed of differentiable ops."""
+    x = input._data
+    axes = (0, *range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        n = x.size // x.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+        mean = input.mean(dim=axes, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(dim=axes, keepdim=True)
+        if running_mean is not None:
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean._data.reshape(-1)
+        if running_var is not None:
+            running_var._data *= 1 - momentum
+            running_var._data += momentum * var._data.reshape(-1) * (n / (n - 1))
+        out = centred / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        scale = 1 / np.sqrt(running_var._data + eps)
+        out = (input - running_mean._data.reshape(shape)) * scale.reshape(shape).astype(x.dtype)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / √(var + eps) over the last ``len(normalized_shape)`` dims, then ·w + b."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{input.shape}")
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(dim=axes, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dim=axes, keepdim=True)
+    out = centred / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input: TensorLike, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``; the padding row gets no gradient."""
+    idx = np.asarray(_arr(input))
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {idx.dtype} instead")
+    w = weight._data
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError(f"index out of range in self (indices must be in [0, {w.shape[0]}))")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gw = np.zeros_like(w)
+        np.add.at(gw, idx, g)
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return (gw,)
+
+    return record(w[idx], (weight,), backward, "Embedding")
+
+
+def one_hot(tensor: TensorLike, num_classes: int = -1) -> Tensor:
+    """Class indices -> rows of 0s with a 1 at the index (int64), one more dimension."""
+    idx = np.asarray(_arr(tensor))
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else num_classes
+    if idx.size and idx.max() >= n:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _new((idx[..., None] == np.arange(n)).astype(np.int64))
+
+__getattr__ = module_getattr(__name__)

@@ -22,7 +22,9 @@ from vibrastic.tensor import (
     _init,
     _new,
     _np_dtype,
+    _parse_to,
     _to_numpy,
+    float16,
     float32,
     float64,
 )
@@ -51,6 +53,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -62,12 +66,22 @@ class Module:
                 "cannot assign attributes before Module.__init__() call "
                 "(call super().__init__() first in your __init__)"
             )
+        buffers = self.__dict__.get("_buffers", {})
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
+            buffers.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
+            buffers.pop(name, None)
             self._modules[name] = value
+        elif name in buffers:  # self.running_mean = new_values replaces the buffer
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(vibrastic.Tensor or None expected)"
+                )
+            buffers[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -82,8 +96,28 @@ class Module:
     def __delattr__(self, name: str) -> None:
         Module._generation += 1
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep a tensor that is state but not a parameter (e.g. BatchNorm's running mean).
+
+        Buffers follow ``.to()`` and, when persistent, appear in ``state_dict()``; optimizers
+        never see them.
+        """
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(vibrastic.Tensor or None required)")
+        if "." in name or not name:
+            raise KeyError(f'buffer name can\'t contain "." or be empty, got {name!r}')
+        self._parameters.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if name in self.__dict__:
@@ -144,10 +178,36 @@ class Module:
         for _, p in self.named_parameters():
             yield p
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, module by module."""
+        for mod_name, m in self.named_modules(prefix):
+            for name, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def _state(self) -> Iterator[tuple[str, Tensor]]:
+        """What state_dict holds, in torch's order: each module's parameters, then its
+        persistent buffers, module by module."""
+        for mod_name, m in self.named_modules():
+            dot = f"{mod_name}." if mod_name else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    yield dot + name, p
+            skip = m.__dict__.get("_non_persistent", set())
+            for name, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None and name not in skip:
+                    yield dot + name, b
+
     def apply(self, fn: Callable[[Module], None]) -> Module:
-        """Call ``fn`` on every sub-module, then on self (e.g. custom initialisation)."""
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """Call ``fn`` on every sub-module, then on self, as torch: children before parents,
+        in registration order (so initialisers draw random numbers in torch's order)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     # ---- gradients and modes ----
@@ -174,11 +234,9 @@ class Module:
         return self
 
     # ---- dtypes ----
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
-        """Convert every floating-point parameter to ``dtype``, in place (devices: "cpu" only)."""
-        if isinstance(dtype, str) and dtype == "cpu":  # to("cpu") or to("cpu", dtype)
-            dtype = args[0] if args else None
-        dtype = kwargs.pop("dtype", dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert every floating-point parameter to a dtype, in place; devices: the CPU only."""
+        dtype = _parse_to(args, kwargs)
         if dtype is None:
             return self
         target = _np_dtype(dtype)
@@ -187,6 +245,9 @@ class Module:
                 p._data = p._data.astype(target)
                 if p.grad is not None:
                     p.grad._data = p.grad._data.astype(target)
+        for b in self.buffers():
+            if b._data.dtype.kind == "f":
+                b._data = b._data.astype(target)
         return self
 
     def float(self) -> Module:
@@ -198,10 +259,20 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device: Any = None) -> Module:
+        from vibrastic.devices import check
+
+        check("cuda" if device is None else device)  # raises: vibrastic has no CUDA
+        return self
+
+    def half(self) -> Module:
+        return self.to(float16)
+
     # ---- saving and loading ----
-    def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Every parameter by dotted name, detached (shares memory, as torch)."""
-        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, detached (shares memory)."""
+        return OrderedDict((prefix + name, t if keep_vars else t.detach())
+                           for name, t in self._state())
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> Any:
         """Copy values in from a vibrastic or a PyTorch ``state_dict`` (or NumPy arrays).
@@ -209,7 +280,7 @@ class Module:
         Values are copied into the existing parameters, keeping their dtype, so an optimizer
         that holds them keeps working.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -287,13 +358,13 @@ class Linear(Module):
     >>> _ = vb.manual_seed(0)
     >>> layer = vb.nn.Linear(3, 2)
     >>> layer.weight.shape, layer.bias.shape
-    ((2, 3), (2,))
+    (vibrastic.Size([2, 3]), vibrastic.Size([2]))
     >>> layer(vb.ones(4, 3)).shape
-    (4, 2)
+    vibrastic.Size([4, 2])
     >>> layer.weight.data = vb.tensor([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
     >>> layer.bias.data = vb.tensor([0.0, 1.0])
     >>> layer(vb.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[-2.,  4.]], grad_fn=<AddmmBackward>)
+    tensor([[-2.,  4.]], grad_fn=<AddmmBackward0>)
     """
 
     def __init__(
@@ -484,7 +555,7 @@ class MSELoss(_Loss):
     >>> import vibrastic as vb
     >>> loss = vb.nn.MSELoss()(vb.tensor([0.5, 1.0]), vb.tensor([1.0, 1.0]))
     >>> loss
-    tensor(0.125)
+    tensor(0.1250)
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

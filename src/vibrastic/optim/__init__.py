@@ -1,4 +1,6 @@
-"""``vibrastic.optim``: SGD and Adam with torch's update formulas, step for step.
+"""``vibrastic.optim``: SGD, Adam, AdamW and RMSprop with torch's update formulas, step for step.
+
+Learning-rate schedules are in ``vibrastic.optim.lr_scheduler``.
 
 Updates are applied to the parameters' arrays in place, outside the graph, as torch does under
 ``no_grad``.
@@ -12,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic.tensor import Tensor
+from vibrastic.missing import module_getattr
+from vibrastic.tensor import Tensor, _new, _to_numpy
 
 
 class Optimizer:
@@ -53,9 +56,75 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
 
+    # ---- saving and loading (torch's layout: parameters are numbered across groups) ----
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {name: tensor}}, 'param_groups': [{..., 'params': [index]}]}``.
+
+        The state's tensors share memory with the optimizer's buffers, as torch's do; Adam's
+        ``step`` is a 0-d float32 tensor, as torch's.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {
+            index[id(p)]: {name: _export(name, value) for name, value in s.items()}
+            for p, s in self.state.items() if id(p) in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and buffers from ``state_dict()`` (vibrastic's or torch's)."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("optimizer state_dict must be a dict with 'state' and 'param_groups' "
+                             "(as returned by optimizer.state_dict())")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(s["params"]) != len(g["params"])
+               for s, g in zip(saved_groups, self.param_groups, strict=True)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        params = {}
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            params.update(zip(saved["params"], group["params"], strict=True))
+            for key, value in saved.items():  # torch-only knobs (foreach, fused, ...) are skipped
+                if key != "params" and key in self.defaults:
+                    group[key] = tuple(value) if isinstance(value, list) else value
+        self.state = {}
+        for key, saved_state in state_dict["state"].items():
+            p = params.get(int(key))
+            if p is None:
+                continue
+            self.state[p] = {name: _import(name, value, p._data.dtype)
+                             for name, value in saved_state.items()}
+
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({opts})"
+
+
+def _export(name: str, value: Any) -> Any:
+    """A state entry as state_dict shows it: arrays as tensors (shared), Adam's step as torch's."""
+    if name == "step" and isinstance(value, int):
+        return _new(np.asarray(value, dtype=np.float32))
+    if isinstance(value, np.ndarray):
+        return _new(value)
+    return value
+
+
+def _import(name: str, value: Any, dtype: np.dtype) -> Any:
+    """A state_dict entry back as the optimizer keeps it (a copy, in the parameter's dtype)."""
+    if value is None:
+        return None
+    if name == "step":
+        return round(float(_to_numpy(value)))
+    arr = _to_numpy(value)
+    if isinstance(arr, np.ndarray):
+        return arr.astype(dtype if arr.dtype.kind == "f" else arr.dtype, copy=True)
+    return value
 
 
 class SGD(Optimizer):
@@ -104,7 +173,7 @@ class SGD(Optimizer):
     ...     (w * w).sum().backward()
     ...     optimizer.step()
     >>> w
-    tensor([ 0.46, -0.92], requires_grad=True)
+    tensor([ 0.4600, -0.9200], requires_grad=True)
     """
 
     def __init__(
@@ -149,7 +218,7 @@ class SGD(Optimizer):
                     state = self.state.setdefault(p, {})
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = g.copy()
+                        buf = state["momentum_buffer"] = np.array(g)  # a copy, even 0-d
                     else:
                         buf *= momentum
                         buf += (1 - dampening) * g
@@ -191,7 +260,7 @@ class Adam(Optimizer):
     >>> (w * w).sum().backward()
     >>> optimizer.step()
     >>> w
-    tensor([ 0.9, -1.9], requires_grad=True)
+    tensor([ 0.9000, -1.9000], requires_grad=True)
     """
 
     def __init__(
@@ -204,6 +273,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -211,8 +281,12 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameters: {betas}")
         if eps < 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = closure() if closure is not None else None
@@ -225,7 +299,10 @@ class Adam(Optimizer):
                 if group["maximize"]:
                     g = -g
                 if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p._data
+                    if group["decoupled_weight_decay"]:  # AdamW: shrink the weights directly
+                        p._data *= 1 - lr * group["weight_decay"]
+                    else:
+                        g = g + group["weight_decay"] * p._data
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = 0
@@ -246,3 +323,97 @@ class Adam(Optimizer):
                 denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
                 p._data -= step_size * (m / denom)
         return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): w ← w·(1 - lr·λ) before each step."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), as ``torch.optim.RMSprop``:
+
+        v ← αv + (1-α)g²,  w ← w - lr · g / (√v + eps)
+    (``centered`` subtracts the squared running mean of g from v; ``momentum`` keeps a buffer
+    b ← μb + g / (√v + eps) and steps by lr·b).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        for name, value in (("learning rate", lr), ("epsilon value", eps),
+                            ("momentum value", momentum), ("weight_decay value", weight_decay),
+                            ("alpha value", alpha)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if group["maximize"]:
+                    g = -g
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p._data
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(p._data)
+                    if momentum > 0:
+                        state["momentum_buffer"] = np.zeros_like(p._data)
+                    if group["centered"]:
+                        state["grad_avg"] = np.zeros_like(p._data)
+                state["step"] += 1
+                v = state["square_avg"]
+                v *= alpha
+                v += (1 - alpha) * g * g
+                if group["centered"]:
+                    m = state["grad_avg"]
+                    m += (1 - alpha) * (g - m)
+                    avg = np.sqrt(v - m * m)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf *= momentum
+                    buf += g / avg
+                    p._data -= lr * buf
+                else:
+                    p._data -= lr * (g / avg)
+        return loss
+
+
+from vibrastic.optim import lr_scheduler  # noqa: E402  (it builds on Optimizer)
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+
+__getattr__ = module_getattr(__name__)

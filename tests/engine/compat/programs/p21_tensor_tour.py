@@ -1,0 +1,35 @@
+# The first-week tensor tour: creation, indexing, masks, gather, reductions, shapes, in-place ops.
+import torch
+
+a = torch.arange(12).reshape(3, 4)
+print(a[1], a[:, 2], a[-1, -2:], a[a > 6])
+print(torch.eye(3), torch.zeros(2, 3, dtype=torch.int64), torch.full((2,), 7.5))
+m = torch.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+m[m < 0] = 0.0
+print(m)
+idx = torch.tensor([2, 0])
+print(torch.index_select(a, 1, idx), a.index_select(0, torch.tensor([0, 2])))
+print(torch.gather(a, 1, torch.tensor([[0, 1], [2, 3], [1, 1]])))
+f = a.float()
+print(f.sum(dim=0), f.mean(dim=1, keepdim=True), f.max(dim=1).values, f.max(dim=1).indices)
+print(f.sum(1, keepdim=True).shape, f.std(dim=0), f.prod(dim=1), a.argmax(axis=1))
+values, indices = torch.max(f, 0)
+print(values, indices, torch.min(f), f.amax(dim=0), f.cumsum(dim=1)[:, -1])
+c = f.clone()
+c.add_(1).mul_(2).clamp_(max=15.0)
+print(c, f[0])
+print(a.view(2, 6).t().contiguous().shape, a.flatten().shape, a.unsqueeze(0).shape)
+e = torch.tensor([[1.0], [2.0]]).expand(2, 3)
+print(e, torch.tensor([1, 2]).repeat(2, 2))
+print(torch.chunk(torch.arange(7), 3), torch.arange(7).split(3), torch.arange(6).split([1, 5]))
+s = torch.stack([torch.ones(2), torch.zeros(2)], dim=1)
+print(s, torch.cat((s, s), 1).shape, s.T.shape, s.numel(), s.dim())
+print(torch.where(f > 5, f, torch.zeros_like(f)))
+print(f.abs().sqrt().round(decimals=2))
+n = torch.ones(2, 2)
+n[0, 1] = 5
+n += 1
+n.fill_(3).sub_(1).div_(4)
+print(n, n.dtype, torch.ones_like(n, dtype=torch.int32).dtype)
+print(torch.linspace(0, 1, 5), torch.arange(0, 1, 0.25), torch.tensor([True, False]).any())
+print(a.sum().item(), a.float().norm().item(), a.shape, a.size(1), len(a), a.tolist()[0])
