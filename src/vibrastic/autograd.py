@@ -187,6 +187,12 @@ def is_grad_enabled() -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def node_name(op: str) -> str:
+    """torch's name for an op's backward node: ``MulBackward0``; a custom Function's node
+    (recorded as ``<Name>Backward``) keeps its name, as in torch."""
+    return op if op.endswith("Backward") else f"{op}Backward0"
+
+
 class GradFn:
     """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``."""
 
@@ -201,7 +207,7 @@ class GradFn:
 
     def name(self) -> str:
         ctx = self._tensor._ctx
-        return "AccumulateGrad" if ctx is None else f"{ctx[2]}Backward0"  # torch's names
+        return "AccumulateGrad" if ctx is None else node_name(ctx[2])
 
     @property
     def variable(self) -> Tensor:
@@ -519,7 +525,7 @@ class Function:
                 result.append(arr)
             return tuple(result)
 
-        return record(out._data, parents, backward, name)
+        return record(out._data, parents, backward, f"{name}Backward")
 
 
 class _VariableType(type):

@@ -260,7 +260,7 @@ class Tensor:
         if self._data.dtype not in (_default_float.np, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx[2]}Backward0>")
+            extras.append(f"grad_fn=<{autograd.node_name(self._ctx[2])}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return printing.tensor_repr(self._data, extras)

@@ -39,6 +39,7 @@ from vibrastic.nn.modules import Module
 from vibrastic.tensor import Tensor
 
 _tmod = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
+_random = importlib.import_module("vibrastic.random")
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "compile"]
 
@@ -250,8 +251,8 @@ class _Snapshot:
             grad = t.grad
             self.tensors.append((t, t._data, np.array(t._data), grad,
                                  None if grad is None else grad._data.copy()))
-        self.rng = _tmod._rng
-        self.rng_state = self.rng.bit_generator.state
+        self.rng = _random.default_generator
+        self.rng_state = self.rng.get_state()
         self.states = []
         for opt in recorder.optimizers:
             for p, state in opt.optimizer.state.items():
@@ -261,8 +262,8 @@ class _Snapshot:
                 del p
 
     def restore(self) -> None:
-        _tmod._rng = self.rng
-        self.rng.bit_generator.state = self.rng_state
+        _random.default_generator = self.rng
+        self.rng.set_state(self.rng_state)
         for t, array, values, grad, grad_values in self.tensors:
             t._data = array
             if isinstance(array, np.ndarray):

@@ -621,7 +621,7 @@ def _done(array: np.ndarray, grad_fn: str) -> Tensor:
 
 def _fused(array: np.ndarray, parents: tuple[Tensor, ...], backward: Any, saved: tuple) -> Tensor:
     """The result of a compiled forward: one autograd node whose backward is generated code."""
-    return record(array, parents, lambda g: backward(g, *saved), "CompiledFunction")
+    return record(array, parents, lambda g: backward(g, *saved), "CompiledFunctionBackward")
 
 
 def _fresh(shape: tuple[int, ...], dtype: np.dtype) -> Tensor:

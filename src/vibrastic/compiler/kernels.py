@@ -73,8 +73,8 @@ KERNELS: dict[str, Kernel] = {
     "stack": Kernel("_np.stack({0}, axis={axis})"),
     "take": Kernel("{0}[{idx}]"),  # advanced indexing makes a new array
     "take_flat": Kernel("{0}.reshape(-1)[{1}]"),
-    "random": Kernel("_rng().{method}({size}).astype({dtype})"),
-    "randint": Kernel("_rng().integers({low}, {high}, size={size}).astype({dtype})"),
+    "random": Kernel("_rng().{method}({size}, 0.0, 1.0, {dtype})"),
+    "randint": Kernel("_rng().integers({low}, {high}, {size}).astype({dtype})"),
     "permutation": Kernel("_rng().permutation({n}).astype({dtype})"),
     # views: they share memory with their input, as the eager ops' results do
     "reshape": Kernel("{0}.reshape({shape})", view=True),

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-_tensor_module = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
+_random_module = importlib.import_module("vibrastic.random")
 
 
 
-def _rng() -> np.random.Generator:
-    """The engine's generator as it is now (``manual_seed`` replaces it)."""
-    return _tensor_module._rng
+def _rng() -> Any:
+    """The engine's global ``vibrastic.random.Generator``, as the eager ops draw from it."""
+    return _random_module.default_generator
 
 
 def _qlog(x: Any, out: Any = None) -> Any:

@@ -321,7 +321,7 @@ def _after_random(name: str) -> Callable[..., None]:
     def after(tr: Tracer, _: Any, out: Tensor, *args: Any, **kwargs: Any) -> None:
         shape, dtype = out._data.shape, out._data.dtype
         if name in ("rand", "randn"):
-            method = "random" if name == "rand" else "standard_normal"
+            method = "uniform" if name == "rand" else "normal"  # vibrastic.random.Generator
             attrs = {"kernel": "random", "method": _raw_text(method), "size": shape,
                      "dtype": dtype}
         elif name == "randint":
