@@ -101,7 +101,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
         grad._data += g
         return
     grad = t.grad = _tensor_new(Tensor)  # a new leaf holding a copy: g may be shared
-    grad._data = g.copy()
+    grad._data = np.array(g)  # a copy, and a 0-d array (never a NumPy scalar: zero_() works)
     grad.grad = grad._ctx = None
     grad.requires_grad = grad._retains_grad = False
     grad._seq = _next_seq()
