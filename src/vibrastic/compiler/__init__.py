@@ -33,7 +33,7 @@ from vibrastic.compiler import trace as _trace
 from vibrastic.compiler.codegen import ArgGuard, Context, ModuleGuard, Program, Retrace, build
 from vibrastic.compiler.graph import CompileError, WarmUp
 from vibrastic.compiler.recorder import Recorder
-from vibrastic.compiler.rules import engine_takes_one_row
+from vibrastic.compiler.rules import engine_mean_of_one_is_itself, engine_takes_one_row
 from vibrastic.compiler.trace import tracing
 from vibrastic.nn.modules import Module
 from vibrastic.tensor import Tensor
@@ -130,6 +130,7 @@ class CompiledFunction:
         grad_enabled = is_grad_enabled()
         generation = _module_generation()
         engine_takes_one_row()  # ask the engine how it does things, once, before tracing
+        engine_mean_of_one_is_itself()
         with tracing(recorder) as tracer:
             result = self.fn(*args, **kwargs)
         stopped = tracer.stopped

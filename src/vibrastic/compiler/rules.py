@@ -544,6 +544,19 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
 
 
 @functools.cache
+def engine_mean_of_one_is_itself() -> bool:
+    """Whether the engine's loss reduction takes the mean of one element as the element
+    (keeping a -0.0) rather than summing and dividing: asked once, of the engine itself."""
+    from vibrastic.nn import functional
+
+    try:
+        out, _ = functional._reduce(np.array([-0.0], np.float32), "mean")
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return bool(np.signbit(out).all())
+
+
+@functools.cache
 def engine_takes_one_row() -> bool:
     """Whether the engine's linear takes a one-row gradient as the bias gradient (keeping a
     -0.0) instead of summing it (which gives +0.0): asked once, of the engine itself."""
@@ -580,6 +593,8 @@ def log_softmax(o: Ops, a: Node, dim: int) -> Result:
 def _reduce(o: Ops, loss: Value, reduction: str) -> tuple[Value, Any]:
     if reduction == "mean":
         n = int(np.prod(loss.shape))
+        if n == 1 and engine_mean_of_one_is_itself():
+            return o.reshape(loss, ()), 1.0
         return o.div(o.sum(loss, None, False), n), (1.0 / n if n else 0.0)
     if reduction == "sum":
         return o.sum(loss, None, False), 1.0
@@ -597,8 +612,10 @@ def mse_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Resul
     x, y = input.value, o.val(target)
     d = o.sub(x, y)
     out, scale = _reduce(o, o.mul(d, d), reduction)
-    return binary(o, out, input, target, lambda g: o.mul(o.mul(2, d), _spread(o, g, scale)),
-                  lambda g: o.mul(o.mul(-2, d), _spread(o, g, scale)))
+    # d·(g·2s) is 2d·(g·s) to the last bit (doubling is exact), one pass over d fewer
+    two, minus_two = (2, -2) if scale is None else (2 * scale, -2 * scale)
+    return binary(o, out, input, target, lambda g: o.mul(d, o.mul(g, two)),
+                  lambda g: o.mul(d, o.mul(g, minus_two)))
 
 
 @rule("binary_cross_entropy")
