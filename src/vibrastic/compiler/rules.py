@@ -117,6 +117,17 @@ class Ops:
             return self.k("T", x)
         return self.k("transpose", x, axes=axes)
 
+    def matmul(self, x: Value, y: Value) -> Value:
+        """x @ y as the engine does it: a big product through its BLAS thread policy."""
+        try:
+            from vibrastic.blas import UNTOUCHED
+        except ImportError:
+            UNTOUCHED = None
+        macs = int(np.prod(x.shape)) * y.shape[-1]
+        if UNTOUCHED is not None and macs >= UNTOUCHED:
+            return self.k("matmul_blas", x, y)
+        return self.k("matmul", x, y)
+
     def sum(self, x: Value, axes: Any, keepdims: bool) -> Value:
         return self.k("sum", x, axes=axes, keepdims=keepdims)
 
@@ -484,11 +495,11 @@ def stack(o: Ops, tensors: Sequence[Node], dim: int = 0) -> Result:
 @rule("matmul")
 def matmul(o: Ops, a: Node, b: Node) -> Result:
     x, y = a.value, b.value
-    out = o.k("matmul", x, y)
+    out = o.matmul(x, y)
     if len(x.shape) == 2 and len(y.shape) == 2:
         return out, (a, b), lambda g: (
-            o.k("matmul", g, o.transpose(y)) if a.requires_grad else None,
-            o.k("matmul", o.transpose(x), g) if b.requires_grad else None,
+            o.matmul(g, o.transpose(y)) if a.requires_grad else None,
+            o.matmul(o.transpose(x), g) if b.requires_grad else None,
         )
 
     def vjp(g: Value) -> tuple[Any, Any]:  # NumPy's rules for 1-D and batched operands
@@ -503,8 +514,8 @@ def matmul(o: Ops, a: Node, b: Node) -> Result:
             gm = o.k("expand_dims", gm, axis=-2)
         if len(y.shape) == 1:
             gm = o.k("expand_dims", gm, axis=-1)
-        gx = o.k("matmul", gm, o.k("swapaxes", ym))
-        gy = o.k("matmul", o.k("swapaxes", xm), gm)
+        gx = o.matmul(gm, o.k("swapaxes", ym))
+        gy = o.matmul(o.k("swapaxes", xm), gm)
         if len(x.shape) == 1:
             gx = o.k("getitem", gx, idx=raw("..., 0, :"), _index=(Ellipsis, 0, slice(None)))
         if len(y.shape) == 1:
@@ -517,8 +528,7 @@ def matmul(o: Ops, a: Node, b: Node) -> Result:
 @rule("linear")
 def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
     x, w = input.value, weight.value
-    mm = "matmul"  # eager's @ (ndarray.dot differs on signed zeros, e.g. -0.0 * 0)
-    out = o.k(mm, x, o.transpose(w))
+    out = o.matmul(x, o.transpose(w))  # eager's @ (ndarray.dot differs on signed zeros)
     if bias is not None:
         o.b.inplace("add", out, bias.value)
     n_out, n_in = w.shape
@@ -526,9 +536,9 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
     def vjp(g: Value, row_sum: bool = False) -> list[Any]:
         rows = int(np.prod(g.shape)) // n_out
         g2 = o.k("reshape", g, shape=(rows, n_out)) if len(g.shape) != 2 else g
-        gx = o.k(mm, g, w) if input.requires_grad else None
+        gx = o.matmul(g, w) if input.requires_grad else None
         x2 = x if len(x.shape) == 2 else o.k("reshape", x, shape=(rows, n_in))
-        gw = o.k("matmul", o.transpose(g2), x2) if weight.requires_grad else None
+        gw = o.matmul(o.transpose(g2), x2) if weight.requires_grad else None
         if bias is None:
             return [gx, gw]
         if len(g2.shape) == 2 and g2.shape[0] == 1 and not row_sum:  # one row: its own sum

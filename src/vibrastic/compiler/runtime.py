@@ -35,6 +35,16 @@ def _qlog1p(x: Any, out: Any = None) -> Any:
         return np.log1p(x) if out is None else np.log1p(x, out)
 
 
+def _blas_matmul(x: Any, y: Any) -> Any:
+    """The engine's matmul for big products (BLAS threads chosen per shape), if it has one."""
+    try:
+        from vibrastic.blas import matmul
+    except ImportError:  # an engine without blas.py
+        matmul = np.matmul
+    RUNTIME["_blas_matmul"] = matmul
+    return matmul(x, y)
+
+
 RUNTIME: dict[str, Any] = {
     "_np": np,
     "_math": math,
@@ -42,6 +52,7 @@ RUNTIME: dict[str, Any] = {
     "_qlog": _qlog,
     "_qlog1p": _qlog1p,
     "_qexp": _qexp,
+    "_blas_matmul": _blas_matmul,
     "RuntimeError": RuntimeError,
     "IndexError": IndexError,
     "ValueError": ValueError,
