@@ -26,7 +26,7 @@ from vibrastic.compiler.codegen import Program, Writer
 from vibrastic.compiler.graph import CompileError, Instr, Value, literal
 from vibrastic.compiler.kernels import INPLACE
 
-MAX_ELEMENTS = 4096  # beyond this, NumPy's calls pay for themselves
+MAX_ELEMENTS = 1024  # beyond this, NumPy's calls pay for themselves
 UNARY = {
     "negative": "-{0}", "exp": "_math.exp({0})", "log": "_math.log({0})",
     "log1p": "_math.log1p({0})", "sqrt": "_math.sqrt({0})", "absolute": "abs({0})",
@@ -366,7 +366,8 @@ _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$|^-?[0-9.e+-]+$")
 
 def _inline(source: str, longest: int = 100) -> str:
     """Fold each temporary used exactly once into the line that uses it (fewer stores and
-    loads for Python to do, and shorter code), inside the computation only."""
+    loads for Python to do, and shorter code), inside the computation only. Each pass folds
+    every temporary it can whose using line this pass leaves alone; passes repeat until none."""
     lines = source.split("\n")
     start = next(i for i, line in enumerate(lines) if "# -- the computation" in line)
     end = next(i for i, line in enumerate(lines)
@@ -375,23 +376,27 @@ def _inline(source: str, longest: int = 100) -> str:
     while changed:
         changed = False
         counts: dict[str, int] = {}
-        for line in lines:
+        where: dict[str, int] = {}  # name -> the last body line that mentions it
+        for j, line in enumerate(lines):
             for name in _NAME.findall(line):
                 counts[name] = counts.get(name, 0) + 1
+                if start <= j < end:
+                    where[name] = j
+        touched: set[int] = set()
         for i in range(start, end):
             m = _ASSIGN.match(lines[i])
-            if not m or counts.get(m.group(2), 0) != 2 or len(m.group(3)) > longest:
+            if not m or i in touched or counts.get(m.group(2), 0) != 2 or \
+                    len(m.group(3)) > longest:
                 continue
             name, expr = m.group(2), m.group(3)
-            use = next((j for j in range(i + 1, end)
-                        if re.search(rf"\b{name}\b", lines[j])), None)
-            if use is None:
+            use = where.get(name, i)
+            if use <= i or use in touched:
                 continue
             text = expr if _SIMPLE.match(expr) or _enclosed(expr) else f"({expr})"
             lines[use] = re.sub(rf"\b{name}\b", text.replace("\\", "\\\\"), lines[use])
             lines[i] = ""
+            touched.update((i, use))
             changed = True
-            break
     return "\n".join(line for line in lines if line != "")
 
 
