@@ -150,9 +150,10 @@ def _init() -> None:
     _State.ready = True
     try:
         from threadpoolctl import ThreadpoolController
-    except ImportError:
+
+        blas = ThreadpoolController().select(user_api="blas").lib_controllers
+    except Exception:  # no threadpoolctl, or it cannot inspect this process: leave BLAS alone
         return
-    blas = ThreadpoolController().select(user_api="blas").lib_controllers
     numpy_libs = os.path.dirname(np.__file__) + ".libs"  # NumPy's wheel keeps its BLAS there
     own = [lib for lib in blas if lib.filepath.startswith((numpy_libs, np.__path__[0]))]
     _State.libraries = own or blas
