@@ -16,7 +16,7 @@ from vibrastic.platform.classroom import grading
 from vibrastic.platform.classroom.grading import CheckRefused, LocalGrading, QueuedGrading
 from vibrastic.platform.course.challenge import UnknownChallenge
 from vibrastic.platform.database import connect
-from vibrastic.platform.grader.grade import GraderError
+from vibrastic.platform.grader.grade import Grader, GraderError
 
 SIGMA_OK = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
 SIGMA_WRONG = "def sigma(n):\n    return sum(i * i for i in range(n))\n"
@@ -115,9 +115,12 @@ def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> Non
         assert queue.status(tickets[5]).position == 6
         url = pg_room.engine.url.render_as_string(hide_password=False)
         workers = [subprocess.Popen([sys.executable, "-m", "vibrastic", "worker", "--once",
-                                     "--database-url", url]) for _ in range(2)]
+                                     "--database-url", url], stdout=subprocess.PIPE, text=True)
+                   for _ in range(2)]
         for worker in workers:
-            assert worker.wait(timeout=600) == 0
+            out, _err = worker.communicate(timeout=600)
+            assert worker.returncode == 0
+            assert "ready: 1 warm sandbox(es)" in out  # said once it was warm
         done = [queue.status(t) for t in tickets]
         assert [d.state for d in done] == ["done"] * 6
         assert [d.result["status"] for d in done] == ["fail", "pass"] * 3
@@ -127,6 +130,54 @@ def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> Non
         queue.close()
     with pytest.raises(KeyError):
         queue.status("s999999")
+
+
+def test_a_worker_warms_its_sandbox_before_it_takes_a_job(
+        pg_room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first learner of a class does not wait for a sandbox: the worker's template is up
+    before it claims a job, and the job is graded in that template (no new one is started)."""
+    started: list[object] = []
+    new_template = Grader._new_template
+
+    def counted(self: Grader, preload: tuple[str, ...]) -> object:
+        started.append(new_template(self, preload))
+        return started[-1]
+
+    monkeypatch.setattr(Grader, "_new_template", counted)
+    queue = QueuedGrading(pg_room.engine)
+    seen: dict[str, object] = {}
+    try:
+        ticket = queue.submit(pg_room.course, pg_room.v["ada"].user_id, "sigma", SIGMA_OK)
+
+        def ready(graders: grading.GraderPool) -> None:
+            seen["job"] = queue.status(ticket).state
+            seen["warm"] = [g._template is not None and g._template.alive
+                            for g in graders.graders]
+            seen["templates"] = len(started)
+
+        grading.run_worker(pg_room.engine, concurrency=1, wait=False, on_ready=ready)
+        done = queue.status(ticket)
+    finally:
+        queue.close()
+    assert seen == {"job": "queued", "warm": [True], "templates": 1}
+    assert done.state == "done" and done.result["status"] == "pass"
+    assert len(started) == 1  # graded in the warm template
+
+
+def test_a_worker_whose_sandbox_cannot_start_takes_no_job(pg_room: Room) -> None:
+    class NoSandbox(Grader):
+        def start(self) -> None:
+            raise GraderError("bubblewrap is missing")
+
+    queue = QueuedGrading(pg_room.engine)
+    try:
+        ticket = queue.submit(pg_room.course, pg_room.v["ada"].user_id, "sigma", SIGMA_OK)
+        with pytest.raises(GraderError, match="bubblewrap is missing"):
+            grading.run_worker(pg_room.engine, wait=False,
+                               grader_factory=lambda: NoSandbox(warm=True))
+        assert queue.status(ticket).state == "queued"  # left for a healthy worker
+    finally:
+        queue.close()
 
 
 def test_verdicts_written_anywhere_reach_every_web_process(pg_room: Room) -> None:

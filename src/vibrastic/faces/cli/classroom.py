@@ -115,14 +115,25 @@ def worker(
         raise _usage("grading workers need a PostgreSQL classroom database "
                      "(postgresql+psycopg://…); with SQLite, `vibrastic classroom serve` "
                      "grades checks itself")
-    from vibrastic.platform.classroom.grading import requeue_stale, run_worker
+    from vibrastic.platform.classroom.grading import GraderPool, requeue_stale, run_worker
+    from vibrastic.platform.grader.grade import GraderError
 
     requeue_stale(engine)
-    console.print(f"vibrastic worker (pid {os.getpid()}): grading checks from {_safe(url)} "
-                  f"with {concurrency} sandbox(es)" + (" until the queue is empty" if once
-                                                       else "; Ctrl-C stops"),
-                  highlight=False)
-    run_worker(engine, concurrency=concurrency, wait=not once)
+    console.print(f"vibrastic worker (pid {os.getpid()}): warming {concurrency} sandbox(es) for "
+                  f"{_safe(url)} …", highlight=False)
+
+    def ready(graders: GraderPool) -> None:
+        console.print(f"ready: {len(graders.graders)} warm sandbox(es) "
+                      f"({graders.graders[0].sandbox_label}); grading checks"
+                      + (" until the queue is empty" if once else "; Ctrl-C stops"),
+                      highlight=False)
+
+    try:
+        run_worker(engine, concurrency=concurrency, wait=not once, on_ready=ready)
+    except GraderError as exc:
+        err.print(f"[red]error:[/red] the grading sandbox could not start, so this worker takes "
+                  f"no checks (they stay queued for another worker): {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @classroom_app.command("serve")

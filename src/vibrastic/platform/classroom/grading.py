@@ -6,9 +6,10 @@ Two ways to run it, one API (``submit`` → a ticket, ``status(ticket)``):
 - ``QueuedGrading`` (PostgreSQL, any number of hosts): the submission row is written first
   (state ``queued``), then a job is deferred on procrastinate, a job queue that lives in the same
   PostgreSQL (no extra service; ``SKIP LOCKED`` polling plus LISTEN/NOTIFY). Long-lived
-  ``vibrastic worker`` processes (``run_worker``) keep warm sandboxes, grade, and write the
-  verdict back to the row, so a web restart loses nothing. Jobs carry the lock
-  ``learner:<id>``: one learner's burst runs one job at a time and never takes every worker.
+  ``vibrastic worker`` processes (``run_worker``) warm their sandboxes before taking a job,
+  keep them warm, grade, and write the verdict back to the row, so a web restart loses
+  nothing. Jobs carry the lock ``learner:<id>``: one learner's burst runs one job at a time
+  and never takes every worker.
 Either way a grader failure is recorded as ``state = 'error'``, never as an attempt, and every
 change is announced (``NOTIFY vibrastic_submissions`` on PostgreSQL, ``on_change`` locally) for
 the live pages. Checks are rate-limited per learner.
@@ -19,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -199,8 +201,9 @@ def _conninfo(engine: Engine) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def queue_app(engine: Engine):  # type: ignore[no-untyped-def]
-    """The procrastinate app for this database, with the grading task registered."""
+def queue_app(engine: Engine, graders: GraderPool | None = None):  # type: ignore[no-untyped-def]
+    """The procrastinate app for this database, with the grading task registered; jobs borrow
+    a grader from ``graders`` (only a worker runs them; the web side only defers)."""
     import procrastinate
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
@@ -208,7 +211,10 @@ def queue_app(engine: Engine):  # type: ignore[no-untyped-def]
 
     @app.task(name=TASK_NAME, pass_context=False)
     def grade_submission(submission_id: int) -> None:
-        grade_queued(engine, submission_id, _thread_grader())
+        if graders is None:
+            raise RuntimeError("this process only queues checks; `vibrastic worker` grades them")
+        with graders.borrow() as grader:
+            grade_queued(engine, submission_id, grader)
 
     return app
 
@@ -285,19 +291,36 @@ def grade_queued(engine: Engine, submission_id: int, grader: Grader) -> None:
     record_verdict(engine, submission_id, result, worker=_worker_name())
 
 
-_local = threading.local()
-_graders: list[Grader] = []
-_graders_lock = threading.Lock()
+class GraderPool:
+    """A worker's ``size`` warm graders, started together before it takes its first job (so
+    the first learner of a class does not wait for a sandbox to import numpy and torch); a job
+    borrows one and gives it back. procrastinate runs sync jobs on whichever thread is free, so
+    graders belong to the pool, not to threads."""
 
+    def __init__(self, size: int, factory: Callable[[], Grader] | None = None) -> None:
+        self.graders = [(factory or (lambda: Grader(warm=True)))() for _ in range(size)]
+        self._free: queue.SimpleQueue[Grader] = queue.SimpleQueue()
+        for grader in self.graders:
+            self._free.put(grader)
 
-def _thread_grader() -> Grader:
-    """One warm grader per worker thread, kept for the worker's life."""
-    grader = getattr(_local, "grader", None)
-    if grader is None:
-        grader = _local.grader = Grader(warm=True)
-        with _graders_lock:
-            _graders.append(grader)
-    return grader
+    def start(self) -> None:
+        """Start every grader's sandbox template now; GraderError if one cannot. In this
+        thread, one after another: a sandbox dies with the thread that started it
+        (bubblewrap's ``--die-with-parent``), so short-lived helper threads would not do."""
+        for grader in self.graders:
+            grader.start()
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Grader]:
+        grader = self._free.get()
+        try:
+            yield grader
+        finally:
+            self._free.put(grader)
+
+    def close(self) -> None:
+        for grader in self.graders:
+            grader.close()
 
 
 def _worker_name() -> str:
@@ -323,14 +346,19 @@ def requeue_stale(engine: Engine, older_than: timedelta = timedelta(minutes=10))
     return len(ids)
 
 
-def run_worker(engine: Engine, concurrency: int = 1, *, wait: bool = True) -> None:
-    """A grading worker: takes queued checks until stopped (``wait=False``: until empty)."""
-    app = queue_app(engine)
+def run_worker(engine: Engine, concurrency: int = 1, *, wait: bool = True,
+               on_ready: Callable[[GraderPool], None] | None = None,
+               grader_factory: Callable[[], Grader] | None = None) -> None:
+    """A grading worker: warms ``concurrency`` sandboxes, calls ``on_ready``, then takes queued
+    checks until stopped (``wait=False``: until the queue is empty). A sandbox that cannot
+    start raises GraderError before any job is taken, so the jobs wait for a healthy worker."""
+    graders = GraderPool(concurrency, grader_factory)
     try:
+        graders.start()
+        if on_ready is not None:
+            on_ready(graders)
+        app = queue_app(engine, graders)
         app.run_worker(concurrency=concurrency, wait=wait, install_signal_handlers=wait,
                        delete_jobs="successful")
     finally:
-        with _graders_lock:
-            for grader in _graders:
-                grader.close()
-            _graders.clear()
+        graders.close()
