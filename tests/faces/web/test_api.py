@@ -104,6 +104,8 @@ def test_hints_come_one_at_a_time_and_are_remembered(client: TestClient) -> None
     assert second["hints"] == [first["text"], second["text"]]
     assert store.hints_shown("greeter") == 2
     assert client.get("/api/challenges/greeter").json()["hints"] == second["hints"]
+    third = client.post("/api/challenges/greeter/hint").json()  # what the pages use
+    assert third["number"] == 3 and third["revealed"] is True
 
 
 def test_solution_only_after_an_explicit_recorded_give_up(client: TestClient) -> None:

@@ -125,3 +125,47 @@ def test_a_class_from_roster_to_gradebook(browser: Browser, classroom: Server,
     assert float(body["ada@example.org"][sigma]) == full
     assert 0 <= float(body["bob@example.org"][sigma]) < full
     assert body["ada@example.org"][2] == "Monday" and body["bob@example.org"][2] == "Monday"
+
+
+def test_another_site_cannot_reveal_a_signed_in_learners_hint(browser: Browser,
+                                                              classroom: Server) -> None:
+    """A page on another site sends a signed-in learner's browser to the hint API (a link: a
+    top-level GET, which carries her SameSite=Lax cookie), posts the page's hint form, and
+    tries a credentialed fetch with a made-up token: no hint is revealed or counted."""
+    from vibrastic.platform.classroom.hints import shown_hints
+    from vibrastic.platform.classroom.people import add_section, join_with_code
+
+    engine = classroom.app.state.classroom.engine
+    prof = create_user(engine, email="prof2@example.org", name="Prof", username="prof2",
+                       password=PASSWORD)
+    course = create_course(engine, slug="attacked", title="Attacked", instructor_id=prof)
+    cy = create_user(engine, email="cy@example.org", name="Cy", username="cy",
+                     password=PASSWORD)
+    join_with_code(engine, cy, add_section(engine, course, "A", by=prof))
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, classroom.url, "cy@example.org")
+    target = f"{classroom.url}/api/challenges/triangle/hint"
+    evil = {
+        "link": f'<script>location.href = "{target}"</script>',
+        "form": f'<form method="post" action="{classroom.url}/challenges/triangle/hint">'
+                '<input name="csrf_token" value="guessed"></form>'
+                "<script>document.forms[0].submit()</script>",
+        "fetch": "<p>fetch</p>"}
+    context.route("http://attacker.test/**", lambda route: route.fulfill(
+        content_type="text/html", body=evil[route.request.url.rsplit("/", 1)[1]]))
+    page.goto("http://attacker.test/link")
+    page.wait_for_url(target)
+    assert '"revealed":false' in page.content()
+    page.goto("http://attacker.test/form")
+    page.wait_for_url(re.compile(re.escape(classroom.url)))
+    page.goto("http://attacker.test/fetch")
+    outcome = page.evaluate("""url => fetch(url, {method: "POST", credentials: "include",
+        headers: {"X-CSRF-Token": "guessed"}}).then(r => r.status, () => "blocked")""", target)
+    assert outcome == "blocked"  # the preflight is refused: no CORS for other sites
+    assert shown_hints(engine, course, cy, "triangle") == []
+    page.goto(f"{classroom.url}/challenges/triangle")  # her own click still works
+    page.get_by_role("button", name="Show the next hint").click()
+    expect(page.locator("#hints li")).to_have_count(1)
+    assert len(shown_hints(engine, course, cy, "triangle")) == 1
+    context.close()

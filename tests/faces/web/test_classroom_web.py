@@ -268,7 +268,7 @@ def test_a_learners_code_checks_and_hints_are_their_own(site: Site) -> None:
     assert bob.get(f"/api/jobs/{job}").status_code == 404  # not bob's to see
     assert ada.get("/api/challenges/sigma").json()["status"] == "passed"
     assert bob.get("/api/challenges/sigma").json()["status"] == "not started"
-    hint = ada.get("/api/challenges/slicing/hint").json()
+    hint = ada.post("/api/challenges/slicing/hint", headers=headers).json()
     assert hint["number"] == 1 and bob.get("/api/challenges/slicing").json()["hints"] == []
     grid = site.client("prof").get("/c/ai-101/dashboard/grid").text
     assert 'data-learner="ada" data-challenge="sigma"' in grid and "✓" in grid
@@ -286,3 +286,31 @@ def test_only_instructors_create_courses(site: Site) -> None:
     refused = site.client("ada").post("/courses", data={
         "slug": "ada-101", "title": "Mine", "csrf_token": site.csrf("ada")})
     assert refused.status_code == 403
+
+
+def test_a_cross_site_request_cannot_reveal_a_hint(site: Site) -> None:
+    """What another site can make a signed-in learner's browser send (a link or an image: a GET
+    with her cookie, as SameSite=Lax allows; a form: a POST without her CSRF token) reveals no
+    hint, so nobody can spend her hints or raise the dashboard's "hints exhausted" flag."""
+    from vibrastic.platform.classroom.hints import hints_seen
+    from vibrastic.platform.classroom.models import Course
+
+    ada, url = site.client("ada"), "/api/challenges/triangle/hint"
+    with Session(site.engine) as session:
+        course = session.query(Course.id).filter_by(slug="ai-101").scalar()
+    linked = ada.get(url)
+    assert linked.status_code == 200 and linked.json()["revealed"] is False
+    assert linked.json()["hints"] == [] and "POST /api/challenges/triangle/hint" in \
+        linked.json()["message"]
+    assert ada.get(url, headers={"X-CSRF-Token": site.csrf("bob")}).json()["revealed"] is False
+    for path in (url, "/challenges/triangle/hint"):
+        for form in ({}, {"csrf_token": "forged"}, {"csrf_token": site.csrf("bob")}):
+            refused = ada.post(path, data=form)
+            assert refused.status_code == 403 and "CSRF token missing or wrong" in refused.text
+    assert ada.get("/api/challenges/triangle").json()["hints"] == []
+    assert not any(c == "triangle" for _user, c in hints_seen(site.engine, course))
+    mine = {"X-CSRF-Token": site.csrf("ada")}
+    first = ada.post(url, headers=mine).json()
+    second = ada.get(url, headers=mine).json()  # a script sending the header still may
+    assert (first["number"], first["revealed"], second["number"]) == (1, True, 2)
+    assert ada.get(url).json()["hints"] == second["hints"]  # reading them again is free

@@ -151,8 +151,29 @@ async def job_events(request: Request, job_id: str) -> StreamingResponse:
                 lambda data: data["state"] in ("done", "error"))
 
 
-@router.get("/challenges/{name}/hint", summary="The next hint (remembered, as in the CLI)")
+HINT_GET_DOC = """The next hint, remembered (as `vibrastic hint` in the terminal).
+
+In a classroom a hint counts (the dashboard flags a learner whose hints are exhausted), so a GET
+reveals one only when it carries the session's `X-CSRF-Token` header, which another site cannot
+make a browser send; without the header nothing is recorded and the reply lists the hints already
+shown (`revealed: false`). Pages and new scripts use `POST /api/challenges/{name}/hint`."""
+
+
+@router.get("/challenges/{name}/hint", summary="The next hint (classroom: with X-CSRF-Token)",
+            description=HINT_GET_DOC)
 def hint(request: Request, name: str) -> dict[str, Any]:
+    from vibrastic.faces.web.app import csrf_header_valid
+
+    info = views.get_challenge_or_404(name)
+    if request.app.state.classroom is not None and not csrf_header_valid(request):
+        return views.shown_hints_json(learner_of(request), info)
+    return views.next_hint_json(learner_of(request), info)
+
+
+@router.post("/challenges/{name}/hint", summary="Reveal the next hint (recorded)",
+             description="The next hint, remembered. In a classroom the request carries the "
+                         "session's CSRF token (`X-CSRF-Token`), as every change does.")
+def reveal_hint(request: Request, name: str) -> dict[str, Any]:
     return views.next_hint_json(learner_of(request), views.get_challenge_or_404(name))
 
 

@@ -269,6 +269,19 @@ async def csrf_guard(request: Request) -> None:
                                  "token missing or wrong); reload the page and try again")
 
 
+def csrf_header_valid(request: Request) -> bool:
+    """True when a signed-in person's request carries their ``X-CSRF-Token`` header (which
+    another site cannot make a browser send), so a GET may change something safely."""
+    import hmac
+
+    from vibrastic.faces.web.accounts import person_of
+
+    person = person_of(request)
+    token = request.headers.get("x-csrf-token", "")
+    return person is not None and bool(token) and hmac.compare_digest(
+        token.encode(), person.csrf.encode())
+
+
 def learner_of(request: Request) -> Any:
     """Whose course this request is about: the person on this machine, or (in a classroom)
     the signed-in person in their course (the ``course`` cookie picks one of several)."""

@@ -196,11 +196,21 @@ def job_json(learner: Learner, job_id: str) -> dict[str, Any]:
 def next_hint_json(learner: Learner, info: Challenge) -> dict[str, Any]:
     if not info.hints:
         return {"number": 0, "total": 0, "text": None, "hints": [],
-                "message": f"{info.name} has no hints"}
+                "revealed": False, "message": f"{info.name} has no hints"}
     found = learner.next_hint(info)
     number, text = found if found else (len(info.hints), info.hints[-1])
     return {"number": number, "total": len(info.hints), "text": text,
-            "hints": shown_hints(learner, info), "all_shown": number == len(info.hints)}
+            "hints": shown_hints(learner, info), "all_shown": number == len(info.hints),
+            "revealed": found is not None}
+
+
+def shown_hints_json(learner: Learner, info: Challenge) -> dict[str, Any]:
+    """The hints already shown, recording nothing (a classroom GET without the CSRF header)."""
+    hints = shown_hints(learner, info)
+    return {"number": len(hints), "total": len(info.hints), "text": hints[-1] if hints else None,
+            "hints": hints, "all_shown": len(hints) == len(info.hints), "revealed": False,
+            "message": f"nothing revealed: to see the next hint, POST /api/challenges/"
+                       f"{info.name}/hint (or send this GET with the X-CSRF-Token header)"}
 
 
 def give_up_json(learner: Learner, info: Challenge) -> dict[str, Any]:
