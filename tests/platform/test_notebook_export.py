@@ -11,12 +11,13 @@ import pytest
 from vibrastic.platform.course import load_course
 from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.course.export import export_notebooks
+from vibrastic.platform.course.wheel import wheel_name
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     out = tmp_path_factory.mktemp("notebooks")
-    return [item.path for item in export_notebooks(load_course(), out, install_spec="vibrastic")]
+    return [item.path for item in export_notebooks(load_course(), out)]
 
 
 def test_one_notebook_per_lesson_valid_against_the_schema(exported: list[Path]) -> None:
@@ -38,16 +39,18 @@ def test_each_notebook_starts_with_a_guarded_install_cell(exported: list[Path]) 
         first = nbformat.read(path, as_version=4).cells[0]
         assert first.cell_type == "code"
         lines = first.source.splitlines()
-        guard = lines.index('if importlib.util.find_spec("vibrastic") is None:')
-        assert lines[guard + 1].strip() == "%pip install --quiet vibrastic"
-        assert "%matplotlib inline" in lines
+        assert 'if importlib.util.find_spec("vibrastic") is None:' in lines
+        assert f'WHEEL = "{wheel_name()}"' in lines and "WHEEL_URL = None" in lines
+        assert lines[-1] == "%matplotlib inline"
+    assert (exported[0].parent / wheel_name()).is_file()  # the wheel it installs, beside it
 
 
-def test_install_spec_is_configurable(tmp_path: Path) -> None:
+def test_install_spec_is_where_the_wheel_comes_from_otherwise(tmp_path: Path) -> None:
     course = load_course()
-    spec = "git+https://example.org/vibrastic.git"
-    [first, *_] = export_notebooks(course, tmp_path, install_spec=spec)
-    assert f"%pip install --quiet {spec}" in nbformat.read(first.path, 4).cells[0].source
+    spec = "https://example.org/vibrastic-0.1.0-py3-none-any.whl"
+    [first, *_] = export_notebooks(course, tmp_path, install_spec=spec, wheel=False)
+    assert f'WHEEL_URL = "{spec}"' in nbformat.read(first.path, 4).cells[0].source
+    assert not list(tmp_path.glob("*.whl"))
 
 
 def test_challenges_are_writefile_and_check_cells(exported: list[Path]) -> None:
@@ -71,7 +74,7 @@ def test_challenges_are_writefile_and_check_cells(exported: list[Path]) -> None:
 def test_lesson_text_survives_export_and_reads_back_with_jupytext(exported: list[Path]) -> None:
     course = load_course()
     nb = jupytext.read(exported[6])  # lesson 7
-    text = "\n".join(c.source for c in nb.cells)
+    text = "\n".join(c.source for c in nb.cells[1:])  # the lesson, after the install cell
     assert "## Study of Momentum Rate β hands on" in text
     assert "def gradient_descent_with_momentum(" in text  # {source} expanded to the real code
     assert "{source}" not in text

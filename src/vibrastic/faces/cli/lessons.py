@@ -137,10 +137,14 @@ def run(
 @notebooks_app.command("export")
 def export(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the notebooks.")],
-    install_spec: Annotated[str, typer.Option(
-        "--install-spec", help="What the install cell passes to %pip install.")] = "vibrastic",
+    install_spec: Annotated[str | None, typer.Option(
+        "--install-spec", help="Where the install cell gets vibrastic when its wheel is not "
+                               "beside the notebook: the wheel's URL, or anything pip "
+                               "installs.")] = None,
 ) -> None:
-    """Write one notebook per lesson (install cell first, challenges with check() cells)."""
+    """Write one notebook per lesson (install cell first, challenges with check() cells) and
+    vibrastic's wheel beside them, which their install cell installs (Jupyter, or Colab after
+    uploading it)."""
     from vibrastic.platform.course.export import export_notebooks
 
     if directory.exists() and not directory.is_dir():
@@ -149,4 +153,8 @@ def export(
     written = export_notebooks(_course(), directory, install_spec=install_spec)
     for item in written:
         console.print(f"{item.lesson.number:>2}  {item.path}")
+    from vibrastic.platform.course.wheel import wheel_name
+
+    console.print(f"    {directory / wheel_name()}  (the notebooks' install cell installs it; "
+                  "on Colab, upload it into /content)")
     console.print(f"[green]{len(written)} notebooks written to {directory}[/green]")

@@ -44,7 +44,7 @@ def serve(
         raise typer.Exit(2)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
-    config = WebConfig(public_url=url.rstrip("/"))
+    config = WebConfig()  # notebooks fetch the wheel from the address they were loaded from
     if quick:
         config.quick_lessons = True
     app = create_app(config)

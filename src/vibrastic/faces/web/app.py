@@ -34,7 +34,9 @@ class WebConfig:
     quick_lessons: bool = field(default_factory=lambda: os.environ.get("VIBRASTIC_QUICK") == "1")
     grading_workers: int | None = None
     lab_workers: int = 1
-    public_url: str | None = None  # where notebooks fetch the wheel from (serve sets it)
+    # the server's address as learners see it, when it differs from the request's (a proxy):
+    # served notebooks fetch the wheel from there (default: the address they were loaded from)
+    public_url: str | None = None
     database_url: str | None = None  # set: the classroom (accounts, many learners)
     secure_cookies: bool = True  # classroom session cookies only over HTTPS (off on loopback)
 

@@ -300,7 +300,7 @@ def run_lesson(lesson: Lesson, course: Course, out_dir: Path, *, quick: bool = F
     Raises ``LessonRunError`` (with the partial run) when a cell fails or times out; a run stopped
     by Ctrl-C returns with ``interrupted`` set and the cells that ran.
     """
-    nb = build_notebook(lesson, course, install_spec=None, challenges=False)
+    nb = build_notebook(lesson, course, setup=False, challenges=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     run = LessonRun(lesson)
     by_index: dict[int, CellRun] = {}
