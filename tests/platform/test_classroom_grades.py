@@ -134,3 +134,35 @@ def test_only_staff_and_the_learner_see_code(graded: Room) -> None:
         dash.latest_submission(room.engine, room.course, ada, "sigma", room.v["bob"].user_id)
     with pytest.raises(NotAllowed):
         dash.dashboard(room.engine, room.course, room.v["bob"].user_id)
+
+
+def test_project_stages_are_gradebook_columns_in_every_export(graded: Room) -> None:
+    from vibrastic.platform.course.project import get_project
+
+    room, prof = graded, graded.v["prof"].user_id
+    stages = get_project().stages
+    value = stages[1]
+    with Session(room.engine) as session, session.begin():
+        for score in (1.0, value.max_score - 1, 2.0):  # the best of three checks counts
+            session.add(Submission(
+                course_id=room.course, user_id=room.v["ada"].user_id, challenge=value.name,
+                source="{}", state="done", created_at="2026-11-28T09:40:00+00:00",
+                status="fail", score=score, max_score=value.max_score, hidden_run=True,
+                result_json="{}"))
+    book = gradebook(room.engine, room.course, prof)
+    assert [c.name for c in book.columns][-len(stages):] == [s.name for s in stages]
+    assert book.score("ada", value.name) == value.max_score - 1
+    assert book.score("bob", value.name) is None
+    for key in ("username", "email"):
+        table = list(csv.reader(io.StringIO(book.to_csv(key))))
+        column = table[0].index(value.name)
+        assert [r[column] for r in table[1:]] == [f"{value.max_score - 1:g}", ""]
+        assert table[0][-1] == "total"
+    canvas = list(csv.reader(io.StringIO(book.to_canvas_csv())))
+    column = canvas[0].index(f"Project stage 1: {value.title}")
+    assert canvas[1][column] == f"{value.max_score:g}"  # points possible
+    assert canvas[2][column] == f"{value.max_score - 1:g}"
+    set_override(room.engine, room.course, room.v["bob"].user_id, value.name, 3, by=prof,
+                 reason="checked by hand")
+    mine = {g["item"]: g for g in my_grades(room.engine, room.course, room.v["bob"].user_id)}
+    assert mine[value.name]["score"] == 3 and mine[value.name]["overridden"]

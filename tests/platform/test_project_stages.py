@@ -118,7 +118,7 @@ def test_read_package_takes_only_the_packages_python_files(tmp_path: Path) -> No
 
 def test_an_editor_saves_only_files_of_the_package(tmp_path: Path) -> None:
     work = tmp_path / "work"
-    path = save_package_file("mygrad/value.py", "x = 1\n", work)
+    path = save_package_file("mygrad/value.py", "x = 1\n", work).path
     assert path == work / "mygrad" / "value.py" and path.read_text() == "x = 1\n"
     for bad in ("../mygrad/value.py", "mygrad/../../x.py", "/etc/passwd.py", "other/value.py",
                 "mygrad/notes.txt", "mygrad/.hidden.py", "value.py"):

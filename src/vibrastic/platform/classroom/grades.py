@@ -18,16 +18,22 @@ from vibrastic.platform.classroom.models import (
 )
 from vibrastic.platform.classroom.people import ClassroomError, require_role
 from vibrastic.platform.course.challenge import load_challenges
+from vibrastic.platform.course.project import load_project
 from vibrastic.platform.database import now
 
 
 def columns(engine: Engine, course_id: int) -> list[Column]:
-    """The graded items of a course, in course order."""
+    """The graded items of a course in course order: challenges, then the project's stages."""
     with Session(engine) as session:
         course = session.get(Course, course_id)
         if course is None:
             raise ClassroomError(f"there is no course {course_id}")
-    return [Column(c.name, c.title, c.max_score) for c in load_challenges()]
+    out = [Column(c.name, c.title, c.max_score) for c in load_challenges()]
+    project = load_project()
+    if project is not None:
+        out += [Column(s.name, f"Project stage {s.number}: {s.title}", s.max_score)
+                for s in project.stages]
+    return out
 
 
 def best_scores(engine: Engine, course_id: int,

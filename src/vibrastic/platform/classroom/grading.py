@@ -36,6 +36,7 @@ from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.database import now
 from vibrastic.platform.grader.grade import MAX_SOURCE_BYTES, Grader, GraderError
 from vibrastic.platform.grader.results import GradeResult
+from vibrastic.platform.progress.project import ProjectError, project_gradable, project_item
 
 if TYPE_CHECKING:
     from vibrastic.platform.progress.service import JobStatus
@@ -75,7 +76,8 @@ class Ticket:
 def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
                   source: str) -> None:
     """Raise CheckRefused when this check may not be queued now (named reason)."""
-    get_challenge(challenge)  # UnknownChallenge names the valid ones
+    if project_item(challenge) is None:
+        get_challenge(challenge)  # UnknownChallenge names the valid ones
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_SOURCE_BYTES:
         raise CheckTooLarge(f"the code is {size / 2**20:.1f} MiB; checks accept up to "
@@ -150,7 +152,11 @@ class LocalGrading:
 
     def submit(self, course_id: int, user_id: int, challenge: str, source: str) -> str:
         check_allowed(self.engine, course_id, user_id, challenge, source)
-        return self._service.submit(challenge, source, learner=f"{course_id}:{user_id}")
+        learner = f"{course_id}:{user_id}"
+        if project_item(challenge) is not None:  # ``source``: the package as project_payload
+            gradable, main, files = project_gradable(challenge, source)
+            return self._service.submit(gradable, main, learner=learner, files=files)
+        return self._service.submit(challenge, source, learner=learner)
 
     def status(self, ticket: str) -> Ticket:
         from vibrastic.platform.progress.service import UnknownJob
@@ -278,7 +284,11 @@ def grade_queued(engine: Engine, submission_id: int, grader: Grader) -> None:
         announce(session, row)
         challenge, source = row.challenge, row.source
     try:
-        result = grader.grade(challenge, source)
+        result = grade_item(grader, challenge, source)
+    except ProjectError as exc:
+        record_verdict(engine, submission_id, None, error=f"this check could not be read "
+                       f"({exc}); it is not counted as an attempt", worker=_worker_name())
+        return
     except GraderError as exc:
         record_verdict(engine, submission_id, None, error=f"the grader could not run ({exc}); "
                        "this is not counted as an attempt", worker=_worker_name())
@@ -289,6 +299,17 @@ def grade_queued(engine: Engine, submission_id: int, grader: Grader) -> None:
                        worker=_worker_name())
         return
     record_verdict(engine, submission_id, result, worker=_worker_name())
+
+
+def grade_item(grader: Grader, name: str, source: str) -> GradeResult:
+    """Grade a challenge's source, or a project stage / milestone from its payload."""
+    if project_item(name) is None:
+        return grader.grade(name, source)
+    gradable, main, files = project_gradable(name, source)
+    grade_in = getattr(gradable, "grade_in", None)
+    if grade_in is not None:  # a milestone: run, compare with vibrastic and PyTorch, draw
+        return grade_in(grader, main, files)
+    return grader.grade(gradable, main, files=files)
 
 
 class GraderPool:

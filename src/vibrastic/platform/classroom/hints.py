@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -10,10 +12,11 @@ from vibrastic.platform.course.challenge import get_challenge
 from vibrastic.platform.database import now
 
 
-def next_hint(engine: Engine, course_id: int, user_id: int,
-              challenge: str) -> tuple[int, str] | None:
-    """The next hint (1-based number, text), remembered; None when all have been shown."""
-    hints = get_challenge(challenge).hints
+def next_hint(engine: Engine, course_id: int, user_id: int, challenge: str,
+              hints: Sequence[str] | None = None) -> tuple[int, str] | None:
+    """The next hint (1-based number, text), remembered; None when all have been shown.
+    ``hints``: the item's hints when it is not a challenge (a project stage)."""
+    hints = get_challenge(challenge).hints if hints is None else hints
     with Session(engine) as session, session.begin():
         state = session.get(HintState, (course_id, user_id, challenge))
         if state is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -16,9 +17,19 @@ from vibrastic.platform.classroom.hints import next_hint
 from vibrastic.platform.classroom.models import ChallengeWork, HintState, Submission
 from vibrastic.platform.course import Course
 from vibrastic.platform.course.challenge import Challenge, load_challenges
+from vibrastic.platform.course.project import Project, Stage
 from vibrastic.platform.database import now
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.learner import Job
+from vibrastic.platform.progress.project import (
+    MilestoneStatus,
+    StageStatus,
+    check_package_text,
+    milestone_statuses,
+    package_file,
+    prepare_check,
+    statuses_from,
+)
 from vibrastic.platform.progress.report import ChallengeRow
 from vibrastic.platform.progress.workspace import Saved, SourceConflict
 
@@ -117,7 +128,8 @@ class ClassroomLearner:
             return state.shown if state else 0
 
     def next_hint(self, challenge: Challenge) -> tuple[int, str] | None:
-        return next_hint(self.engine, self.course_id, self.user_id, challenge.name)
+        return next_hint(self.engine, self.course_id, self.user_id, challenge.name,
+                         challenge.hints)
 
     def gave_up(self, challenge: str) -> bool:
         with Session(self.engine) as session:
@@ -170,3 +182,64 @@ class ClassroomLearner:
         if waited is not None:
             waited(job_id, timeout)
         return self.job(job_id)
+
+    # ---- the project: each file of the package is a class_work row keyed by its path ----
+    def _package_rows(self, session: Session, project: Project) -> list[ChallengeWork]:
+        return list(session.scalars(select(ChallengeWork).where(
+            ChallengeWork.course_id == self.course_id, ChallengeWork.user_id == self.user_id,
+            ChallengeWork.challenge.startswith(project.package + "/"),
+            ChallengeWork.source.is_not(None)).order_by(ChallengeWork.challenge)))
+
+    def project_files(self, project: Project) -> dict[str, tuple[str, str]]:
+        """The learner's package as saved on the course server: path -> (text, sha256)."""
+        with Session(self.engine) as session:
+            return {w.challenge: (w.source or "", w.source_sha256 or _sha(w.source or ""))
+                    for w in self._package_rows(session, project)}
+
+    def save_project_file(self, project: Project, rel: str, text: str,
+                          base_sha256: str | None, force: bool) -> Saved:
+        from pathlib import PurePosixPath
+
+        package_file(rel, Path("."), project)  # ProjectError: not a file of the package
+        check_package_text(rel, text)
+        with Session(self.engine) as session, session.begin():
+            work = self._work(session, rel)
+            current = work.source_sha256
+            if current is not None and current not in (base_sha256, _sha(text)) and not force:
+                raise SourceConflict(PurePosixPath(rel), work.source or "",  # type: ignore[arg-type]
+                                     current)
+            work.source, work.source_sha256, work.saved_at = text, _sha(text), now()
+            return Saved(path=PurePosixPath(rel), sha256=work.source_sha256,  # type: ignore[arg-type]
+                         backup=None)
+
+    def start_stage(self, project: Project, stage: Stage) -> tuple[list[str], list[str]]:
+        """Save the stage's starters that are missing; (written, kept)."""
+        written, kept = [], []
+        with Session(self.engine) as session, session.begin():
+            for rel, data in stage.starter_files.items():
+                work = self._work(session, rel)
+                if work.source is not None:
+                    kept.append(rel)
+                    continue
+                text = data.decode("utf-8")
+                work.source, work.source_sha256, work.saved_at = text, _sha(text), now()
+                written.append(rel)
+            self._work(session, stage.name)  # when the stage was started
+        return written, kept
+
+    def stage_statuses(self, project: Project) -> dict[str, StageStatus]:
+        files = self.project_files(project)
+        return statuses_from(project, self.attempts, lambda rel: rel in files)
+
+    def milestone_statuses(self, project: Project) -> dict[str, MilestoneStatus]:
+        return milestone_statuses(project, self.stage_statuses(project), self.attempts)
+
+    def submit_project(self, project: Project, name: str,
+                       options: dict[str, Any] | None = None) -> str:
+        """Queue a stage check or milestone run of the saved package through the classroom's
+        grading (its workers on PostgreSQL); the ticket."""
+        files = {rel: text.encode("utf-8") for rel, (text, _) in
+                 self.project_files(project).items()}
+        _, _, _, payload = prepare_check(name, files, self.stage_statuses(project), options,
+                                         project)
+        return self.grading.submit(self.course_id, self.user_id, name, payload)

@@ -104,6 +104,7 @@ class GradeResult:
     sandbox: str = ""  # "bubblewrap" or "process (not a security boundary)"
     seconds: float = 0.0
     version: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)  # a milestone's table and figures
 
     @property
     def passed(self) -> bool:
@@ -134,6 +135,8 @@ class GradeResult:
         data = asdict(self)
         data["limits"] = self.limits.as_dict() if self.limits else None
         data["summary"] = self.summary
+        if not self.extra:
+            del data["extra"]
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from vibrastic.platform.course import Course
 from vibrastic.platform.course.challenge import Challenge
+from vibrastic.platform.course.project import Project, Stage
 from vibrastic.platform.grader.results import GradeResult
+from vibrastic.platform.progress.project import MilestoneStatus, StageStatus
 from vibrastic.platform.progress.report import ChallengeRow
 from vibrastic.platform.progress.workspace import Saved
 
@@ -50,6 +52,15 @@ class Learner(Protocol):
     def submit(self, challenge: Challenge, source: str) -> str: ...
     def job(self, job_id: str) -> Job: ...
     def wait(self, job_id: str, timeout: float | None = None) -> Job: ...
+    # the project: one growing package (see vibrastic.platform.progress.project)
+    def project_files(self, project: Project) -> dict[str, tuple[str, str]]: ...
+    def save_project_file(self, project: Project, rel: str, text: str,
+                          base_sha256: str | None, force: bool) -> Saved: ...
+    def start_stage(self, project: Project, stage: Stage) -> tuple[list[str], list[str]]: ...
+    def stage_statuses(self, project: Project) -> dict[str, StageStatus]: ...
+    def milestone_statuses(self, project: Project) -> dict[str, MilestoneStatus]: ...
+    def submit_project(self, project: Project, name: str,
+                       options: dict[str, Any] | None = None) -> str: ...
 
 
 class LocalLearner:
@@ -137,3 +148,49 @@ class LocalLearner:
         with contextlib.suppress(GraderError):  # shows as state "error"
             self._grading().wait(job_id, timeout)
         return self.job(job_id)
+
+    # ---- the project: the package lives in <workspace>/mygrad, as for the CLI ----
+    def project_files(self, project: Project) -> dict[str, tuple[str, str]]:
+        """The learner's package: path (``mygrad/value.py``) -> (text, sha256)."""
+        from vibrastic.platform.progress.project import package_dir, read_package
+        from vibrastic.platform.progress.workspace import bytes_sha256
+
+        if not package_dir(self.workspace, project).is_dir():
+            return {}
+        return {rel: (data.decode("utf-8", "replace"), bytes_sha256(data))
+                for rel, data in read_package(self.workspace, project).items()}
+
+    def save_project_file(self, project: Project, rel: str, text: str,
+                          base_sha256: str | None, force: bool) -> Saved:
+        from vibrastic.platform.progress.project import save_package_file
+
+        return save_package_file(rel, text, self.workspace, project, base_sha256=base_sha256,
+                                 force=force)
+
+    def start_stage(self, project: Project, stage: Stage) -> tuple[list[str], list[str]]:
+        """Write the stage's starters that are missing; (written, kept) as package paths."""
+        from vibrastic.platform.progress.project import start_stage
+
+        done = start_stage(stage.slug, workspace=self.workspace, project=project)
+        rel = lambda p: p.relative_to(self.workspace).as_posix()  # noqa: E731
+        return [rel(p) for p in done.written], [rel(p) for p in done.kept]
+
+    def stage_statuses(self, project: Project) -> dict[str, StageStatus]:
+        from vibrastic.platform.progress.project import stage_statuses
+
+        return stage_statuses(project, self.workspace)
+
+    def milestone_statuses(self, project: Project) -> dict[str, MilestoneStatus]:
+        from vibrastic.platform.progress.project import milestone_statuses
+
+        return milestone_statuses(project, self.stage_statuses(project))
+
+    def submit_project(self, project: Project, name: str,
+                       options: dict[str, Any] | None = None) -> str:
+        """Queue a stage check or a milestone run of the saved package; the job id."""
+        from vibrastic.platform.progress.project import prepare_check, read_package
+
+        files = read_package(self.workspace, project)
+        gradable, source, files, _ = prepare_check(name, files, self.stage_statuses(project),
+                                                   options, project)
+        return self._grading().submit(gradable, source, files=files)

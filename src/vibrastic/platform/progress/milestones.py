@@ -586,3 +586,51 @@ def run(milestone: Milestone, files: dict[str, bytes], options: dict[str, Any],
         except (KeyError, TypeError, ValueError, IndexError):
             outcome.rows, outcome.figures = [], {}
     return outcome
+
+
+def figure_svg(fig: Figure) -> str:
+    """A figure as SVG text (what the web shows and the attempt keeps)."""
+    out = io.StringIO()
+    fig.savefig(out, format="svg", bbox_inches="tight")
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as JSON: numbers stay numbers (NumPy's included), the rest is text."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class MilestoneJob:
+    """A milestone run as a gradable of the grading service (so a classroom's workers run it):
+    ``grade_in`` runs it on the package in the sandbox, compares and draws here, and keeps the
+    side-by-side table and the SVG figures in the verdict's ``extra``."""
+
+    milestone: Milestone
+    options: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.milestone.name
+
+    @property
+    def filename(self) -> str:
+        return self.milestone.filename
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return ()
+
+    def grade_in(self, grader: Grader, source: str, files: dict[str, bytes]) -> GradeResult:
+        outcome = run(self.milestone, files, dict(self.options), grader)
+        result = outcome.result
+        result.extra = {
+            "rows": [{k: _plain(v) for k, v in row.items()} for row in outcome.rows],
+            "figures": {name: figure_svg(fig) for name, fig in outcome.figures.items()},
+            "options": options_for(self.milestone, dict(self.options)),
+        }
+        return result

@@ -11,13 +11,28 @@ stage's key (``project-tensor``), milestone runs under ``milestone-xor``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vibrastic.platform.course.project import Milestone, Project, Stage, get_project
+from vibrastic.platform.course.project import (
+    Milestone,
+    Project,
+    Stage,
+    get_project,
+    load_project,
+)
 from vibrastic.platform.progress import store
-from vibrastic.platform.progress.workspace import _backup, _write_atomically, workspace_dir
+from vibrastic.platform.progress.workspace import (
+    Saved,
+    SourceConflict,
+    _backup,
+    _write_atomically,
+    bytes_sha256,
+    workspace_dir,
+)
 
 if TYPE_CHECKING:
     from vibrastic.platform.grader.grade import Grader
@@ -114,15 +129,40 @@ def package_file(rel: str, workspace: Path | None = None, project: Project | Non
     return (workspace or workspace_dir()) / Path(*parts)
 
 
+def check_package_text(rel: str, text: str) -> bytes:
+    """``text`` as the UTF-8 bytes of a package file; ProjectError when it cannot be one."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ProjectError(f"{rel}: not valid UTF-8 text (character {exc.start} is an unpaired "
+                           "surrogate)") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ProjectError(f"{rel} would be {len(data)} bytes; a file of your package may be "
+                           f"at most {MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES // 1024} KiB)")
+    return data
+
+
 def save_package_file(rel: str, text: str, workspace: Path | None = None,
-                      project: Project | None = None) -> Path:
-    """Write one file of the learner's package (an editor's save), atomically; the previous
-    content is never half-overwritten. Returns the path."""
+                      project: Project | None = None, *, base_sha256: str | None = None,
+                      force: bool = True) -> Saved:
+    """Write one file of the learner's package (an editor's save), atomically.
+
+    Without ``force``, a file that changed on disk since the editor loaded it (its hash is not
+    ``base_sha256``) is a SourceConflict and nothing is written; with it, the disk's version is
+    kept as a ``.bak`` first (when it differs)."""
     path = package_file(rel, workspace, project)
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ProjectError(f"{rel} would be over {MAX_FILE_BYTES // 1024} KiB")
+    data = check_package_text(rel, text)
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        current = None
+    backup = None
+    if current is not None and current != data and bytes_sha256(current) != base_sha256:
+        if not force:
+            raise SourceConflict(path, current.decode("utf-8", "replace"), bytes_sha256(current))
+        backup = _backup(path)
     _write_atomically(path, text)
-    return path
+    return Saved(path, bytes_sha256(data), backup)
 
 
 def package_digest(files: dict[str, bytes]) -> str:
@@ -185,28 +225,40 @@ def stage_statuses(project: Project | None = None, workspace: Path | None = None
     its files are in the workspace but it was never checked)."""
     project = project or get_project()
     root = workspace or workspace_dir()
+    return statuses_from(project, store.attempts, lambda rel: (root / rel).exists())
+
+
+def statuses_from(project: Project, attempts_of: Callable[[str], list[dict[str, Any]]],
+                  has_file: Callable[[str], bool]) -> dict[str, StageStatus]:
+    """Stage statuses from any record of attempts (the store, a classroom's database) and any
+    file store (the workspace, the classroom's saved files)."""
     out = {}
     for stage in project.stages:
-        tries = store.attempts(stage.name)
+        tries = attempts_of(stage.name)
         if any(a["status"] == "pass" and a["hidden_run"] for a in tries):
             status = "passed"
         elif tries:
             status = "attempted"
-        elif all((root / rel).exists() for rel in stage.files):
+        elif all(has_file(rel) for rel in stage.files):
             status = "started"
         else:
             status = "not started"
-        out[stage.slug] = StageStatus(stage, status, max((a["score"] for a in tries), default=0.0),
-                                      stage.max_score, len(tries))
+        best = max((a["score"] or 0.0 for a in tries), default=0.0)
+        out[stage.slug] = StageStatus(stage, status, best, stage.max_score, len(tries))
     return out
 
 
-def milestone_statuses(project: Project | None = None) -> dict[str, MilestoneStatus]:
+def milestone_statuses(project: Project | None = None,
+                       stages: dict[str, StageStatus] | None = None,
+                       attempts_of: Callable[[str], list[dict[str, Any]]] | None = None
+                       ) -> dict[str, MilestoneStatus]:
+    """Each milestone: may it run (its stages passed), did a run pass, how many runs."""
     project = project or get_project()
-    stages = stage_statuses(project)
+    stages = stages if stages is not None else stage_statuses(project)
+    attempts_of = attempts_of or store.attempts
     out = {}
     for milestone in project.milestones:
-        runs = store.attempts(milestone.name)
+        runs = attempts_of(milestone.name)
         needed = [s.slug for s in project.stages[: project.stage(milestone.requires).number + 1]]
         available = all(stages[n].status == "passed" for n in needed)
         status = ("passed" if any(r["status"] == "pass" for r in runs)
@@ -215,12 +267,85 @@ def milestone_statuses(project: Project | None = None) -> dict[str, MilestoneSta
     return out
 
 
+def missing_stages(milestone: Milestone, stages: dict[str, StageStatus],
+                   project: Project | None = None) -> list[str]:
+    """The stages ``milestone`` needs that are not passed in ``stages``."""
+    project = project or get_project()
+    needed = project.stages[: project.stage(milestone.requires).number + 1]
+    return [s.slug for s in needed if stages[s.slug].status != "passed"]
+
+
+def project_item(name: str, project: Project | None = None) -> Stage | Milestone | None:
+    """The stage or milestone whose gradable name is ``name`` (``project-tensor``,
+    ``milestone-xor``); None for anything else (a challenge)."""
+    if not name.startswith(("project-", "milestone-")):
+        return None  # a challenge: no need to look at the project's files
+    project = load_project() if project is None else project
+    if project is None:
+        return None
+    for item in (*project.stages, *project.milestones):
+        if item.name == name:
+            return item
+    return None
+
+
+def prepare_check(name: str, files: dict[str, bytes], stages: dict[str, StageStatus],
+                  options: dict[str, Any] | None = None, project: Project | None = None
+                  ) -> tuple[Any, str, dict[str, bytes], str]:
+    """Everything a face needs to queue a stage check or a milestone run: (gradable, main
+    source, files, payload). A milestone whose stages have not all passed is a ProjectError —
+    it never claims "your engine" before the learner has built it."""
+    project = project or get_project()
+    item = project_item(name, project)
+    if isinstance(item, Milestone):
+        missing = missing_stages(item, stages, project)
+        if missing:
+            raise ProjectError(f"milestone {item.slug} runs on stages up to {item.requires}; "
+                               f"not passed yet: {', '.join(missing)}")
+    if not files:
+        raise ProjectError(f"your {project.package}/ package is empty; start stage "
+                           f"{project.stages[0].slug} first")
+    payload = project_payload(files, options)
+    gradable, source, files = project_gradable(name, payload, project)
+    return gradable, source, files, payload
+
+
+def project_payload(files: dict[str, bytes], options: dict[str, Any] | None = None) -> str:
+    """What a queued project check carries (a classroom's submission row): the package's
+    files as text and a milestone's options, as JSON."""
+    return json.dumps({"files": {rel: data.decode("utf-8") for rel, data in
+                                 sorted(files.items())}, "options": options or {}})
+
+
+def project_gradable(name: str, payload: str, project: Project | None = None
+                     ) -> tuple[Any, str, dict[str, bytes]]:
+    """(gradable, main source, files) for the grading service or a worker, from the name of a
+    stage or milestone and its ``project_payload``. Raises ProjectError on a bad payload."""
+    from vibrastic.platform.progress.milestones import MilestoneJob, options_for
+
+    item = project_item(name, project)
+    if item is None:
+        raise ProjectError(f"{name!r} is not a stage or milestone of the project")
+    try:
+        data = json.loads(payload)
+        files = {str(rel): str(text).encode("utf-8") for rel, text in data["files"].items()}
+        options = dict(data.get("options") or {})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ProjectError(f"a project check needs its package as JSON ({exc})") from None
+    if isinstance(item, Stage):
+        return item, item.source, files
+    try:
+        opts = options_for(item, options)
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from None
+    given = tuple((k, float(v)) for k, v in sorted(opts.items()) if k in options)
+    return MilestoneJob(item, given), item.script, files
+
+
 def missing_for(milestone: Milestone, project: Project | None = None) -> list[str]:
     """The stages a milestone needs that have not passed yet (empty: it may run)."""
     project = project or get_project()
-    stages = stage_statuses(project)
-    needed = project.stages[: project.stage(milestone.requires).number + 1]
-    return [s.slug for s in needed if stages[s.slug].status != "passed"]
+    return missing_stages(milestone, stage_statuses(project), project)
 
 
 def run_milestone(name: str, *, options: dict[str, Any] | None = None,
