@@ -221,9 +221,11 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         app.include_router(accounts.router, dependencies=guarded)
         app.include_router(classroom.router, dependencies=guarded)
         app.middleware("http")(_signed_in_only)
-    from vibrastic.faces.web import qa
+    from vibrastic.faces.web import project, qa
 
     qa.install(app.state.templates)
+    app.include_router(project.api, dependencies=guarded)
+    app.include_router(project.router, dependencies=guarded)
     app.include_router(qa.router, dependencies=guarded)
     app.include_router(api.router, dependencies=guarded)
     app.include_router(pages.router, dependencies=guarded)

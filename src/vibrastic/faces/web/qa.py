@@ -184,7 +184,7 @@ def place_url(kind: str, target: str) -> str:
 def page_url(kind: str, target: str) -> str | None:
     """The course page a place's questions are about."""
     return {"lesson": f"/lessons/{target}", "lab": f"/labs/{target}",
-            "challenge": f"/challenges/{target}"}.get(kind)
+            "challenge": f"/challenges/{target}", "stage": f"/project/stages/{target}"}.get(kind)
 
 
 def _render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

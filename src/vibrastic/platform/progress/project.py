@@ -48,6 +48,18 @@ class ProjectError(RuntimeError):
     """A project action that cannot be done as asked; the message says why and what to do."""
 
 
+class NotInPackage(ProjectError):
+    """A path that is not a ``.py`` file inside the learner's package."""
+
+
+class BadPackageText(ProjectError):
+    """Text that cannot be a file of the package (not UTF-8)."""
+
+
+class FileTooLarge(ProjectError):
+    """A package file over ``MAX_FILE_BYTES``."""
+
+
 @dataclass(frozen=True)
 class Started:
     """What ``start_stage`` did: files written, files kept (they existed), backups made."""
@@ -124,7 +136,7 @@ def package_file(rel: str, workspace: Path | None = None, project: Project | Non
     if (not rel.endswith(".py") or len(parts) < 2 or parts[0] != project.package
             or any(p in ("..", ".", "") or p.startswith(".") for p in parts)
             or Path(rel).is_absolute()):
-        raise ProjectError(f"{rel!r} is not a file of your package; expected a path like "
+        raise NotInPackage(f"{rel!r} is not a file of your package; expected a path like "
                            f"{project.package}/value.py")
     return (workspace or workspace_dir()) / Path(*parts)
 
@@ -134,10 +146,10 @@ def check_package_text(rel: str, text: str) -> bytes:
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ProjectError(f"{rel}: not valid UTF-8 text (character {exc.start} is an unpaired "
+        raise BadPackageText(f"{rel}: not valid UTF-8 text (character {exc.start} is an unpaired "
                            "surrogate)") from None
     if len(data) > MAX_FILE_BYTES:
-        raise ProjectError(f"{rel} would be {len(data)} bytes; a file of your package may be "
+        raise FileTooLarge(f"{rel} would be {len(data)} bytes; a file of your package may be "
                            f"at most {MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES // 1024} KiB)")
     return data
 
