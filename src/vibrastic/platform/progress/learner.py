@@ -188,9 +188,10 @@ class LocalLearner:
     def submit_project(self, project: Project, name: str,
                        options: dict[str, Any] | None = None) -> str:
         """Queue a stage check or a milestone run of the saved package; the job id."""
-        from vibrastic.platform.progress.project import prepare_check, read_package
+        from vibrastic.platform.progress.project import package_dir, prepare_check, read_package
 
-        files = read_package(self.workspace, project)
+        files = (read_package(self.workspace, project)
+                 if package_dir(self.workspace, project).is_dir() else {})
         gradable, source, files, _ = prepare_check(name, files, self.stage_statuses(project),
                                                    options, project)
         return self._grading().submit(gradable, source, files=files)
