@@ -43,7 +43,7 @@ def test_unknown_stages_and_milestones_are_404_naming_the_valid_ones(client: Tes
     for method, path in [("get", "/project/stages/nope"), ("get", "/api/project/stages/nope"),
                          ("post", "/api/project/stages/nope/start"),
                          ("post", "/api/project/stages/9/check"),
-                         ("get", "/api/project/stages/nope/hint"),
+                         ("post", "/api/project/stages/nope/hint"),
                          ("get", "/project/milestones/nope"),
                          ("post", "/api/project/milestones/nope/run")]:
         response = getattr(client, method)(path)
@@ -107,7 +107,8 @@ def test_stage_checks_fail_then_pass_and_a_milestone_runs(client: TestClient) ->
     assert failed["state"] == "done" and failed["result"]["status"] == "fail"
     fragment = client.get(f"/project/results/{failed['id']}").text
     assert 'id="verdict"' in fragment and "FAIL" in fragment
-    hint = client.get(f"/api/project/stages/{STAGE0.slug}/hint").json()
+    assert client.get(f"/api/project/stages/{STAGE0.slug}/hint").status_code == 405
+    hint = client.post(f"/api/project/stages/{STAGE0.slug}/hint").json()
     assert hint["number"] == 1 and hint["text"] == STAGE0.hints[0]
     locked = client.post("/api/project/milestones/graph/run")
     assert locked.status_code == 409 and "not passed yet" in locked.json()["detail"]

@@ -410,7 +410,8 @@ def api_check(request: Request, ref: str) -> dict[str, Any]:
     return submit(learner_of(request), project, stage.name)
 
 
-@api.get("/stages/{ref}/hint", summary="The stage's next hint (remembered)")
+@api.post("/stages/{ref}/hint", summary="Reveal the stage's next hint (recorded; the hints "
+          "already shown are in GET /api/project/stages/{ref})")
 def api_hint(request: Request, ref: str) -> dict[str, Any]:
     project = project_or_404()
     return hint_json(learner_of(request), stage_or_404(project, ref))
