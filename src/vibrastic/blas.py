@@ -45,21 +45,23 @@ class _State:
     spare = False
 
 
-def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``x @ y`` on the BLAS thread count that pays off for this shape."""
+def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x @ y`` on the BLAS thread count that pays off for this shape (into ``out`` if given:
+    the same BLAS call, so the same bits)."""
     macs = x.size * y.shape[-1]
     if macs < UNTOUCHED or not adaptive:
-        return x @ y
+        return np.matmul(x, y, out)
     if not _State.ready:
         _init()
     if macs < FLOOR or _State.most == 1:
-        _use(1)
-        return x @ y
+        if _State.current != 1:
+            _use(1)
+        return np.matmul(x, y, out)
     key = (x.shape, y.shape, x.dtype.char)
     plan = _plans.get(key)
     if plan is None:
         plan = _plans[key] = _Plan()
-    return plan.run(x, y)
+    return plan.run(x, y, out)
 
 
 class _Plan:
@@ -75,7 +77,7 @@ class _Plan:
         self.backoff = 16
         self.retry_at = 0
 
-    def run(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def run(self, x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.calls += 1
         most = _State.most
         if not self.trials and self.threads == 1 and self.calls >= self.retry_at \
@@ -83,7 +85,7 @@ class _Plan:
             self.trials, self.many = 2 * TRIALS, math.inf
         if self.trials:  # deciding: alternate one thread and `most` (while a core is idle)
             n = most if self.trials % 2 == 1 and spare_core() else 1
-            out, seconds = _timed(x, y, n)
+            out, seconds = _timed(x, y, n, out)
             self._note(n, seconds)
             self.trials -= 1
             if not self.trials:
@@ -91,12 +93,12 @@ class _Plan:
                 self._retry_later()
             return out
         if self.threads > 1 and spare_core():
-            out, seconds = _timed(x, y, self.threads)
+            out, seconds = _timed(x, y, self.threads, out)
             if seconds > 1.2 * self.one:  # slower than one thread: back to one, try later
                 self.threads = 1
                 self._retry_later()
             return out
-        out, seconds = _timed(x, y, 1)
+        out, seconds = _timed(x, y, 1, out)
         self._note(1, seconds)
         return out
 
@@ -115,10 +117,11 @@ class _Plan:
 _plans: dict[tuple[Any, ...], _Plan] = {}
 
 
-def _timed(x: np.ndarray, y: np.ndarray, threads: int) -> tuple[np.ndarray, float]:
+def _timed(x: np.ndarray, y: np.ndarray, threads: int,
+           out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     _use(threads)
     start = clock()
-    out = x @ y
+    out = np.matmul(x, y, out)
     return out, clock() - start
 
 

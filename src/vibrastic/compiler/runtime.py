@@ -35,14 +35,10 @@ def _qlog1p(x: Any, out: Any = None) -> Any:
         return np.log1p(x) if out is None else np.log1p(x, out)
 
 
-def _blas_matmul(x: Any, y: Any) -> Any:
-    """The engine's matmul for big products (BLAS threads chosen per shape), if it has one."""
-    try:
-        from vibrastic.blas import matmul
-    except ImportError:  # an engine without blas.py
-        matmul = np.matmul
-    RUNTIME["_blas_matmul"] = matmul
-    return matmul(x, y)
+try:  # the engine's matmul for big products (BLAS threads chosen per shape), if it has one
+    from vibrastic.blas import matmul as _blas_matmul
+except ImportError:  # an engine without blas.py
+    _blas_matmul = np.matmul
 
 
 RUNTIME: dict[str, Any] = {
