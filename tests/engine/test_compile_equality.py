@@ -17,7 +17,7 @@ import vibrastic as vb
 from vibrastic.compiler import CompileWarning
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity"]
-LOSSES = ["mse", "cross_entropy", "bce", "nll", "mse_sum"]
+LOSSES = ["mse", "cross_entropy", "bce", "nll", "mse_sum", "extremes", "pow_tensor"]
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "decay_dampening", "adam", "adam_amsgrad"]
 
 
@@ -53,6 +53,13 @@ def loss_fn(name: str) -> Callable[[vb.Tensor, vb.Tensor], vb.Tensor]:
         "cross_entropy": lambda out, y: F.cross_entropy(out, y),
         "nll": lambda out, y: F.nll_loss(F.log_softmax(out, dim=1), y),
         "bce": lambda out, y: F.binary_cross_entropy(vb.sigmoid(out), y),
+        # max/min/amax: relu's zeros tie, and tied extremes share the gradient as in torch
+        "extremes": lambda out, y: (F.relu(out - y).max() + out.min(dim=1).values.sum()
+                                    + F.relu(out).amax(0).mean()
+                                    + vb.max(out, 0, keepdim=True)[0].sum()),
+        # a tensor exponent both ways: x ** t and 2 ** x
+        "pow_tensor": lambda out, y: (((out - y) ** 2 + 1) ** vb.tensor(0.75)).mean()
+                                     + (2 ** -(out - y).abs()).sum(),
     }[name]
 
 
@@ -161,6 +168,51 @@ def test_scalar_backend_stays_close_to_eager(depth: int, width: int, activation:
     np.testing.assert_allclose(np.array(eager_losses), np.array(losses), rtol=1e-9, atol=1e-12)
     assert_same(eager_state, state, exact=False)
     assert step.entries[0].program.backend == "scalar"
+
+
+REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {
+    "max": lambda x, t: x.max() * 2,
+    "min": lambda x, t: vb.min(x),
+    "max dim": lambda x, t: (x.max(dim=1).values * vb.arange(3.0)).sum(),
+    "min dim keepdim": lambda x, t: (x.min(0, keepdim=True)[0] ** 2).sum(),
+    "max -1 indices": lambda x, t: (x.max(-1).values + x.max(-1).indices).sum(),
+    "max elementwise": lambda x, t: vb.max(x, t).sum() + x.min(other=t).sum(),
+    "amax": lambda x, t: (x.amax(1) * 2).sum() + x.amin(),
+    "amin dims keepdim": lambda x, t: x.amin((0, 1), keepdim=True).sum(),
+    "x ** t": lambda x, t: (x.abs() ** t).sum(),
+    "t ** 2.5, t ** 0": lambda x, t: (t.abs() ** 2.5).sum() + (t ** 0).sum(),
+    "2 ** x": lambda x, t: (2 ** x).sum(),
+    "x ** 0-d t": lambda x, t: (x.abs() ** t.sum()).sum(),
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_max_min_and_tensor_exponents_compile_bit_for_bit(name: str) -> None:
+    """max/min (full, dim, keepdim, indices, elementwise), amax/amin and x ** t, t ** x:
+    compiled, not eager, and equal to eager's values and gradients on later calls, ties
+    included (small integers tie often; a tie shares the full reduction's gradient)."""
+    fn = REDUCTIONS[name]
+    rng = np.random.default_rng(7)
+    inputs = [(rng.integers(-2, 3, (3, 4)).astype(np.float32),
+               rng.integers(0, 3, (3, 4)).astype(np.float32)) for _ in range(3)]
+    inputs.append((rng.standard_normal((3, 4)).astype(np.float32),
+                   rng.standard_normal((3, 4)).astype(np.float32)))
+
+    def run(step: Callable[..., vb.Tensor]) -> list[tuple[np.ndarray, ...]]:
+        out = []
+        for x, t in inputs:
+            xt, tt = vb.tensor(x, requires_grad=True), vb.tensor(t, requires_grad=True)
+            value = step(xt, tt)
+            value.backward()
+            grads = [np.zeros(0) if g is None else g._data for g in (xt.grad, tt.grad)]
+            out.append(tuple(a.copy() for a in (value._data, *grads)))
+        return out
+
+    compiled = vb.compile(fn, backend="numpy", fullgraph=True)
+    for eager, mine in zip(run(fn), run(compiled), strict=True):
+        for a, b in zip(eager, mine, strict=True):
+            np.testing.assert_array_equal(a, b, strict=True)
+    assert compiled.fallback is None and compiled.entries
 
 
 def test_the_deck_xor_step_on_both_backends() -> None:

@@ -59,6 +59,12 @@ KERNELS: dict[str, Kernel] = {
                   "_np.add.reduce({0}, {axes}, None, {out}, {keepdims})"),
     "max": Kernel("_np.maximum.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.maximum.reduce({0}, {axes}, None, {out}, {keepdims})"),
+    "min": Kernel("_np.minimum.reduce({0}, {axes}, None, None, {keepdims})",
+                  "_np.minimum.reduce({0}, {axes}, None, {out}, {keepdims})"),
+    "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
+    # ops.pow's gradients (branches on values, as eager): runtime.py
+    "pow_da": Kernel("_pow_da({0}, {1}, {2})"),
+    "pow_db": Kernel("_pow_db({0}, {1}, {2}, {3})"),
     # matrix products: ndarray.dot gives matmul's bits for 2-D operands and costs less
     "matmul": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     # a product big enough for BLAS threads: the engine's thread policy (blas.py), same bits
@@ -84,6 +90,7 @@ KERNELS: dict[str, Kernel] = {
     "T": Kernel("{0}.T", view=True),
     "swapaxes": Kernel("_np.swapaxes({0}, -1, -2)", view=True),
     "expand_dims": Kernel("_np.expand_dims({0}, {axis})", view=True),
+    "squeeze": Kernel("_np.squeeze({0}, {axis})", view=True),
     "broadcast_to": Kernel("_np.broadcast_to({0}, {shape})", view=True),
     "getitem": Kernel("{0}[{idx}]", view=True),
     "asarray": Kernel("_np.asarray({0})", view=True),
@@ -104,4 +111,5 @@ INPLACE: dict[str, str] = {
     "add_at": "_np.add.at({0}, {idx}, {1})",
     "copyto": "_np.copyto({0}, {1})",
     "maximum_into": "_np.maximum({0}, {1}, out={0})",
+    "put_along": "_np.put_along_axis({0}, {1}, {2}, {axis})",
 }

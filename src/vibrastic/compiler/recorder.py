@@ -184,7 +184,9 @@ class Recorder:
             return  # the op returned its input (e.g. .to() of the same dtype)
         nargs = _map_tensors(args, self.node_for)
         nkwargs = _map_tensors(kwargs, self.node_for)
-        if not isinstance(out, Tensor):
+        # max(dim=...) gives (values, indices): the first carries the gradient
+        outs = tuple(out) if isinstance(out, tuple) else (out,)
+        if not outs or not all(isinstance(t, Tensor) for t in outs):
             raise CompileError(f"internal: {name} returned {type(out).__name__}")
         self.b.block(f"{name}  {line}")
         o = Ops(self.b, hint=name)
@@ -195,18 +197,23 @@ class Recorder:
                 value, parents, vjp = rule(o, *nargs, **nkwargs)
             except NotApplicable:
                 continue
-            if same_bits(value.example, out._data):
+            values = value if isinstance(value, tuple) else (value,)
+            if len(values) == len(outs) and all(
+                    same_bits(v.example, t._data) for v, t in zip(values, outs, strict=True)):
                 break
             self.b.rollback(mark)
         else:
             raise CompileError(f"vb.compile's rule for {name} does not give the engine's "
                                "numbers; please report this")
-        if out.requires_grad and vjp is None:
+        first = outs[0]
+        if first.requires_grad and vjp is None:
             raise CompileError(f"internal: {name} makes a gradient-carrying tensor without a rule")
-        node = Node(value, out.requires_grad, out._seq, op=name, parents=parents,
-                    vjp=vjp if out.requires_grad else None, tensor=out)
-        self.nodes[id(out)] = node
-        self.keep.append(out)
+        self.nodes[id(first)] = Node(values[0], first.requires_grad, first._seq, op=name,
+                                     parents=parents,
+                                     vjp=vjp if first.requires_grad else None, tensor=first)
+        for v, t in zip(values[1:], outs[1:], strict=True):  # indices: no gradient
+            self.nodes[id(t)] = Node(v, False, t._seq, op=name)
+        self.keep.extend(outs)
 
     def alias(self, src: Tensor, out: Tensor) -> None:
         """``detach()`` / ``.data``: the same array, outside the graph."""

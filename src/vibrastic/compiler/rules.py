@@ -209,14 +209,15 @@ def pow_by_multiplication(o: Ops, a: Any, b: Any) -> Result:
 
 
 def pow_(o: Ops, a: Any, b: Any) -> Result:
+    """x ** y. A tensor exponent (x ** t, 2 ** t) or y == 0 takes ops.pow's own gradient
+    code (``_pow_da``/``_pow_db``: its branches depend on values, decided on each call)."""
     x, y = o.val(a), o.val(b)
-    if isinstance(y, (Value, np.ndarray)):
-        raise CompileError("a tensor exponent (x ** t) is not supported by vb.compile yet")
-    if y == 0:
-        raise CompileError("x ** 0 is not supported by vb.compile yet")
     out = o.k("power", x, y)
-    return binary(o, out, a, b, lambda g: o.mul(o.mul(g, y), o.k("power", x, y - 1)),
-                  lambda g: None)
+    if not isinstance(y, (Value, np.ndarray)) and y != 0:
+        return binary(o, out, a, b, lambda g: o.mul(o.mul(g, y), o.k("power", x, y - 1)),
+                      lambda g: None)
+    return binary(o, out, a, b, lambda g: o.k("pow_da", g, x, y),
+                  lambda g: o.k("pow_db", g, x, y, out))
 
 
 RULES["pow"] = (pow_by_multiplication, pow_)
@@ -376,6 +377,73 @@ def mean(o: Ops, a: Node, dim: Any = None, keepdim: bool = False) -> Result:
     o.b.inplace("true_divide", out, np.intp(n))
     shape = x.shape
     return unary(out, a, lambda g: _expand_back(o, o.div(g, n), axes, keepdim, shape))
+
+
+def _extreme(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, *, other: Any = None,
+             axis: Any = None, _largest: bool = True) -> Result:
+    """ops.max / ops.min: a full reduction (tied extremes share the gradient), along ``dim``
+    ((values, indices); the first index of the extreme gets the whole gradient), or with a
+    tensor, the elementwise maximum."""
+    dim = (dim if axis is None else axis) if other is None else other
+    if isinstance(dim, Node):
+        return extremum(o, a, dim, _largest=_largest)
+    x = a.value
+    if dim is None:  # x.max(); hits = x == out; share = hits / hits.sum()
+        out = o.k("max" if _largest else "min", x, axes=None, keepdims=False)
+        hits = o.k("equal", x, out)
+        share = o.k("true_divide", hits, o.k("sum", hits, axes=None, keepdims=False))
+        return unary(out, a, lambda g: o.mul(g, share))
+    if not x.shape:
+        raise CompileError("max/min of a 0-d tensor along a dim is not supported by vb.compile")
+    axis = dim % len(x.shape)
+    idx = o.k("argmax" if _largest else "argmin", x, axis=axis, keepdims=True)
+    values = o.k("take_along", x, idx, axis=axis)
+    if not keepdim:
+        values = o.k("squeeze", values, axis=axis)
+        indices = o.k("squeeze", idx, axis=axis)
+    else:
+        indices = idx
+    shape, dtype = x.shape, x.dtype
+
+    def vjp(g: Value) -> tuple[Value]:
+        gx = o.k("zeros", shape=shape, dtype=dtype)
+        o.b.inplace("put_along", gx, idx, g if keepdim else o.k("expand_dims", g, axis=axis),
+                    axis=axis)
+        return (gx,)
+
+    return (values, indices), (a,), vjp
+
+
+@rule("max")
+def max_(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, **kw: Any) -> Result:
+    return _extreme(o, a, dim, keepdim, **kw)
+
+
+@rule("min")
+def min_(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, **kw: Any) -> Result:
+    return _extreme(o, a, dim, keepdim, _largest=False, **kw)
+
+
+@rule("amax", "amin")
+def amax(o: Ops, a: Node, dim: Any = (), keepdim: bool = False, *, _largest: bool = True
+         ) -> Result:
+    """ops.amax / amin: tied extremes share the gradient (out kept with its dims, as eager)."""
+    x = a.value
+    n = len(x.shape)
+    axes = tuple(range(n)) if dim is None or dim == () else _axes(dim, n)
+    out = o.k("max" if _largest else "min", x, axes=axes, keepdims=True)
+    hits = o.k("equal", x, out)
+    share = o.k("true_divide", hits, o.k("sum", hits, axes=axes, keepdims=True))
+    result = out if keepdim or not axes else o.k("squeeze", out, axis=axes)
+
+    def vjp(g: Value) -> Value:
+        gk = g if keepdim or not axes else o.k("expand_dims", g, axis=axes)
+        return o.mul(gk, share)
+
+    return unary(result, a, vjp)
+
+
+RULES["amin"] = lambda o, a, dim=(), keepdim=False: amax(o, a, dim, keepdim, _largest=False)
 
 
 # ---- shapes ----

@@ -35,6 +35,22 @@ def _qlog1p(x: Any, out: Any = None) -> Any:
         return np.log1p(x) if out is None else np.log1p(x, out)
 
 
+def _pow_da(g: Any, x: Any, y: Any) -> Any:
+    """d(x ** y)/dx · g, as ops.pow computes it (0 where y == 0, as torch)."""
+    if np.ndim(y) == 0 and y != 0:
+        return g * y * np.power(x, y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(y == 0, 0.0, y * np.power(x, y - 1))
+
+
+def _pow_db(g: Any, x: Any, y: Any, out: Any) -> Any:
+    """d(x ** y)/dy · g, as ops.pow computes it (0 where x == 0 <= y, as torch)."""
+    if np.ndim(x) == 0 and x > 0:
+        return g * out * np.log(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+
+
 try:  # the engine's matmul for big products (BLAS threads chosen per shape), if it has one
     from vibrastic.blas import matmul as _blas_matmul
 except ImportError:  # an engine without blas.py
@@ -49,6 +65,8 @@ RUNTIME: dict[str, Any] = {
     "_qlog1p": _qlog1p,
     "_qexp": _qexp,
     "_blas_matmul": _blas_matmul,
+    "_pow_da": _pow_da,
+    "_pow_db": _pow_db,
     "RuntimeError": RuntimeError,
     "IndexError": IndexError,
     "ValueError": ValueError,

@@ -47,9 +47,10 @@ OPS = {
     "lt": "lt", "le": "le", "gt": "gt", "ge": "ge", "eq": "eq", "ne": "ne",
     "logical_not": "logical_not", "logical_and": "logical_and", "logical_or": "logical_or",
     "floor_divide": "floor_divide", "argmax": "argmax", "argmin": "argmin",
+    "max": "max", "min": "min", "amax": "amax", "amin": "amin",
 }
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy")  # nn.functional
-UNSUPPORTED_OPS = ("max", "min")  # ops.py functions with no rule yet (a clear break)
+UNSUPPORTED_OPS: tuple[str, ...] = ()  # ops.py functions with no rule yet (a clear break)
 INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
     "iadd": "add", "isub": "subtract", "imul": "multiply", "itruediv": "true_divide",
     "add_": "add", "sub_": "subtract", "mul_": "multiply", "div_": "true_divide",
