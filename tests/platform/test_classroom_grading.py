@@ -219,3 +219,47 @@ def test_verdicts_written_anywhere_reach_every_web_process(pg_room: Room) -> Non
     event = found[0]
     assert event["submission"] == submission and event["state"] == "done"
     assert event["status"] == "pass" and event["user"] == pg_room.v["ada"].user_id
+
+
+def test_project_checks_and_a_milestone_go_through_the_queue(pg_room: Room) -> None:
+    """A classroom's workers grade project stages and run milestones: the learner's package is
+    saved in the database, the job carries it, the verdict (with the milestone's table and
+    figures) comes back to the learner's status and the gradebook."""
+    from vibrastic.platform.classroom.grades import gradebook
+    from vibrastic.platform.classroom.learner import ClassroomLearner
+    from vibrastic.platform.course.project import get_project
+    from vibrastic.platform.progress.project import ProjectError
+
+    project = get_project()
+    queue = QueuedGrading(pg_room.engine)
+    ada = ClassroomLearner(pg_room.engine, pg_room.course, pg_room.v["ada"].user_id, queue,
+                           "ai-101")
+    try:
+        for stage in project.stages[:3]:
+            ada.start_stage(project, stage)
+        with pytest.raises(ProjectError, match="not passed yet: operators, value, backward"):
+            ada.submit_project(project, "milestone-graph")
+        starter = ada.submit_project(project, project.stages[0].name)
+        for rel, data in project.stages[2].reference_files.items():
+            ada.save_project_file(project, rel, data.decode(), None, force=True)
+        tickets = [ada.submit_project(project, s.name) for s in project.stages[:3]]
+        broken = queue.submit(pg_room.course, pg_room.v["bob"].user_id, project.stages[0].name,
+                              "{not json")
+        grading.run_worker(pg_room.engine, concurrency=1, wait=False)
+        assert ada.job(starter).result.status == "fail"
+        assert [ada.job(t).result.status for t in tickets] == ["pass"] * 3
+        assert queue.status(broken).state == "error"  # not an attempt
+        milestone = ada.submit_project(project, "milestone-graph", {"x": 2.0})
+        grading.run_worker(pg_room.engine, concurrency=1, wait=False)
+        run = ada.job(milestone).result
+    finally:
+        queue.close()
+    assert run.status == "pass", run.to_json()
+    assert sorted(run.extra["figures"]) == ["graph", "graph-vibrastic"]
+    assert [row["∂g/∂x"] for row in run.extra["rows"]] == [5.0, 5.0, 5.0]
+    assert ada.milestone_statuses(project)["graph"].status == "passed"
+    assert [s.status for s in ada.stage_statuses(project).values()][:4] == [
+        "passed", "passed", "passed", "not started"]
+    book = gradebook(pg_room.engine, pg_room.course, pg_room.v["prof"].user_id)
+    assert book.score("ada", project.stages[0].name) == project.stages[0].max_score
+    assert book.score("bob", project.stages[0].name) is None

@@ -314,3 +314,34 @@ def test_a_cross_site_request_cannot_reveal_a_hint(site: Site) -> None:
     second = ada.get(url, headers=mine).json()  # a script sending the header still may
     assert (first["number"], first["revealed"], second["number"]) == (1, True, 2)
     assert ada.get(url).json()["hints"] == second["hints"]  # reading them again is free
+
+
+def test_a_learners_project_is_their_own_and_shows_in_the_gradebook(site: Site) -> None:
+    from vibrastic.platform.course.project import get_project
+
+    stage = get_project().stages[0]
+    ada, bob = site.client("ada"), site.client("bob")
+    headers = {"X-CSRF-Token": site.csrf("ada")}
+    assert ada.post(f"/api/project/stages/{stage.slug}/start").status_code == 403  # no CSRF
+    started = ada.post(f"/api/project/stages/{stage.slug}/start", headers=headers).json()
+    assert sorted(started["written"]) == sorted(stage.files)
+    for rel, data in stage.reference_files.items():
+        saved = ada.put(f"/api/project/files/{rel}", headers=headers,
+                        json={"source": data.decode() + "# ada's secret\n", "force": True})
+        assert saved.status_code == 200, saved.text
+    outside = ada.put("/api/project/files/mygrad/%2E%2E/x.py", headers=headers,
+                      json={"source": "x"})
+    assert outside.status_code == 400
+    assert bob.get("/api/project/files").json() == {}  # bob's package is his own
+    assert "secret" not in bob.get(f"/project/stages/{stage.slug}").text
+    job = ada.post(f"/api/project/stages/{stage.slug}/check", headers=headers).json()["job_id"]
+    assert site.app.state.classroom.grading.wait(job, 120).state == "done"
+    assert ada.get(f"/api/jobs/{job}").json()["result"]["status"] == "pass"
+    assert bob.get(f"/api/jobs/{job}").status_code == 404
+    assert ada.get("/api/project").json()["stages"][0]["status"] == "passed"
+    assert bob.get("/api/project").json()["stages"][0]["status"] == "not started"
+    text = site.client("prof").get("/c/ai-101/gradebook.csv").text
+    rows = {r[0]: r for r in csv.reader(io.StringIO(text))}
+    column = rows["username"].index(stage.name)
+    assert rows["ada"][column] == f"{stage.max_score:g}" and rows["bob"][column] == ""
+    assert stage.name in site.client("prof").get("/c/ai-101/gradebook").text
