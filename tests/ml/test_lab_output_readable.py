@@ -1,51 +1,45 @@
-"""Lab output can be read on its own: every figure has a title in words, both axes labelled and a
-legend wherever more than one labelled line is drawn; every metric name is explained in words."""
+"""Lab output can be read on its own: every figure passes ``vibrastic.ml.plots.readable`` (a title
+in words, both axes labelled in words, a legend wherever more than one labelled thing is drawn,
+labelled colorbars); every metric name is explained in words. The lessons' figures are checked
+as they are drawn, in tests/platform/test_lessons_execute.py."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs import REGISTRY, run_lab
 from vibrastic.ml.labs.glossary import GLOSSARY
+from vibrastic.ml.plots.readable import figure_problems
 
-WORDS = re.compile(r"[A-Za-z]{3,}")
 # Small runs: the figures are drawn the same way as in full ones (about 10 s of CPU in all).
 SMALL = {"xor": {"epochs": 500, "parity_epochs": 50},
          "mlp-backprop": {"steps": 100, "parity_steps": 20, "record_every": 50},
          "reinforcement": {"n_runs": 50, "n_steps": 100}}
 
 
-def title_in_words(ax: Axes, fig: Figure) -> str:
-    """The axes' title, or the figure's when the panel's own is only a formula like α=0.02."""
-    own = ax.get_title()
-    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    return own if len(WORDS.findall(own)) >= 2 else suptitle
-
-
-def problems(name: str, fig: Figure) -> list[str]:
-    found = []
-    for i, ax in enumerate(fig.axes):
-        where = f"{name} (axes {i})"
-        if ax.get_label() == "<colorbar>":
-            if not ax.get_ylabel() and not ax.get_xlabel():
-                found.append(f"{where}: colorbar without a label")
-            continue
-        if len(WORDS.findall(title_in_words(ax, fig))) < 2:
-            found.append(f"{where}: no title in words ({ax.get_title()!r})")
-        if not ax.axison:  # a diagram (the computation graph): no axes to label
-            continue
-        if not ax.get_xlabel() or not ax.get_ylabel():
-            found.append(f"{where}: axis label missing (x={ax.get_xlabel()!r}, "
-                         f"y={ax.get_ylabel()!r})")
-        labelled = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-        if len(labelled) > 1 and ax.get_legend() is None and not any(
-                other.get_legend() is not None for other in fig.axes):
-            found.append(f"{where}: {len(labelled)} labelled lines but no legend")
-    return found
+def test_the_figure_rules_catch_a_bare_figure() -> None:
+    """The checker itself: a formula title, symbol-only axis labels, two lines and no legend,
+    an unlabelled colorbar."""
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], label="a")
+    image = ax.imshow([[0, 1]])
+    ax.plot([1, 0], label="b")
+    ax.set(title=r"$\alpha = 0.02$ run", xlabel="x", ylabel="E(w)")
+    fig.colorbar(image, ax=ax)
+    assert figure_problems(fig, "bare") == [
+        "bare (axes 0): no title in words ('$\\\\alpha = 0.02$ run')",
+        "bare (axes 0): x axis label not in words ('x')",
+        "bare (axes 0): y axis label not in words ('E(w)')",
+        "bare (axes 0): 2 labelled things drawn (a, b) but no legend",
+        "bare (axes 1): colorbar without a label in words"]
+    ax.set(title="Two lines", xlabel="step", ylabel="error E(w)")
+    ax.legend()
+    fig.axes[1].set_ylabel("value of the image")
+    assert figure_problems(fig) == []
 
 
 @pytest.mark.slow
@@ -56,7 +50,7 @@ def test_every_lab_figure_is_labelled_and_every_metric_explained() -> None:
                          **SMALL.get(lab.name, {}))
         assert result.figures, f"{lab.name} draws no figure"
         for fig_name, fig in result.figures.items():
-            found += problems(f"{lab.name}/{fig_name}", fig)
+            found += figure_problems(fig, f"{lab.name}/{fig_name}")
         found += [f"{lab.name}: metric {name} has no explanation" for name in result.metrics
                   if not any(re.fullmatch(pattern, name)
                              for pattern, _ in GLOSSARY.get(lab.name, []))]

@@ -38,6 +38,22 @@ EXPECTED: dict[int, tuple[tuple[str, ...], int]] = {
 }
 
 
+# Every figure the lesson shows is checked when it is drawn (print_figure: inline display, a
+# lab's Figure passed to display(), savefig) against vibrastic.ml.plots.readable's rules.
+WATCH_FIGURES = """\
+import matplotlib.backend_bases as _bases
+from vibrastic.ml.plots.readable import figure_problems as _problems
+_checked, _found, _draw = [], [], _bases.FigureCanvasBase.print_figure
+def _print_figure(canvas, *args, **kwargs):
+    if not any(seen is canvas.figure for seen in _checked):
+        _checked.append(canvas.figure)
+        _found.extend(_problems(canvas.figure, f"figure {len(_checked)}"))
+    return _draw(canvas, *args, **kwargs)
+_bases.FigureCanvasBase.print_figure = _print_figure
+"""
+REPORT_FIGURES = 'print(f"figures checked: {len(_checked)}"); print("\\n".join(_found))'
+
+
 def outputs_text(nb: NotebookNode) -> str:
     parts = []
     for cell in nb.cells:
@@ -60,6 +76,7 @@ def test_exported_lesson_runs_end_to_end(number: int, tmp_path: Path,
     course = load_course()
     lesson = course.lesson(number)
     nb = build_notebook(lesson, course)
+    nb.cells = [new_code_cell(WATCH_FIGURES), *nb.cells, new_code_cell(REPORT_FIGURES)]
     start = time.perf_counter()
     execute_notebook(nb, cwd=tmp_path, timeout=None, quick=True, strict=True)
     seconds = time.perf_counter() - start
@@ -74,6 +91,10 @@ def test_exported_lesson_runs_end_to_end(number: int, tmp_path: Path,
     for expected in must_print:
         assert expected in text
     assert image_count(nb) >= min_figures
+    report = "".join(o.get("text", "") for o in code_cells[-1].outputs)
+    head, _, problems = report.partition("\n")
+    assert head.startswith("figures checked: ") and int(head.split()[-1]) >= min_figures
+    assert problems.strip().splitlines() == []
     assert "Successfully installed" not in text  # vibrastic was importable: no install
     for check_cell in (c for c in code_cells if "challenge-check" in c.metadata.get("tags", [])):
         name = check_cell.source.split('check("')[1].split('"')[0]

@@ -73,7 +73,7 @@ def error_curves(
     for alpha, w_hist in paths.items():
         ax.semilogy([error(X, y, w) for w in w_hist], marker=".", label=rf"$\alpha={alpha:.3g}$")
     ax.axhline(floor, color="black", linestyle="--", linewidth=1, label=r"$E(w_{norm})$")
-    ax.set(xlabel="iteration", ylabel="E(w)", title=title)
+    ax.set(xlabel="iteration", ylabel="error E(w) = ½‖Xw − y‖²", title=title)
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
     return fig

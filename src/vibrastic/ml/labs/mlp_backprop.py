@@ -255,5 +255,5 @@ def run(
     result.figures["training"] = loss_curve_figure(
         {"δ rule by hand (NumPy)": (xs, hand_losses), f"autograd ({backend})": (xs, auto_losses)},
         title=f"fitting sin(x) with a 1-{fit_hidden}-1 tanh MLP, α = {alpha}",
-        xlabel="gradient-descent step", ylabel="ℓ = ½ Σ (y − ŷ)²")
+        xlabel="gradient-descent step", ylabel="loss ℓ = ½ Σ (y − ŷ)²")
     return result

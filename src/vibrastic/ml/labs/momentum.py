@@ -48,7 +48,8 @@ def compare_errors(
     for label, path in (("gradient descent", w_hist), ("with momentum", w_hist_mom)):
         excess = [max(error(X, y, w) - floor, 1e-16) for w in path]
         ax.semilogy(excess, marker=".", label=label)
-    ax.set(xlabel="iteration", ylabel=r"$E(w) - E(w_{norm})$", title="Excess error per iteration")
+    ax.set(xlabel="iteration", ylabel=r"excess error $E(w) - E(w_{norm})$",
+           title="Excess error per iteration")
     ax.legend()
     fig.tight_layout()
     return fig

@@ -72,14 +72,15 @@ def _deck_figure(x: np.ndarray, y_real: np.ndarray, y_measured: np.ndarray,
     ax = fig.add_subplot(121)
     ax.scatter(x, y_measured, marker=".", color="b", label="measured")
     ax.plot(x, y_real, color="r", label="real")
-    ax.set(xlabel="x", ylabel="y", title="The phenomenon and its measurements")
+    ax.set(xlabel="input x", ylabel="output y = sin(πx/50), + noise if measured",
+           title="The phenomenon and its measurements")
     ax.legend(frameon=True)
     ax = fig.add_subplot(122)
     ax.scatter(x, y_measured, marker=".", color="b", label="measured")
     styles = {"default": "g--", "auto": "c-", "tuned": "m-"}
     for name, label in labels.items():
         ax.plot(x, preds[name], styles[name], label=label)
-    ax.set(xlabel="X", ylabel="y", title="SVR fits")
+    ax.set(xlabel="input x", ylabel="output y (measured or predicted)", title="SVR fits")
     ax.legend(frameon=True, fontsize="small")
     fig.tight_layout()
     return fig
@@ -119,7 +120,8 @@ def _grid_figure(search: GridSearchCV) -> Figure:
     ax.add_patch(Rectangle(
         (GRID["gamma"].index(best["gamma"]) - 0.5, GRID["C"].index(best["C"]) - 0.5), 1, 1,
         fill=False, edgecolor="red", linewidth=2))
-    ax.set(xlabel="gamma", ylabel="C", title="5-fold CV mean squared error")
+    ax.set(xlabel="gamma (inverse width of the RBF kernel)", ylabel="C (regularisation)",
+           title="5-fold CV mean squared error")
     fig.colorbar(im, ax=ax, label="log10 CV MSE")
     fig.tight_layout()
     return fig

@@ -55,8 +55,8 @@ def plot_decision_boundaries(
     ax.set_xlim(*lims)
     ax.set_ylim(*lims)
     ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("first input $x_1$ (0 or 1)")
+    ax.set_ylabel("second input $x_2$ (0 or 1)")
     if title:
         ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")

@@ -29,8 +29,8 @@ def plot_clusters(
     if centers is not None:
         ax.scatter(centers[:, 0], centers[:, 1], marker="X", s=200, color="black",
                    edgecolor="white", label="centroids")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("first feature $x_1$")
+    ax.set_ylabel("second feature $x_2$")
     if title:
         ax.set_title(title)
     if labels is not None or centers is not None:

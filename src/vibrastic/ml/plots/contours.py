@@ -111,7 +111,7 @@ def alphas_study(
     alphas: Sequence[float],
     descent: Callable[[np.ndarray, np.ndarray, Sequence[float], float], np.ndarray],
     w_norm: np.ndarray,
-    suptitle: str = "",
+    suptitle: str = "Gradient descent paths, one panel per learning rate α",
 ) -> Figure:
     """The deck's ``alphas_study``: one contour panel per α in a 2×3 grid (more rows if needed).
 

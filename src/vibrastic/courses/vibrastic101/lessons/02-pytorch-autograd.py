@@ -91,7 +91,8 @@ yv = vb.tensor(2.0)
 fv = xv * yv
 fv.backward()
 print("vibrastic: df/dx =", xv.grad.item())
-computation_graph_figure(fv, {"x": xv, "y": yv}, "f", title="f = xy at (1, 2)")
+computation_graph_figure(fv, {"x": xv, "y": yv}, "f",
+                         title="The graph of f = xy at (1, 2) that backward() walks")
 
 # %% [markdown]
 # ## Challenge

@@ -55,7 +55,7 @@ print(x[:5], y_real[:3].round(3), y_measured[:3].round(3))
 # %%
 plt.scatter(x, y_measured, marker='.', color='b', label='measured')
 plt.plot(x, y_real, color='r', label='real')
-plt.xlabel('x'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.xlabel('input x'); plt.ylabel('output y'); plt.legend(frameon=True);
 plt.title('The real phenomenon and its noisy measurements');
 
 # %% [markdown]
@@ -87,7 +87,7 @@ y_pred = clf.predict(x.reshape(-1, 1))
 # %%
 plt.scatter(x, y_measured, marker='.', color='blue', label='measured')
 plt.plot(x, y_pred, 'g--', label='predicted')
-plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.xlabel('input x'); plt.ylabel('output y'); plt.legend(frameon=True);
 plt.title('SVR prediction against the measurements');
 
 # %% [markdown]
@@ -126,7 +126,7 @@ print("distance to real    :", round(rmse(y_pred_ok, y_real), 3))
 plt.scatter(x, y_measured, marker='.', color='b', label='measured')
 plt.plot(x, y_pred, 'g--', label='overfitted')
 plt.plot(x, y_pred_ok, 'm-', label='not overfitted')
-plt.xlabel('X'); plt.ylabel('y'); plt.legend(frameon=True);
+plt.xlabel('input x'); plt.ylabel('output y'); plt.legend(frameon=True);
 plt.title('An overfitted SVR and a well-fitted one');
 
 # %% [markdown]
@@ -175,7 +175,7 @@ x_1, x_2, x_3 = x[groups == 0], x[groups == 1], x[groups == 2]
 plt.scatter(x_1[:,0], x_1[:,1], c='red', label='Cluster 1', alpha=0.74)
 plt.scatter(x_2[:,0], x_2[:,1], c='blue', label='Cluster 2', alpha=0.74)
 plt.scatter(x_3[:,0], x_3[:,1], c='green', label='Cluster 3', alpha=0.74)
-plt.legend(frameon=True); plt.xlabel('x_1'); plt.ylabel('x_2'); plt.title('Three datasets');
+plt.legend(frameon=True); plt.xlabel('first feature x_1'); plt.ylabel('second feature x_2'); plt.title('Three datasets');
 
 # %% [markdown]
 # ### Merge all data
