@@ -34,12 +34,12 @@ from vibrastic.platform.course.challenge import (
     UnknownChallenge,
     get_challenge,
     load_challenges,
-    strip_markers,
 )
 from vibrastic.platform.grader.grade import GraderError
 from vibrastic.platform.grader.launch import FALLBACK_WARNING
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress import store
+from vibrastic.platform.progress.learner import LocalLearner, SolutionLocked, reveal_solution
 from vibrastic.platform.progress.service import QueueFull, SubmissionError
 from vibrastic.platform.progress.submit import default_service, submit
 from vibrastic.platform.progress.workspace import (
@@ -47,6 +47,7 @@ from vibrastic.platform.progress.workspace import (
     challenge_file,
     locate_workspace,
     watch_file,
+    workspace_dir,
     write_starter,
 )
 
@@ -337,20 +338,19 @@ def solution(name: NameArg,
                  "(`vibrastic next` then moves on).")] = False) -> None:
     """The reference solution: after you pass the challenge, or after an explicit --give-up."""
     challenge = _challenge(name)
-    status = store.challenge_statuses()[challenge.name]
-    if status["status"] != "passed" and not status["gave_up"]:
-        if not give_up:
-            err.print(f"[red]error:[/red] the solution of {challenge.name} opens once you pass "
-                      f"it (`vibrastic challenge check {challenge.name}`). Stuck? "
-                      f"`vibrastic challenge hint {challenge.name}`; or give up and read it: "
-                      f"`vibrastic challenge solution {challenge.name} --give-up` (recorded).")
-            raise typer.Exit(1)
-        store.mark_gave_up(challenge.name)
+    try:
+        shown = reveal_solution(LocalLearner(workspace_dir()), challenge, give_up=give_up)
+    except SolutionLocked:
+        err.print(f"[red]error:[/red] the solution of {challenge.name} opens once you pass "
+                  f"it (`vibrastic challenge check {challenge.name}`). Stuck? "
+                  f"`vibrastic challenge hint {challenge.name}`; or give up and read it: "
+                  f"`vibrastic challenge solution {challenge.name} --give-up` (recorded).")
+        raise typer.Exit(1) from None
+    if shown.gave_up_now:
         console.print(f"[yellow]Recorded: you gave up on {challenge.name}.[/yellow] Passing it "
                       "later still counts.")
-    code = strip_markers(challenge.reference).rstrip()
-    console.print(Panel(Syntax(code, "python", theme="ansi_dark", background_color="default",
-                               word_wrap=True),
+    console.print(Panel(Syntax(shown.code.rstrip(), "python", theme="ansi_dark",
+                               background_color="default", word_wrap=True),
                         title=f"{challenge.name}: reference solution", expand=False))
 
 

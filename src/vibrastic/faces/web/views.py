@@ -14,10 +14,10 @@ from fastapi import HTTPException
 from vibrastic.faces.web.app import Context
 from vibrastic.platform.course import Lesson, LessonNotFound
 from vibrastic.platform.course.challenge import Challenge, UnknownChallenge, get_challenge
-from vibrastic.platform.progress.learner import Learner
+from vibrastic.platform.progress.learner import Learner, SolutionLocked, reveal_solution
 from vibrastic.platform.progress.report import continue_point
 
-STATUS_PASSED, STATUS_NOT_STARTED = "passed", "not started"
+STATUS_NOT_STARTED = "not started"
 
 # ---- look-ups (404 with the valid names) ----
 
@@ -92,13 +92,6 @@ def continue_url(cont: Any) -> str:
 
 # ---- challenges ----
 
-def unlocked(learner: Learner, info: Challenge, status: str | None = None) -> bool:
-    """The solution shows once the challenge is passed (hidden tests included) or given up."""
-    if status is None:
-        status = learner.statuses().get(info.name, {}).get("status")
-    return status == STATUS_PASSED or learner.gave_up(info.name)
-
-
 def shown_hints(learner: Learner, info: Challenge) -> list[str]:
     return list(info.hints[:learner.hints_shown(info.name)])
 
@@ -116,8 +109,10 @@ def attempt_history(learner: Learner, info: Challenge) -> list[dict[str, Any]]:
 def challenge_json(ctx: Context, learner: Learner, info: Challenge) -> dict[str, Any]:
     saved = learner.read_source(info)
     raw = learner.statuses().get(info.name, {})
-    gave_up = learner.gave_up(info.name)
-    is_unlocked = raw.get("status") == STATUS_PASSED or gave_up
+    try:
+        solution: str | None = reveal_solution(learner, info, status=raw.get("status")).code
+    except SolutionLocked:
+        solution = None
     names = list(ctx.course.challenges)
     index = names.index(info.name) if info.name in names else -1
     return {
@@ -130,9 +125,9 @@ def challenge_json(ctx: Context, learner: Learner, info: Challenge) -> dict[str,
         "status": raw.get("status", STATUS_NOT_STARTED),
         "best_score": raw.get("best_score", 0.0), "max_score": info.max_score,
         "hints_total": len(info.hints), "hints": shown_hints(learner, info),
-        "attempts": attempt_history(learner, info), "solution_unlocked": is_unlocked,
-        "solution": info.reference if is_unlocked else None,
-        "gave_up": gave_up,
+        "attempts": attempt_history(learner, info), "solution_unlocked": solution is not None,
+        "solution": solution,
+        "gave_up": learner.gave_up(info.name),
         "next": names[index + 1] if 0 <= index < len(names) - 1 else None,
         "public_tests": sum(not c.hidden for c in info.cases),
         "hidden_tests": sum(c.hidden for c in info.cases),
@@ -214,16 +209,15 @@ def shown_hints_json(learner: Learner, info: Challenge) -> dict[str, Any]:
 
 
 def give_up_json(learner: Learner, info: Challenge) -> dict[str, Any]:
-    learner.give_up(info.name)
-    return {"gave_up": True, "solution": info.reference}
+    return {"gave_up": True, "solution": reveal_solution(learner, info, give_up=True).code}
 
 
 def solution_json(learner: Learner, info: Challenge) -> dict[str, Any]:
-    if not unlocked(learner, info):
-        raise HTTPException(403, f"the solution of {info.name} shows after you pass it (hidden "
-                                 f"tests included) or give up (POST /api/challenges/"
-                                 f"{info.name}/give-up, which is recorded)")
-    return {"name": info.name, "solution": info.reference}
+    try:
+        solution = reveal_solution(learner, info)
+    except SolutionLocked as exc:
+        raise HTTPException(403, f"{exc}: POST /api/challenges/{info.name}/give-up") from None
+    return {"name": info.name, "solution": solution.code}
 
 
 # ---- labs ----

@@ -4,6 +4,10 @@
 progress in the progress store, checks through the in-process grading service. The classroom
 has the same interface over its database (``vibrastic.platform.classroom.learner``), so every
 learner page and API route is written once.
+
+Giving up and seeing the reference solution follow one rule for every face (the CLI's
+``challenge solution``, the web course, the classroom): ``solution_unlocked`` and
+``reveal_solution`` below; each kind of learner only stores the give-up (``give_up``/``gave_up``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vibrastic.platform.course import Course
-from vibrastic.platform.course.challenge import Challenge
+from vibrastic.platform.course.challenge import Challenge, strip_markers
 from vibrastic.platform.course.project import Project, Stage
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.project import MilestoneStatus, StageStatus
@@ -63,12 +67,54 @@ class Learner(Protocol):
                        options: dict[str, Any] | None = None) -> str: ...
 
 
+class SolutionLocked(PermissionError):
+    """The reference solution was asked for before passing the challenge or giving up."""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A reference solution as the learner sees it: ``code`` without the BEGIN/END SOLUTION
+    markers and stub lines; ``gave_up_now`` when this request recorded the give-up."""
+
+    challenge: str
+    code: str
+    gave_up_now: bool = False
+
+
+def solution_unlocked(learner: Learner, challenge: str, status: str | None = None) -> bool:
+    """The one rule for every face (CLI, web, classroom): the solution shows once the challenge
+    is passed (hidden tests included) or the learner has given up (a recorded choice).
+    ``status`` saves a lookup when the caller has the challenge's status at hand."""
+    from vibrastic.platform.progress.store import STATUS_PASSED
+
+    if status is None:
+        status = learner.statuses().get(challenge, {}).get("status")
+    return status == STATUS_PASSED or learner.gave_up(challenge)
+
+
+def reveal_solution(learner: Learner, challenge: Challenge, *, give_up: bool = False,
+                    status: str | None = None) -> Solution:
+    """The reference solution of ``challenge`` for ``learner``. With ``give_up`` a learner who
+    has not passed gives up first (recorded once; passing later still counts); without it,
+    ``SolutionLocked`` unless ``solution_unlocked`` (``status`` as there)."""
+    gave_up_now = False
+    if not solution_unlocked(learner, challenge.name, status):
+        if not give_up:
+            raise SolutionLocked(f"the solution of {challenge.name} shows after you pass it "
+                                 "(hidden tests included) or give up (which is recorded)")
+        learner.give_up(challenge.name)
+        gave_up_now = True
+    return Solution(challenge.name, strip_markers(challenge.reference), gave_up_now)
+
+
 class LocalLearner:
     """The learner on this machine (one-learner ``vibrastic serve``)."""
 
-    def __init__(self, workspace: Path, grading: Any) -> None:
+    def __init__(self, workspace: Path, grading: Any = None) -> None:
         self.workspace = workspace
-        self._grading = grading  # a callable returning the GradingService (started lazily)
+        # a callable returning the GradingService (started lazily); None: this learner only
+        # reads and records progress (the CLI's solution command)
+        self._grading = grading
 
     def location(self, challenge: Challenge) -> str:
         """The file the learner's code is saved in (the CLI's file too)."""
