@@ -345,3 +345,7 @@ def test_a_learners_project_is_their_own_and_shows_in_the_gradebook(site: Site) 
     column = rows["username"].index(stage.name)
     assert rows["ada"][column] == f"{stage.max_score:g}" and rows["bob"][column] == ""
     assert stage.name in site.client("prof").get("/c/ai-101/gradebook").text
+    grid = site.client("prof").get("/c/ai-101/dashboard/grid").text
+    assert f'data-learner="ada" data-challenge="{stage.name}"' in grid
+    code = site.client("prof").get(f"/c/ai-101/learners/ada/{stage.name}").text
+    assert "# ---- mygrad/operators.py" in code and "ada&#39;s secret" in code

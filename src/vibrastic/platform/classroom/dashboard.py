@@ -1,4 +1,5 @@
-"""The live dashboard's data: learners × challenges, who is stuck, pass rates, failing tests.
+"""The live dashboard's data: learners × challenges (and project stages), who is stuck, pass
+rates, failing tests.
 
 A cell is ``not started``, ``attempted`` or ``passed`` (a pass of every test, hidden ones too),
 with the best score and the number of checks. A learner is flagged *stuck* on a challenge they
@@ -61,12 +62,20 @@ class Dashboard:
                 if (cell := self.cells.get((row.user_id, name))) and cell.stuck]
 
 
+def graded_items() -> list:
+    """What the grid has a column for: the challenges, then the project's stages."""
+    from vibrastic.platform.course.project import load_project
+
+    project = load_project()
+    return [*load_challenges(), *(project.stages if project is not None else ())]
+
+
 def dashboard(engine: Engine, course_id: int, viewer_id: int,
               at: datetime | None = None) -> Dashboard:
     """The dashboard of a course as of ``at`` (now by default)."""
     require_role(engine, course_id, viewer_id, "instructor", "ta")
     at = at or datetime.now(UTC)
-    challenges = load_challenges()
+    challenges = graded_items()
     hint_counts = {c.name: len(c.hints) for c in challenges}
     with Session(engine) as session:
         learners = [Row(u.id, u.username, u.name) for u in session.scalars(
@@ -132,8 +141,10 @@ def latest_submission(engine: Engine, course_id: int, user_id: int, challenge: s
             return None
         if sub.course_id != course_id:
             raise ClassroomError("no such submission in this course")
+        from vibrastic.platform.progress.project import readable_source
+
         return {"id": sub.id, "state": sub.state, "created_at": sub.created_at,
-                "source": sub.source, "status": sub.status, "score": sub.score,
-                "max_score": sub.max_score,
+                "source": readable_source(sub.challenge, sub.source), "status": sub.status,
+                "score": sub.score, "max_score": sub.max_score,
                 "result": json.loads(sub.result_json) if sub.result_json else None,
                 "error": sub.error}

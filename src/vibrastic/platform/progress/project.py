@@ -329,6 +329,17 @@ def project_payload(files: dict[str, bytes], options: dict[str, Any] | None = No
                                  sorted(files.items())}, "options": options or {}})
 
 
+def readable_source(name: str, source: str) -> str:
+    """A stored check's code for people: a project payload as its files one after another."""
+    if project_item(name) is None:
+        return source
+    try:
+        files = json.loads(source)["files"]
+        return package_digest({rel: str(text).encode() for rel, text in files.items()})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return source  # already the package digest (graded in-process)
+
+
 def project_gradable(name: str, payload: str, project: Project | None = None
                      ) -> tuple[Any, str, dict[str, bytes]]:
     """(gradable, main source, files) for the grading service or a worker, from the name of a
