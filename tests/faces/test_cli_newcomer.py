@@ -270,3 +270,18 @@ def test_ctrl_c_in_lesson_run_exits_130_and_keeps_what_ran(tmp_path: Path) -> No
     assert "first cell done" in out and "waiting now" in out and "never printed" not in out
     assert "interrupted: lesson 1 slow stopped after 2 cells (Ctrl-C)" in " ".join(err.split())
     assert "Traceback" not in err and "DeadKernelError" not in err
+
+
+def test_a_missing_return_and_a_missing_backward_are_said_in_words(work: Path) -> None:
+    """g without `return` (the grader's own float() meets None) and grad_g without backward():
+    the learner reads what they forgot, not the grader's TypeError."""
+    (work / "autograd_g.py").write_text(
+        "import torch\n\ndef g(x, y):\n    x * y ** 2 - x ** 2 * y\n\n"
+        "def grad_g(x, y):\n    g(x, y)\n    return x.grad, y.grad\n")
+    checked = Ran("challenge", "check", "autograd-g", "--public-only")
+    assert checked.exit_code == 1
+    assert checked.says("✗ grad_g at (2, 5): ∂g/∂x and ∂g/∂y by backward() (0/2) your function "
+                        "returned None for x.grad — did you call backward()?")
+    assert checked.says("! g(2, 5) on tensors (0/1) your code gave None where the test needed a "
+                        "value: is a `return` missing? (the test then failed with TypeError:")
+    assert "FAIL: 0/3 public tests passed" in checked.output

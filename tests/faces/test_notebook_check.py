@@ -86,17 +86,48 @@ def test_notebook_cells_write_the_file_and_check_it_in_a_kernel(workspace: Path)
     write = next(c for c in nb.cells if c.source.startswith("%%writefile sigma.py"))
     check_cell = next(c for c in nb.cells if 'check("sigma")' in c.source)
     solved = "%%writefile sigma.py\n" + strip_markers(get_challenge("sigma").reference)
+    status = ("from vibrastic.platform.progress.store import challenge_statuses\n"
+              'print("status:", challenge_statuses()["sigma"]["status"])')
     run = new_notebook(cells=[new_code_cell(write.source), new_code_cell(check_cell.source),
-                              new_code_cell(solved), new_code_cell(check_cell.source),
-                              new_code_cell('hint("sigma")')])
+                              new_code_cell(status), new_code_cell(solved),
+                              new_code_cell(check_cell.source), new_code_cell('hint("sigma")')])
     execute_notebook(run, cwd=workspace, timeout=60)
+    # running the exported cells as they come grades the untouched starter: not an attempt
+    assert "".join(o.text for o in run.cells[2].outputs) == "status: not started\n"
     # the hint is printed once: no second copy as the cell's value
-    hint_outputs = run.cells[4].outputs
+    hint_outputs = run.cells[5].outputs
     assert {o.output_type for o in hint_outputs} == {"stream"}
     assert "".join(o.text for o in hint_outputs).count("sigma — hint 1/") == 1
-    verdicts = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells[1:4:2]]
+    verdicts = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells[1:5:3]]
     assert verdicts[0].startswith("sigma: ") and "sigma: PASS" not in verdicts[0]
     assert verdicts[1].startswith("sigma: PASS")
-    shown = run.cells[3].outputs[-1].data["text/plain"]
+    shown = run.cells[4].outputs[-1].data["text/plain"]
     assert shown.startswith("<sigma: pass")
     assert (workspace / "sigma.py").read_text().startswith('"""Challenge')
+
+
+def test_every_exported_starter_cell_writes_a_file_that_is_not_an_attempt() -> None:
+    """What each challenge's ``%%writefile`` cell saves (its body, as IPython writes it) is the
+    starter the store recognises: running an exported notebook top to bottom marks nothing
+    "attempted" (the kernel test above follows one such cell through a real kernel)."""
+    from vibrastic.platform.course.challenge import load_challenges
+    from vibrastic.platform.grader.results import GradeResult, TestResult
+    from vibrastic.platform.progress import store
+
+    course = load_course()
+    by_file = {c.filename: c.name for c in load_challenges()}
+    written = {}
+    for lesson in course.lessons:
+        for cell in build_notebook(lesson, course).cells:
+            if cell.source.startswith("%%writefile "):
+                magic, _, body = cell.source.partition("\n")
+                written[by_file[magic.split()[1]]] = body
+    assert set(written) == set(course.challenges)
+    for name, body in written.items():
+        store.record_attempt(GradeResult(challenge=name, status="fail", score=0.0, max_score=1.0,
+                                         tests=[TestResult("t", "fail", 0.0, 1.0)],
+                                         hidden_run=True), body)
+    statuses = store.challenge_statuses()
+    assert {name: statuses[name]["status"] for name in written} == dict.fromkeys(
+        written, "not started")
+

@@ -84,3 +84,20 @@ def test_escape_codes_from_a_real_submission_are_removed() -> None:
             t.output for t in result.tests]:
         assert "\x1b" not in text and "\u202e" not in text and "\x9b" not in text
     assert result.tests[0].message.startswith("ValueError (line 7): [2K")
+
+
+def test_none_from_a_missing_return_is_named_where_it_surfaces() -> None:
+    """In the test's own code (no line of the learner's file) and on a learner's line."""
+    in_probe = {"type": "TypeError", "where": "", "errno": None,
+                "message": "float() argument must be a string or a real number, not 'NoneType'"}
+    on_line = {"type": "AttributeError", "where": " (line 6)", "errno": None,
+               "message": "'NoneType' object has no attribute 'backward'"}
+    result = run([Case("float", "float(sigma(2))"), Case("backward", "sigma(2)")],
+                 [{"value": None, "error": in_probe, "stdout": ""},
+                  {"value": None, "error": on_line, "stdout": ""}])
+    assert [t.message for t in result.tests] == [
+        "your code gave None where the test needed a value: is a `return` missing? (the test "
+        "then failed with TypeError: float() argument must be a string or a real number, not "
+        "'NoneType')",
+        "AttributeError (line 6): 'NoneType' object has no attribute 'backward' (a value here "
+        "is None: does the function that made it `return` it?)"]

@@ -126,6 +126,11 @@ def describe_error(error: dict, limits: Limits) -> str:
         return text + " (is the name spelled as in the statement, and defined at the top level?)"
     if kind == "RecursionError":
         return text + " (does the function call itself without ever stopping?)"
+    if "'NoneType'" in message:  # the classic: a function without `return` gives None
+        if not error["where"]:  # raised in the test's own code, on a value the learner gave
+            return (f"your code gave None where the test needed a value: is a `return` "
+                    f"missing? (the test then failed with {kind}: {message})")
+        return text + " (a value here is None: does the function that made it `return` it?)"
     return text
 
 
