@@ -150,3 +150,19 @@ def test_run_all_reports_a_failing_lab_and_exits_1(small_registry, tmp_path: Pat
     data = json.loads(result.stdout)
     assert {"lab": "xor", "error": "RuntimeError: boom"} in data
     assert "xor" in result.stderr and (tmp_path / "autograd").is_dir()
+
+
+def test_run_explains_the_tables_columns_in_words(monkeypatch, tmp_path: Path):
+    from vibrastic.ml.labs import learning_rate
+
+    small = Lab("learning-rate", "LR", "small",
+                partial(learning_rate.run, alphas=(0.05, 0.07), max_iters=5))
+    monkeypatch.setitem(lab_registry.REGISTRY, "learning-rate", small)
+    result = invoke("run", "learning-rate", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    for column in ("final_error: E(w) after the last iteration",
+                   "spectral_radius: how much each step multiplies the distance to the optimum",
+                   "diverges: whether α is above 2/λ_max (theory)",
+                   "error_grew: whether the error ended above where it started (observed)"):
+        assert column in text

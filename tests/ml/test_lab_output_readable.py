@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from vibrastic.ml.labs import REGISTRY, run_lab
-from vibrastic.ml.labs.glossary import GLOSSARY
+from vibrastic.ml.labs.glossary import COLUMNS, GLOSSARY
 from vibrastic.ml.plots.readable import figure_problems
 
 # Small runs: the figures are drawn the same way as in full ones (about 10 s of CPU in all).
@@ -43,7 +43,7 @@ def test_the_figure_rules_catch_a_bare_figure() -> None:
 
 
 @pytest.mark.slow
-def test_every_lab_figure_is_labelled_and_every_metric_explained() -> None:
+def test_every_lab_figure_is_labelled_and_every_metric_and_column_explained() -> None:
     found = []
     for lab in REGISTRY.values():
         result = run_lab(lab.name, "vibrastic" if "vibrastic" in lab.backends else None,
@@ -54,6 +54,10 @@ def test_every_lab_figure_is_labelled_and_every_metric_explained() -> None:
         found += [f"{lab.name}: metric {name} has no explanation" for name in result.metrics
                   if not any(re.fullmatch(pattern, name)
                              for pattern, _ in GLOSSARY.get(lab.name, []))]
+        found += [f"{lab.name}: table column {column} has no explanation"
+                  for rows in result.tables.values() for column in {k for r in rows for k in r}
+                  if "_" in column and column.isidentifier()
+                  and column not in COLUMNS.get(lab.name, {})]
     assert found == []
 
 

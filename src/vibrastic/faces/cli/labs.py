@@ -47,9 +47,10 @@ def _format(value: Any) -> str:
 
 
 def render_result(result: LabResult) -> RenderableType:
-    """The metrics as a two-column table, then each of the lab's tables, then its notes."""
+    """The metrics (each in words, its JSON name beside it), then each of the lab's tables with
+    its columns explained below it, then the lab's notes."""
     parts: list[RenderableType] = []
-    from vibrastic.ml.labs.glossary import explain
+    from vibrastic.ml.labs.glossary import COLUMNS, explain, explain_column
 
     metrics = Table(title=f"{result.name} on {result.backend} (seed {result.seed})")
     metrics.add_column("metric", ratio=3)
@@ -59,8 +60,12 @@ def render_result(result: LabResult) -> RenderableType:
         metrics.add_row(explain(result.name, key), _format(value), key)
     parts.append(metrics)
     for title, rows in result.tables.items():
-        table = Table(title=title)
         columns = list(dict.fromkeys(k for row in rows for k in row))
+        # names rather than words, and words that need a sentence: say what they are
+        named = [c for c in columns if (c.isidentifier() and "_" in c)
+                 or c in COLUMNS.get(result.name, {})]
+        table = Table(title=title.replace("_", " "), caption_justify="left", caption="\n".join(
+            f"{c}: {explain_column(result.name, c)}" for c in named) or None)
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:

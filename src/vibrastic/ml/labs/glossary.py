@@ -1,4 +1,5 @@
-"""Every lab metric explained in words, for faces that show metric tables (the web's lab pages).
+"""Every lab metric and table column explained in words, for the faces that show them (the
+web's lab pages, ``vibrastic lab run``).
 
 ``explain(lab, metric)`` matches the metric name against the lab's patterns (regular expressions,
 ``{0}`` in the text is the first group, e.g. the α of ``final_error_alpha=0.05``); a name with no
@@ -176,6 +177,50 @@ GLOSSARY: dict[str, list[tuple[str, str]]] = {
         (r"parity_loss_max_abs_diff", f"{_DIFF} between the two backends' loss curves"),
     ],
 }
+
+# The columns of the labs' tables whose names are not words already (one row per α, ε, model).
+COLUMNS: dict[str, dict[str, str]] = {
+    "learning-rate": {
+        "final_error": "E(w) after the last iteration",
+        "distance_to_w_norm": "distance ‖w − w_norm‖ of the final weights from the optimum",
+        "alpha_times_lambda_max": "α·λ_max: the descent diverges when this is above 2",
+        "spectral_radius": "how much each step multiplies the distance to the optimum "
+                           "(below 1: it shrinks, so the descent converges)",
+        "diverges": "whether α is above 2/λ_max (theory)",
+        "error_grew": "whether the error ended above where it started (observed)",
+    },
+    "momentum": {
+        "final_error_momentum": "E(w) after the last iteration with momentum",
+        "final_error_gd": "E(w) after the last iteration without momentum",
+        "diverges_momentum": "whether α is above 2(1 + β)/λ_max, where momentum diverges",
+        "diverges_gd": "whether α is above 2/λ_max, where plain descent diverges",
+    },
+    "reinforcement": {
+        "final_average_reward": "average reward over the last tenth of the steps",
+        "final_optimal_fraction": "share of pulls of the best arm over the last tenth of the "
+                                  "steps",
+        "total_reward": "reward summed over all steps",
+        "total_regret": "reward lost against always pulling the best arm",
+    },
+    "supervised-svr": {
+        "train_mse": "mean squared error on the points the model was trained on",
+        "test_mse": "mean squared error on held-out points",
+        "gap": "test MSE minus train MSE (large: overfits)",
+        "true_mse": "mean squared error against the noise-free sine",
+        "overfits": "whether the gap exceeds the noise variance (it memorised noise)",
+        "cv_mse": "mean squared error averaged over the 5 cross-validation folds",
+        "cv_std": "standard deviation of that error across the folds",
+    },
+    "unsupervised-kmeans": {
+        "inertia": "sum of squared distances to the nearest centroid (lower is tighter)",
+        "ari_vs_truth": "adjusted Rand index against the true blobs (1: identical, 0: chance)",
+    },
+}
+
+
+def explain_column(lab: str, column: str) -> str:
+    """A table column in words (its name in words when there is no entry)."""
+    return COLUMNS.get(lab, {}).get(column) or column.replace("_", " ")
 
 
 def explain(lab: str, metric: str) -> str:
