@@ -36,8 +36,9 @@ Check = tuple[str, "str | None"]  # (what is checked, None when it holds else wh
 
 @dataclass
 class MilestoneRun:
-    """A finished milestone: the verdict (checks as tests), a side-by-side table, figures, and
-    the learner's observation (None when the run on the learner's engine failed)."""
+    """A finished milestone: the verdict (checks as tests), a side-by-side table, figures
+    (matplotlib's when run here, ``svgs`` when it came back from the grading service), and the
+    learner's observation (None when the run on the learner's engine failed)."""
 
     milestone: Milestone
     result: GradeResult
@@ -45,16 +46,22 @@ class MilestoneRun:
     figures: dict[str, Figure] = field(default_factory=dict)
     observation: dict[str, Any] | None = None
     attempt_id: int | None = None
+    svgs: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return self.result.status == "pass"
 
     def save_figures(self, out_dir: Path, formats: tuple[str, ...] = ("png",)) -> list[Path]:
-        """Write each figure as ``<milestone>-<figure>.<fmt>``; return the paths."""
+        """Write each figure as ``<milestone>-<figure>.<fmt>`` (SVG figures as ``.svg``);
+        return the paths."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
+        for name, svg in self.svgs.items():
+            path = out_dir / f"{self.milestone.slug}-{name}.svg"
+            path.write_text(svg, encoding="utf-8")
+            paths.append(path)
         for name, fig in self.figures.items():
             for fmt in formats:
                 path = out_dir / f"{self.milestone.slug}-{name}.{fmt}"

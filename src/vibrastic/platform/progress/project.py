@@ -374,13 +374,18 @@ def missing_for(milestone: Milestone, project: Project | None = None) -> list[st
 def run_milestone(name: str, *, options: dict[str, Any] | None = None,
                   files: dict[str, bytes] | None = None, workspace: Path | None = None,
                   project: Project | None = None, grader: Grader | None = None,
-                  require_passed: bool = True, record: bool = True) -> MilestoneRun:
+                  require_passed: bool = True, record: bool = True,
+                  service: GradingService | None = None) -> MilestoneRun:
     """Run a milestone on the learner's engine in the sandbox, next to vibrastic and PyTorch.
 
-    Refuses (ProjectError) while a stage it needs has not passed, unless ``require_passed`` is
-    False — a milestone never claims "your engine" before the learner has built it.
+    Without ``grader`` it goes through the grading service (the process-wide one unless
+    ``service``), which records the run; its figures come back as SVG (``MilestoneRun.svgs``).
+    With ``grader`` it runs here on that grader (recorded when ``record``), figures as
+    matplotlib figures. Refuses (ProjectError) while a stage it needs has not passed, unless
+    ``require_passed`` is False — a milestone never claims "your engine" before the learner has
+    built it. An unknown or bad option is a ValueError naming the valid ones.
     """
-    from vibrastic.platform.progress.milestones import run
+    from vibrastic.platform.progress.milestones import MilestoneJob, MilestoneRun, options_for, run
 
     project = project or get_project()
     milestone = project.milestone(name)
@@ -391,6 +396,23 @@ def run_milestone(name: str, *, options: dict[str, Any] | None = None,
                 f"milestone {milestone.slug} runs on stages up to {milestone.requires}; not "
                 f"passed yet: {', '.join(missing)} (vibrastic project check {missing[0]})")
     files = files if files is not None else read_package(workspace, project)
+    if grader is None:
+        from vibrastic.platform.progress.service import SubmissionError
+        from vibrastic.platform.progress.submit import default_service
+
+        given = options or {}
+        chosen = options_for(milestone, given)
+        job = MilestoneJob(milestone, tuple((k, float(v)) for k, v in sorted(chosen.items())
+                                            if k in given))
+        service = service or default_service()
+        try:
+            job_id = service.submit(job, milestone.script, files=files)
+        except SubmissionError as exc:
+            raise ProjectError(str(exc)) from None
+        result = service.wait(job_id)
+        return MilestoneRun(milestone, result, rows=list(result.extra.get("rows", [])),
+                            svgs=dict(result.extra.get("figures", {})),
+                            attempt_id=service.status(job_id).attempt_id)
     outcome = run(milestone, files, options or {}, grader)
     if record:
         outcome.attempt_id = store.record_attempt(outcome.result, package_digest(files))
