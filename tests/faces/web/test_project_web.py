@@ -27,7 +27,8 @@ def check(client: TestClient, stage: str) -> dict:
 
 
 def test_the_project_is_linked_and_lists_stages_and_milestones(client: TestClient) -> None:
-    assert 'href="/project"' in client.get("/").text
+    home = client.get("/").text
+    assert 'href="/project"' in home and "Stages passed: 0 of 6" in home
     page = client.get("/project")
     assert page.status_code == 200
     for stage in PROJECT.stages:
@@ -127,6 +128,7 @@ def test_stage_checks_fail_then_pass_and_a_milestone_runs(client: TestClient) ->
     assert [s["status"] for s in overview["stages"][:3]] == ["passed"] * 3
     assert overview["stages"][0]["attempts"] == 2
     assert "passed" in client.get("/project").text
+    assert "Stages passed: 3 of 6" in client.get("/").text
 
     bad = client.post("/api/project/milestones/graph/run", json={"options": {"nope": 1}})
     assert bad.status_code == 422 and "unknown option" in bad.json()["detail"]

@@ -51,7 +51,21 @@ def home(request: Request) -> Response:
              else f"Lesson {cont['lesson']}: {ctx_of(request).course.lesson(cont['name']).title}")
     return render(request, "home.html", title="Course map", course=ctx_of(request).course,
                   entries=entries, cont=cont, cont_url=cont["url"], cont_label=label,
-                  solved=data["solved"], total=data["total"])
+                  solved=data["solved"], total=data["total"],
+                  project=_project_summary(learner_of(request)))
+
+
+def _project_summary(learner: Any) -> dict[str, Any] | None:
+    """Stages passed and the next one, for the course map's last entry."""
+    from vibrastic.platform.course.project import load_project
+
+    project = load_project()
+    if project is None:
+        return None
+    stages = learner.stage_statuses(project)
+    todo = next((s.stage for s in stages.values() if s.status != "passed"), None)
+    return {"passed": sum(s.status == "passed" for s in stages.values()), "total": len(stages),
+            "next": todo}
 
 
 @router.get("/progress", name="progress_page")
