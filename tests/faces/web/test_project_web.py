@@ -129,6 +129,8 @@ def test_stage_checks_fail_then_pass_and_a_milestone_runs(client: TestClient) ->
     assert overview["stages"][0]["attempts"] == 2
     assert "passed" in client.get("/project").text
     assert "Stages passed: 3 of 6" in client.get("/").text
+    progress = client.get("/progress").text
+    assert 'id="project-progress"' in progress and progress.count(">passed</td>") >= 3
 
     bad = client.post("/api/project/milestones/graph/run", json={"options": {"nope": 1}})
     assert bad.status_code == 422 and "unknown option" in bad.json()["detail"]

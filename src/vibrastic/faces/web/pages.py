@@ -70,9 +70,16 @@ def _project_summary(learner: Any) -> dict[str, Any] | None:
 
 @router.get("/progress", name="progress_page")
 def progress_page(request: Request) -> Response:
-    rows = learner_of(request).rows(ctx_of(request).course)
+    from vibrastic.platform.course.project import load_project
+
+    learner = learner_of(request)
+    rows = learner.rows(ctx_of(request).course)
+    project = load_project()
+    stages = list(learner.stage_statuses(project).values()) if project else []
+    milestones = list(learner.milestone_statuses(project).values()) if project else []
     return render(request, "progress.html", title="Progress", rows=rows,
-                  solved=sum(r.passed for r in rows), total=len(rows))
+                  solved=sum(r.passed for r in rows), total=len(rows), stages=stages,
+                  milestones=milestones)
 
 
 @router.get("/pygments.css", name="pygments_css")
