@@ -93,7 +93,7 @@ def test_progress_page_lists_every_challenge(client: TestClient) -> None:
     assert page.status_code == 200
     for name in load_course().challenges:
         assert f'href="/challenges/{name}"' in page.text
-    assert page.text.count("not started") == 13
+    assert page.text.count("not started") == 13 + 6  # and the project's six stages
 
 
 def test_api_course_matches_the_course_map(client: TestClient) -> None:
