@@ -90,6 +90,32 @@ def test_a_gradient_the_learner_keeps_is_not_overwritten() -> None:
     assert_nets_equal(*nets)
 
 
+def test_one_flat_update_follows_eager_changes_to_grads_and_optimizer_state() -> None:
+    """The momentum step runs over flat arrays (lanes.py): a kept .grad of one parameter
+    leaves it intact, and optimizer state replaced by eager code (load_state_dict, an eager
+    step) is taken over; weights, grads and buffers stay equal to eager's throughout."""
+    nets, opts, steps = pair(lambda p: vb.optim.SGD(p, lr=0.1, momentum=0.9))
+    run(steps, 2)
+    assert "‹all›" in steps[1].code  # the step over all parameters at once
+    kept = nets[1].fc2.bias.grad
+    values = kept.numpy().copy()
+    run(steps, 1)
+    np.testing.assert_array_equal(kept.numpy(), values)
+    saved = [opt.state_dict() for opt in opts]
+    run(steps, 2)
+    for opt, state in zip(opts, saved, strict=True):
+        opt.load_state_dict(state)
+    run(steps, 1)
+    eager_step = step_for(nets[1], opts[1])  # the same model and optimizer, eagerly
+    eager_step(*DATA[0])
+    steps[0](*DATA[0])
+    run(steps, 2)
+    assert_nets_equal(*nets)
+    for p, q in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        np.testing.assert_array_equal(opts[0].state[p]["momentum_buffer"],
+                                      opts[1].state[q]["momentum_buffer"])
+
+
 def test_the_returned_loss_looks_like_eager_after_backward() -> None:
     _, _, steps = pair()
     eager, compiled = (s(*DATA[1]) for s in steps)

@@ -23,10 +23,13 @@ from typing import Any
 import numpy as np
 
 from vibrastic.autograd import _freed, _GradMode, record
+from vibrastic.compiler import lanes
 from vibrastic.compiler.graph import Instr, Value, literal
 from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
 from vibrastic.compiler.runtime import RUNTIME
-from vibrastic.tensor import Tensor, _new
+from vibrastic.tensor import Tensor, _new, _sequence
+
+_tensor_new, _next_seq = Tensor.__new__, _sequence.__next__
 
 EXTERNAL = ("arg", "ext", "extgrad", "state", "newgrad")  # arrays eager code also sees
 SCALARS = ("hyper", "statescalar", "scalar")
@@ -88,6 +91,7 @@ class Writer:
     """Writes the NumPy program (see the module docstring)."""
 
     backend = "numpy"
+    fuse_lanes = True  # an optimizer's step over flat arrays (lanes.py)
 
     def __init__(self, rec: Recorder, ctx: Context) -> None:
         self.rec, self.ctx = rec, ctx
@@ -99,6 +103,30 @@ class Writer:
         self.lines: list[str] = []
         self.live = _liveness(rec)
         self._mark_fresh()
+        self.runs: dict[int, lanes.Run] = {}  # first instruction -> its run
+        self.in_runs: set[int] = set()
+        self.flat: dict[int, lanes.Group] = {}  # id(value) -> its flat group
+        if self.fuse_lanes:
+            self._plan_lanes()
+
+    def _plan_lanes(self) -> None:
+        steps = [_block_range(self.b, blk.start) for blk in self.b.blocks
+                 if blk.text.startswith(("SGD.step()", "Adam.step()"))]
+        for run in lanes.plan(self.b, self.live_instrs, steps):
+            self.runs[run.order[0]] = run
+            self.in_runs.update(run.order)
+            self.flat.update(run.groups)
+        self.ns.update({"_adopt": lanes.adopt, "_fresh_flat": lanes.fresh_flat})
+        for group in {id(g): g for g in self.flat.values()}.values():
+            if group.kind in ("buffer", "state"):
+                flat = np.zeros(group.total, group.dtype)
+                self.ns[group.name] = flat
+                views = group.views(flat)
+                if group.kind == "buffer":
+                    self.ns.update({v.name: view for v, view in zip(group.values, views,
+                                                                    strict=True)})
+                else:
+                    self.ns[f"{group.name}_views"] = views
 
     # ---- helpers ----
     def put(self, obj: Any, hint: str) -> str:
@@ -240,9 +268,28 @@ class Writer:
                 self.grad_guard(src, self.tensor_expr(src))
         for opt in rec.optimizers:
             self.optimizer_inputs(opt)
+        self.adopt_states()
+        if any(src.final_grad == "new" for src in rec.sources):
+            self.emit("_new_grads = False  # True when a .grad below is a new tensor")
         for src in rec.sources:
             if src.final_grad == "new":
                 self.expose(src)
+
+    def adopt_states(self) -> None:
+        """Optimizer state arrays live in flat arrays (lanes.py): move them there if eager
+        code made or replaced them."""
+        for group in {id(g): g for g in self.flat.values()}.values():
+            if group.kind != "state":
+                continue
+            names = [v.name for v in group.values]
+            views = f"{group.name}_views"
+            states = [self.states[(v.storage.ref[0].index, v.storage.ref[1].index)]
+                      for v in group.values]
+            conds = [f"{n} is not {views}[{k}]" for k, n in enumerate(names)]
+            self.emit("if (" + "\n            or ".join(conds) + "):")
+            self.emit(", ".join(names) + f" = _adopt({views}, ("
+                      + "".join(f"{st}, " for st in states)
+                      + f"), {group.values[0].storage.ref[2]!r})", 2)
 
     def finish_source(self, source: str) -> str:
         return source
@@ -321,6 +368,11 @@ class Writer:
         tensor is referenced only by ``.grad``, ``last``, this frame and ``getrefcount``)."""
         v = src.grad_value
         assert v is not None
+        group = self.flat.get(id(v))
+        if group is not None:
+            if v is group.values[0]:
+                self.expose_flat(group)
+            return
         tensor = self.tensor_expr(src)
         last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
         g = f"_G_{_ident(src.name)}"
@@ -337,9 +389,54 @@ class Writer:
         else:
             indent = 1
         self.emit(f"{g} = _fresh({v.shape!r}, {self._dtype(v.dtype)})", indent)
+        self.emit("_new_grads = True", indent)
         self.emit(f"{v.name} = {g}._data", indent)
         if self.flat_views:
             self.emit(f"{flat} = _bytes({v.name})", indent)
+
+    def expose_flat(self, group: lanes.Group) -> None:
+        """Gradients side by side in one flat array (lanes.py): last call's, if nobody else
+        holds any of them (each array is also held by ``last[1]``), else new ones."""
+        conds, gs, srcs = [], [], [v.storage.ref for v in group.values]
+        for src in srcs:
+            tensor = self.tensor_expr(src)
+            last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
+            g = f"_G_{_ident(src.name)}"
+            gs.append(g)
+            self.emit(f"{g} = {tensor}.grad")
+            conds.append(f"{g} is {last}[0] and _rc({g}) == 4 and {g}._data is {last}[1] "
+                         f"and _rc({g}._data) == 3")
+        self.emit("if (" + "\n            and ".join(conds) + "):")
+        for g, v in zip(gs, group.values, strict=True):
+            self.emit(f"{v.name} = {g}._data", 2)
+        self.emit("else:")
+        shapes = self.put(tuple(v.shape for v in group.values), "shapes")
+        self.emit(f"{', '.join(gs)}, = _fresh_flat({shapes}, {self._dtype(group.dtype)})", 2)
+        self.emit("_new_grads = True", 2)
+        for g, v in zip(gs, group.values, strict=True):
+            self.emit(f"{v.name} = {g}._data", 2)
+        self.emit(f"{group.name} = {group.values[0].name}.base")
+
+    def run_lines(self, run: lanes.Run, indent: int) -> int:
+        """An optimizer step lane by lane, each step over the flat arrays where it can be."""
+        self.emit("# (the steps marked ‹all› run once over all parameters: flat arrays)", indent)
+        n = 0
+        for j in range(run.n):
+            if run.fused[j]:
+                instr = self.b.instrs[run.order[j]]
+                self.emit(_bind_ufuncs(run.text(instr), self.ns) + "  # ‹all›", indent)
+                n += 1
+                continue
+            for lane in range(run.lanes):
+                instr = self.b.instrs[run.order[lane * run.n + j]]
+                if instr.kind == "call" and instr.out is not None and id(instr.out) in self.flat \
+                        and "{out}" in instr.code:
+                    self.emit(_bind_ufuncs(instr.code.format(out=instr.out.name), self.ns),
+                              indent)
+                else:
+                    self.emit(self.line(instr), indent)
+                n += 1
+        return n
 
     def _is_live(self, v: Value) -> bool:
         return v.name in self.live
@@ -355,6 +452,11 @@ class Writer:
             if i in blocks and any(self._needed(j) for j in _block_range(self.b, i)):
                 self.emit(f"# {blocks[i]}", indent)
             if not self._needed(i):
+                continue
+            if i in self.runs:
+                n += self.run_lines(self.runs[i], indent)
+                continue
+            if i in self.in_runs:
                 continue
             n += 1
             self.emit(self.line(instr), indent)
@@ -397,18 +499,25 @@ class Writer:
     def epilogue(self) -> None:
         rec = self.rec
         self.emit("# -- hand-over: what eager code sees afterwards --")
+        handed: list[str] = []  # new .grad tensors (last call's, when reused, are in place)
         for src in rec.sources:
             tensor = self.tensor_expr(src)
             if src.final_grad == "none":
                 self.emit(f"{tensor}.grad = None")
             elif src.final_grad == "new":
                 g = f"_G_{_ident(src.name)}"
-                self.emit(f"{tensor}.grad = {g}")
+                handed.append(f"{tensor}.grad = {g}")
                 if src.kind == "ext":
                     last = self.put_last(src)
-                    self.emit(f"{last}[0] = {g}")
+                    handed.append(f"{last}[0] = {g}")
                     if self.flat_views:
-                        self.emit(f"{last}[1] = {src.grad_value.name}_bytes")
+                        handed.append(f"{last}[1] = {src.grad_value.name}_bytes")
+                    elif id(src.grad_value) in self.flat:
+                        handed.append(f"{last}[1] = {src.grad_value.name}")
+        if handed:
+            self.emit("if _new_grads:")
+            for line in handed:
+                self.emit(line, 2)
         for opt in rec.optimizers:
             for (idx, name), (_, final) in opt.state_scalars.items():
                 self.emit(f"{self.states[(opt.index, idx)]}[{name!r}] = {final.name}")
@@ -613,7 +722,11 @@ def _module_class() -> type:
 
 def _done(array: np.ndarray, grad_fn: str) -> Tensor:
     """A returned tensor that took part in a backward pass: its graph is freed, as in eager."""
-    t = _new(array)
+    t = _tensor_new(Tensor)
+    t._data = array if array.__class__ is np.ndarray else np.asarray(array)
+    t.grad = None
+    t._retains_grad = False
+    t._seq = _next_seq()
     t.requires_grad = True
     t._ctx = ((), _freed, grad_fn, True)
     return t

@@ -53,6 +53,7 @@ class ScalarWriter(Writer):
 
     backend = "scalar"
     flat_views = True
+    fuse_lanes = False
 
     def __init__(self, rec: Any, ctx: Any, fallback: Any = None) -> None:
         super().__init__(rec, ctx)
