@@ -263,3 +263,21 @@ def test_project_checks_and_a_milestone_go_through_the_queue(pg_room: Room) -> N
     book = gradebook(pg_room.engine, pg_room.course, pg_room.v["prof"].user_id)
     assert book.score("ada", project.stages[0].name) == project.stages[0].max_score
     assert book.score("bob", project.stages[0].name) is None
+
+
+def test_a_learner_never_sees_another_learners_check_even_while_queued(
+        sqlite_room: Room) -> None:
+    from vibrastic.platform.classroom.learner import ClassroomLearner
+
+    ada, bob = sqlite_room.v["ada"].user_id, sqlite_room.v["bob"].user_id
+
+    class StillQueued:  # no submission row yet, only whose check it is
+        def status(self, ticket: str) -> grading.Ticket:
+            return grading.Ticket(ticket=ticket, state="queued", position=3, user_id=ada)
+
+    def learner(user: int) -> ClassroomLearner:
+        return ClassroomLearner(sqlite_room.engine, sqlite_room.course, user, StillQueued(), "c")
+
+    assert learner(ada).job("j1").position == 3
+    with pytest.raises(KeyError):
+        learner(bob).job("j1")

@@ -32,6 +32,7 @@ from vibrastic.platform.classroom.people import (
 )
 
 COOKIE = "vibrastic_session"
+COURSE_COOKIE = "vibrastic_course"
 router = APIRouter(include_in_schema=False)
 
 
@@ -94,12 +95,27 @@ def require_person(request: Request) -> Person:
 
 
 def my_courses(engine: Engine, user_id: int) -> list[dict]:
+    """The courses a person is in: id, slug, title and their role, by title."""
     with Session(engine) as session:
-        rows = session.execute(select(Course, Membership.role).join(
-            Membership, Membership.course_id == Course.id).where(
+        rows = session.execute(select(Course.id, Course.slug, Course.title, Membership.role)
+                               .join(Membership, Membership.course_id == Course.id).where(
             Membership.user_id == user_id, Membership.removed_at.is_(None))
             .order_by(Course.title))
-        return [{"slug": c.slug, "title": c.title, "role": role} for c, role in rows]
+        return [{"id": id_, "slug": slug, "title": title, "role": role}
+                for id_, slug, title, role in rows]
+
+
+def current_course(request: Request) -> dict | None:
+    """The signed-in person's course this request is about (the ``vibrastic_course`` cookie
+    picks one of several; else the first), or None; looked up once per request."""
+    cached = getattr(request.state, "course", False)
+    if cached is not False:
+        return cached
+    courses = my_courses(classroom_of(request).engine, require_person(request).id)
+    wanted = request.cookies.get(COURSE_COOKIE)
+    chosen = next((c for c in courses if c["slug"] == wanted), courses[0]) if courses else None
+    request.state.course = chosen
+    return chosen
 
 
 def _render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from vibrastic.faces.web import views
 from vibrastic.faces.web.app import MAX_SOURCE_BYTES, Context
@@ -125,7 +127,8 @@ async def put_source(request: Request, name: str) -> Any:
     info = views.get_challenge_or_404(name)
     body = await _body_json(request, SourceBody, text_field="source")
     text = _check_source(body.source)
-    return views.save_source_json(learner_of(request), info, text, body.base_sha256, body.force)
+    return await run_in_threadpool(lambda: views.save_source_json(
+        learner_of(request), info, text, body.base_sha256, body.force))
 
 
 @router.post("/challenges/{name}/check", status_code=202, openapi_extra=CHECK_DOC,
@@ -134,7 +137,8 @@ async def check(request: Request, name: str) -> dict[str, Any]:
     info = views.get_challenge_or_404(name)
     body = await _body_json(request, CheckBody, optional=True)
     source = _check_source(body.source) if body.source is not None else None
-    return views.submit_check(learner_of(request), info, source)
+    # the database and the queue are called in a thread, never on the event loop
+    return await run_in_threadpool(lambda: views.submit_check(learner_of(request), info, source))
 
 
 @router.get("/jobs/{job_id}", summary="A grading job: state, queue position, then the verdict")
@@ -145,10 +149,16 @@ def job(request: Request, job_id: str) -> dict[str, Any]:
 @router.get("/jobs/{job_id}/events", summary="The job's states as Server-Sent Events",
             response_class=StreamingResponse)
 async def job_events(request: Request, job_id: str) -> StreamingResponse:
-    learner = learner_of(request)
-    views.job_json(learner, job_id)  # 404 before the stream starts
+    learner = await run_in_threadpool(learner_of, request)
+    await run_in_threadpool(views.job_json, learner, job_id)  # 404 before the stream starts
+    room = request.app.state.classroom
+
+    def about_this_job(event: dict[str, Any]) -> bool:
+        return job_id in (event.get("ticket"), f"s{event.get('submission')}")
+
     return _sse(request, lambda: views.job_json(learner, job_id),
-                lambda data: data["state"] in ("done", "error"))
+                lambda data: data["state"] in ("done", "error"),
+                bus=room.events if room is not None else None, relevant=about_this_job)
 
 
 HINT_GET_DOC = """The next hint, remembered (as `vibrastic hint` in the terminal).
@@ -245,23 +255,36 @@ def run_figure(request: Request, run_id: str, figure: str) -> Response:
 
 
 def _sse(request: Request, snapshot: Callable[[], dict[str, Any]],
-         finished: Callable[[dict[str, Any]], bool]) -> StreamingResponse:
-    """Send ``snapshot()`` whenever it changes, until ``finished`` (then one last event)."""
+         finished: Callable[[dict[str, Any]], bool], *, bus: Any = None,
+         relevant: Callable[[dict[str, Any]], bool] | None = None) -> StreamingResponse:
+    """Send ``snapshot()`` whenever it changes, until ``finished`` (then one last event).
+
+    ``snapshot`` runs in a thread (it may read the database). Without ``bus`` it is taken ten
+    times a second; with a classroom's event bus, when a ``relevant`` event arrives (and every
+    few seconds in case one was missed), so hundreds of waiting learners cost nothing between
+    verdicts."""
 
     async def stream() -> AsyncIterator[str]:
         last = None
-        while True:
-            data = snapshot()
-            text = json.dumps(data)
-            if text != last:
-                last = text
-                yield f"event: status\ndata: {text}\n\n"
-            if finished(data):
-                yield "event: end\ndata: {}\n\n"
-                return
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.1)
+        async with bus.subscribe() if bus is not None else contextlib.nullcontext() as queue:
+            while True:
+                data = await run_in_threadpool(snapshot)
+                text = json.dumps(data)
+                if text != last:
+                    last = text
+                    yield f"event: status\ndata: {text}\n\n"
+                if finished(data):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+                if await request.is_disconnected():
+                    return
+                if queue is None:
+                    await asyncio.sleep(0.1)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(3):
+                        while not (relevant is None or relevant(await queue.get())):
+                            pass
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -182,8 +183,13 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(person.csrf)
 
     app.state.templates.env.globals["csrf_field"] = csrf_field
-    app.state.templates.env.globals["path_for"] = lambda route, /, **params: str(
-        app.url_path_for(route, **params))
+    @functools.lru_cache(maxsize=4096)
+    def cached_path(route: str, params: tuple[tuple[str, Any], ...]) -> str:
+        return str(app.url_path_for(route, **dict(params)))
+
+    # routes never change while the app runs, and finding one tries every route in turn
+    app.state.templates.env.globals["path_for"] = lambda route, /, **params: cached_path(
+        route, tuple(sorted(params.items())))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
@@ -239,10 +245,14 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 async def _signed_in_only(request: Request, call_next):  # type: ignore[no-untyped-def]
     """In a classroom every page but sign-in, joining and resets needs a signed-in person."""
+    from starlette.concurrency import run_in_threadpool
+
     from vibrastic.faces.web.accounts import person_of
 
     path = request.url.path
-    if not path.startswith(PUBLIC_PATHS) and person_of(request) is None:
+    # the session lookup is a database call: off the event loop, so one slow query does not
+    # hold up every other request (and it is kept on the request for the route)
+    if not path.startswith(PUBLIC_PATHS) and await run_in_threadpool(person_of, request) is None:
         if path.startswith("/api/"):
             return JSONResponse({"detail": "sign in first: this classroom needs an account"},
                                 status_code=401)
@@ -288,29 +298,28 @@ def csrf_header_valid(request: Request) -> bool:
 
 def learner_of(request: Request) -> Any:
     """Whose course this request is about: the person on this machine, or (in a classroom)
-    the signed-in person in their course (the ``course`` cookie picks one of several)."""
+    the signed-in person in their course (the ``course`` cookie picks one of several); one
+    learner per request, so what it reads from the database is read once."""
     room = request.app.state.classroom
     if room is None:
         return request.app.state.ctx.local_learner
-    from vibrastic.faces.web.accounts import my_courses, require_person
+    cached = getattr(request.state, "learner", None)
+    if cached is not None:
+        return cached
+    from vibrastic.faces.web.accounts import current_course, require_person
     from vibrastic.platform.classroom.learner import ClassroomLearner
-    from vibrastic.platform.classroom.models import Course as CourseRow
 
     person = require_person(request)
-    courses = my_courses(room.engine, person.id)
-    if not courses:
+    chosen = current_course(request)
+    if chosen is None:
         from fastapi import HTTPException
 
         raise HTTPException(403, "you are not in a course yet: join one with the code your "
                                  "instructor gave you (/join)")
-    wanted = request.cookies.get("vibrastic_course")
-    chosen = next((c for c in courses if c["slug"] == wanted), courses[0])
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    with Session(room.engine) as session:
-        course_id = session.scalar(select(CourseRow.id).where(CourseRow.slug == chosen["slug"]))
-    return ClassroomLearner(room.engine, course_id, person.id, room.grading, chosen["slug"])
+    learner = ClassroomLearner(room.engine, chosen["id"], person.id, room.grading,
+                               chosen["slug"])
+    request.state.learner = learner
+    return learner
 
 
 def _classroom(config: WebConfig):  # type: ignore[no-untyped-def]

@@ -87,20 +87,14 @@ def board_of(request: Request) -> Board:
     if room is None:
         found = _local_board(request)
     else:
-        from vibrastic.faces.web.accounts import my_courses, require_person
-        from vibrastic.platform.classroom.models import Course
+        from vibrastic.faces.web.accounts import current_course, require_person
 
         person = require_person(request)
-        courses = my_courses(room.engine, person.id)
-        if not courses:
+        chosen = current_course(request)
+        if chosen is None:
             raise HTTPException(403, "you are not in a course yet: join one with the code your "
                                      "instructor gave you (/join)")
-        wanted = request.cookies.get("vibrastic_course")
-        chosen = next((c for c in courses if c["slug"] == wanted), courses[0])
-        with Session(room.engine) as session:
-            course_id = session.scalar(select(Course.id).where(Course.slug == chosen["slug"]))
-        assert course_id is not None
-        found = Board(room.engine, course_id, Viewer(person.id, chosen["role"]), local=False)
+        found = Board(room.engine, chosen["id"], Viewer(person.id, chosen["role"]), local=False)
     request.state.qa_board = found
     return found
 

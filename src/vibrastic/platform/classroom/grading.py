@@ -71,6 +71,7 @@ class Ticket:
     submission_id: int | None = None
     result: dict | None = None
     error: str | None = None
+    user_id: int | None = None  # whose check (known once it has a submission row)
 
 
 def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
@@ -126,7 +127,7 @@ def event_of(row: Submission) -> dict:
 
 def ticket_of(row: Submission, position: int | None = None) -> Ticket:
     return Ticket(ticket=f"s{row.id}", state=row.state, position=position,
-                  submission_id=row.id,
+                  submission_id=row.id, user_id=row.user_id,
                   result=json.loads(row.result_json) if row.result_json else None,
                   error=row.error)
 
@@ -170,7 +171,8 @@ class LocalGrading:
                 row = session.get(Submission, job.attempt_id)
                 if row is not None:
                     return ticket_of(row)
-        return Ticket(ticket=ticket, state=job.state, position=job.position, error=job.error)
+        return Ticket(ticket=ticket, state=job.state, position=job.position, error=job.error,
+                      user_id=int(job.learner.split(":")[1]))
 
     def wait(self, ticket: str, timeout: float | None = None) -> Ticket:
         with contextlib.suppress(GraderError):  # a grader failure shows as state "error"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.hints import next_hint
@@ -38,11 +39,50 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class _Snapshot:
+    """What one learner's pages read, loaded in one round trip: graded checks (no code or
+    results), hints shown, and the per-challenge work rows."""
+
+    checks: list[tuple[str, str | None, float | None, bool, str]]  # challenge, status, score,
+    # hidden run, created_at; graded ones only, oldest first
+    hints: dict[str, int]
+    work: dict[str, tuple[str | None, str | None, str | None, str | None]]  # started_at,
+    # gave_up_at, source, source_sha256
+
+
 class ClassroomLearner:
+    """One learner in one course. Meant to live for one request: what it reads is kept until
+    it writes (a page reads the same rows several times)."""
+
     def __init__(self, engine: Engine, course_id: int, user_id: int, grading: Any,
                  course_slug: str) -> None:
         self.engine, self.course_id, self.user_id = engine, course_id, user_id
         self.grading, self.course_slug = grading, course_slug
+        self._snapshot: _Snapshot | None = None
+        self._attempts: dict[str, list[dict[str, Any]]] = {}
+
+    def _changed(self) -> None:
+        self._snapshot = None
+        self._attempts.clear()
+
+    def _read(self) -> _Snapshot:
+        if self._snapshot is None:
+            mine = (self.course_id, self.user_id)
+            with Session(self.engine) as session:
+                checks = [tuple(row) for row in session.execute(
+                    select(Submission.challenge, Submission.status, Submission.score,
+                           Submission.hidden_run, Submission.created_at).where(
+                        Submission.course_id == mine[0], Submission.user_id == mine[1],
+                        Submission.state == "done").order_by(Submission.id))]
+                hints = {h.challenge: h.shown for h in session.scalars(select(HintState).where(
+                    HintState.course_id == mine[0], HintState.user_id == mine[1]))}
+                work = {w.challenge: (w.started_at, w.gave_up_at, w.source, w.source_sha256)
+                        for w in session.scalars(select(ChallengeWork).where(
+                            ChallengeWork.course_id == mine[0],
+                            ChallengeWork.user_id == mine[1]))}
+            self._snapshot = _Snapshot(checks, hints, work)  # type: ignore[arg-type]
+        return self._snapshot
 
     def location(self, challenge: Challenge) -> str:
         return f"your account in {self.course_slug} (saved on the course server)"
@@ -57,20 +97,17 @@ class ClassroomLearner:
 
     def statuses(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        with Session(self.engine) as session:
-            for sub in session.scalars(select(Submission).where(
-                    Submission.course_id == self.course_id, Submission.user_id == self.user_id,
-                    Submission.state == "done").order_by(Submission.id)):
-                entry = out.setdefault(sub.challenge, {"status": "attempted", "best_score": 0.0,
-                                                       "attempts": 0})
-                entry["attempts"] += 1
-                entry["best_score"] = max(entry["best_score"], sub.score or 0.0)
-                if sub.status == "pass" and sub.hidden_run:
-                    entry["status"] = "passed"
-            for hint in session.scalars(select(HintState).where(
-                    HintState.course_id == self.course_id, HintState.user_id == self.user_id)):
-                out.setdefault(hint.challenge, {"status": "not started", "best_score": 0.0,
-                                                "attempts": 0})["hints_shown"] = hint.shown
+        seen = self._read()
+        for name, status, score, hidden_run, _at in seen.checks:
+            entry = out.setdefault(name, {"status": "attempted", "best_score": 0.0,
+                                          "attempts": 0})
+            entry["attempts"] += 1
+            entry["best_score"] = max(entry["best_score"], score or 0.0)
+            if status == "pass" and hidden_run:
+                entry["status"] = "passed"
+        for name, shown in seen.hints.items():
+            out.setdefault(name, {"status": "not started", "best_score": 0.0,
+                                  "attempts": 0})["hints_shown"] = shown
         known = {c.name: c for c in load_challenges()}
         for name, entry in out.items():
             entry.setdefault("hints_shown", 0)
@@ -79,22 +116,19 @@ class ClassroomLearner:
 
     def rows(self, course: Course) -> list[ChallengeRow]:
         statuses = self.statuses()
-        with Session(self.engine) as session:
-            spans = {c: (first, last) for c, first, last in session.execute(
-                select(Submission.challenge, func.min(Submission.created_at),
-                       func.max(Submission.created_at)).where(
-                    Submission.course_id == self.course_id, Submission.user_id == self.user_id,
-                    Submission.state == "done").group_by(Submission.challenge))}
-            starts = {w.challenge: w.started_at for w in session.scalars(select(ChallengeWork)
-                      .where(ChallengeWork.course_id == self.course_id,
-                             ChallengeWork.user_id == self.user_id))}
+        seen = self._read()
+        spans: dict[str, tuple[str, str]] = {}
+        for name, _status, _score, _hidden, at in seen.checks:
+            first, last = spans.get(name, (at, at))
+            spans[name] = (min(first, at), max(last, at))
+        starts = {name: w[0] for name, w in seen.work.items()}
         rows = []
         known = {c.name: c for c in load_challenges()}
         for lesson in course.lessons:
             for name in lesson.challenges:
                 info = known[name]
                 raw = statuses.get(name, {})
-                first, last = spans.get(name, (None, None))
+                first, last = spans.get(name, (None, None))  # type: ignore[assignment]
                 begin = min(t for t in (starts.get(name), first) if t) if (
                     starts.get(name) or first) else None
                 spent = None
@@ -112,8 +146,10 @@ class ClassroomLearner:
         return rows
 
     def attempts(self, challenge: str) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
-            return [{"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
+        if challenge not in self._attempts:
+            with Session(self.engine) as session:
+                self._attempts[challenge] = [
+                    {"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
                      "status": s.status, "score": s.score, "max_score": s.max_score,
                      "hidden_run": s.hidden_run,
                      "result": json.loads(s.result_json) if s.result_json else {}}
@@ -121,37 +157,37 @@ class ClassroomLearner:
                         Submission.course_id == self.course_id,
                         Submission.user_id == self.user_id, Submission.challenge == challenge,
                         Submission.state == "done").order_by(Submission.id))]
+        return [dict(a) for a in self._attempts[challenge]]
 
     def hints_shown(self, challenge: str) -> int:
-        with Session(self.engine) as session:
-            state = session.get(HintState, (self.course_id, self.user_id, challenge))
-            return state.shown if state else 0
+        return self._read().hints.get(challenge, 0)
 
     def next_hint(self, challenge: Challenge) -> tuple[int, str] | None:
+        self._changed()
         return next_hint(self.engine, self.course_id, self.user_id, challenge.name,
                          challenge.hints)
 
     def gave_up(self, challenge: str) -> bool:
-        with Session(self.engine) as session:
-            work = session.get(ChallengeWork, (self.course_id, self.user_id, challenge))
-            return bool(work and work.gave_up_at)
+        work = self._read().work.get(challenge)
+        return bool(work and work[1])
 
     def give_up(self, challenge: str) -> None:
+        self._changed()
         with Session(self.engine) as session, session.begin():
             work = self._work(session, challenge)
             work.gave_up_at = work.gave_up_at or now()
 
     def read_source(self, challenge: Challenge) -> tuple[str, str] | None:
-        with Session(self.engine) as session:
-            work = session.get(ChallengeWork, (self.course_id, self.user_id, challenge.name))
-            if work is None or work.source is None:
-                return None
-            return work.source, work.source_sha256 or _sha(work.source)
+        work = self._read().work.get(challenge.name)
+        if work is None or work[2] is None:
+            return None
+        return work[2], work[3] or _sha(work[2])
 
     def save_source(self, challenge: Challenge, text: str, base_sha256: str | None,
                     force: bool) -> Saved:
         from pathlib import PurePosixPath
 
+        self._changed()
         with Session(self.engine) as session, session.begin():
             work = self._work(session, challenge.name)
             current = work.source_sha256
@@ -163,11 +199,14 @@ class ClassroomLearner:
                          sha256=work.source_sha256, backup=None)
 
     def submit(self, challenge: Challenge, source: str) -> str:
+        self._changed()
         return self.grading.submit(self.course_id, self.user_id, challenge.name, source)
 
     def job(self, job_id: str) -> Job:
         ticket = self.grading.status(job_id)  # KeyError when unknown
-        if ticket.submission_id is not None:
+        if ticket.user_id is not None and ticket.user_id != self.user_id:
+            raise KeyError(job_id)  # another learner's check: not yours to see
+        if ticket.submission_id is not None and ticket.user_id is None:
             with Session(self.engine) as session:
                 row = session.get(Submission, ticket.submission_id)
                 if row is None or row.user_id != self.user_id:
@@ -202,6 +241,7 @@ class ClassroomLearner:
 
         package_file(rel, Path("."), project)  # ProjectError: not a file of the package
         check_package_text(rel, text)
+        self._changed()
         with Session(self.engine) as session, session.begin():
             work = self._work(session, rel)
             current = work.source_sha256
@@ -214,6 +254,7 @@ class ClassroomLearner:
 
     def start_stage(self, project: Project, stage: Stage) -> tuple[list[str], list[str]]:
         """Save the stage's starters that are missing; (written, kept)."""
+        self._changed()
         written, kept = [], []
         with Session(self.engine) as session, session.begin():
             for rel, data in stage.starter_files.items():
@@ -238,6 +279,7 @@ class ClassroomLearner:
                        options: dict[str, Any] | None = None) -> str:
         """Queue a stage check or milestone run of the saved package through the classroom's
         grading (its workers on PostgreSQL); the ticket."""
+        self._changed()
         files = {rel: text.encode("utf-8") for rel, (text, _) in
                  self.project_files(project).items()}
         _, _, _, payload = prepare_check(name, files, self.stage_statuses(project), options,
