@@ -4,24 +4,30 @@
 Phases (bounded in count and time, loopback only):
 1. burst: every learner presses Check on sigma at the same moment (200 submissions); time until
    the last verdict is in;
-2. browsing and checking for ``--seconds`` (default 120): each learner loads the home page and
-   the challenge page, saves and checks, then waits 5–15 s (as a person reads the verdict).
-Printed: page latency p50/p95, check round trip (submit to verdict) p50/p95, burst clear time,
-error responses, and whether every accepted check has its verdict row (no attempt lost).
-Targets (issue 11): page p95 < 200 ms, burst cleared < 60 s, no errors, nothing lost.
+2. browsing and checking for ``--seconds`` (default 120): each learner opens a page (home, a
+   lesson, a challenge or their progress), reads it for 3–10 s, and about every ``--check-every``
+   seconds saves and checks, waiting for the verdict over server-sent events as the page does;
+   an instructor reloads the dashboard and the gradebook;
+3. pages in-process at low concurrency: the same app, one request at a time, no other load from
+   this benchmark (the figure to compare across runs on a shared machine).
+Printed: page p50/p95 per page type, check round trip (submit to verdict) p50/p95, burst clear
+time, error responses, lost attempts (every accepted check must end as a row with a verdict),
+and the load average. Targets (issue 11): page p95 < 200 ms, burst cleared < 60 s, no errors,
+nothing lost.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import httpx2 as httpx
@@ -33,6 +39,11 @@ from databases import free_port, new_postgres_database, start_postgres  # noqa: 
 PASSWORD = "correct horse battery"
 SIGMA = "def sigma(n):\n    return sum(i * i for i in range(1, n + 1))\n"
 WRONG = "def sigma(n):\n    return n * n\n"
+COURSE = "load"
+LESSON = "python-refresher"
+PAGES = {"home": "/", "lesson": f"/lessons/{LESSON}", "challenge": "/challenges/sigma",
+         "progress": "/progress"}
+STAFF_PAGES = {"dashboard": f"/c/{COURSE}/dashboard", "gradebook": f"/c/{COURSE}/gradebook"}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -40,6 +51,10 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load_average() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def prepare(url: str, learners: int) -> None:
@@ -59,7 +74,7 @@ def prepare(url: str, learners: int) -> None:
     engine = connect(url)
     prof = create_user(engine, email="prof@example.org", name="Prof", username="prof",
                        password=PASSWORD)
-    course = create_course(engine, slug="load", title="Load test", instructor_id=prof)
+    course = create_course(engine, slug=COURSE, title="Load test", instructor_id=prof)
     code = add_section(engine, course, "All", by=prof)
     for i in range(learners):
         user = create_user(engine, email=f"l{i}@example.org", name=f"Learner {i}",
@@ -69,18 +84,18 @@ def prepare(url: str, learners: int) -> None:
 
 class Stats:
     def __init__(self) -> None:
-        self.pages: list[float] = []
+        self.pages: dict[str, list[float]] = defaultdict(list)
         self.checks: list[float] = []
         self.errors: dict[str, int] = {}
         self.limited = 0
-        self.accepted = 0
+        self.accepted: list[int] = []  # submission ids
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def sign_in(client: httpx.AsyncClient, i: int, stats: Stats) -> str:
-    r = await client.post("/signin", data={"email": f"l{i}@example.org", "password": PASSWORD})
+async def sign_in(client: httpx.AsyncClient, email: str, stats: Stats) -> str:
+    r = await client.post("/signin", data={"email": email, "password": PASSWORD})
     if r.status_code != 303:
         stats.error(f"sign-in {r.status_code}")
     page = await client.get("/courses")
@@ -91,64 +106,95 @@ async def sign_in(client: httpx.AsyncClient, i: int, stats: Stats) -> str:
 
 async def check(client: httpx.AsyncClient, csrf: str, source: str, stats: Stats,
                 deadline: float) -> None:
+    """Save, check, and follow the verdict over server-sent events (as the page does)."""
+    headers = {"X-CSRF-Token": csrf}
+    saved = await client.put("/api/challenges/sigma/source", json={"source": source,
+                                                                   "force": True},
+                             headers=headers)
+    if saved.status_code != 200:
+        stats.error(f"save {saved.status_code}")
     begin = time.perf_counter()
     r = await client.post("/api/challenges/sigma/check", json={"source": source},
-                          headers={"X-CSRF-Token": csrf})
+                          headers=headers)
     if r.status_code == 429:
         stats.limited += 1
         return
     if r.status_code != 202:
         stats.error(f"check {r.status_code}")
         return
-    stats.accepted += 1
-    job = r.json()["job_id"]
-    while time.monotonic() < deadline:
-        status = await client.get(f"/api/jobs/{job}")
-        if status.status_code != 200:
-            stats.error(f"job {status.status_code}")
-            return
-        if status.json()["state"] in ("done", "error"):
-            if status.json()["state"] == "error":
-                stats.error("grader error")
-            stats.checks.append(time.perf_counter() - begin)
-            return
-        await asyncio.sleep(0.25)
-    stats.error("verdict not back before the deadline")
+    job = r.json()
+    stats.accepted.append(int(job["job_id"][1:]))
+    state = None
+    try:
+        async with asyncio.timeout(max(1.0, deadline - time.monotonic())):
+            async with client.stream("GET", job["events_url"]) as events:
+                if events.status_code != 200:
+                    stats.error(f"job events {events.status_code}")
+                    return
+                async for line in events.aiter_lines():
+                    if line.startswith("data: {\"id\""):
+                        state = json.loads(line[6:])["state"]
+                    elif line == "event: end":
+                        break
+    except TimeoutError:
+        stats.error("verdict not back before the deadline")
+        return
+    if state == "error":
+        stats.error("grader error")
+    elif state != "done":
+        stats.error(f"events ended in state {state}")
+    stats.checks.append(time.perf_counter() - begin)
 
 
-async def browse(client: httpx.AsyncClient, stats: Stats) -> None:
-    for path in ("/", "/challenges/sigma"):
-        begin = time.perf_counter()
-        r = await client.get(path)
-        stats.pages.append(time.perf_counter() - begin)
-        if r.status_code != 200:
-            stats.error(f"GET {path} {r.status_code}")
+async def open_page(client: httpx.AsyncClient, kind: str, path: str, stats: Stats) -> None:
+    begin = time.perf_counter()
+    r = await client.get(path)
+    stats.pages[kind].append(time.perf_counter() - begin)
+    if r.status_code != 200:
+        stats.error(f"GET {path} {r.status_code}")
 
 
 async def learner(i: int, base: str, stats: Stats, burst_stats: Stats, phase: dict,
-                  signed: list[int]) -> None:
+                  signed: list[int], check_every: float) -> None:
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-        csrf = await sign_in(client, i, stats)
+        csrf = await sign_in(client, f"l{i}@example.org", stats)
         signed.append(i)
         await phase["burst"].wait()
         await check(client, csrf, SIGMA if i % 2 else WRONG, burst_stats, phase["deadline"])
         await phase["browse"].wait()
+        await asyncio.sleep(rng.uniform(0, 10))  # people do not move in step
+        next_check = time.monotonic() + rng.uniform(0, check_every)
         while time.monotonic() < phase["until"]:
-            await browse(client, stats)
-            await check(client, csrf, SIGMA if rng.random() < 0.5 else WRONG, stats,
-                        phase["deadline"])
-            await asyncio.sleep(rng.uniform(5, 15))
+            kind = rng.choice(list(PAGES))
+            await open_page(client, kind, PAGES[kind], stats)
+            if time.monotonic() >= next_check:
+                await check(client, csrf, SIGMA if rng.random() < 0.5 else WRONG, stats,
+                            phase["deadline"])
+                next_check = time.monotonic() + rng.uniform(0.5, 1.5) * check_every
+            await asyncio.sleep(rng.uniform(3, 10))
 
 
-async def run_load(base: str, learners: int, seconds: float) -> tuple[Stats, Stats, float]:
+async def instructor(base: str, stats: Stats, phase: dict) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        await sign_in(client, "prof@example.org", stats)
+        await phase["browse"].wait()
+        while time.monotonic() < phase["until"]:
+            for kind, path in STAFF_PAGES.items():
+                await open_page(client, kind, path, stats)
+            await asyncio.sleep(5)
+
+
+async def run_load(base: str, learners: int, seconds: float,
+                   check_every: float) -> tuple[Stats, Stats, float]:
     """Sign everyone in, fire the burst, then browse and check for ``seconds``."""
     stats, burst_stats = Stats(), Stats()
     signed: list[int] = []
     phase = {"burst": asyncio.Event(), "browse": asyncio.Event(),
              "deadline": time.monotonic() + 900 + seconds, "until": 0.0}
-    tasks = [asyncio.create_task(learner(i, base, stats, burst_stats, phase, signed))
-             for i in range(learners)]
+    tasks = [asyncio.create_task(learner(i, base, stats, burst_stats, phase, signed,
+                                         check_every)) for i in range(learners)]
+    tasks.append(asyncio.create_task(instructor(base, stats, phase)))
     start = time.monotonic()
     while len(signed) < learners and time.monotonic() - start < 300:
         await asyncio.sleep(0.1)
@@ -167,11 +213,90 @@ async def run_load(base: str, learners: int, seconds: float) -> tuple[Stats, Sta
     return stats, burst_stats, burst_time
 
 
+def wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("the classroom server did not start")
+        time.sleep(0.2)
+
+
+def build_lesson(base: str) -> None:
+    """The lesson page is executed once, before class (as an instructor would open it)."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        client.post("/signin", data={"email": "prof@example.org", "password": PASSWORD})
+        deadline = time.monotonic() + 300
+        client.get(PAGES["lesson"])
+        while time.monotonic() < deadline:
+            status = client.get(f"/lessons/{LESSON}/status")
+            if "HX-Refresh" in status.headers:
+                return
+            time.sleep(1)
+
+
+def in_process_pages(url: str, repeats: int) -> dict[str, list[float]]:
+    """Each page type ``repeats`` times, one request at a time, in this process."""
+    from fastapi.testclient import TestClient
+
+    from vibrastic.faces.web import WebConfig, create_app
+
+    app = create_app(WebConfig(database_url=url, secure_cookies=False))
+    times: dict[str, list[float]] = defaultdict(list)
+    with TestClient(app) as learner_client, TestClient(app) as staff_client:
+        for client, email, pages in ((learner_client, "l1@example.org", PAGES),
+                                     (staff_client, "prof@example.org", STAFF_PAGES)):
+            client.post("/signin", data={"email": email, "password": PASSWORD},
+                        follow_redirects=False)
+            for kind, path in pages.items():
+                client.get(path)  # warm
+                for _ in range(repeats):
+                    begin = time.perf_counter()
+                    response = client.get(path)
+                    times[kind].append(time.perf_counter() - begin)
+                    assert response.status_code == 200, (path, response.status_code)
+    return times
+
+
+def page_lines(pages: dict[str, list[float]]) -> list[str]:
+    return [f"    {kind:<10} {len(values):5d} requests, p50 {1000 * pct(values, .5):5.0f} ms, "
+            f"p95 {1000 * pct(values, .95):5.0f} ms" for kind, values in pages.items()]
+
+
+def lost_attempts(url: str, accepted: list[int]) -> tuple[int, int, int]:
+    """(rows with a verdict, rows a grader failed on, accepted checks without a verdict)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from vibrastic.platform.classroom.models import Submission
+    from vibrastic.platform.database import connect
+
+    engine = connect(url)
+    settle = time.monotonic() + 300
+    while True:
+        with Session(engine) as session:
+            states = dict(session.execute(select(Submission.id, Submission.state)).all())
+        missing = [i for i in accepted if states.get(i) not in ("done", "error")]
+        if not missing or time.monotonic() > settle:
+            break
+        time.sleep(1)
+    errors = sum(states.get(i) == "error" for i in accepted)
+    return len(accepted) - len(missing) - errors, errors, len(missing)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=120)
-    args = parser.parse_args()
+    parser.add_argument("--check-every", type=float, default=60,
+                        help="mean seconds between one learner's checks while browsing")
+    parser.add_argument("--repeats", type=int, default=30,
+                        help="requests per page type in the in-process measurement")
+    args = parser.parse_args(sys.argv[1:] if __name__ == "__main__" else [])
     folder = Path(tempfile.mkdtemp(prefix="bench-classroom-"))
     pg, env = start_postgres(folder)
     processes: list[subprocess.Popen] = []
@@ -181,54 +306,46 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         cli = [sys.executable, "-m", "vibrastic"]
-        environ = dict(os.environ, VIBRASTIC_HOME=str(folder / "home"))
+        environ = dict(os.environ, VIBRASTIC_HOME=str(folder / "home"), VIBRASTIC_QUICK="1")
         processes.append(subprocess.Popen(
             [*cli, "classroom", "serve", "--database-url", url, "--port", str(port),
              "--no-secure-cookies"], env=environ, stdout=subprocess.DEVNULL))
         for _ in range(2):
             processes.append(subprocess.Popen([*cli, "worker", "--database-url", url],
                                               env=environ, stdout=subprocess.DEVNULL))
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the classroom server did not start")
-            time.sleep(0.2)
-        stats, burst, burst_time = asyncio.run(run_load(base, args.learners, args.seconds))
-        from sqlalchemy import func, select
-        from sqlalchemy.orm import Session
-
-        from vibrastic.platform.classroom.models import Submission
-        from vibrastic.platform.database import connect
-
-        settle = time.monotonic() + 300
-        engine = connect(url)
-        while time.monotonic() < settle:
-            with Session(engine) as session:
-                pending = session.scalar(select(func.count(Submission.id)).where(
-                    Submission.state.in_(("queued", "running")))) or 0
-                rows = session.scalar(select(func.count(Submission.id))) or 0
-            if pending == 0:
-                break
-            time.sleep(1)
-        accepted = stats.accepted + burst.accepted
-        print(f"classroom load: {args.learners} learners, PostgreSQL, 2 workers, "
-              f"{args.seconds:g} s of browsing and checking (loopback)")
-        print(f"  burst of {args.learners} checks: cleared in {burst_time:.1f} s; round trip "
-              f"p50 {statistics.median(burst.checks):.2f} s, p95 {pct(burst.checks, .95):.2f} s")
-        print(f"  pages: {len(stats.pages)} requests, p50 {1000 * pct(stats.pages, .5):.0f} ms, "
-              f"p95 {1000 * pct(stats.pages, .95):.0f} ms (target p95 < 200 ms)")
-        print(f"  checks: {len(stats.checks)} graded, round trip p50 "
+        wait_until_up(base)
+        build_lesson(base)
+        before = load_average()
+        stats, burst, burst_time = asyncio.run(run_load(base, args.learners, args.seconds,
+                                                        args.check_every))
+        after = load_average()
+        good, failed, missing = lost_attempts(url, burst.accepted + stats.accepted)
+        for process in processes:
+            process.terminate()
+        os.environ.update(VIBRASTIC_HOME=str(folder / "home"), VIBRASTIC_QUICK="1")
+        quiet_before = load_average()
+        alone = in_process_pages(url, args.repeats)
+        quiet_after = load_average()
+        print(f"classroom load: {args.learners} learners + 1 instructor, PostgreSQL, 2 workers, "
+              f"{args.seconds:g} s of browsing and checking (a check every ~"
+              f"{args.check_every:g} s each), loopback; {before} at the start, {after} at the end")
+        print(f"  burst of {args.learners} checks: cleared in {burst_time:.1f} s (target < 60 s);"
+              f" round trip p50 {pct(burst.checks, .5):.2f} s, p95 {pct(burst.checks, .95):.2f} s")
+        every = [t for values in stats.pages.values() for t in values]
+        print(f"  pages under load: {len(every)} requests, p50 {1000 * pct(every, .5):.0f} ms, "
+              f"p95 {1000 * pct(every, .95):.0f} ms (target p95 < 200 ms)")
+        print("\n".join(page_lines(stats.pages)))
+        print(f"  checks while browsing: {len(stats.checks)} graded, round trip p50 "
               f"{pct(stats.checks, .5):.2f} s, p95 {pct(stats.checks, .95):.2f} s; "
               f"{stats.limited + burst.limited} refused by the rate limit (429)")
         errors = {**stats.errors, **{f"burst {k}": v for k, v in burst.errors.items()}}
         print(f"  error responses: {sum(errors.values())} {errors if errors else ''}")
-        print(f"  attempts: {accepted} accepted, {rows} rows, {pending} still pending "
-              f"-> {'none lost' if rows >= accepted and pending == 0 else 'LOST OR STUCK'}")
+        print(f"  attempts: {len(burst.accepted) + len(stats.accepted)} accepted, {good} with a "
+              f"verdict, {failed} grader failures (not attempts), {missing} without a verdict "
+              f"-> {'none lost' if missing == 0 else 'LOST OR STUCK'}")
+        print(f"  pages in-process, one request at a time ({args.repeats} each; {quiet_before} "
+              f"before, {quiet_after} after):")
+        print("\n".join(page_lines(alone)))
     finally:
         for process in processes:
             process.terminate()
