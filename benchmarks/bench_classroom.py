@@ -43,7 +43,8 @@ COURSE = "load"
 LESSON = "python-refresher"
 PAGES = {"home": "/", "lesson": f"/lessons/{LESSON}", "challenge": "/challenges/sigma",
          "progress": "/progress"}
-STAFF_PAGES = {"dashboard": f"/c/{COURSE}/dashboard", "gradebook": f"/c/{COURSE}/gradebook"}
+STAFF_PAGES = {"dashboard": f"/c/{COURSE}/dashboard", "grid": f"/c/{COURSE}/dashboard/grid",
+               "gradebook": f"/c/{COURSE}/gradebook"}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -176,13 +177,36 @@ async def learner(i: int, base: str, stats: Stats, burst_stats: Stats, phase: di
 
 
 async def instructor(base: str, stats: Stats, phase: dict) -> None:
+    """The instructor's dashboard follows the class live, as ``classroom.js`` does: on change
+    events it reloads the grid, at most once every two seconds; the gradebook now and then."""
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         await sign_in(client, "prof@example.org", stats)
-        await phase["browse"].wait()
-        while time.monotonic() < phase["until"]:
-            for kind, path in STAFF_PAGES.items():
-                await open_page(client, kind, path, stats)
-            await asyncio.sleep(5)
+        changed = asyncio.Event()
+
+        async def follow() -> None:
+            async with client.stream("GET", STAFF_PAGES["dashboard"] + "/events") as events:
+                async for line in events.aiter_lines():
+                    if line == "event: change":
+                        changed.set()
+
+        follower = asyncio.create_task(follow())
+        await open_page(client, "dashboard", STAFF_PAGES["dashboard"], stats)
+        await phase["burst"].wait()
+        next_book = time.monotonic()
+        try:
+            while not phase["browse"].is_set() or time.monotonic() < phase["until"]:
+                if time.monotonic() >= next_book:
+                    await open_page(client, "gradebook", STAFF_PAGES["gradebook"], stats)
+                    next_book = time.monotonic() + 15
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=2)
+                except TimeoutError:
+                    continue
+                changed.clear()
+                await open_page(client, "grid", STAFF_PAGES["grid"], stats)
+                await asyncio.sleep(2)
+        finally:
+            follower.cancel()
 
 
 async def run_load(base: str, learners: int, seconds: float,

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.hints import hints_seen
@@ -85,22 +85,27 @@ def dashboard(engine: Engine, course_id: int, viewer_id: int,
         ids = {r.user_id for r in learners}
         cells: dict[tuple[int, str], Cell] = {}
         failing: dict[str, Counter[str]] = {c.name: Counter() for c in challenges}
-        for sub in session.scalars(select(Submission).where(
-                Submission.course_id == course_id, Submission.state == "done")
-                .order_by(Submission.id)):
-            if sub.user_id not in ids:
+        # only the columns the grid needs: no code, and verdicts only of failed checks
+        for user_id, name, score, status, hidden_run, created_at, result_json in \
+                session.execute(select(
+                    Submission.user_id, Submission.challenge, Submission.score,
+                    Submission.status, Submission.hidden_run, Submission.created_at,
+                    case((Submission.status != "pass", Submission.result_json), else_=None))
+                    .where(Submission.course_id == course_id, Submission.state == "done")
+                    .order_by(Submission.id)):
+            if user_id not in ids:
                 continue
-            cell = cells.setdefault((sub.user_id, sub.challenge), Cell(status="attempted"))
+            cell = cells.setdefault((user_id, name), Cell(status="attempted"))
             cell.checks += 1
-            cell.best = max(cell.best or 0.0, sub.score or 0.0)
-            cell.last_at, cell.last_status = sub.created_at, sub.status
-            if sub.status == "pass" and sub.hidden_run:
+            cell.best = max(cell.best or 0.0, score or 0.0)
+            cell.last_at, cell.last_status = created_at, status
+            if status == "pass" and hidden_run:
                 cell.status = "passed"
-            elif sub.status != "pass":
+            elif status != "pass":
                 cell.fails += 1
-                for test in json.loads(sub.result_json or "{}").get("tests", []):
-                    if test.get("status") in ("fail", "error") and sub.challenge in failing:
-                        failing[sub.challenge][test.get("name", "?")] += 1
+                for test in json.loads(result_json or "{}").get("tests", []):
+                    if test.get("status") in ("fail", "error") and name in failing:
+                        failing[name][test.get("name", "?")] += 1
     seen = hints_seen(engine, course_id)
     for user_id, name in seen:
         if user_id in ids:

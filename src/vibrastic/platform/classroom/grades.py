@@ -74,10 +74,11 @@ def gradebook(engine: Engine, course_id: int, viewer_id: int) -> Gradebook:
                    Membership.removed_at.is_(None)).order_by(User.username)).all()
         learners = [Learner(u.username, u.email, u.name, section) for u, section in rows]
         ids = {u.username: u.id for u, _ in rows}
-    best = {(username, c): s for username, uid in ids.items()
-            for (u, c), s in best_scores(engine, course_id).items() if u == uid}
-    overrides = {(username, c): o for username, uid in ids.items()
-                 for (u, c), o in current_overrides(engine, course_id).items() if u == uid}
+    names = {uid: username for username, uid in ids.items()}  # scores read once, not per learner
+    best = {(names[u], c): s for (u, c), s in best_scores(engine, course_id).items()
+            if u in names}
+    overrides = {(names[u], c): o for (u, c), o in current_overrides(engine, course_id).items()
+                 if u in names}
     return Gradebook(columns(engine, course_id), learners, best, overrides)
 
 
