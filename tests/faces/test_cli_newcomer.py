@@ -77,6 +77,60 @@ def test_a_store_that_cannot_be_opened_is_one_clear_line_and_exit_1(work: Path) 
     assert listed.exception is None or isinstance(listed.exception, SystemExit)
 
 
+# Every command that reads or records progress, and its exit code with a usable store.
+STORE_COMMANDS = [
+    ([], 0), (["challenge", "list"], 0), (["challenge", "start", "sigma"], 0),
+    (["challenge", "hint", "sigma"], 0), (["challenge", "hint", "2", "--all"], 0),
+    (["challenge", "reset", "sigma"], 0), (["challenge", "solution", "sigma"], 1),
+    (["challenge", "check", "sigma", "--file", "SIGMA"], 0), (["progress"], 0), (["next"], 0),
+    (["lesson", "show", "3"], 0), (["project", "list"], 0), (["project", "status"], 0),
+    (["project", "hint", "0"], 0), (["project", "start", "0"], 0),
+]
+
+
+def _args(args: list[str], tmp_path: Path) -> list[str]:
+    if "SIGMA" in args:
+        (tmp_path / "mine.py").write_text(SIGMA)
+    return [str(tmp_path / "mine.py") if a == "SIGMA" else a for a in args]
+
+
+@pytest.mark.parametrize(("args", "code"), STORE_COMMANDS, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else str(v))
+def test_every_command_goes_on_after_moving_a_damaged_store_aside(
+        work: Path, tmp_path: Path, args: list[str], code: int) -> None:
+    db = work / ".vibrastic" / "progress.db"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"\x00garbage, not SQLite")
+    ran = Ran(*_args(args, tmp_path))
+    assert ran.exit_code == code, ran.output
+    assert ran.says(f"warning: the progress store {db} could not be read (file is not a "
+                    "database); it was moved aside to")
+    assert ran.says("(nothing was deleted) and a fresh store takes its place")
+    assert [p.read_bytes() for p in db.parent.glob("progress.db.broken-*")] == [
+        b"\x00garbage, not SQLite"]
+    assert "Traceback" not in ran.output
+
+
+@pytest.mark.parametrize(("args", "code"), [*STORE_COMMANDS, (["lab", "run", "1"], 1),
+                                            (["lesson", "run", "1"], 1)],
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_a_store_that_cannot_be_opened_stops_every_command_with_one_line(
+        work: Path, tmp_path: Path, args: list[str], code: int) -> None:
+    """Exit 1 and one line naming the file (the course map still shows, without progress);
+    commands that write files or run for long stop before they start."""
+    db = work / ".vibrastic" / "progress.db"
+    db.mkdir(parents=True)
+    ran = Ran(*_args(args, tmp_path))
+    if not args:
+        assert ran.exit_code == 0 and "Vibrastic 101" in ran.output
+        return
+    assert ran.exit_code == 1, ran.output
+    assert ran.says(f"error: the progress store {db} is a folder; expected an SQLite file there")
+    assert "`vibrastic doctor` checks the store" in ran.output
+    assert sorted(p.name for p in work.iterdir()) == [".vibrastic"]  # no file written
+    assert "Traceback" not in ran.output and "Running lesson" not in ran.output
+
+
 def test_the_workspace_is_found_from_inside_it(project: Path) -> None:
     assert Ran("challenge", "start", "sigma").exit_code == 0
     work = project / "vibrastic-work"

@@ -217,6 +217,7 @@ def start(name: NameArg,
                                               "is kept as a .bak backup.")] = False) -> None:
     """Write the starter file into your workspace (never over your work without --force)."""
     challenge = _challenge(name)
+    store.engine_for()  # a store that cannot be used stops here, before any file is written
     try:
         written = write_starter(challenge, force=force)
     except WorkspaceError as exc:
@@ -241,6 +242,7 @@ def check(name: NameArg,
     """Grade your file in the sandbox. Exit 0 when every test passes, 1 otherwise."""
     challenge = _challenge(name)
     path = _file_for(challenge, file)
+    store.engine_for()  # a store that cannot be used is said before grading, not after
     result = _grade_and_record(challenge, path, public_only)
     _warn_once(result)
     if as_json:
@@ -298,6 +300,7 @@ def watch(name: NameArg,
     """Check now, then again every time you save the file (Ctrl-C to stop)."""
     challenge = _challenge(name)
     path = _file_for(challenge, file)
+    store.engine_for()  # as in check
     default_service(warm=True)
     last: list[GradeResult] = []
 
@@ -322,6 +325,7 @@ def watch(name: NameArg,
 def reset(name: NameArg) -> None:
     """Put the starter back (your file is kept as a .bak backup) and start the hints over."""
     challenge = _challenge(name)
+    store.engine_for()  # as in start: no file is touched when the store cannot be used
     written = write_starter(challenge, force=True)
     if written.backup:
         console.print(f"Your file was saved as [bold]{written.backup}[/bold].")

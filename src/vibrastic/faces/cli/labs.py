@@ -145,6 +145,9 @@ def run(
 ) -> None:
     """Run a lab (or --all): metrics and tables as a table or JSON, figures saved to --out."""
     names = _check(name, all_labs, backend)
+    from vibrastic.platform.progress import store
+
+    store.engine_for()  # the run is recorded: a store that cannot be used stops it before it runs
     if all_labs:
         _run_all(names, backend, seed, out or DEFAULT_OUT, as_json)
         return

@@ -63,12 +63,17 @@ def list_lessons() -> None:
     console.print(lesson_table(_course()))
 
 
-def _mark_done(course: Course, lesson: Lesson, how: str) -> None:
-    """Record the lesson as read/run in the workspace's progress (only for the packaged course)."""
+def _mark_done(course: Course, lesson: Lesson, how: str | None) -> None:
+    """Record the lesson as read/run in the workspace's progress (only for the packaged course);
+    ``how=None`` only opens the store, so that a store that cannot be used stops a long run
+    before it starts rather than after."""
     if course.root == course_root():
         from vibrastic.platform.progress import store
 
-        store.mark_done("lesson", lesson.name, how)
+        if how is None:
+            store.engine_for()
+        else:
+            store.mark_done("lesson", lesson.name, how)
 
 
 @lesson_app.command("show")
@@ -111,6 +116,7 @@ def run(
 
     course = _course(course_dir)
     lesson = _lesson(course, ref)
+    _mark_done(course, lesson, None)
     console.print(Rule(f"Running lesson {lesson.number}: {lesson.title}"))
     try:
         result = run_lesson(lesson, course, out, quick=quick, timeout=timeout,

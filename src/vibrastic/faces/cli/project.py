@@ -1,8 +1,9 @@
 """``vibrastic project …``: build your own autograd engine, stage by stage, then run milestones.
 
 Thin: parse, call ``vibrastic.platform.progress.project``, render with Rich. Exit codes: 0 when
-a check or milestone passes, 1 when it does not, 2 on usage errors (unknown stage, no package,
-a milestone whose stages have not passed).
+a check or milestone passes, 1 when it does not or the progress store cannot be used (one line,
+see ``common.store_errors``), 2 on usage errors (unknown stage, no package, a milestone whose
+stages have not passed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+from vibrastic.faces.cli.common import store_errors
 
 if TYPE_CHECKING:
     from vibrastic.platform.course.project import Project
@@ -55,6 +58,7 @@ def _stage(ref: str) -> Any:
 
 
 @app.command("list")
+@store_errors
 def list_stages() -> None:
     """The stages and milestones in order, with your status."""
     from vibrastic.platform.progress.project import milestone_statuses, stage_statuses
@@ -86,15 +90,18 @@ def show(stage: StageArg) -> None:
 
 
 @app.command("start")
+@store_errors
 def start(stage: StageArg,
           force: Annotated[bool, typer.Option("--force", help="Replace this stage's files with "
                                               "the starters; yours are kept as .bak backups.")]
           = False) -> None:
     """Add the stage's files to your package (existing files are never overwritten)."""
     from vibrastic.platform.progress.project import start_stage
+    from vibrastic.platform.progress.store import engine_for
     from vibrastic.platform.progress.workspace import workspace_dir
 
     found = _stage(stage)
+    engine_for()  # a store that cannot be used stops here, before any file is written
     started = start_stage(found.slug, force=force)
     console.print(Markdown(found.statement))
     for path in started.written:
@@ -111,6 +118,7 @@ def start(stage: StageArg,
 
 
 @app.command("check")
+@store_errors
 def check(stage: StageArg,
           as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON.")] = False,
           public_only: Annotated[bool, typer.Option(
@@ -150,6 +158,7 @@ def _next_step(number: int) -> None:
 
 
 @app.command("hint")
+@store_errors
 def hint(stage: StageArg) -> None:
     """Show the stage's next hint (one at a time; failing tests show their own hints too)."""
     from rich.panel import Panel
@@ -168,6 +177,7 @@ def hint(stage: StageArg) -> None:
 
 
 @app.command("status")
+@store_errors
 def status() -> None:
     """Where you stand: each stage and milestone, and what to do next."""
     from vibrastic.platform.progress.project import milestone_statuses, stage_statuses
@@ -197,6 +207,7 @@ def status() -> None:
 
 
 @app.command("milestone")
+@store_errors
 def milestone(name: Annotated[str, typer.Argument(help="graph, perceptron, xor or digits.")],
               options: Annotated[list[str] | None, typer.Option(
                   "--set", help="Change an option, e.g. --set epochs=2000 (see the table).")]
