@@ -148,6 +148,26 @@ def test_the_workspace_is_found_from_inside_it(project: Path) -> None:
     assert "Passed 1 of 13" in progress.output
 
 
+def test_the_workspace_is_found_from_deeper_folders_and_the_variable_wins(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Ran("challenge", "start", "sigma").exit_code == 0
+    work = project / "vibrastic-work"
+    notes = work / "notes" / "week1"
+    notes.mkdir(parents=True)
+    os.chdir(notes)
+    hinted = Ran("challenge", "hint", "sigma")
+    assert hinted.exit_code == 0 and "hint 1/" in hinted.output
+    progress = Ran("progress")
+    assert progress.says(f"Workspace: {work} (found from {notes})")
+    assert store.hints_shown("sigma", work / ".vibrastic" / "progress.db") == 1
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("VIBRASTIC_WORKSPACE", str(elsewhere))
+    started = Ran("challenge", "start", "sigma")
+    assert started.exit_code == 0 and started.says(f"Starter written to {elsewhere / 'sigma.py'}")
+    assert Ran("progress").says(f"Workspace: {elsewhere} (from VIBRASTIC_WORKSPACE)")
+    assert not (notes / "vibrastic-work").exists()
+
+
 def test_progress_belongs_to_the_workspace(project: Path, tmp_path: Path) -> None:
     (project / "vibrastic-work").mkdir()
     store.mark_gave_up("sigma")
