@@ -115,7 +115,7 @@ def lesson_page(request: Request, ref: str) -> Response:
     body = page.html.replace(FIGURES_PLACEHOLDER, f"/lessons/{lesson.name}/figures/{page.key}")
     lessons = ctx.course.lessons
     index = lessons.index(lesson)
-    challenges = [views.get_challenge_or_404(c) for c in lesson.challenges]
+    challenges = views.challenges_of(lesson)
     return render(request, "lesson.html", title=f"{lesson.number}. {lesson.title}", body=body,
                   prev=lessons[index - 1] if index > 0 else None,
                   next=lessons[index + 1] if index + 1 < len(lessons) else None,
@@ -249,12 +249,10 @@ def challenge_page(request: Request, name: str) -> Response:
     ctx = ctx_of(request)
     info = views.get_challenge_or_404(name)
     learner = learner_of(request)
-    data = views.challenge_json(ctx, learner, info)
-    lesson_no = views.lesson_of_challenge(ctx).get(name)
-    last = None
     attempts = learner.attempts(name)
-    if attempts:
-        last = attempts[-1]["result"]
+    data = views.challenge_json(ctx, learner, info, attempts)
+    lesson_no = views.lesson_of_challenge(ctx).get(name)
+    last = attempts[-1]["result"] if attempts else None
     return render(request, "challenge.html", title=f"Challenge: {info.title}", info=info,
                   data=data, statement=markdown_html(info.statement),
                   lesson=ctx.course.lesson(lesson_no) if lesson_no else None,

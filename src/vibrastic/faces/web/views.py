@@ -13,7 +13,12 @@ from fastapi import HTTPException
 
 from vibrastic.faces.web.app import Context
 from vibrastic.platform.course import Lesson, LessonNotFound
-from vibrastic.platform.course.challenge import Challenge, UnknownChallenge, get_challenge
+from vibrastic.platform.course.challenge import (
+    Challenge,
+    UnknownChallenge,
+    get_challenge,
+    load_challenges,
+)
 from vibrastic.platform.progress.learner import Learner, SolutionLocked, reveal_solution
 from vibrastic.platform.progress.report import continue_point
 
@@ -35,6 +40,15 @@ def get_challenge_or_404(name: str) -> Challenge:
         return get_challenge(name)
     except UnknownChallenge as exc:
         raise HTTPException(404, str(exc)) from None
+
+
+def challenges_of(lesson: Lesson) -> list[Challenge]:
+    """The lesson's challenges, in its order (one load of the course's challenges)."""
+    found = {c.name: c for c in load_challenges()}
+    missing = [name for name in lesson.challenges if name not in found]
+    if missing:
+        raise HTTPException(404, str(UnknownChallenge(missing[0], list(found))))
+    return [found[name] for name in lesson.challenges]
 
 
 def get_lab_or_404(name: str) -> Any:
@@ -96,17 +110,22 @@ def shown_hints(learner: Learner, info: Challenge) -> list[str]:
     return list(info.hints[:learner.hints_shown(info.name)])
 
 
-def attempt_history(learner: Learner, info: Challenge) -> list[dict[str, Any]]:
-    """Every attempt, newest first, with its summary line."""
+def attempt_history(learner: Learner, info: Challenge,
+                    attempts: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every attempt (``attempts``: the learner's, already read), newest first, with its
+    summary line."""
     out = []
-    for a in reversed(learner.attempts(info.name)):
+    for a in reversed(learner.attempts(info.name) if attempts is None else attempts):
         out.append({"id": a["id"], "created_at": a["created_at"], "status": a["status"],
                     "score": a["score"], "max_score": a["max_score"],
                     "summary": a["result"].get("summary", "")})
     return out
 
 
-def challenge_json(ctx: Context, learner: Learner, info: Challenge) -> dict[str, Any]:
+def challenge_json(ctx: Context, learner: Learner, info: Challenge,
+                   attempts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The challenge with the learner's code, status, hints and attempts (``attempts``: the
+    learner's, when the caller has read them already)."""
     saved = learner.read_source(info)
     raw = learner.statuses().get(info.name, {})
     try:
@@ -125,8 +144,8 @@ def challenge_json(ctx: Context, learner: Learner, info: Challenge) -> dict[str,
         "status": raw.get("status", STATUS_NOT_STARTED),
         "best_score": raw.get("best_score", 0.0), "max_score": info.max_score,
         "hints_total": len(info.hints), "hints": shown_hints(learner, info),
-        "attempts": attempt_history(learner, info), "solution_unlocked": solution is not None,
-        "solution": solution,
+        "attempts": attempt_history(learner, info, attempts),
+        "solution_unlocked": solution is not None, "solution": solution,
         "gave_up": learner.gave_up(info.name),
         "next": names[index + 1] if 0 <= index < len(names) - 1 else None,
         "public_tests": sum(not c.hidden for c in info.cases),

@@ -22,7 +22,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from vibrastic.platform.course.checks import Case
@@ -94,6 +94,7 @@ class Challenge:
         return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=256)  # pure, and every course map and challenge page asks for all starters
 def make_starter(reference: str, label: str = "TODO") -> str:
     """Replace every ``# BEGIN SOLUTION … # END SOLUTION`` block by its stub (see module doc);
     ``label`` starts the NotImplementedError's message (a project stage uses ``"stage 3"``)."""

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +56,7 @@ def _math(tex: str, display: bool, block: bool | None = None) -> str:
     return f'<{tag} class="{cls}" data-tex="{attr}">{mathml}</{tag}>'
 
 
+@lru_cache(maxsize=512)  # pure: a challenge page highlights the same statement every time
 def highlight_python(code: str) -> str:
     """Python source as highlighted HTML (Pygments classes; the stylesheet colours them)."""
     from pygments import highlight
@@ -91,6 +92,7 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+@lru_cache(maxsize=1024)  # pure: statements and posts are rendered on every view
 def markdown_html(text: str) -> str:
     """Markdown (CommonMark + tables + ``$``-math) as HTML; raw HTML in the text is escaped."""
     return _markdown().render(text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.course import Course, load_course
@@ -53,31 +53,39 @@ def _parse(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp) if stamp else None
 
 
+_EVENT_SPANS = (select(store.Event.challenge, func.min(store.Event.created_at),
+                       func.max(store.Event.created_at))
+                .group_by(store.Event.challenge))
+_ATTEMPT_SPANS = (select(store.Attempt.challenge, func.min(store.Attempt.created_at),
+                         func.max(store.Attempt.created_at),
+                         func.min(case((and_(store.Attempt.status == "pass",
+                                             store.Attempt.hidden_run == 1),
+                                        store.Attempt.created_at))))
+                  .group_by(store.Attempt.challenge))
+
+
 def challenge_rows(course: Course | None = None,
                    db_path: str | Path | None = None) -> list[ChallengeRow]:
     """Every challenge of the course in course order, with the learner's numbers."""
     from vibrastic.platform.course.challenge import load_challenges
 
     course = course or load_course()
-    infos = {c.name: c for c in load_challenges()}  # once: each load stats every file
-    statuses = store.challenge_statuses(db_path)
-    with Session(store.engine_for(db_path)) as session:
-        first_event = dict(session.execute(
-            select(store.Event.challenge, func.min(store.Event.created_at))
-            .group_by(store.Event.challenge)).all())
-        last_event = dict(session.execute(
-            select(store.Event.challenge, func.max(store.Event.created_at))
-            .group_by(store.Event.challenge)).all())
-        first_attempt = dict(session.execute(
-            select(store.Attempt.challenge, func.min(store.Attempt.created_at))
-            .group_by(store.Attempt.challenge)).all())
-        last_attempt = dict(session.execute(
-            select(store.Attempt.challenge, func.max(store.Attempt.created_at))
-            .group_by(store.Attempt.challenge)).all())
-        first_pass = dict(session.execute(
-            select(store.Attempt.challenge, func.min(store.Attempt.created_at))
-            .where(store.Attempt.status == "pass", store.Attempt.hidden_run == 1)
-            .group_by(store.Attempt.challenge)).all())
+    challenges = load_challenges()  # once: each load stats every file
+    infos = {c.name: c for c in challenges}
+    first_event: dict[str, str] = {}
+    last_event: dict[str, str] = {}
+    first_attempt: dict[str, str] = {}
+    last_attempt: dict[str, str] = {}
+    first_pass: dict[str, str] = {}
+    engine = store.engine_for(db_path)
+    with Session(engine) as session:  # one connection, four queries: every page shows this
+        statuses = store.statuses_in(session, challenges)
+        for name, first, last in session.execute(_EVENT_SPANS):
+            first_event[name], last_event[name] = first, last
+        for name, first, last, passed in session.execute(_ATTEMPT_SPANS):
+            first_attempt[name], last_attempt[name] = first, last
+            if passed:
+                first_pass[name] = passed
     rows = []
     for lesson in course.lessons:
         for name in lesson.challenges:

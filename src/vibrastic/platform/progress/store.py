@@ -23,7 +23,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Engine,
@@ -42,6 +44,9 @@ from sqlalchemy.pool import NullPool
 
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.paths import home_dir
+
+if TYPE_CHECKING:
+    from vibrastic.platform.course.challenge import Challenge
 
 STATUS_NOT_STARTED, STATUS_ATTEMPTED, STATUS_PASSED = "not started", "attempted", "passed"
 
@@ -382,40 +387,59 @@ def challenge_statuses(db_path: str | Path | None = None) -> dict[str, dict]:
     'attempted' means graded at least once with something other than the unchanged starter (so
     running an exported notebook top to bottom attempts nothing); ``started`` says whether its
     starter was written; ``gave_up`` whether the learner gave up (and may read the solution)."""
+    engine = _existing(db_path)
+    if engine is None:
+        return statuses_in(None)
+    with Session(engine) as session:
+        return statuses_in(session)
+
+
+_ATTEMPT_ROWS = select(Attempt.challenge, Attempt.status, Attempt.hidden_run, Attempt.score,
+                       Attempt.source_sha256)
+_STATES = select(ChallengeState)
+_GIVE_UPS = select(Event.challenge).where(Event.kind == "give-up")
+
+
+def statuses_in(session: Session | None, challenges: list[Challenge] | None = None
+                ) -> dict[str, dict]:
+    """``challenge_statuses`` read in an open session (None: a store that does not exist);
+    ``challenges``: the course's, when the caller has loaded them already."""
     from vibrastic.platform.course.challenge import load_challenges
 
-    challenges = load_challenges()
+    if challenges is None:
+        challenges = load_challenges()
     out: dict[str, dict] = {
         c.name: {"status": STATUS_NOT_STARTED, "best_score": 0.0, "max_score": c.max_score,
                  "attempts": 0, "hints_shown": 0, "started": False, "gave_up": False,
                  "section": c.section, "order": c.order}
         for c in challenges
     }
-    starters = {c.name: {_sha256(c.starter), _sha256(c.starter.rstrip() + "\n")}
-                for c in challenges}
-    engine = _existing(db_path)
-    if engine is None:
+    if session is None:
         return out
-    with Session(engine) as session:
-        rows = session.execute(select(Attempt.challenge, Attempt.status, Attempt.hidden_run,
-                                      Attempt.score, Attempt.source_sha256))
-        for name, status, hidden_run, score, sha in rows:
-            entry = out.setdefault(name, {"status": STATUS_NOT_STARTED, "best_score": 0.0,
-                                          "max_score": 0.0, "attempts": 0, "hints_shown": 0,
-                                          "started": False, "gave_up": False})
-            entry["attempts"] += 1
-            entry["best_score"] = max(entry["best_score"], float(score or 0.0))
-            if status == "pass" and hidden_run:
-                entry["status"] = STATUS_PASSED
-            elif entry["status"] != STATUS_PASSED and sha not in starters.get(name, ()):
-                entry["status"] = STATUS_ATTEMPTED
-        for state in session.scalars(select(ChallengeState)):
-            entry = out.get(state.challenge)
-            if entry is None:
-                continue
-            entry["hints_shown"] = state.hints_shown
-            entry["started"] = bool(state.started_at)
-        for (name,) in session.execute(select(Event.challenge).where(Event.kind == "give-up")):
-            if name in out:
-                out[name]["gave_up"] = True
+    starters = {c.name: _starter_digests(c.starter) for c in challenges}
+    for name, status, hidden_run, score, sha in session.execute(_ATTEMPT_ROWS):
+        entry = out.setdefault(name, {"status": STATUS_NOT_STARTED, "best_score": 0.0,
+                                      "max_score": 0.0, "attempts": 0, "hints_shown": 0,
+                                      "started": False, "gave_up": False})
+        entry["attempts"] += 1
+        entry["best_score"] = max(entry["best_score"], float(score or 0.0))
+        if status == "pass" and hidden_run:
+            entry["status"] = STATUS_PASSED
+        elif entry["status"] != STATUS_PASSED and sha not in starters.get(name, ()):
+            entry["status"] = STATUS_ATTEMPTED
+    for state in session.scalars(_STATES):
+        entry = out.get(state.challenge)
+        if entry is None:
+            continue
+        entry["hints_shown"] = state.hints_shown
+        entry["started"] = bool(state.started_at)
+    for (name,) in session.execute(_GIVE_UPS):
+        if name in out:
+            out[name]["gave_up"] = True
     return out
+
+
+@lru_cache(maxsize=256)
+def _starter_digests(starter: str) -> frozenset[str]:
+    """The sha256s of an unchanged starter (as written, and with one final newline)."""
+    return frozenset({_sha256(starter), _sha256(starter.rstrip() + "\n")})
