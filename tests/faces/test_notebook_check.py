@@ -91,7 +91,7 @@ def test_notebook_cells_write_the_file_and_check_it_in_a_kernel(workspace: Path)
     run = new_notebook(cells=[new_code_cell(write.source), new_code_cell(check_cell.source),
                               new_code_cell(status), new_code_cell(solved),
                               new_code_cell(check_cell.source), new_code_cell('hint("sigma")')])
-    execute_notebook(run, cwd=workspace, timeout=60)
+    execute_notebook(run, cwd=workspace, timeout=None)  # no per-cell time limit (a busy machine)
     # running the exported cells as they come grades the untouched starter: not an attempt
     assert "".join(o.text for o in run.cells[2].outputs) == "status: not started\n"
     # the hint is printed once: no second copy as the cell's value

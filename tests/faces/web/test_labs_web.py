@@ -67,7 +67,7 @@ def test_a_long_xor_run_can_be_cancelled(client: TestClient) -> None:
     cancelled = client.post(f"/api/runs/{started['id']}/cancel").json()
     assert cancelled["id"] == started["id"]
     run = client.app.state.ctx.labs.get(started["id"])
-    assert run.wait(60)
+    assert run.wait(300)  # a bound on a hang, not a speed claim (torch may still be loading)
     assert client.get(started["status_url"]).json()["state"] == "cancelled"
 
 
