@@ -1,15 +1,20 @@
 """vb.compile side by side with vibrastic eager, PyTorch eager and JAX ``jit`` (when installed).
 
 * the deck's XOR step (2-3-1, sigmoid, MSELoss, SGD lr=0.01, one sample per step): µs per step,
-  medians of interleaved rounds; targets: vb.compile faster than JAX jit and > 15x PyTorch;
-* the deck's full 50,000-epoch XOR run (200,000 steps) with vb.compile: seconds (target < 4 s);
-* the digits MLP (64-128-10, batch 32, SGD momentum 0.9, 10 epochs): s per epoch and test
-  accuracy from the same initial weights and batch order (target: at least JAX jit's speed);
+  the quickest of interleaved stretches (and their median); targets: vb.compile faster than JAX
+  jit and > 15x PyTorch;
+* the deck's full 50,000-epoch XOR run (200,000 steps) with vb.compile, three times: seconds
+  (target < 4 s);
+* the digits MLP (64-128-10, batch 32, SGD momentum 0.9): ms per epoch, the quickest of the
+  epochs, each library's epochs interleaved with the others', and test accuracy after the same
+  epochs from the same initial weights and batch order (target: at least JAX jit's speed);
 * a grid MLP 64->h->10 x batch: µs per step, eager and compiled vs PyTorch (one thread);
 * peak memory (RSS above the data-loaded baseline) of training the digits MLP.
 
 Everything runs in one process except the memory figures (one fresh process each). JAX runs on
-the CPU with one thread; every library here uses one thread.
+the CPU with one thread; every library here uses one thread. The machines are shared: each figure
+is printed with the 1-minute load average when it was taken, and quickest-of figures are the ones
+least disturbed by other processes.
 """
 
 from __future__ import annotations
@@ -122,6 +127,11 @@ def time_steps(step: Callable[..., Any], data: list[tuple[Any, Any]], n: int) ->
     return (time.perf_counter() - t0) / n * 1e6
 
 
+def load() -> str:
+    """The 1-minute load average, to print beside every figure."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def bench_xor(steps: int, rounds: int) -> dict[str, float]:
     jax = jax_or_none()
     candidates: dict[str, tuple[Callable[..., Any], Any]] = {
@@ -137,13 +147,14 @@ def bench_xor(steps: int, rounds: int) -> dict[str, float]:
         for name, (step, data) in candidates.items():
             slow = name in ("vibrastic eager", "PyTorch eager")
             figures[name].append(time_steps(step, data, steps // 4 if slow else steps))
-    result = {name: statistics.median(v) for name, v in figures.items()}
+    result = {name: min(v) for name, v in figures.items()}
     backend = candidates["vb.compile"][0].entries[0].program.backend
-    print(f"XOR step (µs per step, median of {rounds} interleaved rounds):")
+    print(f"XOR step (µs per step, quickest and median of {rounds} interleaved stretches; "
+          f"{load()}):")
     for name, value in result.items():
         label = f"{name} ({backend} backend)" if name == "vb.compile" else name
-        print(f"  {label:32s} {value:8.1f} µs   "
-              f"{result['PyTorch eager'] / value:6.1f}x PyTorch eager")
+        print(f"  {label:32s} {value:8.1f} µs (median {statistics.median(figures[name]):7.1f})"
+              f"   {result['PyTorch eager'] / value:6.1f}x PyTorch eager")
     ours = result["vb.compile"]
     print(f"  vb.compile is {result['vibrastic eager'] / ours:.1f}x vibrastic eager, "
           f"{result['PyTorch eager'] / ours:.1f}x PyTorch eager (target > 15x)")
@@ -155,21 +166,25 @@ def bench_xor(steps: int, rounds: int) -> dict[str, float]:
     return result
 
 
-def deck_xor_run(epochs: int = 50_000) -> float:
-    """The deck's whole run: 50,000 epochs over the four samples, compiled step."""
-    net = xor_class(vb)()
-    step = vb_xor_step("auto", net)
-    data = xor_data("vibrastic")
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        for x, y in data:
-            step(x, y)
-    seconds = time.perf_counter() - t0
-    with vb.no_grad():
-        worst = max(abs(net(x).item() - y.item()) for x, y in data)
-    print(f"the deck's {epochs:,} epochs ({epochs * 4:,} steps) with vb.compile: "
-          f"{seconds:.2f} s (target < 4 s); largest error afterwards {worst:.4f}")
-    return seconds
+def deck_xor_run(epochs: int = 50_000, runs: int = 3) -> float:
+    """The deck's whole run: 50,000 epochs over the four samples, compiled step (each run
+    from the same initial weights, tracing included)."""
+    times = []
+    for _ in range(runs):
+        net = xor_class(vb)()
+        step = vb_xor_step("auto", net)
+        data = xor_data("vibrastic")
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            for x, y in data:
+                step(x, y)
+        times.append(time.perf_counter() - t0)
+        with vb.no_grad():
+            worst = max(abs(net(x).item() - y.item()) for x, y in data)
+        print(f"the deck's {epochs:,} epochs ({epochs * 4:,} steps) with vb.compile: "
+              f"{times[-1]:.2f} s (target < 4 s; {load()}); largest error afterwards "
+              f"{worst:.4f}")
+    return min(times)
 
 
 # ---- the digits MLP ----
@@ -188,103 +203,124 @@ def digits_init(seed: int = 0) -> dict[str, np.ndarray]:
             "2.weight": rng.uniform(-b2, b2, (10, 128)), "2.bias": rng.uniform(-b2, b2, 10)}
 
 
-def train_digits(lib: str, epochs: int, batch: int, compiled: bool = False,
-                 sizes: tuple[int, int, int] = (64, 128, 10), data: Any = None,
-                 init: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
-    """(seconds per epoch, test accuracy); same weights and batch order for every library."""
-    x_train, x_test, y_train, y_test = data if data is not None else digits_data()
-    init = {k: v.astype(np.float32) for k, v in (init or digits_init()).items()}
-    order_rng = np.random.default_rng(1)
-    orders = [order_rng.permutation(len(x_train)) for _ in range(epochs)]
-    if lib == "jax":
-        return _train_digits_jax(epochs, batch, init, orders, x_train, x_test, y_train, y_test)
-    module = vb if lib == "vibrastic" else torch
-    nn = module.nn
-    net = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]))
-    net.load_state_dict({k: module.tensor(v) for k, v in init.items()})
-    opt = module.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
-    criterion = nn.CrossEntropyLoss()
+class DigitsRun:
+    """One library training the digits MLP epoch by epoch (same initial weights and batch order
+    for every library); ``epoch()`` returns its seconds, ``accuracy()`` the test accuracy."""
 
-    def train_step(xb: Any, yb: Any) -> Any:
-        opt.zero_grad()
-        loss = criterion(net(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
+    def __init__(self, lib: str, compiled: bool, data: Any, epochs: int, batch: int = 32,
+                 init: dict[str, np.ndarray] | None = None) -> None:
+        x_train, self.x_test, y_train, self.y_test = data
+        init = {k: v.astype(np.float32) for k, v in (init or digits_init()).items()}
+        order_rng = np.random.default_rng(1)
+        orders = [order_rng.permutation(len(x_train)) for _ in range(epochs)]
+        self.lib, self.done = lib, 0
+        if lib == "jax":
+            self._jax_setup(init, orders, x_train, y_train, batch)
+            return
+        module = self.module = vb if lib == "vibrastic" else torch
+        nn = module.nn
+        net = self.net = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+        net.load_state_dict({k: module.tensor(v) for k, v in init.items()})
+        opt = module.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        criterion = nn.CrossEntropyLoss()
 
-    step = vb.compile(train_step) if compiled else train_step
-    xs, ys = module.tensor(x_train), module.tensor(y_train)
-    batches = [[(xs[module.tensor(o[s:s + batch])], ys[module.tensor(o[s:s + batch])])
-                for s in range(0, len(o), batch)] for o in orders]
-    t0 = 0.0
-    for epoch, epoch_batches in enumerate(batches):
-        if epoch == 1:  # the first epoch warms up (traces, momentum buffers): not timed
+        def train_step(xb: Any, yb: Any) -> Any:
+            opt.zero_grad()
+            loss = criterion(net(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        self.step = vb.compile(train_step) if compiled else train_step
+        xs, ys = module.tensor(x_train), module.tensor(y_train)
+        self.batches = [[(xs[module.tensor(o[s:s + batch])], ys[module.tensor(o[s:s + batch])])
+                         for s in range(0, len(o), batch)] for o in orders]
+
+    def _jax_setup(self, init: dict[str, np.ndarray], orders: list, x_train: np.ndarray,
+                   y_train: np.ndarray, batch: int) -> None:
+        jax = jax_or_none()
+        jnp = jax.numpy
+        self.params = {k: jnp.asarray(v) for k, v in init.items()}
+        self.momentum = jax.tree_util.tree_map(jnp.zeros_like, self.params)
+
+        def forward(p: Any, x: Any) -> Any:
+            h = jax.nn.relu(x @ p["0.weight"].T + p["0.bias"])
+            return h @ p["2.weight"].T + p["2.bias"]
+
+        def loss(p: Any, x: Any, y: Any) -> Any:
+            logits = forward(p, x)
+            picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
+            return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
+
+        @jax.jit
+        def step(p: Any, m: Any, x: Any, y: Any) -> Any:
+            value, grads = jax.value_and_grad(loss)(p, x, y)
+            m = jax.tree_util.tree_map(lambda b, g: 0.9 * b + g, m, grads)  # torch: b1 = g1
+            return jax.tree_util.tree_map(lambda w, b: w - 0.05 * b, p, m), m, value
+
+        self.forward, self.step = jax.jit(forward), step
+        self.batches = [[(jnp.asarray(x_train[o[s:s + batch]]),
+                          jnp.asarray(y_train[o[s:s + batch]]))
+                         for s in range(0, len(o), batch)] for o in orders]
+
+    def epoch(self) -> float:
+        batches = self.batches[self.done]
+        self.done += 1
+        if self.lib == "jax":
+            params, momentum, value = self.params, self.momentum, None
             t0 = time.perf_counter()
-        for xb, yb in epoch_batches:
-            step(xb, yb)
-    per_epoch = (time.perf_counter() - t0) / (epochs - 1)
-    with module.no_grad():
-        predicted = net(module.tensor(x_test)).argmax(dim=1).numpy()
-    return per_epoch, float((predicted == y_test).mean())
-
-
-def _train_digits_jax(epochs: int, batch: int, init: dict[str, np.ndarray], orders: list,
-                      x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray,
-                      y_test: np.ndarray) -> tuple[float, float]:
-    jax = jax_or_none()
-    jnp = jax.numpy
-    params = {k: jnp.asarray(v) for k, v in init.items()}
-    momentum = jax.tree_util.tree_map(jnp.zeros_like, params)
-
-    def forward(p: Any, x: Any) -> Any:
-        h = jax.nn.relu(x @ p["0.weight"].T + p["0.bias"])
-        return h @ p["2.weight"].T + p["2.bias"]
-
-    def loss(p: Any, x: Any, y: Any) -> Any:
-        logits = forward(p, x)
-        picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
-        return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
-
-    @jax.jit
-    def step(p: Any, m: Any, x: Any, y: Any) -> Any:
-        value, grads = jax.value_and_grad(loss)(p, x, y)
-        m = jax.tree_util.tree_map(lambda b, g: 0.9 * b + g, m, grads)  # torch: b1 = g1
-        return jax.tree_util.tree_map(lambda w, b: w - 0.05 * b, p, m), m, value
-
-    batches = [[(jnp.asarray(x_train[o[s:s + batch]]), jnp.asarray(y_train[o[s:s + batch]]))
-                for s in range(0, len(o), batch)] for o in orders]
-    t0 = 0.0
-    value = None
-    for epoch, epoch_batches in enumerate(batches):
-        if epoch == 1:  # the first epoch warms up (jit compiles): not timed
+            for xb, yb in batches:
+                params, momentum, value = self.step(params, momentum, xb, yb)
             value.block_until_ready()
-            t0 = time.perf_counter()
-        for xb, yb in epoch_batches:
-            params, momentum, value = step(params, momentum, xb, yb)
-    value.block_until_ready()
-    per_epoch = (time.perf_counter() - t0) / (epochs - 1)
-    predicted = np.asarray(jnp.argmax(forward(params, jnp.asarray(x_test)), axis=1))
-    return per_epoch, float((predicted == y_test).mean())
+            seconds = time.perf_counter() - t0
+            self.params, self.momentum = params, momentum
+            return seconds
+        step = self.step
+        t0 = time.perf_counter()
+        for xb, yb in batches:
+            step(xb, yb)
+        return time.perf_counter() - t0
+
+    def accuracy(self) -> float:
+        if self.lib == "jax":
+            predicted = np.asarray(self.forward(self.params, self.x_test).argmax(axis=1))
+        else:
+            with self.module.no_grad():
+                out = self.net(self.module.tensor(self.x_test))
+            predicted = out.argmax(dim=1).numpy()
+        return float((predicted == self.y_test).mean())
 
 
-def bench_digits(epochs: int, rounds: int) -> dict[str, tuple[float, float]]:
+def bench_digits(epochs: int) -> dict[str, tuple[float, float]]:
+    """ms per epoch (the quickest epoch after the first, each library's epochs interleaved with
+    the others') and test accuracy after the same epochs."""
     data = digits_data()
     runs = {"vibrastic eager": ("vibrastic", False), "vb.compile": ("vibrastic", True),
             "PyTorch eager": ("torch", False)}
     if jax_or_none() is not None:
         runs["JAX jit"] = ("jax", False)
-    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, (lib, compiled) in runs.items():
-            figures[name].append(train_digits(lib, epochs, 32, compiled, data=data))
-    result = {name: (statistics.median(t for t, _ in v), v[-1][1]) for name, v in figures.items()}
-    print(f"digits MLP 64-128-10, batch 32, {epochs} epochs (ms per epoch, median of {rounds}):")
+    trainers = {name: DigitsRun(lib, compiled, data, epochs) for name, (lib, compiled)
+                in runs.items()}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    loads = []
+    names = list(trainers)
+    for epoch in range(epochs):  # the order turns each epoch: PyTorch's idle threads spin on
+        for name in names[epoch % len(names):] + names[:epoch % len(names)]:  # for a while,
+            seconds = trainers[name].epoch()  # slowing whatever runs right after it
+            if epoch:  # the first epoch warms up (traces, momentum buffers, jit): not counted
+                times[name].append(seconds)
+        loads.append(os.getloadavg()[0])
+    result = {name: (min(times[name]), trainers[name].accuracy()) for name in runs}
+    print(f"digits MLP 64-128-10, batch 32, {epochs} epochs (ms per epoch: the quickest and the "
+          f"median of {epochs - 1}, interleaved; load {min(loads):.1f}-{max(loads):.1f}):")
     for name, (seconds, accuracy) in result.items():
-        print(f"  {name:18s} {seconds * 1e3:8.1f} ms   test accuracy {accuracy:.2%}   "
-              f"{result['PyTorch eager'][0] / seconds:5.1f}x PyTorch eager")
+        median = statistics.median(times[name]) * 1e3
+        print(f"  {name:18s} {seconds * 1e3:8.2f} ms (median {median:6.2f})   test accuracy "
+              f"{accuracy:.2%}   {result['PyTorch eager'][0] / seconds:5.1f}x PyTorch eager")
     if "JAX jit" in result:
-        print(f"  vb.compile is {result['JAX jit'][0] / result['vb.compile'][0]:.2f}x JAX jit's "
-              "speed (target >= 1, at equal accuracy)")
+        ours, theirs = result["vb.compile"], result["JAX jit"]
+        print(f"  vb.compile is {theirs[0] / ours[0]:.2f}x JAX jit's speed (target >= 1; "
+              f"accuracy {ours[1]:.2%} vs {theirs[1]:.2%})")
     return result
 
 
@@ -306,7 +342,7 @@ def bench_grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int,
 def _grid(hidden: tuple[int, ...], batches: tuple[int, ...], steps: int, n_threads: int) -> None:
     rng = np.random.default_rng(0)
     print(f"grid MLP 64->h->10, SGD momentum, cross-entropy (µs per step, {n_threads} "
-          f"thread{'s' if n_threads > 1 else ''} for NumPy's BLAS and for PyTorch):")
+          f"thread{'s' if n_threads > 1 else ''} for NumPy's BLAS and for PyTorch; {load()}):")
     print(f"  {'h':>5s} {'batch':>6s} {'eager':>9s} {'compiled':>9s} {'PyTorch':>9s}   "
           "compiled vs PyTorch")
     for h in hidden:
@@ -431,21 +467,33 @@ def bench_memory() -> dict[str, float]:
     return result
 
 
-def main(quick: bool = False) -> float:
+PARTS = ("xor", "deck", "digits", "grid", "memory")
+
+
+def main(quick: bool = False, only: tuple[str, ...] = PARTS) -> float:
     from threadpoolctl import threadpool_limits
 
-    rounds = 3 if quick else 7
+    rounds = 3 if quick else 9
+    ratio = float("nan")
     with threadpool_limits(1):  # one thread each, as PyTorch (common.py) and JAX here
-        xor = bench_xor(steps=2_000 if quick else 8_000, rounds=rounds)
-        deck_xor_run(5_000 if quick else 50_000)
-        bench_digits(epochs=3 if quick else 10, rounds=1 if quick else 3)
-    bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=10 if quick else 50)
-    bench_memory()
-    return xor["PyTorch eager"] / xor["vb.compile"]
+        if "xor" in only:
+            xor = bench_xor(steps=2_000 if quick else 8_000, rounds=rounds)
+            ratio = xor["PyTorch eager"] / xor["vb.compile"]
+        if "deck" in only:
+            deck_xor_run(5_000 if quick else 50_000, runs=1 if quick else 3)
+        if "digits" in only:
+            bench_digits(epochs=4 if quick else 30)
+    if "grid" in only:
+        bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=10 if quick else 50)
+    if "memory" in only:
+        bench_memory()
+    return ratio
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS,
+                        help="run only these parts")
     args = parser.parse_args()
-    main(args.quick)
+    main(args.quick, tuple(args.only))
