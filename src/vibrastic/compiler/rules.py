@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic.compiler.graph import Builder, CompileError, Value, raw
+from vibrastic.compiler.graph import Builder, CompileError, Value, raw, same_bits
 from vibrastic.compiler.kernels import SYMBOL
 
 _t = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
@@ -605,10 +605,36 @@ def matmul(o: Ops, a: Node, b: Node) -> Result:
     return out, (a, b), vjp
 
 
+BIG = 1 << 20  # multiply-adds from which a product gains by copying an operand contiguous
+
+
+@functools.cache
+def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
+    """Whether the BLAS gives ``a @ b`` the same bits when written another way (``form``):
+    "nt" is x @ w.T against x @ (w.T copied contiguous), "tn" is g.T @ x against (x.T @ g).T.
+    OpenBLAS packs operands before multiplying, so each element is summed in one order either
+    way; checked once per shape on random data, since nothing promises it."""
+    rng = np.random.default_rng(0)
+    if form == "nt":  # x (m, k), w (n, k)
+        x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
+        return same_bits(np.matmul(x, w.T), np.matmul(x, np.ascontiguousarray(w.T)))
+    g, x = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    return same_bits(np.matmul(g.T, x), np.matmul(x.T, g).T)  # g (k, m), x (k, n)
+
+
+def _big(x: Value, y_cols: int) -> bool:
+    return len(x.shape) == 2 and int(np.prod(x.shape)) * y_cols >= BIG and \
+        x.dtype.kind == "f"
+
+
 @rule("linear")
 def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
     x, w = input.value, weight.value
-    out = o.matmul(x, o.transpose(w))  # eager's @ (ndarray.dot differs on signed zeros)
+    wt = o.transpose(w)
+    if _big(x, w.shape[0]) and same_bits_reordered(x.shape[0], x.shape[1], w.shape[0],
+                                                    x.dtype.name, "nt"):
+        wt = o.k("copy", wt)  # x @ w.T is 2-3x slower in OpenBLAS than with w.T contiguous
+    out = o.matmul(x, wt)  # eager's @ (ndarray.dot differs on signed zeros)
     if bias is not None:
         o.b.inplace("add", out, bias.value)
     n_out, n_in = w.shape
@@ -618,7 +644,13 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         g2 = o.k("reshape", g, shape=(rows, n_out)) if len(g.shape) != 2 else g
         gx = o.matmul(g, w) if input.requires_grad else None
         x2 = x if len(x.shape) == 2 else o.k("reshape", x, shape=(rows, n_in))
-        gw = o.matmul(o.transpose(g2), x2) if weight.requires_grad else None
+        if not weight.requires_grad:
+            gw = None
+        elif n_out > n_in and _big(g2, n_in) and same_bits_reordered(
+                n_out, g2.shape[0], n_in, g2.dtype.name, "tn"):  # wide is quicker: (x.T @ g).T
+            gw = o.k("copy", o.transpose(o.matmul(o.transpose(x2), g2)))
+        else:
+            gw = o.matmul(o.transpose(g2), x2)
         if bias is None:
             return [gx, gw]
         if len(g2.shape) == 2 and g2.shape[0] == 1 and not row_sum:  # one row: its own sum
