@@ -40,3 +40,12 @@ def browser_type_launch_args() -> dict:
 def base_url() -> None:
     """Each test starts its own server (pytest-base-url's fixture warns on new pytest)."""
     return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expectations() -> None:
+    """Playwright's ``expect`` waits up to 30 s instead of 5 for what a page should show: a
+    bound on a hang, not a speed claim (a busy CI machine renders and answers slowly)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
