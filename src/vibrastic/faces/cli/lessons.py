@@ -136,7 +136,8 @@ def run(
                           f"and {len(result.figures)} figures are in {out}.")
         raise typer.Exit(130)
     console.print(f"[green]lesson {lesson.ref}: {ran} cells ran in "
-                  f"{result.seconds:.1f} s; {len(result.figures)} figures in {out}[/green]")
+                  f"{result.seconds:.1f} s; {len(result.figures)} "
+                  f"figure{'s' if len(result.figures) != 1 else ''} in {out}[/green]")
     _mark_done(course, lesson, "ran")
 
 
