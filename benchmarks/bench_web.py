@@ -43,6 +43,30 @@ def _timed(get, url: str, n: int) -> tuple[float, float, float]:  # type: ignore
     return (*_percentiles(samples), cpu)
 
 
+class _Counts:
+    """SQL statements and database connections made while a request runs (any engine):
+    figures a busy machine cannot blur."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import Engine, event
+        from sqlalchemy.pool import Pool
+
+        self.statements = self.connections = 0
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Pool, "connect", self._connection)
+
+    def _statement(self, *_args: object) -> None:
+        self.statements += 1
+
+    def _connection(self, *_args: object) -> None:
+        self.connections += 1
+
+    def of(self, get, url: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        before = self.statements, self.connections
+        assert get(url).status_code == 200
+        return self.statements - before[0], self.connections - before[1]
+
+
 def _load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + \
         f" ({os.cpu_count()} cores)"
@@ -77,14 +101,17 @@ def main() -> None:
             for url in ("/", "/lessons/2", "/challenges/sigma", "/static/app.css"):
                 _time(client.get, url, 3)  # warm up
             peer, _, peer_cpu = _timed(client.get, "/static/app.css", N_PAGES)
+            counts = _Counts()
             print(_load())
-            print(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}{'p50 / static file':>20}")
+            print(f"{'page':<20}{'p50 ms':>8}{'p95 ms':>8}{'CPU ms':>8}{'/ static':>10}"
+                  f"{'SQL':>5}{'conns':>6}")
             for name, url in (("home", "/"), ("lesson 2 (cached)", "/lessons/2"),
                               ("challenge sigma", "/challenges/sigma")):
                 p50, p95, cpu = _timed(client.get, url, N_PAGES)
-                print(f"{name:<22}{p50 * 1e3:>9.1f}{p95 * 1e3:>9.1f}{cpu * 1e3:>9.1f}"
-                      f"{p50 / peer:>19.1f}x")
-            print(f"{'static app.css (peer)':<22}{peer * 1e3:>9.1f}{'':>9}{peer_cpu * 1e3:>9.1f}")
+                sql, conns = counts.of(client.get, url)
+                print(f"{name:<20}{p50 * 1e3:>8.1f}{p95 * 1e3:>8.1f}{cpu * 1e3:>8.1f}"
+                      f"{p50 / peer:>9.1f}x{sql:>5}{conns:>6}")
+            print(f"{'static app.css':<20}{peer * 1e3:>8.1f}{'':>8}{peer_cpu * 1e3:>8.1f}")
             print(_load())
 
 

@@ -19,6 +19,7 @@ ever copied from one stage to the next. A stage is graded with the learner's who
 from __future__ import annotations
 
 import hashlib
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -269,7 +270,15 @@ _cached_load = cache(_load)
 def _signature(course: Path) -> tuple:
     """Changes when any project file changes, so an author's edit is seen without a restart."""
     files = [course / "course.toml", *sorted((course / "project").rglob("*"))]
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.is_file())
+    entries = []
+    for path in files:  # one stat per file: the course map asks on every view
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            entries.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(entries)
 
 
 def load_project(course: Path | str | None = None) -> Project | None:

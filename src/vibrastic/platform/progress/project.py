@@ -237,7 +237,9 @@ def stage_statuses(project: Project | None = None, workspace: Path | None = None
     its files are in the workspace but it was never checked)."""
     project = project or get_project()
     root = workspace or workspace_dir()
-    return statuses_from(project, store.attempts, lambda rel: (root / rel).exists())
+    tries = store.attempt_outcomes([stage.name for stage in project.stages])  # one query
+    return statuses_from(project, lambda name: tries.get(name, []),
+                         lambda rel: (root / rel).exists())
 
 
 def statuses_from(project: Project, attempts_of: Callable[[str], list[dict[str, Any]]],

@@ -377,6 +377,23 @@ def attempts(challenge: str | None = None, db_path: str | Path | None = None) ->
         ]
 
 
+def attempt_outcomes(challenges: list[str], db_path: str | Path | None = None
+                     ) -> dict[str, list[dict]]:
+    """Per name in ``challenges``, its attempts (oldest first) as ``status``, ``score`` and
+    ``hidden_run`` only: one query, no result JSON parsed (for status summaries)."""
+    engine = _existing(db_path)
+    if engine is None or not challenges:
+        return {}
+    out: dict[str, list[dict]] = {}
+    with Session(engine) as session:
+        for name, status, score, hidden_run in session.execute(
+                select(Attempt.challenge, Attempt.status, Attempt.score, Attempt.hidden_run)
+                .where(Attempt.challenge.in_(challenges)).order_by(Attempt.id)):
+            out.setdefault(name, []).append(
+                {"status": status, "score": score, "hidden_run": bool(hidden_run)})
+    return out
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
