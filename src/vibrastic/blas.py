@@ -43,6 +43,7 @@ class _State:
     most = 1  # get_num_threads()
     spare_checked = -math.inf
     spare = False
+    tick = 0  # small products since the thread count was last read back
 
 
 def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -54,9 +55,13 @@ def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if not _State.ready:
         _init()
     if macs < FLOOR or _State.most == 1:
+        _State.tick += 1
+        if not _State.tick & 255:  # now and then: someone else may have changed it
+            _sync()
         if _State.current != 1:
             _use(1)
         return np.matmul(x, y, out)
+    _sync()  # a big product: reading the count costs nothing next to it
     key = (x.shape, y.shape, x.dtype.char)
     plan = _plans.get(key)
     if plan is None:
@@ -130,6 +135,16 @@ def _use(threads: int) -> None:
         for lib in _State.libraries:
             lib.set_num_threads(threads)
         _State.current = threads
+
+
+def _sync() -> None:
+    """Read the BLAS's thread count back: code outside vibrastic (threadpoolctl's
+    ``threadpool_limits``, say) may have changed it since vibrastic last set it."""
+    try:
+        _State.current = max(lib.num_threads for lib in _State.libraries) if \
+            _State.libraries else _State.current
+    except Exception:  # a BLAS that cannot say: set it before the next product
+        _State.current = 0
 
 
 def spare_core() -> bool:

@@ -28,6 +28,7 @@ class FakeBlas:
 
     def set_num_threads(self, n: int) -> None:
         self.calls.append(n)
+        self.num_threads = n
 
 
 class FakeClock:
@@ -100,6 +101,22 @@ def test_two_threads_that_become_slow_go_back_to_one_and_are_retried_later(
     assert blas._State.current == 1 and plan.trials == 0  # waits 16 calls before trying again
     _products(1)
     assert plan.trials == 2 * blas.TRIALS - 1  # a new round of trials has begun
+
+
+def test_a_thread_count_changed_outside_vibrastic_is_put_back(policy: FakeBlas,
+                                                               monkeypatch) -> None:
+    """threadpool_limits(2) around vibrastic code: the policy reads the count back (at once
+    for big products, within 256 small ones) and gives products one thread again."""
+    monkeypatch.setattr(blas, "clock", FakeClock({1: 1.0, 2: 3.0}))
+    monkeypatch.setattr(blas, "spare_core", lambda: False)  # a busy machine: one thread
+    _products(3, x_shape=(32, 64))
+    assert policy.num_threads == 1
+    policy.num_threads = 2  # changed behind vibrastic's back
+    _products(256, x_shape=(32, 64))
+    assert policy.num_threads == 1 and policy.calls[-1] == 1
+    policy.num_threads = 2
+    _products(1)  # a big product reads the count first
+    assert policy.num_threads == 1
 
 
 def test_no_second_thread_while_no_core_is_idle(policy: FakeBlas, monkeypatch) -> None:
