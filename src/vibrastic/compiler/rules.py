@@ -622,16 +622,18 @@ def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
     return same_bits(np.matmul(g.T, x), np.matmul(x.T, g).T)  # g (k, m), x (k, n)
 
 
-def _big(x: Value, y_cols: int) -> bool:
-    return len(x.shape) == 2 and int(np.prod(x.shape)) * y_cols >= BIG and \
-        x.dtype.kind == "f"
+def _big(x: Value, y_cols: int, rows: int) -> bool:
+    """A 2-D float product of at least BIG multiply-adds over at least ``rows`` rows: the
+    transposing copy (of the weight's size) costs less than the rows gain."""
+    return len(x.shape) == 2 and x.dtype.kind == "f" and x.shape[0] >= rows and \
+        int(np.prod(x.shape)) * y_cols >= BIG
 
 
 @rule("linear")
 def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
     x, w = input.value, weight.value
     wt = o.transpose(w)
-    if _big(x, w.shape[0]) and same_bits_reordered(x.shape[0], x.shape[1], w.shape[0],
+    if _big(x, w.shape[0], 64) and same_bits_reordered(x.shape[0], x.shape[1], w.shape[0],
                                                     x.dtype.name, "nt"):
         wt = o.k("copy", wt)  # x @ w.T is 2-3x slower in OpenBLAS than with w.T contiguous
     out = o.matmul(x, wt)  # eager's @ (ndarray.dot differs on signed zeros)
@@ -646,7 +648,7 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         x2 = x if len(x.shape) == 2 else o.k("reshape", x, shape=(rows, n_in))
         if not weight.requires_grad:
             gw = None
-        elif n_out > n_in and _big(g2, n_in) and same_bits_reordered(
+        elif n_out > n_in and _big(g2, n_in, 128) and same_bits_reordered(
                 n_out, g2.shape[0], n_in, g2.dtype.name, "tn"):  # wide is quicker: (x.T @ g).T
             gw = o.k("copy", o.transpose(o.matmul(o.transpose(x2), g2)))
         else:
