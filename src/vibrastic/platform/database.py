@@ -69,7 +69,10 @@ def _engine(url: str) -> Engine:
             raise DatabaseURLError(
                 f"PostgreSQL URLs must name the psycopg driver: postgresql+psycopg://…, not "
                 f"{parsed.drivername}://…")
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # A web process runs up to 40 requests at once in threads (AnyIO's default). Connections
+        # past pool_size are closed when given back, and every new PostgreSQL connection forks a
+        # server process: a pool that keeps half of them open saves that churn under load.
+        return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
     raise DatabaseURLError(f"vibrastic stores its data in SQLite or PostgreSQL, not {backend!r}; "
                            "expected sqlite:///PATH or postgresql+psycopg://…")
 

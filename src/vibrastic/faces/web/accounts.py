@@ -14,20 +14,21 @@ from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.accounts import LoginThrottle, PasswordRejected
-from vibrastic.platform.classroom.models import Course, Membership, User
+from vibrastic.platform.classroom.models import User
 from vibrastic.platform.classroom.people import (
     ClassroomError,
     accept_invitation,
+    courses_of,
     create_user,
     join_with_code,
-    session_user,
     sign_in,
     sign_out,
     sign_out_everywhere,
+    signed_in,
     use_password_reset,
 )
 
@@ -74,11 +75,12 @@ def person_of(request: Request) -> Person | None:
         return cached
     room = classroom_of(request)
     token = request.cookies.get(COOKIE)
-    found = session_user(room.engine, token)
+    found = signed_in(room.engine, token)
     person = None
     if found is not None and token:
-        user, csrf = found
-        person = Person(user.id, user.username, user.name, user.email, csrf, token)
+        user = found.user
+        person = Person(user.id, user.username, user.name, user.email, found.csrf, token)
+        request.state.my_courses = found.courses  # read with the session: one round trip
     request.state.person = person
     return person
 
@@ -96,13 +98,7 @@ def require_person(request: Request) -> Person:
 
 def my_courses(engine: Engine, user_id: int) -> list[dict]:
     """The courses a person is in: id, slug, title and their role, by title."""
-    with Session(engine) as session:
-        rows = session.execute(select(Course.id, Course.slug, Course.title, Membership.role)
-                               .join(Membership, Membership.course_id == Course.id).where(
-            Membership.user_id == user_id, Membership.removed_at.is_(None))
-            .order_by(Course.title))
-        return [{"id": id_, "slug": slug, "title": title, "role": role}
-                for id_, slug, title, role in rows]
+    return courses_of(engine, user_id)
 
 
 def current_course(request: Request) -> dict | None:
@@ -111,7 +107,10 @@ def current_course(request: Request) -> dict | None:
     cached = getattr(request.state, "course", False)
     if cached is not False:
         return cached
-    courses = my_courses(classroom_of(request).engine, require_person(request).id)
+    person = require_person(request)
+    courses = getattr(request.state, "my_courses", None)
+    if courses is None:
+        courses = my_courses(classroom_of(request).engine, person.id)
     wanted = request.cookies.get(COURSE_COOKIE)
     chosen = next((c for c in courses if c["slug"] == wanted), courses[0]) if courses else None
     request.state.course = chosen

@@ -52,8 +52,8 @@ class _Snapshot:
 
 
 class ClassroomLearner:
-    """One learner in one course. Meant to live for one request: what it reads is kept until
-    it writes (a page reads the same rows several times)."""
+    """One learner in one course, meant to live for one request: what it reads is kept until it
+    writes or sees a verdict come in (a page reads the same rows several times)."""
 
     def __init__(self, engine: Engine, course_id: int, user_id: int, grading: Any,
                  course_slug: str) -> None:
@@ -146,18 +146,20 @@ class ClassroomLearner:
         return rows
 
     def attempts(self, challenge: str) -> list[dict[str, Any]]:
-        if challenge not in self._attempts:
+        if not self._attempts:  # every graded check of this learner at once: pages ask for
+            # several (the project's stages), and one round trip beats one per stage
+            self._attempts[""] = []
             with Session(self.engine) as session:
-                self._attempts[challenge] = [
-                    {"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
-                     "status": s.status, "score": s.score, "max_score": s.max_score,
-                     "hidden_run": s.hidden_run,
-                     "result": json.loads(s.result_json) if s.result_json else {}}
-                    for s in session.scalars(select(Submission).where(
+                for s in session.scalars(select(Submission).where(
                         Submission.course_id == self.course_id,
-                        Submission.user_id == self.user_id, Submission.challenge == challenge,
-                        Submission.state == "done").order_by(Submission.id))]
-        return [dict(a) for a in self._attempts[challenge]]
+                        Submission.user_id == self.user_id,
+                        Submission.state == "done").order_by(Submission.id)):
+                    self._attempts.setdefault(s.challenge, []).append(
+                        {"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
+                         "status": s.status, "score": s.score, "max_score": s.max_score,
+                         "hidden_run": s.hidden_run,
+                         "result": json.loads(s.result_json) if s.result_json else {}})
+        return [dict(a) for a in self._attempts.get(challenge, ())]
 
     def hints_shown(self, challenge: str) -> int:
         return self._read().hints.get(challenge, 0)
@@ -211,6 +213,8 @@ class ClassroomLearner:
                 row = session.get(Submission, ticket.submission_id)
                 if row is None or row.user_id != self.user_id:
                     raise KeyError(job_id)  # another learner's check: not yours to see
+        if ticket.state in ("done", "error"):
+            self._changed()  # a verdict came in since this learner's rows were read
         result = GradeResult.from_dict(ticket.result) if ticket.result else None
         return Job(id=job_id, state=ticket.state, challenge=result.challenge if result else None,
                    position=ticket.position, error=ticket.error,
@@ -223,17 +227,12 @@ class ClassroomLearner:
         return self.job(job_id)
 
     # ---- the project: each file of the package is a class_work row keyed by its path ----
-    def _package_rows(self, session: Session, project: Project) -> list[ChallengeWork]:
-        return list(session.scalars(select(ChallengeWork).where(
-            ChallengeWork.course_id == self.course_id, ChallengeWork.user_id == self.user_id,
-            ChallengeWork.challenge.startswith(project.package + "/"),
-            ChallengeWork.source.is_not(None)).order_by(ChallengeWork.challenge)))
-
     def project_files(self, project: Project) -> dict[str, tuple[str, str]]:
         """The learner's package as saved on the course server: path -> (text, sha256)."""
-        with Session(self.engine) as session:
-            return {w.challenge: (w.source or "", w.source_sha256 or _sha(w.source or ""))
-                    for w in self._package_rows(session, project)}
+        work = self._read().work
+        return {name: (work[name][2] or "", work[name][3] or _sha(work[name][2] or ""))
+                for name in sorted(work)
+                if name.startswith(project.package + "/") and work[name][2] is not None}
 
     def save_project_file(self, project: Project, rel: str, text: str,
                           base_sha256: str | None, force: bool) -> Saved:

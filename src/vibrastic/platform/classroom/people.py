@@ -119,16 +119,50 @@ def sign_in(engine: Engine, email: str, password: str, throttle: LoginThrottle,
         return SignedIn(user.id, token, csrf)
 
 
-def session_user(engine: Engine, token: str | None) -> tuple[User, str] | None:
-    """The user and CSRF token of a live session token, or None (unknown, ended, expired)."""
+@dataclass(frozen=True)
+class SessionPerson:
+    """The person of a live session: their row, the session's CSRF token, their courses."""
+
+    user: User
+    csrf: str
+    courses: list[dict]  # id, slug, title and role of each course they are in, by title
+
+
+def signed_in(engine: Engine, token: str | None) -> SessionPerson | None:
+    """The person of a live session token, or None (unknown, ended, expired); one round trip
+    to the database, since every page needs the person and their courses."""
     if not token:
         return None
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(LoginSession, token_digest(token))
-        if row is None or row.revoked_at is not None or row.expires_at <= now():
+        found = session.execute(select(LoginSession, User).join(
+            User, User.id == LoginSession.user_id).where(
+            LoginSession.token_digest == token_digest(token))).first()
+        if found is None:
             return None
-        user = session.get(User, row.user_id)
-        return (user, row.csrf_token) if user else None
+        row, user = found
+        if row.revoked_at is not None or row.expires_at <= now():
+            return None
+        return SessionPerson(user, row.csrf_token, _courses(session, user.id))
+
+
+def session_user(engine: Engine, token: str | None) -> tuple[User, str] | None:
+    """The user and CSRF token of a live session token, or None (unknown, ended, expired)."""
+    found = signed_in(engine, token)
+    return (found.user, found.csrf) if found else None
+
+
+def courses_of(engine: Engine, user_id: int) -> list[dict]:
+    """The courses a person is in (not removed from): id, slug, title and role, by title."""
+    with Session(engine) as session:
+        return _courses(session, user_id)
+
+
+def _courses(session: Session, user_id: int) -> list[dict]:
+    rows = session.execute(select(Course.id, Course.slug, Course.title, Membership.role)
+                           .join(Membership, Membership.course_id == Course.id).where(
+        Membership.user_id == user_id, Membership.removed_at.is_(None)).order_by(Course.title))
+    return [{"id": id_, "slug": slug, "title": title, "role": role}
+            for id_, slug, title, role in rows]
 
 
 def sign_out(engine: Engine, token: str) -> None:
