@@ -291,14 +291,20 @@ class DigitsRun:
         return float((predicted == self.y_test).mean())
 
 
-def bench_digits(epochs: int) -> dict[str, tuple[float, float]]:
+def bench_digits(epochs: int, pair: bool = False) -> dict[str, tuple[float, float]]:
     """ms per epoch (the quickest epoch after the first, each library's epochs interleaved with
-    the others') and test accuracy after the same epochs."""
+    the others') and test accuracy after the same epochs. ``pair``: vb.compile and JAX only
+    (no slow neighbours whose epochs disturb the next library's)."""
     data = digits_data()
     runs = {"vibrastic eager": ("vibrastic", False), "vb.compile": ("vibrastic", True),
             "PyTorch eager": ("torch", False)}
     if jax_or_none() is not None:
         runs["JAX jit"] = ("jax", False)
+    if pair:
+        if "JAX jit" not in runs:
+            print("JAX is not installed (pip install 'vibrastic[bench]' to compare)")
+            return {}
+        runs = {k: runs[k] for k in ("vb.compile", "JAX jit")}
     trainers = {name: DigitsRun(lib, compiled, data, epochs) for name, (lib, compiled)
                 in runs.items()}
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -315,8 +321,10 @@ def bench_digits(epochs: int) -> dict[str, tuple[float, float]]:
           f"median of {epochs - 1}, interleaved; load {min(loads):.1f}-{max(loads):.1f}):")
     for name, (seconds, accuracy) in result.items():
         median = statistics.median(times[name]) * 1e3
+        versus = (f"   {result['PyTorch eager'][0] / seconds:5.1f}x PyTorch eager"
+                  if "PyTorch eager" in result else "")
         print(f"  {name:18s} {seconds * 1e3:8.2f} ms (median {median:6.2f})   test accuracy "
-              f"{accuracy:.2%}   {result['PyTorch eager'][0] / seconds:5.1f}x PyTorch eager")
+              f"{accuracy:.2%}{versus}")
     if "JAX jit" in result:
         ours, theirs = result["vb.compile"], result["JAX jit"]
         print(f"  vb.compile is {theirs[0] / ours[0]:.2f}x JAX jit's speed (target >= 1; "
@@ -470,7 +478,7 @@ def bench_memory() -> dict[str, float]:
     return result
 
 
-PARTS = ("xor", "deck", "digits", "grid", "memory")
+PARTS = ("xor", "deck", "digits", "digits-pair", "grid", "memory")
 
 
 def main(quick: bool = False, only: tuple[str, ...] = PARTS) -> float:
@@ -486,6 +494,8 @@ def main(quick: bool = False, only: tuple[str, ...] = PARTS) -> float:
             deck_xor_run(5_000 if quick else 50_000, runs=1 if quick else 3)
         if "digits" in only:
             bench_digits(epochs=4 if quick else 30)
+        if "digits-pair" in only:
+            bench_digits(epochs=4 if quick else 41, pair=True)
     if "grid" in only:
         bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=10 if quick else 50)
     if "memory" in only:
