@@ -349,3 +349,130 @@ def test_a_learners_project_is_their_own_and_shows_in_the_gradebook(site: Site) 
     assert f'data-learner="ada" data-challenge="{stage.name}"' in grid
     code = site.client("prof").get(f"/c/ai-101/learners/ada/{stage.name}").text
     assert "# ---- mygrad/operators.py" in code and "ada&#39;s secret" in code
+
+
+# Every route of the classroom app and who may use it. A new route fails
+# test_every_route_is_in_the_authorisation_matrix until it is placed here (and so tested):
+# public: anyone; member: a signed-in person, about their own course and work (what is another
+# learner's is tested by id below); staff: a course's TAs and instructors (a learner's own latest
+# code too); instructor: a course's instructors.
+ACCESS = {
+    "public": """GET /signin|POST /signin|GET /join|POST /join|GET /invite/{token}|
+        POST /invite/{token}|GET /reset/{token}|POST /reset/{token}|GET /api/health|
+        GET /pygments.css|MOUNT /static""",
+    "member": """GET /|GET /progress|GET /courses|POST /signout|POST /signout-everywhere|
+        GET /lessons/{ref}|GET /lessons/{ref}/status|POST /lessons/{ref}/run|
+        GET /lessons/{ref}/figures/{key}/{name}|GET /lessons/{ref}/notebook|
+        GET /download/vibrastic.whl|GET /download/{filename}|GET /labs/{name}|POST /labs/{name}|
+        GET /labs/{name}/runs/{run_id}|POST /labs/{name}/runs/{run_id}/cancel|
+        GET /challenges/{name}|POST /challenges/{name}/save|POST /challenges/{name}/hint|
+        POST /challenges/{name}/give-up|GET /challenges/{name}/attempts|
+        GET /challenges/{name}/results/{job_id}|GET /challenges/{name}/side|
+        GET /c/{slug}/grades|GET /project|GET /project/stages/{ref}|
+        POST /project/stages/{ref}/start|POST /project/stages/{ref}/save|
+        POST /project/stages/{ref}/hint|GET /project/stages/{ref}/side|
+        GET /project/results/{job_id}|GET /project/milestones/{name}|
+        POST /project/milestones/{name}/run|
+        GET /project/milestones/{name}/runs/{run_id}/{figure}.svg|
+        GET /qa|GET /qa/on/{kind}/{target}|GET /qa/t/{thread_id}|GET /qa-new|POST /qa-new|
+        POST /qa/t/{thread_id}/reply|POST /qa/t/{thread_id}/resolve|POST /qa/t/{thread_id}/follow|
+        POST /qa/t/{thread_id}/moderate|POST /qa/t/{thread_id}/merge|POST /qa/p/{post_id}/edit|
+        POST /qa/p/{post_id}/delete|POST /qa/p/{post_id}/endorse|POST /qa/p/{post_id}/hide|
+        GET /qa/p/{post_id}/history|GET /qa-search|GET /qa-similar|GET /qa-notifications|
+        POST /qa-notifications/read|GET /qa-events|GET /qa-export.json|
+        GET /api/course|GET /api/challenges/{name}|PUT /api/challenges/{name}/source|
+        POST /api/challenges/{name}/check|GET /api/jobs/{job_id}|GET /api/jobs/{job_id}/events|
+        GET /api/challenges/{name}/hint|POST /api/challenges/{name}/hint|
+        POST /api/challenges/{name}/give-up|GET /api/challenges/{name}/solution|
+        GET /api/labs/{name}|POST /api/labs/{name}/runs|GET /api/runs/{run_id}|
+        POST /api/runs/{run_id}/cancel|GET /api/runs/{run_id}/events|
+        GET /api/runs/{run_id}/figures/{figure}.svg|GET /api/project|GET /api/project/files|
+        PUT /api/project/files/{path:path}|GET /api/project/stages/{ref}|
+        POST /api/project/stages/{ref}/start|POST /api/project/stages/{ref}/check|
+        POST /api/project/stages/{ref}/hint|GET /api/project/milestones/{name}|
+        POST /api/project/milestones/{name}/run|GET /api/qa/threads|POST /api/qa/threads|
+        GET /api/qa/threads/{thread_id}|POST /api/qa/threads/{thread_id}/posts|
+        POST /api/qa/threads/{thread_id}/resolved|PUT /api/qa/posts/{post_id}|
+        DELETE /api/qa/posts/{post_id}|POST /api/qa/posts/{post_id}/endorsed|GET /api/qa/search|
+        GET /api/qa/similar|GET /api/qa/open|GET /api/qa/notifications|
+        POST /api/qa/notifications/read|GET /api/qa/export|
+        GET /api/docs|GET /api/openapi.json|GET /docs/oauth2-redirect""",
+    "staff": """GET /c/{slug}/dashboard|GET /c/{slug}/dashboard/grid|GET /c/{slug}/dashboard/events|
+        GET /c/{slug}/gradebook|GET /c/{slug}/gradebook.csv|
+        GET /c/{slug}/learners/{username}/{challenge}""",
+    "instructor": """POST /courses|GET /c/{slug}/roster|POST /c/{slug}/roster/import|
+        POST /c/{slug}/roster/section|POST /c/{slug}/roster/role|POST /c/{slug}/roster/remove|
+        POST /c/{slug}/roster/reset|POST /c/{slug}/gradebook/override""",
+}
+ROUTES = {route.strip(): who for who, text in ACCESS.items() for route in text.split("|")}
+
+
+def app_routes(routes: list) -> set[str]:  # type: ignore[type-arg]
+    """``METHOD /path`` of every route, included routers too (HEAD is GET's)."""
+    found = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            found |= app_routes(inner.routes)
+        elif hasattr(route, "methods"):
+            found |= {f"{m} {route.path}" for m in route.methods - {"HEAD"}}
+        else:
+            found.add(f"MOUNT {route.path}")
+    return found
+
+
+def test_every_route_is_in_the_authorisation_matrix(site: Site) -> None:
+    routes = app_routes(site.app.routes)
+    assert routes - set(ROUTES) == set(), "place these routes in ACCESS (and test them)"
+    assert set(ROUTES) - routes == set(), "these routes are gone: take them out of ACCESS"
+
+
+def _sample(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x", path).replace("/static", "/static/app.css")
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_anonymous_people_reach_only_the_public_routes(site: Site, route: str) -> None:
+    method, path = route.split(" ", 1)
+    response = site.client("anonymous").request("GET" if method == "MOUNT" else method,
+                                                _sample(path))
+    if ROUTES[route] == "public":
+        assert response.status_code < 500 and response.status_code not in (303, 401), route
+    elif path.startswith("/api/"):
+        assert response.status_code == 401 and "sign in first" in response.json()["detail"]
+    else:
+        assert response.status_code == 303, route
+        assert response.headers["location"].startswith("/signin?next=")
+
+
+@pytest.mark.parametrize("who", ["ada", "bob", "ta", "other"])
+def test_only_staff_watch_and_only_instructors_change_the_roster(site: Site, who: str) -> None:
+    """The routes the GET/POST matrices above cannot call for everyone (a stream, an upload,
+    a removal): refused to everyone who may not use them."""
+    client, csrf = site.client(who), site.csrf(who)
+    if who != "ta":  # a TA may watch; streams are not opened here for those who may
+        events = client.get("/c/ai-101/dashboard/events")
+        assert events.status_code in (403, 404)
+    upload = client.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
+        "roster": ("roster.csv", b"email,name\nzed@example.org,Zed\n", "text/csv")})
+    removal = client.post("/c/ai-101/roster/remove", data={"username": "bob",
+                                                          "csrf_token": csrf})
+    assert upload.status_code in (403, 404) and removal.status_code in (403, 404)
+    assert "zed@example.org" not in site.client("prof").get("/c/ai-101/roster").text
+    assert site.client("bob").get("/c/ai-101/grades").status_code == 200  # still enrolled
+
+
+def test_another_learners_verdicts_and_code_stay_theirs(site: Site) -> None:
+    """Job ids and usernames are guessable: each route that takes one answers only its owner
+    (and staff, for a learner's code)."""
+    ada, bob = site.client("ada"), site.client("bob")
+    headers = {"X-CSRF-Token": site.csrf("ada")}
+    job = ada.post("/api/challenges/sigma/check", json={"source": SIGMA_OK},
+                   headers=headers).json()["job_id"]
+    site.app.state.classroom.grading.wait(job, 120)
+    for path in (f"/api/jobs/{job}", f"/api/jobs/{job}/events",
+                 f"/challenges/sigma/results/{job}", f"/project/results/{job}"):
+        assert ada.get(path).status_code == 200, path
+        assert bob.get(path).status_code == 404, path
+    assert bob.get("/c/ai-101/learners/ada/sigma").status_code == 403
+    assert "return sum" in site.client("ta").get("/c/ai-101/learners/ada/sigma").text
