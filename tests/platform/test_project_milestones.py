@@ -102,3 +102,16 @@ def test_options_are_checked() -> None:
         options_for(xor, {"lr": "-1"})
     with pytest.raises(ValueError, match="must be a number"):
         options_for(xor, {"epochs": "many"})
+
+
+def test_learner_text_in_a_milestone_figure_never_becomes_markup() -> None:
+    """Names and ops come from the learner's engine; the SVG the web serves shows them as text."""
+    from vibrastic.ml.plots.graph import graph_figure
+    from vibrastic.platform.progress.milestones import figure_svg, learner_graph_nodes
+
+    evil = '--><script>alert(1)</script><!--'
+    obs = {"nodes": [
+        {"key": 1, "name": "g", "op": evil, "data": 1.0, "grad": 1.0, "parents": [2]},
+        {"key": 2, "name": evil, "op": "", "data": 2.0, "grad": 0.5, "parents": []}]}
+    svg = figure_svg(graph_figure(learner_graph_nodes(obs), "g on your engine"))
+    assert "<script" not in svg and "alert(1)" in svg  # escaped, kept as text

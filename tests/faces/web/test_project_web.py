@@ -148,6 +148,7 @@ def test_stage_checks_fail_then_pass_and_a_milestone_runs(client: TestClient) ->
         assert url in page
         svg = client.get(url)
         assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+        assert "default-src 'none'" in svg.headers["content-security-policy"]  # no scripts
         assert svg.text.lstrip().startswith("<?xml") and "<svg" in svg.text
     assert client.get(f"/project/milestones/graph/runs/{run['id']}/nope.svg").status_code == 404
     assert client.get("/project/milestones/graph/runs/999999/graph.svg").status_code == 404
