@@ -381,7 +381,34 @@ def run_worker(engine: Engine, concurrency: int = 1, *, wait: bool = True,
         if on_ready is not None:
             on_ready(graders)
         app = queue_app(engine, graders)
-        app.run_worker(concurrency=concurrency, wait=wait, install_signal_handlers=wait,
-                       delete_jobs="successful")
+        _outside_event_loop(lambda: app.run_worker(
+            concurrency=concurrency, wait=wait, install_signal_handlers=wait,
+            delete_jobs="successful"))
     finally:
         graders.close()
+
+
+def _outside_event_loop(run: Callable[[], None]) -> None:
+    """Call ``run`` here, or on a helper thread when this thread is inside a running event loop
+    (a notebook, Playwright's sync API): procrastinate's sync ``run_worker`` calls
+    ``asyncio.run``, which refuses to start there."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run()
+        return
+    failed: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run()
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=target, name="vibrastic-worker-loop")
+    helper.start()
+    helper.join()
+    if failed:
+        raise failed[0]
