@@ -47,7 +47,7 @@ SETUP_CELL = """\
 # uploaded to /content), else from WHEEL_URL (the server this notebook came from).
 WHEEL = {wheel}
 WHEEL_URL = {url}
-import importlib, importlib.util, pathlib, re, subprocess, sys
+import importlib, importlib.util, pathlib, re, shutil, subprocess, sys, tempfile
 
 if importlib.util.find_spec("vibrastic") is None:
     class SetupError(Exception):
@@ -59,6 +59,10 @@ if importlib.util.find_spec("vibrastic") is None:
                    key=lambda w: w.stat().st_mtime, reverse=True)
     tried = [f"no vibrastic-*.whl in {{', '.join(map(str, folders))}}"] if not found else []
     for source in [str(w) for w in found[:1]] + ([WHEEL_URL] if WHEEL_URL else []):
+        if re.search(r" \\(\\d+\\)\\.whl$", source):  # a browser's 2nd download: "… (1).whl"
+            named = pathlib.Path(tempfile.mkdtemp()) / re.sub(r" \\(\\d+\\)(?=\\.whl$)", "",
+                                                              pathlib.Path(source).name)
+            source = shutil.copyfile(source, named)  # pip wants the wheel's own name
         print(f"installing vibrastic from {{source}} (with its dependencies: on Colab, a minute)")
         pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-color",
                               "--retries", "1", "--timeout", "15", source],

@@ -110,7 +110,9 @@ computation_graph_figure(fv, {"x": xv, "y": yv}, "f",
 # ## Preparation
 #
 # - Open Google Colab (or any Jupyter): `vibrastic notebooks export DIR` writes this course as
-#   notebooks whose first cell installs vibrastic when it is missing.
+#   notebooks, with vibrastic's wheel beside them; a notebook's first cell installs vibrastic
+#   from that wheel when it is missing (on Colab, upload the wheel too). Each lesson page of
+#   `vibrastic serve` downloads as a notebook that installs it from the server.
 # - Put this on the cell in case we need them during the course.
 #
 # The deck's list also imports `Variable` from `torch.autograd` and `torchvision`: `Variable` has
