@@ -281,3 +281,24 @@ def test_a_learner_never_sees_another_learners_check_even_while_queued(
     assert learner(ada).job("j1").position == 3
     with pytest.raises(KeyError):
         learner(bob).job("j1")
+
+
+def test_a_classroom_package_is_bounded_and_saves_never_clobber(sqlite_room: Room) -> None:
+    from vibrastic.platform.classroom.learner import ClassroomLearner
+    from vibrastic.platform.course.project import get_project
+    from vibrastic.platform.progress.project import MAX_PACKAGE_FILES, ProjectError
+    from vibrastic.platform.progress.workspace import SourceConflict
+
+    project = get_project()
+    ada = ClassroomLearner(sqlite_room.engine, sqlite_room.course, sqlite_room.v["ada"].user_id,
+                           None, "ai-101")
+    first = ada.save_project_file(project, "mygrad/a0.py", "x = 0\n", None, force=False)
+    with pytest.raises(SourceConflict):  # the editor started from another version
+        ada.save_project_file(project, "mygrad/a0.py", "x = 1\n", "0" * 64, force=False)
+    assert ada.project_files(project)["mygrad/a0.py"] == ("x = 0\n", first.sha256)
+    for i in range(1, MAX_PACKAGE_FILES):
+        ada.save_project_file(project, f"mygrad/a{i}.py", "x = 0\n", None, force=False)
+    with pytest.raises(ProjectError, match=f"already has {MAX_PACKAGE_FILES} files"):
+        ada.save_project_file(project, "mygrad/one_more.py", "x = 0\n", None, force=False)
+    ada.save_project_file(project, "mygrad/a1.py", "x = 2\n", None, force=True)  # edits may
+    assert len(ada.project_files(project)) == MAX_PACKAGE_FILES

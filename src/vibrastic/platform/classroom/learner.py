@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.hints import next_hint
@@ -23,7 +23,9 @@ from vibrastic.platform.database import now
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.learner import Job
 from vibrastic.platform.progress.project import (
+    MAX_PACKAGE_FILES,
     MilestoneStatus,
+    ProjectError,
     StageStatus,
     check_package_text,
     milestone_statuses,
@@ -242,6 +244,16 @@ class ClassroomLearner:
         check_package_text(rel, text)
         self._changed()
         with Session(self.engine) as session, session.begin():
+            work = session.get(ChallengeWork, (self.course_id, self.user_id, rel))
+            if (work is None or work.source is None) and (session.scalar(
+                    select(func.count()).select_from(ChallengeWork).where(
+                        ChallengeWork.course_id == self.course_id,
+                        ChallengeWork.user_id == self.user_id,
+                        ChallengeWork.challenge.startswith(project.package + "/"),
+                        ChallengeWork.source.is_not(None))) or 0) >= MAX_PACKAGE_FILES:
+                raise ProjectError(f"your {project.package}/ package already has "
+                                   f"{MAX_PACKAGE_FILES} files, the most a package may have; "
+                                   "put this code in one of them")
             work = self._work(session, rel)
             current = work.source_sha256
             if current is not None and current not in (base_sha256, _sha(text)) and not force:
