@@ -359,3 +359,18 @@ def test_a_missing_return_and_a_missing_backward_are_said_in_words(work: Path) -
     assert checked.says("! g(2, 5) on tensors (0/1) your code gave None where the test needed a "
                         "value: is a `return` missing? (the test then failed with TypeError:")
     assert "FAIL: 0/3 public tests passed" in checked.output
+
+
+def test_a_failing_cell_stops_lesson_run_with_exit_1_and_keeps_what_ran(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "lessons").mkdir(parents=True)
+    (course / "course.toml").write_text(
+        'format_version = 1\n[course]\ntitle = "T"\n[[lessons]]\nname = "broken"\n'
+        'title = "Broken"\nfile = "lessons/broken.py"\n')
+    (course / "lessons" / "broken.py").write_text(
+        "# %%\nprint('first' + ' cell done')\n\n# %%\n1 / 0\n\n# %%\nprint('never' + ' printed')\n")
+    ran = Ran("lesson", "run", "broken", "--course", str(course), "--out", str(tmp_path / "o"))
+    assert ran.exit_code == 1
+    assert "first cell done" in ran.output and "never printed" not in ran.output
+    assert ran.says("error: lesson 1 broken: a cell failed: ZeroDivisionError: division by zero")
+    assert ran.exception is None or isinstance(ran.exception, SystemExit)
