@@ -17,7 +17,7 @@ import venv
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import nbformat
 import pytest
 from browser import Server, free_port
