@@ -57,3 +57,18 @@ def test_a_pass_opens_the_solution_without_a_give_up(learner_workspace: Path) ->
                          "def triangle(n): ...\n")
     shown = reveal_solution(learner, get_challenge("triangle"))
     assert not shown.gave_up_now and not learner.gave_up("triangle")
+
+
+def test_a_give_up_moves_the_continue_point_on_as_next_does(learner: Learner) -> None:
+    """The web's "continue where you left off" treats a give-up as done, like ``vibrastic
+    next``: the learner who gave up on sigma is sent to the challenge after it."""
+    from vibrastic.platform.course import load_course
+    from vibrastic.platform.progress.report import continue_point
+
+    course = load_course()
+    sigma = get_challenge("sigma")
+    learner.save_source(sigma, sigma.starter + "# trying\n", None, False)  # working on sigma
+    assert continue_point(learner.rows(course), course).name == "sigma"
+    reveal_solution(learner, sigma, give_up=True)
+    after = continue_point(learner.rows(course), course)
+    assert (after.name, after.why) == ("slicing", "you gave up on sigma; slicing is next")

@@ -144,7 +144,8 @@ class ClassroomLearner:
                     best_score=float(raw.get("best_score", 0.0)), max_score=info.max_score,
                     attempts=int(raw.get("attempts", 0)),
                     hints_shown=int(raw.get("hints_shown", 0)), hints_total=len(info.hints),
-                    seconds_spent=spent, last_activity=max(activity) if activity else None))
+                    seconds_spent=spent, last_activity=max(activity) if activity else None,
+                    gave_up=bool(seen.work.get(name, (None, None))[1])))
         return rows
 
     def attempts(self, challenge: str) -> list[dict[str, Any]]:

@@ -33,10 +33,16 @@ class ChallengeRow:
     hints_total: int
     seconds_spent: float | None
     last_activity: str | None
+    gave_up: bool = False
 
     @property
     def passed(self) -> bool:
         return self.status == store.STATUS_PASSED
+
+    @property
+    def done(self) -> bool:
+        """Passed, or given up (the learner moved on, as ``vibrastic next`` does)."""
+        return self.passed or self.gave_up
 
 
 @dataclass(frozen=True)
@@ -103,26 +109,28 @@ def challenge_rows(course: Course | None = None,
                 max_score=float(raw.get("max_score", info.max_score)),
                 attempts=int(raw.get("attempts", 0)), hints_shown=int(raw.get("hints_shown", 0)),
                 hints_total=len(info.hints), seconds_spent=spent,
-                last_activity=max(latest) if latest else None))
+                last_activity=max(latest) if latest else None, gave_up=bool(raw.get("gave_up"))))
     return rows
 
 
 def continue_point(rows: list[ChallengeRow], course: Course | None = None) -> Continue:
-    """The challenge worked on last if it is not passed yet, else the next one not passed;
-    the first lesson when nothing was done yet; the last lesson when everything is passed."""
+    """The challenge worked on last if it is not done yet (passed or given up), else the next
+    one not done; the first lesson when nothing was done yet; the last lesson when everything
+    is done."""
     course = course or load_course()
     active = [r for r in rows if r.last_activity]
     if not active:
         first = course.lessons[0]
         return Continue("lesson", first.name, first.number, "start at the beginning")
     latest = max(active, key=lambda r: r.last_activity or "")
-    if not latest.passed:
+    if not latest.done:
         return Continue("challenge", latest.name, latest.lesson,
                         f"you were working on {latest.name}")
     index = rows.index(latest)
+    finished = "passed" if latest.passed else "gave up on"
     for row in rows[index + 1:] + rows[:index]:
-        if not row.passed:
+        if not row.done:
             return Continue("challenge", row.name, row.lesson,
-                            f"you passed {latest.name}; {row.name} is next")
+                            f"you {finished} {latest.name}; {row.name} is next")
     last = course.lessons[-1]
     return Continue("lesson", last.name, last.number, "every challenge is passed")
