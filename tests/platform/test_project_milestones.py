@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vibrastic.ml.plots.readable import figure_problems
 from vibrastic.platform.course.project import get_project
 from vibrastic.platform.grader.grade import Grader
 from vibrastic.platform.progress import store
@@ -33,6 +34,11 @@ def _checks(outcome) -> dict[str, str]:
     return {t.name: t.status for t in outcome.result.tests}
 
 
+def _unreadable(outcome) -> list[str]:
+    """What the milestone's figures lack (see vibrastic.ml.plots.readable): nothing."""
+    return [p for name, fig in outcome.figures.items() for p in figure_problems(fig, name)]
+
+
 def test_graph_of_g_on_the_learners_engine(grader: Grader, tmp_path: Path) -> None:
     outcome = _run("graph", grader)
     assert outcome.passed, outcome.result.to_json()
@@ -41,6 +47,7 @@ def test_graph_of_g_on_the_learners_engine(grader: Grader, tmp_path: Path) -> No
     assert [r["∂g/∂x"] for r in outcome.rows] == [5.0, 5.0, 5.0]  # mygrad, vibrastic, torch
     paths = outcome.save_figures(tmp_path)
     assert sorted(p.name for p in paths) == ["graph-graph-vibrastic.png", "graph-graph.png"]
+    assert _unreadable(outcome) == []
     assert all(p.stat().st_size > 5000 for p in paths)
     (attempt,) = store.attempts("milestone-graph")  # recorded like any graded attempt
     assert attempt["status"] == "pass"
@@ -52,7 +59,7 @@ def test_perceptron_learns_and_or_and_fails_xor(grader: Grader) -> None:
     assert _checks(outcome)["XOR is not: one neuron gets at most 3 of 4 right"] == "pass"
     assert [r["AND right"] for r in outcome.rows] == ["4/4"] * 3
     assert {r["XOR right"] for r in outcome.rows} <= {"1/4", "2/4", "3/4"}
-    assert list(outcome.figures) == ["gates"]
+    assert list(outcome.figures) == ["gates"] and _unreadable(outcome) == []
 
 
 def test_digits_mlp_reaches_95_percent_with_the_same_numbers_as_torch(grader: Grader) -> None:
@@ -61,7 +68,7 @@ def test_digits_mlp_reaches_95_percent_with_the_same_numbers_as_torch(grader: Gr
     accuracies = [float(r["test accuracy"].rstrip("%")) for r in outcome.rows]
     assert min(accuracies) >= 95 and max(accuracies) - min(accuracies) <= 2
     assert all(r["max |Δw| vs yours"] < 1e-3 for r in outcome.rows)
-    assert set(outcome.figures) == {"training", "predictions"}
+    assert set(outcome.figures) == {"training", "predictions"} and _unreadable(outcome) == []
 
 
 def test_xor_matches_vibrastic_and_torch_and_says_when_it_has_not_learned_yet(
@@ -76,7 +83,7 @@ def test_xor_matches_vibrastic_and_torch_and_says_when_it_has_not_learned_yet(
     failed = next(t for t in outcome.result.tests if not t.passed)
     assert "(the deck trains 50,000)" in failed.message
     assert outcome.rows[1]["max |Δw| vs yours"] < 1e-4
-    assert set(outcome.figures) == {"loss", "surface"}
+    assert set(outcome.figures) == {"loss", "surface"} and _unreadable(outcome) == []
 
 
 def test_a_broken_engine_fails_the_milestone_run_with_the_stages_message(grader: Grader) -> None:

@@ -290,9 +290,12 @@ def _perceptron_figures(obs: dict, refs: dict, opts: dict) -> dict[str, Figure]:
         for (x1, x2), t in zip(INPUTS, GATES[gate], strict=True):
             ax.scatter([x1], [x2], s=110, c="white" if t else "black", edgecolors="k", zorder=3)
         right = _right(obs[gate]["outputs"], gate)
-        ax.set_title(f"{gate}: {right}/4 right" + (" (not separable)" if gate == "XOR" else ""))
+        ax.set_title(f"{gate} gate: {right}/4 right" + (" (not separable)" if gate == "XOR"
+                                                        else ""))
         ax.set_xticks([0, 1])
         ax.set_yticks([0, 1])
+        ax.set_xlabel("first input $x_1$")
+        ax.set_ylabel("second input $x_2$")
     ax = fig.add_subplot(1, 4, 4)
     for gate in GATES:
         ax.plot(obs[gate]["losses"], label=f"{gate} (yours)")
@@ -503,6 +506,7 @@ def _digits_figures(obs: dict, refs: dict, opts: dict) -> dict[str, Figure]:
         if key == "accuracies":
             ax.axhline(0.95, color="grey", lw=0.8, ls="--")
         ax.set_xlabel("epoch")
+        ax.set_ylabel("cross-entropy loss" if key == "losses" else "share of test digits right")
         ax.set_title(label)
         ax.legend()
     fig.tight_layout()
