@@ -72,8 +72,10 @@ def test_the_check_rate_is_limited_per_learner(sqlite_room: Room,
         ada, bob = sqlite_room.v["ada"].user_id, sqlite_room.v["bob"].user_id
         for _ in range(2):
             service.wait(service.submit(sqlite_room.course, ada, "sigma", SIGMA_WRONG), 120)
-        with pytest.raises(CheckRefused, match="checked 2 times in the last minute"):
+        with pytest.raises(CheckRefused, match="checked 2 times in the last minute; you can "
+                                               r"check again in \d+ s") as refused:
             service.submit(sqlite_room.course, ada, "sigma", SIGMA_OK)
+        assert 1 <= refused.value.retry_after <= 60  # type: ignore[attr-defined]
         service.wait(service.submit(sqlite_room.course, bob, "sigma", SIGMA_OK), 120)
     finally:
         service.close()

@@ -476,3 +476,21 @@ def test_another_learners_verdicts_and_code_stay_theirs(site: Site) -> None:
         assert bob.get(path).status_code == 404, path
     assert bob.get("/c/ai-101/learners/ada/sigma").status_code == 403
     assert "return sum" in site.client("ta").get("/c/ai-101/learners/ada/sigma").text
+
+
+def test_too_many_checks_get_a_429_saying_when_to_check_again(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vibrastic.platform.classroom import grading
+
+    monkeypatch.setattr(grading, "CHECKS_PER_WINDOW", 1)
+    bob, headers = site.client("bob"), {"X-CSRF-Token": site.csrf("bob")}
+    for _ in range(3):
+        response = bob.post("/api/challenges/sigma/check", json={"source": SIGMA_OK},
+                            headers=headers)
+        if response.status_code != 202:
+            break
+        site.app.state.classroom.grading.wait(response.json()["job_id"], 120)
+    assert response.status_code == 429
+    assert "in the last minute; you can check again in" in response.json()["detail"]
+    assert "your code is saved" in response.json()["detail"]
+    assert 1 <= int(response.headers["retry-after"]) <= 60

@@ -184,7 +184,8 @@ def submit_check(learner: Learner, info: Challenge, source: str | None) -> dict[
     except (SubmissionError, CheckTooLarge) as exc:
         raise HTTPException(413, str(exc)) from None
     except (QueueFull, TooManyChecks) as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from None
+        wait = getattr(exc, "retry_after", 5)
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(wait)}) from None
     return {"job_id": job_id, "status_url": f"/api/jobs/{job_id}",
             "events_url": f"/api/jobs/{job_id}/events",
             "source_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()}

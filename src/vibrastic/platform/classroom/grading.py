@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import queue
 import socket
@@ -58,7 +59,12 @@ class CheckTooLarge(CheckRefused):
 
 
 class TooManyChecks(CheckRefused):
-    """The learner checked too often in the last minute."""
+    """The learner checked too often in the last minute; ``retry_after``: seconds until the
+    next check is accepted."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -83,14 +89,18 @@ def check_allowed(engine: Engine, course_id: int, user_id: int, challenge: str,
     if size > MAX_SOURCE_BYTES:
         raise CheckTooLarge(f"the code is {size / 2**20:.1f} MiB; checks accept up to "
                            f"{MAX_SOURCE_BYTES // 2**20} MiB")
-    since = (datetime.now(UTC) - CHECK_WINDOW).isoformat(timespec="milliseconds")
+    at = datetime.now(UTC)
+    since = (at - CHECK_WINDOW).isoformat(timespec="milliseconds")
     with Session(engine) as session:
-        recent = session.scalar(select(func.count(Submission.id)).where(
+        recent, oldest = session.execute(select(
+            func.count(Submission.id), func.min(Submission.created_at)).where(
             Submission.user_id == user_id, Submission.course_id == course_id,
-            Submission.created_at >= since)) or 0
+            Submission.created_at >= since)).one()
     if recent >= CHECKS_PER_WINDOW:
-        raise TooManyChecks(f"you have checked {recent} times in the last minute; wait a few "
-                           "seconds before checking again (your code is saved)")
+        wait = max(1, math.ceil((datetime.fromisoformat(oldest) + CHECK_WINDOW - at)
+                                .total_seconds()))
+        raise TooManyChecks(f"you have checked {recent} times in the last minute; you can check "
+                            f"again in {wait} s (your code is saved)", retry_after=wait)
 
 
 def record_verdict(engine: Engine, submission_id: int, result: GradeResult | None,
