@@ -8,17 +8,20 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
+from fastapi import Response
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vibrastic.faces.web import WebConfig, create_app
-from vibrastic.faces.web.accounts import COOKIE
+from vibrastic.faces.web.accounts import COOKIE, COURSE_COOKIE, remember_course
 from vibrastic.platform.classroom import accounts
-from vibrastic.platform.classroom.models import Submission
+from vibrastic.platform.classroom.models import Submission, User
 from vibrastic.platform.classroom.people import (
     add_section,
     create_course,
@@ -206,6 +209,44 @@ def test_joining_with_a_code_creates_an_account(site: Site) -> None:
     assert "AI 101" in client.get("/courses").text
 
 
+def test_the_course_a_person_opens_stays_open_across_requests(site: Site) -> None:
+    with Session(site.engine) as session:
+        prof_id = session.scalar(select(User.id).where(User.username == "prof"))
+    beta = create_course(site.engine, slug="beta-201", title="Beta", instructor_id=prof_id)
+    beta_code = add_section(site.engine, beta, "B1", by=prof_id)
+    page = site.client("prof").get("/c/ai-101/roster").text
+    code = re.search(r"A: <code>([A-Z0-9]+)</code>", page).group(1)
+    client = TestClient(site.app, follow_redirects=False)
+    assert client.post("/join", data={"code": code, "email": "fay@example.org", "name": "Fay",
+                                      "username": "fay", "password": PASSWORD}
+                       ).status_code == 303
+    assert "(AI 101)" in client.get("/").text  # one course: that one
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/courses").text).group(1)
+    joined = client.post("/join", data={"code": beta_code, "csrf_token": csrf})
+    assert joined.status_code == 303  # joining another course opens it
+    cookie = joined.headers["set-cookie"]
+    assert cookie.startswith(f"{COURSE_COOKIE}=beta-201;")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    for _ in range(2):  # it sticks: every later page is about Beta, the second by title
+        assert "(Beta)" in client.get("/").text
+        assert "<strong>Beta</strong> (learner), open" in client.get("/courses").text
+    assert client.post("/c/ai-101/open", data={}).status_code == 403  # no CSRF token
+    opened = client.post("/c/ai-101/open", data={"csrf_token": csrf})
+    assert opened.status_code == 303 and opened.headers["location"] == "/"
+    assert "(AI 101)" in client.get("/").text and "(AI 101)" in client.get("/progress").text
+    refused = client.post("/c/other-101/open", data={"csrf_token": csrf})
+    assert refused.status_code == 404 and "(AI 101)" in client.get("/").text
+
+
+def test_the_course_cookie_is_secure_when_secure_cookies_are_on() -> None:
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(
+        classroom=SimpleNamespace(secure_cookies=True))))
+    response = Response()
+    remember_course(request, response, "ai-101")  # type: ignore[arg-type]
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
 def test_roster_upload_imports_and_names_bad_rows(site: Site) -> None:
     prof, csrf = site.client("prof"), site.csrf("prof")
     good = prof.post("/c/ai-101/roster/import", data={"csrf_token": csrf}, files={
@@ -368,7 +409,7 @@ ACCESS = {
         GET /challenges/{name}|POST /challenges/{name}/save|POST /challenges/{name}/hint|
         POST /challenges/{name}/give-up|GET /challenges/{name}/attempts|
         GET /challenges/{name}/results/{job_id}|GET /challenges/{name}/side|
-        GET /c/{slug}/grades|GET /project|GET /project/stages/{ref}|
+        GET /c/{slug}/grades|POST /c/{slug}/open|GET /project|GET /project/stages/{ref}|
         POST /project/stages/{ref}/start|POST /project/stages/{ref}/save|
         POST /project/stages/{ref}/hint|GET /project/stages/{ref}/side|
         GET /project/results/{job_id}|GET /project/milestones/{name}|

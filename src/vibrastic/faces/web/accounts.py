@@ -117,6 +117,29 @@ def current_course(request: Request) -> dict | None:
     return chosen
 
 
+def remember_course(request: Request, response: Response, slug: str) -> None:
+    """Make ``slug`` the course the person's pages are about from now on (the course map, the
+    challenges, the Q&A): a preference cookie, sent only to this server's pages."""
+    response.set_cookie(COURSE_COOKIE, slug, httponly=True, samesite="lax",
+                        secure=classroom_of(request).secure_cookies, path="/",
+                        max_age=365 * 24 * 3600)
+
+
+@router.post("/c/{slug}/open", name="open_course")
+def open_course(request: Request, slug: str) -> Response:
+    """Open one of the person's courses: its course map becomes the home page (a person in
+    several courses, say a TA in one and a learner in another, switches here)."""
+    person = require_person(request)  # the CSRF token was checked by the app's middleware
+    courses = getattr(request.state, "my_courses", None)
+    if courses is None:
+        courses = my_courses(classroom_of(request).engine, person.id)
+    if not any(c["slug"] == slug for c in courses):
+        raise HTTPException(404, f"no course {slug!r} that you are in")
+    response = RedirectResponse("/", status_code=303)
+    remember_course(request, response, slug)
+    return response
+
+
 def _render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     context.setdefault("person", person_of(request))
     return request.app.state.templates.TemplateResponse(request, template, context,
@@ -202,9 +225,13 @@ def join(request: Request, code: str = Form(""), email: str = Form(""), name: st
                                   password=password)
         else:
             user_id = person.id
-        join_with_code(room.engine, user_id, code)
-        if person is not None:
-            return RedirectResponse("/", status_code=303)
+        course_id = join_with_code(room.engine, user_id, code)
+        if person is not None:  # joined another course: it opens
+            response = RedirectResponse("/", status_code=303)
+            slug = next(c["slug"] for c in my_courses(room.engine, user_id)
+                        if c["id"] == course_id)
+            remember_course(request, response, slug)
+            return response
         signed = sign_in(room.engine, email, password, room.throttle, client=_client(request))
     except (ClassroomError, PasswordRejected) as exc:
         return _render(request, "classroom/join.html", status_code=400, title="Join a course",

@@ -175,6 +175,16 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     app.state.templates.env.globals["current_person"] = current_person
 
+    def current_run(request: Request) -> dict | None:
+        """The course run the signed-in person's pages are about (None on one-learner pages)."""
+        if current_person(request) is None:
+            return None
+        from vibrastic.faces.web.accounts import current_course
+
+        return current_course(request)
+
+    app.state.templates.env.globals["current_run"] = current_run
+
     def csrf_field(request: Request) -> Markup:
         """The hidden CSRF input every classroom form carries (nothing on one-learner pages)."""
         person = current_person(request)

@@ -19,7 +19,12 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vibrastic.faces.web.accounts import classroom_of, my_courses, require_person
+from vibrastic.faces.web.accounts import (
+    classroom_of,
+    current_course,
+    my_courses,
+    require_person,
+)
 from vibrastic.platform.classroom import dashboard as dash
 from vibrastic.platform.classroom import grades, people
 from vibrastic.platform.classroom.models import Course, Invitation, Membership, Section, User
@@ -70,6 +75,7 @@ def courses(request: Request, error: str | None = None, status_code: int = 200) 
     mine = my_courses(classroom_of(request).engine, person.id)
     return _render(request, "classroom/courses.html", status_code=status_code,
                    title="Your courses", courses=mine, error=error,
+                   current=current_course(request),
                    can_create=any(c["role"] == "instructor" for c in mine))
 
 
