@@ -1,6 +1,7 @@
 """Passwords, tokens, join codes and login throttling of the classroom."""
 
 import pytest
+from sqlalchemy import Engine
 
 from vibrastic.platform.classroom.accounts import (
     JOIN_CODE_ALPHABET,
@@ -14,6 +15,7 @@ from vibrastic.platform.classroom.accounts import (
     token_digest,
     verify_password,
 )
+from vibrastic.platform.database import connect
 
 
 def test_a_password_hash_verifies_the_password_and_nothing_else() -> None:
@@ -68,24 +70,50 @@ class Clock:
         return self.now
 
 
-def test_throttle_blocks_after_five_failures_until_the_window_passes() -> None:
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    return connect(database_url)
+
+
+def test_throttle_blocks_an_account_and_address_after_five_failures_until_the_window_passes(
+        engine: Engine) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=5, window=300, clock=clock)
+    throttle = LoginThrottle(per_pair=5, per_account=8, per_client=20, window=300, clock=clock)
     for _ in range(4):
-        throttle.failed("ada@example.org")
+        throttle.failed(engine, "ada@example.org", "10.0.0.1")
         clock.now += 1
-    assert throttle.retry_after("ada@example.org") == 0
-    throttle.failed("ada@example.org")
-    assert throttle.retry_after("ada@example.org") == pytest.approx(296)
-    assert throttle.retry_after("bob@example.org") == 0  # keys are separate
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.1") == 0
+    throttle.failed(engine, "ada@example.org", "10.0.0.1")
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.1") == pytest.approx(296)
+    assert throttle.retry_after(engine, "bob@example.org", "10.0.0.1") == 0  # same room
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.2") == 0  # another machine
+    # a second throttle object (another web process) reads the same counts
+    other = LoginThrottle(per_pair=5, per_account=8, per_client=20, window=300, clock=clock)
+    assert other.retry_after(engine, "ada@example.org", "10.0.0.1") == pytest.approx(296)
     clock.now += 296
-    assert throttle.retry_after("ada@example.org") == 0  # the first failure left the window
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.1") == 0  # the first left
 
 
-def test_a_successful_login_clears_the_failures() -> None:
+def test_throttle_limits_one_account_from_anywhere_and_one_address_over_many_accounts(
+        engine: Engine) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=2, window=60, clock=clock)
-    throttle.failed("k")
-    throttle.succeeded("k")
-    throttle.failed("k")
-    assert throttle.retry_after("k") == 0
+    throttle = LoginThrottle(per_pair=5, per_account=3, per_client=4, window=60, clock=clock)
+    for n in range(3):
+        throttle.failed(engine, "ada@example.org", f"10.0.1.{n}")
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.1.9") == pytest.approx(60)
+    assert throttle.retry_after(engine, "ada@example.org", "") == pytest.approx(60)
+    for n in range(4):
+        throttle.failed(engine, f"user{n}@example.org", "10.0.2.1")
+    assert throttle.retry_after(engine, "someone@example.org", "10.0.2.1") == pytest.approx(60)
+    assert throttle.retry_after(engine, "someone@example.org", "10.0.2.2") == 0
+
+
+def test_a_successful_login_clears_only_its_account_and_address(engine: Engine) -> None:
+    clock = Clock()
+    throttle = LoginThrottle(per_pair=2, per_account=3, per_client=10, window=60, clock=clock)
+    throttle.failed(engine, "ada@example.org", "10.0.0.1")
+    throttle.succeeded(engine, "ada@example.org", "10.0.0.1")
+    throttle.failed(engine, "ada@example.org", "10.0.0.1")
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.1") == 0
+    throttle.failed(engine, "ada@example.org", "10.0.0.2")  # the account's third failure
+    assert throttle.retry_after(engine, "ada@example.org", "10.0.0.1") == pytest.approx(60)

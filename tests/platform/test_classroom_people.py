@@ -7,6 +7,7 @@ from vibrastic.platform.classroom.accounts import LoginThrottle, PasswordRejecte
 from vibrastic.platform.classroom.people import (
     ClassroomError,
     NotAllowed,
+    SignInThrottled,
     accept_invitation,
     add_section,
     create_course,
@@ -47,7 +48,8 @@ def course(engine: Engine, prof: int) -> int:
 
 def test_a_new_database_gets_every_table(engine: Engine) -> None:
     assert {"users", "courses", "sections", "memberships", "invitations", "login_sessions",
-            "password_resets", "grade_overrides", "alembic_version"} <= tables(engine)
+            "password_resets", "grade_overrides", "login_failures",
+            "alembic_version"} <= tables(engine)
 
 
 def test_bad_database_urls_are_named() -> None:
@@ -79,19 +81,23 @@ def test_sign_out_everywhere_ends_every_session(engine: Engine, prof: int) -> No
 
 def test_wrong_passwords_are_refused_the_same_way_and_throttled(engine: Engine,
                                                                 prof: int) -> None:
-    throttle = LoginThrottle(max_failures=2, window=60)
+    throttle = LoginThrottle(per_pair=2, per_account=3, per_client=4, window=60)
     for email in ("prof@example.org", "nobody@example.org"):  # the same message for both
         with pytest.raises(ClassroomError, match="do not match an account"):
             sign_in(engine, email, "wrong password!", throttle, client="10.9.9.9")
-    # the client has failed twice: even a right password from it waits
-    with pytest.raises(ClassroomError, match="too many failed sign-ins; try again in"):
+    with pytest.raises(ClassroomError, match="do not match an account"):
+        sign_in(engine, "prof@example.org", "wrong password!", throttle, client="10.9.9.9")
+    # this account from this address has failed twice: even a right password from it waits
+    with pytest.raises(SignInThrottled, match="too many failed sign-ins; try again in") as exc:
         sign_in(engine, "prof@example.org", PASSWORD, throttle, client="10.9.9.9")
+    assert 0 < exc.value.retry_after <= 60
     with pytest.raises(ClassroomError, match="do not match an account"):
         sign_in(engine, "prof@example.org", "wrong password!", throttle, client="10.1.1.1")
-    # the account has failed twice, from two clients: it waits too
-    with pytest.raises(ClassroomError, match="too many failed sign-ins; try again in"):
+    # the account has failed three times, from two addresses: it waits everywhere
+    with pytest.raises(SignInThrottled):
         sign_in(engine, "prof@example.org", PASSWORD, throttle, client="10.2.2.2")
-    assert sign_in(engine, "prof@example.org", PASSWORD, LoginThrottle()).user_id == prof
+    assert sign_in(engine, "prof@example.org", PASSWORD, LoginThrottle(per_account=10),
+                   client="10.2.2.2").user_id == prof
 
 
 def test_accounts_are_checked(engine: Engine, prof: int) -> None:

@@ -15,13 +15,14 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from fastapi import Response
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vibrastic.faces.web import WebConfig, create_app
 from vibrastic.faces.web.accounts import COOKIE, COURSE_COOKIE, remember_course
 from vibrastic.platform.classroom import accounts
-from vibrastic.platform.classroom.models import Submission, User
+from vibrastic.platform.classroom.accounts import LoginThrottle
+from vibrastic.platform.classroom.models import LoginFailure, Submission, User
 from vibrastic.platform.classroom.people import (
     add_section,
     create_course,
@@ -175,13 +176,58 @@ def test_sign_in_redirects_only_to_local_pages(site: Site) -> None:
         assert response.headers["location"] == expected
 
 
-def test_signing_in_is_throttled(site: Site) -> None:
-    client = TestClient(site.app, follow_redirects=False)
-    codes = [client.post("/signin", data={"email": "nobody@example.org",
-                                          "password": "wrong password!"}).status_code
-             for _ in range(6)]
-    assert codes[:5] == [400] * 5 and codes[5] == 429
-    site.app.state.classroom.throttle._failures.clear()
+@pytest.fixture
+def throttle(site: Site) -> Iterator[LoginThrottle]:
+    """Small limits for the sign-in attack tests; their failures are forgotten afterwards."""
+    room = site.app.state.classroom
+    saved, room.throttle = room.throttle, LoginThrottle(per_pair=3, per_account=5,
+                                                        per_client=8, window=600)
+    yield room.throttle
+    room.throttle = saved
+    with Session(site.engine) as session, session.begin():
+        session.execute(delete(LoginFailure))
+
+
+def _sign_in(site: Site, email: str, password: str, address: str):  # type: ignore[no-untyped-def]
+    client = TestClient(site.app, follow_redirects=False, client=(address, 40000))
+    return client.post("/signin", data={"email": email, "password": password})
+
+
+def test_a_learners_typos_do_not_lock_out_the_room_behind_one_address(
+        site: Site, throttle: LoginThrottle) -> None:
+    room = "203.0.113.7"  # one NAT address for the whole classroom
+    codes = [_sign_in(site, "bob@example.org", "wrong password!", room).status_code
+             for _ in range(3)]
+    assert codes == [400] * 3
+    locked = _sign_in(site, "bob@example.org", PASSWORD, room)
+    assert locked.status_code == 429 and "too many failed sign-ins" in locked.text
+    assert _sign_in(site, "ada@example.org", PASSWORD, room).status_code == 303  # a neighbour
+    assert _sign_in(site, "ta@example.org", PASSWORD, room).status_code == 303
+    assert _sign_in(site, "bob@example.org", PASSWORD, "198.51.100.1").status_code == 303
+
+
+def test_one_account_is_throttled_after_failures_from_many_addresses(
+        site: Site, throttle: LoginThrottle) -> None:
+    for n in range(5):  # five machines, one wrong guess each: no address reaches its limit
+        assert _sign_in(site, "ta@example.org", "guess number " + str(n),
+                        f"192.0.2.{n + 1}").status_code == 400
+    refused = _sign_in(site, "ta@example.org", PASSWORD, "192.0.2.200")
+    assert refused.status_code == 429
+    wait = int(refused.headers["retry-after"])
+    assert 0 < wait <= 600
+    assert f"try again in {wait} seconds" in refused.text  # the page names when, as the header
+    assert COOKIE not in refused.headers.get("set-cookie", "")
+    assert _sign_in(site, "ada@example.org", PASSWORD, "192.0.2.200").status_code == 303
+
+
+def test_a_spray_over_many_accounts_from_one_address_is_throttled(
+        site: Site, throttle: LoginThrottle) -> None:
+    for n in range(8):  # one try each at eight accounts: below every per-account limit
+        assert _sign_in(site, f"user{n}@example.org", "Password123!",
+                        "198.51.100.66").status_code == 400
+    refused = _sign_in(site, "ada@example.org", PASSWORD, "198.51.100.66")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert _sign_in(site, "ada@example.org", PASSWORD, "198.51.100.67").status_code == 303
 
 
 def test_sign_out_everywhere_ends_other_sessions(site: Site) -> None:

@@ -15,12 +15,11 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.accounts import LoginThrottle, PasswordRejected
-from vibrastic.platform.classroom.models import User
 from vibrastic.platform.classroom.people import (
     ClassroomError,
+    SignInThrottled,
     accept_invitation,
     courses_of,
     create_user,
@@ -29,6 +28,7 @@ from vibrastic.platform.classroom.people import (
     sign_out,
     sign_out_everywhere,
     signed_in,
+    start_session,
     use_password_reset,
 )
 
@@ -179,9 +179,13 @@ def signin(request: Request, email: str = Form(""), password: str = Form(""),
     try:
         signed = sign_in(room.engine, email, password, room.throttle, client=_client(request))
     except ClassroomError as exc:
-        status = 429 if "too many" in str(exc) else 400
-        return _render(request, "classroom/signin.html", status_code=status, title="Sign in",
-                       next=_safe_next(next), error=str(exc), email=email[:200])
+        throttled = isinstance(exc, SignInThrottled)
+        response = _render(request, "classroom/signin.html", status_code=429 if throttled else 400,
+                           title="Sign in", next=_safe_next(next), error=str(exc),
+                           email=email[:200])
+        if throttled:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if old:
         sign_out(room.engine, old)  # the old session (if any) ends: no fixation
     return _signed_in(request, signed.token, next)
@@ -232,7 +236,7 @@ def join(request: Request, code: str = Form(""), email: str = Form(""), name: st
                         if c["id"] == course_id)
             remember_course(request, response, slug)
             return response
-        signed = sign_in(room.engine, email, password, room.throttle, client=_client(request))
+        signed = start_session(room.engine, user_id)
     except (ClassroomError, PasswordRejected) as exc:
         return _render(request, "classroom/join.html", status_code=400, title="Join a course",
                        error=str(exc), values=values)
@@ -255,11 +259,7 @@ def invitation(request: Request, token: str, username: str = Form(""),
         return _render(request, "classroom/invite.html", status_code=400,
                        title="Accept your invitation", token=token, error=str(exc),
                        username=username[:64])
-    with Session(room.engine) as session:
-        user = session.get(User, user_id)
-        email = user.email if user else ""
-    signed = sign_in(room.engine, email, password, room.throttle, client=_client(request))
-    return _signed_in(request, signed.token)
+    return _signed_in(request, start_session(room.engine, user_id).token)
 
 
 @router.get("/reset/{token}", name="password_reset")

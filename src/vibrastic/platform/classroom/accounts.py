@@ -2,9 +2,10 @@
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, the RFC 9106 low-memory profile). A
 session is a random token the browser keeps in a cookie; the server stores only its SHA-256, so a
-copy of the database does not hold live sessions. Throttling counts failed logins per key (an
-account, a client address) in a sliding window and refuses further tries until the window has
-passed, so guessing a password costs time; the clock is injected so tests need no sleeping.
+copy of the database does not hold live sessions. Throttling counts failed logins in the database
+(shared by every web process) per account, per account and address, and per address, in a
+sliding window, and refuses further tries until the window has passed, so guessing a password
+costs time.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from vibrastic.platform.classroom.models import LoginFailure
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this bounds the work one request can ask for
@@ -81,34 +85,62 @@ def new_join_code(length: int = 8) -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(length))
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoginThrottle:
-    """At most ``max_failures`` failed logins per key within ``window`` seconds.
+    """Failed sign-ins, counted in the database so every web process sees the same counts.
 
-    ``retry_after(key)`` is 0 while tries are allowed, else the seconds until the oldest failure
-    leaves the window. A success clears the key's failures.
+    Three keys, each with its own limit in a sliding ``window`` of seconds:
+
+    - one account from one address (``per_pair``): a learner's typos lock out only their own
+      account from their own machine, not a room that shares one NAT address;
+    - one account from anywhere (``per_account``): guessing one password from many addresses;
+    - one address over any accounts (``per_client``, higher): one machine trying many accounts.
+
+    ``retry_after`` is 0 while tries are allowed, else the seconds until a key under its limit
+    again. A success clears only its account-and-address key: the account and address counts age
+    out, so a guesser cannot reset them by signing in to an account of their own. Rows are keyed
+    by a digest, so what someone typed as an e-mail address is not stored. The clock is injected
+    so tests need no sleeping.
     """
 
-    max_failures: int = 5
-    window: float = 300.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+    per_pair: int = 5
+    per_account: int = 20
+    per_client: int = 100
+    window: float = 600.0
+    clock: Callable[[], float] = field(default=time.time, compare=False)
 
-    def _recent(self, key: str) -> deque[float]:
+    def keys(self, email: str, client: str) -> list[tuple[str, int]]:
+        """(digest, limit) of every key a sign-in of ``email`` from ``client`` counts under."""
+        keys = [(f"account:{email}", self.per_account)]
+        if client:
+            keys += [(f"pair:{client}:{email}", self.per_pair),
+                     (f"client:{client}", self.per_client)]
+        return [(token_digest(key), limit) for key, limit in keys]
+
+    def retry_after(self, engine: Engine, email: str, client: str = "") -> float:
+        """Seconds until ``email`` may try from ``client`` again (0: now)."""
         now = self.clock()
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] >= self.window:
-            failures.popleft()
-        return failures
+        wait = 0.0
+        with Session(engine) as session:
+            for key, limit in self.keys(email, client):
+                recent = session.scalars(
+                    select(LoginFailure.at).where(LoginFailure.key == key,
+                                                  LoginFailure.at > now - self.window)
+                    .order_by(LoginFailure.at.desc()).limit(limit)).all()
+                if len(recent) >= limit:  # under the limit once the limit-th newest ages out
+                    wait = max(wait, recent[-1] + self.window - now)
+        return wait
 
-    def retry_after(self, key: str) -> float:
-        failures = self._recent(key)
-        if len(failures) < self.max_failures:
-            return 0.0
-        return max(0.0, self.window - (self.clock() - failures[0]))
+    def failed(self, engine: Engine, email: str, client: str = "") -> None:
+        """Count a failed sign-in (and forget failures older than the window)."""
+        now = self.clock()
+        with Session(engine) as session, session.begin():
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window))
+            session.add_all(LoginFailure(key=key, at=now) for key, _ in self.keys(email, client))
 
-    def failed(self, key: str) -> None:
-        self._recent(key).append(self.clock())
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    def succeeded(self, engine: Engine, email: str, client: str = "") -> None:
+        """A right password from ``client``: its account-and-address failures are forgotten."""
+        pair = self.keys(email, client)[1:2]
+        if pair:
+            with Session(engine) as session, session.begin():
+                session.execute(delete(LoginFailure).where(LoginFailure.key == pair[0][0]))

@@ -7,7 +7,7 @@ their attempts stay for the record. Tokens are stored only as SHA-256 digests.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vibrastic.platform.database import Base
@@ -172,3 +172,15 @@ class ChallengeWork(Base):
     saved_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     started_at: Mapped[str] = mapped_column(String(40))
     gave_up_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed sign-in under one throttle key (the SHA-256 of the key: what was typed as an
+    e-mail address is not kept); every web process counts the same rows."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch

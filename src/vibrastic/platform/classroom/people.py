@@ -8,6 +8,7 @@ per-session CSRF token; sessions expire, and ``sign_out_everywhere`` ends them a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,14 @@ _DUMMY_HASH = hash_password("not anybody's password")
 
 class ClassroomError(ValueError):
     """A refused classroom action; the message is meant for the person who tried it."""
+
+
+class SignInThrottled(ClassroomError):
+    """Too many failed sign-ins; ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+        self.retry_after = retry_after
 
 
 class NotAllowed(ClassroomError):
@@ -93,30 +102,44 @@ def create_user(engine: Engine, *, email: str, name: str, username: str,
         return user.id
 
 
-def sign_in(engine: Engine, email: str, password: str, throttle: LoginThrottle,
+def start_session(engine: Engine, user_id: int) -> SignedIn:
+    """A new session for someone who has just proved who they are another way (chosen their
+    password with a join code or an invitation): not a password try, so not throttled."""
+    with Session(engine) as session, session.begin():
+        return _new_session(session, user_id)
+
+
+def _new_session(session: Session, user_id: int) -> SignedIn:
+    token, csrf = new_token(), new_token()
+    session.add(LoginSession(token_digest=token_digest(token), user_id=user_id, csrf_token=csrf,
+                             created_at=now(), expires_at=_later(SESSION_LIFETIME)))
+    return SignedIn(user_id, token, csrf)
+
+
+def sign_in(engine: Engine, email: str, password: str, throttle: LoginThrottle | None = None,
             client: str = "") -> SignedIn:
-    """A new session for a right e-mail and password; throttled per account and per client."""
+    """A new session for a right e-mail and password; throttled per account, per account and
+    client address, and per address (see LoginThrottle), with counts in the database."""
+    throttle = throttle or LoginThrottle()
     email = email.strip().lower()
-    keys = [f"account:{email}"] + ([f"client:{client}"] if client else [])
-    wait = max(throttle.retry_after(k) for k in keys)
+    wait = throttle.retry_after(engine, email, client)
     if wait > 0:
-        raise ClassroomError(f"too many failed sign-ins; try again in {int(wait) + 1} seconds")
+        raise SignInThrottled(math.ceil(wait))
     with Session(engine) as session, session.begin():
         user = session.scalar(select(User).where(User.email == email))
         stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-        if not verify_password(stored, password) or user is None or not user.password_hash:
-            for key in keys:
-                throttle.failed(key)
-            raise ClassroomError("that e-mail address and password do not match an account")
-        for key in keys:
-            throttle.succeeded(key)
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        token, csrf = new_token(), new_token()
-        session.add(LoginSession(token_digest=token_digest(token), user_id=user.id,
-                                 csrf_token=csrf, created_at=now(),
-                                 expires_at=_later(SESSION_LIFETIME)))
-        return SignedIn(user.id, token, csrf)
+        right = verify_password(stored, password) and user is not None and bool(
+            user.password_hash)
+        if right:
+            assert user is not None and user.password_hash is not None
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            signed = _new_session(session, user.id)
+    if not right:  # counted in a transaction of its own (the sign-in's has nothing to keep)
+        throttle.failed(engine, email, client)
+        raise ClassroomError("that e-mail address and password do not match an account")
+    throttle.succeeded(engine, email, client)
+    return signed
 
 
 @dataclass(frozen=True)
