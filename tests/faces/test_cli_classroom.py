@@ -95,6 +95,37 @@ def test_classroom_serve_refuses_a_busy_port_and_a_bad_database(tmp_path: Path) 
     assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.output
 
 
+def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+
+    import uvicorn
+
+    from vibrastic.platform.grader.grade import Grader
+
+    starts: list[str] = []
+    monkeypatch.setattr(Grader, "start", lambda self: starts.append(
+        threading.current_thread().name))
+    seen: dict[str, object] = {}
+
+    def run(app, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+        service = app.state.classroom.grading._service
+        seen["warm"] = service.wait_warm(timeout=60)  # started without a check
+        app.state.classroom.grading.close()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = runner.invoke(app, ["classroom", "serve", "--database-url",
+                                 f"sqlite:///{tmp_path / 'r.db'}", "--port", str(port),
+                                 "--grading-workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"warm": True}
+    assert sorted(starts) == ["grading-worker-0", "grading-worker-1"]  # in the background
+
+
 def test_the_digest_needs_an_smtp_server_and_names_a_dead_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'room.db'}"

@@ -89,6 +89,31 @@ class BrokenGrader:
         pass
 
 
+def test_a_sqlite_classroom_warms_its_sandbox_before_the_first_check(
+        sqlite_room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``prestart`` (what `vibrastic classroom serve` asks for) the worker thread starts its
+    template at once, in the background; the first check is graded in it (no new template)."""
+    started: list[object] = []
+    new_template = Grader._new_template
+
+    def counted(self: Grader, preload: tuple[str, ...]) -> object:
+        started.append(new_template(self, preload))
+        return started[-1]
+
+    monkeypatch.setattr(Grader, "_new_template", counted)
+    service = LocalGrading(sqlite_room.engine, workers=1, prestart=True)
+    try:
+        assert service._service.wait_warm(timeout=600)
+        assert len(started) == 1 and started[0].alive  # up before anyone checked
+        ticket = service.submit(sqlite_room.course, sqlite_room.v["ada"].user_id, "sigma",
+                                SIGMA_OK)
+        done = service.wait(ticket, 120)
+    finally:
+        service.close()
+    assert done.state == "done" and done.result["status"] == "pass"
+    assert len(started) == 1  # graded in the warm template
+
+
 def test_a_grader_failure_is_an_error_not_an_attempt(sqlite_room: Room) -> None:
     service = LocalGrading(sqlite_room.engine, workers=1, grader_factory=BrokenGrader)
     try:

@@ -166,7 +166,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
     app = create_app(WebConfig(database_url=url, secure_cookies=secure,
-                               grading_workers=grading_workers))
+                               grading_workers=grading_workers, warm_grading=True))
     console.print(f"The classroom is at [bold]{public}/[/bold] (database {_safe(url)}); "
                   "Ctrl+C stops it.", highlight=False)
     if secure and public.startswith("http://"):

@@ -40,6 +40,9 @@ class WebConfig:
     public_url: str | None = None
     database_url: str | None = None  # set: the classroom (accounts, many learners)
     secure_cookies: bool = True  # classroom session cookies only over HTTPS (off on loopback)
+    # classroom on SQLite: start the grading sandboxes with the server (in the background), not
+    # at the first check, as `vibrastic worker` does (the CLI's `classroom serve` turns it on)
+    warm_grading: bool = False
 
 
 class Context:
@@ -346,6 +349,7 @@ def _classroom(config: WebConfig):  # type: ignore[no-untyped-def]
     if engine.dialect.name == "postgresql":
         grading = QueuedGrading(engine)
     else:
-        grading = LocalGrading(engine, workers=config.grading_workers, on_change=events.publish)
+        grading = LocalGrading(engine, workers=config.grading_workers, on_change=events.publish,
+                               prestart=config.warm_grading)
     return Classroom(engine=engine, throttle=LoginThrottle(), secure_cookies=config.secure_cookies,
                      grading=grading, events=events)

@@ -158,8 +158,12 @@ class GradingService:
                  recorder: Recorder | None = None, db_path: str | Path | None = None,
                  record_patience: float = 120.0, keep_finished: int = 2000,
                  on_change: Callable[[JobStatus], None] | None = None,
-                 spool: Path | None = None) -> None:
+                 spool: Path | None = None, prestart: bool = False) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        # prestart: each worker thread starts its warm sandbox at once (in the background), not
+        # at the first submission, so the first learner of a class does not wait for one
+        self.prestart = prestart
+        self._warming = threading.Semaphore(0)
         self.max_queued, self.max_per_learner = max_queued, max_per_learner
         self.record_patience, self.keep_finished = record_patience, keep_finished
         self._factory = grader_factory or (lambda: Grader(warm=warm, mode=mode))
@@ -251,6 +255,21 @@ class GradingService:
         assert status.result is not None
         return status.result
 
+    def wait_warm(self, timeout: float | None = None) -> bool:
+        """With ``prestart``: block until every worker has tried to start its sandbox (True),
+        or ``timeout`` seconds passed (False). A sandbox that could not start is started again
+        at the first submission, whose verdict then says why it cannot."""
+        if not self.prestart:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for _ in range(self.workers):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._warming.acquire(timeout=left):
+                return False
+        for _ in range(self.workers):  # later callers see the same answer
+            self._warming.release()
+        return True
+
     def queued(self) -> int:
         """How many jobs are waiting (not yet running)."""
         with self._lock:
@@ -314,6 +333,16 @@ class GradingService:
     def _work(self) -> None:
         grader: Grader | None = None
         try:
+            if self.prestart:  # in this thread: a sandbox dies with the thread that started it
+                try:
+                    grader = self._factory()
+                    with self._lock:
+                        self._graders.append(grader)
+                    grader.start()
+                except Exception as exc:  # the first submission tries again and says why
+                    log.warning("a grading sandbox could not start: %s", exc)
+                finally:
+                    self._warming.release()
             while (job := self._next_job()) is not None:
                 if grader is None:
                     grader = self._factory()
