@@ -89,18 +89,24 @@ class BrokenGrader:
         pass
 
 
-def test_a_sqlite_classroom_warms_its_sandbox_before_the_first_check(
-        sqlite_room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ``prestart`` (what `vibrastic classroom serve` asks for) the worker thread starts its
-    template at once, in the background; the first check is graded in it (no new template)."""
-    started: list[object] = []
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every sandbox template any grader starts, in order (to see which checks were warm)."""
+    templates: list[object] = []
     new_template = Grader._new_template
 
     def counted(self: Grader, preload: tuple[str, ...]) -> object:
-        started.append(new_template(self, preload))
-        return started[-1]
+        templates.append(new_template(self, preload))
+        return templates[-1]
 
     monkeypatch.setattr(Grader, "_new_template", counted)
+    return templates
+
+
+def test_a_sqlite_classroom_warms_its_sandbox_before_the_first_check(
+        sqlite_room: Room, started: list[object]) -> None:
+    """With ``prestart`` (what `vibrastic classroom serve` asks for) the worker thread starts its
+    template at once, in the background; the first check is graded in it (no new template)."""
     service = LocalGrading(sqlite_room.engine, workers=1, prestart=True)
     try:
         assert service._service.wait_warm(timeout=600)
@@ -160,17 +166,9 @@ def test_two_worker_processes_drain_one_queue_exactly_once(pg_room: Room) -> Non
 
 
 def test_a_worker_warms_its_sandbox_before_it_takes_a_job(
-        pg_room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_room: Room, started: list[object]) -> None:
     """The first learner of a class does not wait for a sandbox: the worker's template is up
     before it claims a job, and the job is graded in that template (no new one is started)."""
-    started: list[object] = []
-    new_template = Grader._new_template
-
-    def counted(self: Grader, preload: tuple[str, ...]) -> object:
-        started.append(new_template(self, preload))
-        return started[-1]
-
-    monkeypatch.setattr(Grader, "_new_template", counted)
     queue = QueuedGrading(pg_room.engine)
     seen: dict[str, object] = {}
     try:
