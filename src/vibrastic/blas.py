@@ -69,6 +69,20 @@ def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return plan.run(x, y, out)
 
 
+def one_thread() -> None:
+    """What ``matmul`` does before a product below ``FLOOR`` (one BLAS thread), done once for
+    several such products in a row (vb.compile's generated code calls it, then ``np.matmul``)."""
+    if not adaptive:
+        return
+    if not _State.ready:
+        _init()
+    _State.tick += 1
+    if not _State.tick & 255:  # now and then: someone else may have changed it
+        _sync()
+    if _State.current != 1:
+        _use(1)
+
+
 class _Plan:
     """What one product shape has shown: its best times on one and on more threads."""
 

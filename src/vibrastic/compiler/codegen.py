@@ -106,6 +106,11 @@ class Writer:
         self.runs: dict[int, lanes.Run] = {}  # first instruction -> its run
         self.in_runs: set[int] = set()
         self.flat: dict[int, lanes.Group] = {}  # id(value) -> its flat group
+        # arrays made once that keep their memory across calls (buffers, constants): a view
+        # of one of them is made once too, not on every call (see hoist_view)
+        self.stable: set[str] = {v.name for v in self.b.values if v.storage.kind == "const"
+                                 and v.base is None and v.name in self.ns}
+        self.blas_one = True  # False once a one-thread product has set the BLAS this call
         if self.fuse_lanes:
             self._plan_lanes()
 
@@ -125,6 +130,7 @@ class Writer:
                 if group.kind == "buffer":
                     self.ns.update({v.name: view for v, view in zip(group.values, views,
                                                                     strict=True)})
+                    self.stable.update(v.name for v in group.values)
                 else:
                     self.ns[f"{group.name}_views"] = views
 
@@ -458,12 +464,44 @@ class Writer:
                 continue
             if i in self.in_runs:
                 continue
+            if self.hoist_view(instr):
+                self.emit(f"# {instr.code}  (a view of an array made once: made once too)",
+                          indent)
+                continue
+            kernel = instr.meta[0] if instr.meta else None
+            if kernel == "matmul_one" and self.blas_one:
+                self.emit("_blas_one()  # the products below run on one BLAS thread", indent)
+                self.blas_one = False
+            elif kernel == "matmul_blas":
+                self.blas_one = True  # it may have chosen more threads
             n += 1
             self.emit(self.line(instr), indent)
         return n
 
+    def hoist_view(self, instr: Instr) -> bool:
+        """A view (``.T``, ``reshape``) of an array that keeps its memory across calls shows
+        the same memory on every call: make it once, here, instead of once per call."""
+        if instr.kind != "view" or instr.out is None or not instr.args \
+                or any(v.name not in self.stable for v in instr.args):
+            return False
+        view = eval(instr.alloc, self.ns)  # the same text the body would run
+        if not isinstance(view, np.ndarray) or not np.shares_memory(
+                view, self.ns[instr.args[0].name]):
+            return False
+        self.ns[instr.out.name] = view
+        self.stable.add(instr.out.name)
+        return True
+
+    def flat_view(self, name: str) -> str:
+        """``name.reshape(-1)`` of a contiguous array made once, bound once."""
+        flat = f"{name}_flat"
+        if flat not in self.ns:
+            self.ns[flat] = self.ns[name].reshape(-1)
+        return flat
+
     def backward_function(self) -> int:
         """The fused node's backward: gradient of the result in, one gradient per parent out."""
+        self.blas_one = True  # eager code ran in between: set the BLAS again
         saved = ", ".join(v.name for v in self.live["__saved__"])
         seed = next(v for v in self.b.values if v.storage.kind == "seed")
         self.emit("", 0)
@@ -487,11 +525,18 @@ class Writer:
 
     def _line(self, instr: Instr) -> str:
         out = instr.out
+        kernel = instr.meta[0] if instr.meta else None
+        if kernel in _FLAT and instr.args and instr.args[0].name in self.stable \
+                and self.ns[instr.args[0].name].flags.c_contiguous:
+            target = instr.args[0].name  # x.reshape(-1) of a buffer: its flat view, bound once
+            code = instr.code if instr.kind == "inplace" else f"{out.name} = {instr.alloc}"
+            return code.replace(f"{target}.reshape(-1)", self.flat_view(target), 1)
         if instr.kind == "call" and out is not None:
             kind = out.storage.kind
             if "{out}" in instr.code and kind in ("buffer", "newgrad"):
                 if kind == "buffer":
                     self.ns[out.name] = np.empty(out.shape, out.dtype)  # type: ignore[arg-type]
+                    self.stable.add(out.name)
                 return instr.code.format(out=out.name)
             return f"{out.name} = {instr.alloc}"
         return instr.code
@@ -554,6 +599,8 @@ class Writer:
             return f"_fused({arr}, ({parents}), _backward, ({saved}))"
         return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
 
+
+_FLAT = ("take_flat", "sub_flat", "set_flat")  # kernels that read or write x.reshape(-1)
 
 _UFUNC_CALL = re.compile(r"_np\.([a-z_0-9]+)(?=[.(])")
 

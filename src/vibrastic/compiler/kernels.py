@@ -69,6 +69,8 @@ KERNELS: dict[str, Kernel] = {
     "matmul": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     # a product big enough for BLAS threads: the engine's thread policy (blas.py), same bits
     "matmul_blas": Kernel("_blas_matmul({0}, {1})", "_blas_matmul({0}, {1}, {out})"),
+    # a product below the BLAS thread floor: one thread always (set once per call, _blas_one)
+    "matmul_one": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     "dot": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),
     "where": Kernel("_np.where({0}, {1}, {2})"),
     "clip": Kernel("_np.clip({0}, {lo}, {hi})", "_np.clip({0}, {lo}, {hi}, {out})"),

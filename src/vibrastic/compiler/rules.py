@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,12 +122,12 @@ class Ops:
     def matmul(self, x: Value, y: Value) -> Value:
         """x @ y as the engine does it: a big product through its BLAS thread policy."""
         try:
-            from vibrastic.blas import UNTOUCHED
+            from vibrastic.blas import FLOOR, UNTOUCHED
         except ImportError:
-            UNTOUCHED = None
+            FLOOR = UNTOUCHED = None
         macs = int(np.prod(x.shape)) * y.shape[-1]
-        if UNTOUCHED is not None and macs >= UNTOUCHED:
-            return self.k("matmul_blas", x, y)
+        if UNTOUCHED is not None and macs >= UNTOUCHED:  # below FLOOR: always one thread,
+            return self.k("matmul_one" if macs < FLOOR else "matmul_blas", x, y)  # set once
         return self.k("matmul", x, y)
 
     def sum(self, x: Value, axes: Any, keepdims: bool) -> Value:
@@ -622,6 +624,42 @@ def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
     return same_bits(np.matmul(g.T, x), np.matmul(x.T, g).T)  # g (k, m), x (k, n)
 
 
+MID = 1 << 16  # multiply-adds from which the copy may pay off: timed per shape (copy_pays)
+
+
+@functools.cache
+def copy_pays(m: int, k: int, n: int, dtype: str) -> bool:
+    """Whether copying ``w.T`` contiguous and multiplying is quicker than ``x @ w.T`` for this
+    shape, here: timed once per shape, interleaved, the quickest of several rounds each (the
+    copy must win by 10 %). Below ``BIG`` it depends on the shape and the BLAS's kernels."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
+    wt, out = np.empty((k, n), dtype), np.empty((m, n), dtype)
+    reps = max(1, min(50, (1 << 21) // (m * k * n)))
+    best = {"nt": math.inf, "copy": math.inf}
+    for _ in range(9):
+        for way in best:
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                if way == "copy":
+                    np.copyto(wt, w.T)
+                    np.matmul(x, wt, out)
+                else:
+                    np.matmul(x, w.T, out)
+            best[way] = min(best[way], time.perf_counter() - t0)
+    return best["copy"] < 0.9 * best["nt"]
+
+
+def _copy_wt(x: Value, n: int) -> bool:
+    """Whether the layer's code copies ``w.T`` contiguous before ``x @ w.T`` (same bits)."""
+    if len(x.shape) != 2 or x.dtype.kind != "f" or int(np.prod(x.shape)) * n < MID:
+        return False
+    m, k = x.shape
+    if not _big(x, n, 64) and not copy_pays(m, k, n, x.dtype.name):
+        return False
+    return same_bits_reordered(m, k, n, x.dtype.name, "nt")
+
+
 def _big(x: Value, y_cols: int, rows: int) -> bool:
     """A 2-D float product of at least BIG multiply-adds over at least ``rows`` rows: the
     transposing copy (of the weight's size) costs less than the rows gain."""
@@ -633,8 +671,7 @@ def _big(x: Value, y_cols: int, rows: int) -> bool:
 def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
     x, w = input.value, weight.value
     wt = o.transpose(w)
-    if _big(x, w.shape[0], 64) and same_bits_reordered(x.shape[0], x.shape[1], w.shape[0],
-                                                    x.dtype.name, "nt"):
+    if _copy_wt(x, w.shape[0]):
         wt = o.k("copy", wt)  # x @ w.T is 2-3x slower in OpenBLAS than with w.T contiguous
     out = o.matmul(x, wt)  # eager's @ (ndarray.dot differs on signed zeros)
     if bias is not None:

@@ -53,8 +53,12 @@ def _pow_db(g: Any, x: Any, y: Any, out: Any) -> Any:
 
 try:  # the engine's matmul for big products (BLAS threads chosen per shape), if it has one
     from vibrastic.blas import matmul as _blas_matmul
+    from vibrastic.blas import one_thread as _blas_one
 except ImportError:  # an engine without blas.py
     _blas_matmul = np.matmul
+
+    def _blas_one() -> None:
+        return None
 
 
 RUNTIME: dict[str, Any] = {
@@ -65,6 +69,7 @@ RUNTIME: dict[str, Any] = {
     "_qlog1p": _qlog1p,
     "_qexp": _qexp,
     "_blas_matmul": _blas_matmul,
+    "_blas_one": _blas_one,
     "_pow_da": _pow_da,
     "_pow_db": _pow_db,
     "RuntimeError": RuntimeError,
