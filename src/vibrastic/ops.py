@@ -228,7 +228,22 @@ def sigmoid(input: Tensor) -> Tensor:
 def relu(input: Tensor) -> Tensor:
     """max(0, a): the gradient is 1 where a > 0 and 0 elsewhere (0 at 0, as torch)."""
     x = input._data
-    return record(np.maximum(x, 0), (input,), lambda g: (g * (x > 0),), "Relu")
+    out = np.maximum(x, _zero_row(x)) if x.dtype.kind == "f" and x.ndim else np.maximum(x, 0)
+    return record(out, (input,), lambda g: (g * (x > 0),), "Relu")
+
+
+_zero_rows: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _zero_row(x: np.ndarray) -> np.ndarray:
+    """A row of zeros for ``x``'s last axis, made once: NumPy's maximum against a zeros array
+    takes a quicker loop than against the number 0 (up to 2x below a few MB), same result."""
+    key = (x.shape[-1], x.dtype)
+    row = _zero_rows.get(key)
+    if row is None:
+        row = _zero_rows[key] = np.zeros(x.shape[-1], x.dtype)
+        row.flags.writeable = False
+    return row
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:

@@ -135,6 +135,18 @@ def test_relu_and_abs_gradients_at_zero_match_torch() -> None:
     check_op(lambda lib, a: lib.clamp(a, 0.0, 2.0), x, fd=False)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_forward_has_maximum_with_zeros_bits(dtype: Any) -> None:
+    """relu compares with a cached row of zeros (a quicker NumPy loop): the same bits as
+    np.maximum(x, 0) on signed zeros, NaN, infinities and subnormals; ints keep their dtype."""
+    x = np.array([[-0.0, 0.0, np.nan, -np.inf, np.inf, 1.5, -1.5, 1e-40]], dtype)
+    out = vb.relu(vb.tensor(x))._data
+    assert out.dtype == dtype and out.tobytes() == np.maximum(x, 0).tobytes()
+    assert vb.relu(vb.tensor(x[0, 5])).item() == 1.5  # 0-d
+    ints = vb.relu(vb.tensor([3, -2]))
+    assert ints.dtype == vb.int64 and ints.tolist() == [3, 0]
+
+
 @given(broadcast_arrays(3))
 def test_where(xs: list[np.ndarray]) -> None:
     c, a, b = xs

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic.compiler.graph import Builder, CompileError, Value, raw, same_bits
+from vibrastic.blas import same_bits_reordered
+from vibrastic.compiler.graph import Builder, CompileError, Value, raw
 from vibrastic.compiler.kernels import SYMBOL
 
 _t = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
@@ -607,72 +608,64 @@ def matmul(o: Ops, a: Node, b: Node) -> Result:
     return out, (a, b), vjp
 
 
-BIG = 1 << 20  # multiply-adds from which a product gains by copying an operand contiguous
+MID = 1 << 16  # multiply-adds from which another layout may pay off: timed per shape
 
 
 @functools.cache
-def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
-    """Whether the BLAS gives ``a @ b`` the same bits when written another way (``form``):
-    "nt" is x @ w.T against x @ (w.T copied contiguous), "tn" is g.T @ x against (x.T @ g).T.
-    OpenBLAS packs operands before multiplying, so each element is summed in one order either
-    way; checked once per shape on random data, since nothing promises it."""
+def reorder_pays(form: str, m: int, k: int, n: int, dtype: str) -> bool:
+    """Whether writing a product another way is quicker here, for this shape: "nt" copies
+    ``w.T`` contiguous before ``x @ w.T`` (x (m, k), w (n, k)); "tn" computes ``g.T @ x`` as
+    ``(x.T @ g).T`` copied into place (g (k, m), x (k, n)). Timed once per shape, both ways
+    interleaved, the quickest of nine rounds each; the other way must win by 10 %. It depends
+    on the shape and on the BLAS's kernels (on one machine the copy won at 32 rows × 64 → 128
+    and lost at 256 × 64 → 2048), so it is measured, not assumed."""
     rng = np.random.default_rng(0)
-    if form == "nt":  # x (m, k), w (n, k)
+    if form == "nt":
         x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
-        return same_bits(np.matmul(x, w.T), np.matmul(x, np.ascontiguousarray(w.T)))
-    g, x = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    return same_bits(np.matmul(g.T, x), np.matmul(x.T, g).T)  # g (k, m), x (k, n)
+        wt, out = np.empty((k, n), dtype), np.empty((m, n), dtype)
 
+        def plain() -> None:
+            np.matmul(x, w.T, out)
 
-MID = 1 << 16  # multiply-adds from which the copy may pay off: timed per shape (copy_pays)
+        def other() -> None:
+            np.copyto(wt, w.T)
+            np.matmul(x, wt, out)
+    else:
+        g, x = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+        gw = np.empty((m, n), dtype)
 
+        def plain() -> None:
+            np.matmul(g.T, x, gw)
 
-@functools.cache
-def copy_pays(m: int, k: int, n: int, dtype: str) -> bool:
-    """Whether copying ``w.T`` contiguous and multiplying is quicker than ``x @ w.T`` for this
-    shape, here: timed once per shape, interleaved, the quickest of several rounds each (the
-    copy must win by 10 %). Below ``BIG`` it depends on the shape and the BLAS's kernels."""
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
-    wt, out = np.empty((k, n), dtype), np.empty((m, n), dtype)
+        def other() -> None:
+            np.copyto(gw, np.matmul(x.T, g).T)
     reps = max(1, min(50, (1 << 21) // (m * k * n)))
-    best = {"nt": math.inf, "copy": math.inf}
+    best = {plain: math.inf, other: math.inf}
     for _ in range(9):
         for way in best:
             t0 = time.perf_counter()
             for _ in range(reps):
-                if way == "copy":
-                    np.copyto(wt, w.T)
-                    np.matmul(x, wt, out)
-                else:
-                    np.matmul(x, w.T, out)
+                way()
             best[way] = min(best[way], time.perf_counter() - t0)
-    return best["copy"] < 0.9 * best["nt"]
+    return best[other] < 0.9 * best[plain]
 
 
-def _copy_wt(x: Value, n: int) -> bool:
-    """Whether the layer's code copies ``w.T`` contiguous before ``x @ w.T`` (same bits)."""
-    if len(x.shape) != 2 or x.dtype.kind != "f" or int(np.prod(x.shape)) * n < MID:
+def _reordered(form: str, x: Value, m: int, k: int, n: int) -> bool:
+    """Whether the layer's code writes this product the other way (``form``, see
+    ``reorder_pays``): a 2-D float product of at least ``MID`` multiply-adds, quicker that way
+    here, and with the same bits (``blas.same_bits_reordered``)."""
+    if len(x.shape) != 2 or x.dtype.kind != "f" or m * k * n < MID:
         return False
-    m, k = x.shape
-    if not _big(x, n, 64) and not copy_pays(m, k, n, x.dtype.name):
-        return False
-    return same_bits_reordered(m, k, n, x.dtype.name, "nt")
-
-
-def _big(x: Value, y_cols: int, rows: int) -> bool:
-    """A 2-D float product of at least BIG multiply-adds over at least ``rows`` rows: the
-    transposing copy (of the weight's size) costs less than the rows gain."""
-    return len(x.shape) == 2 and x.dtype.kind == "f" and x.shape[0] >= rows and \
-        int(np.prod(x.shape)) * y_cols >= BIG
+    return reorder_pays(form, m, k, n, x.dtype.name) and same_bits_reordered(
+        m, k, n, x.dtype.name, form)
 
 
 @rule("linear")
 def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Result:
     x, w = input.value, weight.value
     wt = o.transpose(w)
-    if _copy_wt(x, w.shape[0]):
-        wt = o.k("copy", wt)  # x @ w.T is 2-3x slower in OpenBLAS than with w.T contiguous
+    if len(x.shape) == 2 and _reordered("nt", x, *x.shape, w.shape[0]):
+        wt = o.k("copy", wt)  # OpenBLAS runs x @ w.T slower than with w.T contiguous, here
     out = o.matmul(x, wt)  # eager's @ (ndarray.dot differs on signed zeros)
     if bias is not None:
         o.b.inplace("add", out, bias.value)
@@ -685,8 +678,7 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         x2 = x if len(x.shape) == 2 else o.k("reshape", x, shape=(rows, n_in))
         if not weight.requires_grad:
             gw = None
-        elif n_out > n_in and _big(g2, n_in, 128) and same_bits_reordered(
-                n_out, g2.shape[0], n_in, g2.dtype.name, "tn"):  # wide is quicker: (x.T @ g).T
+        elif _reordered("tn", g2, n_out, g2.shape[0], n_in):  # (x.T @ g).T: quicker here
             gw = o.k("copy", o.transpose(o.matmul(o.transpose(x2), g2)))
         else:
             gw = o.matmul(o.transpose(g2), x2)
