@@ -106,6 +106,47 @@ def test_a_learner_reads_runs_solves_and_sees_progress(server: Server, page: Pag
     shot(page, "progress")
 
 
+def test_the_editor_keeps_a_draft_offline_and_resolves_a_conflict_with_the_file(
+        server: Server, page: Page) -> None:
+    """The shared code editor (app.js's setupCodeEditor) on a challenge page: autosave, a draft
+    kept in this browser while the server cannot be reached and restored on the next visit,
+    and the file changed outside the browser (a 409) resolved by loading the file's version."""
+    page.goto(server.url + "/challenges/greeter")
+    expect(page.locator(".cm-editor")).to_be_visible()
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n# first\n")
+    state = page.locator("#save-state")
+    expect(state).to_contain_text("Saved in", timeout=30_000)
+    on_disk = Path(server.env["VIBRASTIC_WORKSPACE"]) / "greeter.py"
+    assert "# first" in on_disk.read_text(encoding="utf-8")
+
+    saves = "**/api/challenges/greeter/source"
+    page.route(saves, lambda route: route.abort())  # the server cannot be reached for saves
+    page.keyboard.insert_text("# offline draft\n")
+    expect(state).to_contain_text("the server cannot be reached", timeout=30_000)
+    page.reload()  # a new visit while saves still fail: the draft comes back from the browser
+    expect(page.locator(".cm-content")).to_contain_text("# offline draft")
+    assert "# offline draft" not in on_disk.read_text(encoding="utf-8")
+    page.unroute(saves)
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("# back online\n")
+    expect(state).to_contain_text("Saved in", timeout=30_000)
+    assert "# offline draft" in on_disk.read_text(encoding="utf-8")
+
+    on_disk.write_text("def greet(name):\n    return 'edited in my editor'\n", encoding="utf-8")
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("# in the browser\n")
+    expect(page.locator("#conflict")).to_be_visible(timeout=30_000)
+    expect(state).to_contain_text("the file changed outside the browser")
+    page.get_by_role("button", name="Load the file's version").click()
+    expect(state).to_have_text("Loaded the file's version.")
+    expect(page.locator(".cm-content")).to_contain_text("edited in my editor")
+    expect(page.locator("#conflict")).to_be_hidden()
+
+
 def test_the_same_with_the_keyboard_only(server: Server, browser: Browser, tmp_path: Path,
                                          lesson_cache: Path) -> None:
     learner = Server(tmp_path, lesson_cache)  # a second learner; lesson 2 is cached already

@@ -1,5 +1,6 @@
 // vibrastic web course: progressive enhancement. Every page works without this file; with it,
-// math is typeset by KaTeX, labs stream their progress, and the challenge editor autosaves.
+// math is typeset by KaTeX, labs stream their progress, and the code editor of the challenge
+// and project pages (setupCodeEditor, runCheck; project.js uses them too) autosaves and checks.
 "use strict";
 
 function typesetMath(root) {
@@ -23,7 +24,9 @@ async function api(method, url, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(url, init);
+  let response;
+  try { response = await fetch(url, init); }
+  catch (err) { return { ok: false, status: 0, data: null }; }  // the server cannot be reached
   let data = null;
   try { data = await response.json(); } catch (err) { data = null; }
   return { ok: response.ok, status: response.status, data };
@@ -88,17 +91,35 @@ function setupLab() {
   });
 }
 
-// ---- challenges ----
-function setupChallenge() {
-  const root = document.getElementById("challenge");
-  if (!root) return;
-  const name = root.dataset.name;
+// ---- the code editor of the challenge and project pages ----
+function followJob(started, onState, onEnd) {
+  const source = new EventSource(started.events_url);
+  source.addEventListener("status", (e) => onState(JSON.parse(e.data)));
+  source.addEventListener("end", () => { source.close(); onEnd(); });
+}
+
+async function replaceFromPage(url, ids) {
+  // Swap the parts of this page named by ids for their fresh versions from url.
+  const page = await fetch(url);
+  if (!page.ok) return;
+  const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+  for (const id of ids) {
+    const fresh = doc.getElementById(id);
+    const old = document.getElementById(id);
+    if (fresh && old) old.replaceWith(fresh);
+  }
+}
+
+// The #editor-form's code editor: CodeMirror (or the plain textarea), autosaved with PUT to
+// saveUrl against the hash it started from; a draft kept in localStorage against a lost
+// connection; on a conflict (409) "load the saved version" or "keep mine". The form's Check
+// button saves first, then calls onCheck(). name: what is edited (a challenge, a file); subject:
+// the editor's label after "Python code"; messages word what the saved file is called.
+function setupCodeEditor({ root, name, subject, saveUrl, draftKey, messages, onCheck }) {
   const textarea = document.getElementById("source");
   const form = document.getElementById("editor-form");
   const saveState = document.getElementById("save-state");
-  const checkButton = document.getElementById("check");
   const conflict = document.getElementById("conflict");
-  const draftKey = `vibrastic:draft:${name}`;
   let base = root.dataset.sha || null;   // hash of the file the editor started from
   let saved = textarea.value;
   let timer = null;
@@ -106,20 +127,21 @@ function setupChallenge() {
   let pendingConflict = null;
 
   const editor = window.VibrasticEditor ?
-    window.VibrasticEditor.mount(textarea, { label: `Python code for ${name}`, onChange: changed }) :
+    window.VibrasticEditor.mount(textarea, { label: `Python code ${subject}`, onChange: changed }) :
     null;
   if (editor) {  // a scrollable region must be reachable by keyboard (WCAG 2.1.1)
     editor.view.scrollDOM.tabIndex = 0;
     editor.view.scrollDOM.setAttribute("aria-label", `Scroll area of the code editor for ${name}`);
   }
   const value = () => (editor ? editor.getValue() : textarea.value);
+  const show = (text) => { if (editor) editor.setValue(text); else textarea.value = text; };
   if (!editor) textarea.addEventListener("input", () => changed(textarea.value));
 
   // A draft kept in localStorage against a lost connection, restored if newer than the file.
   try {
     const draft = JSON.parse(localStorage.getItem(draftKey) || "null");
     if (draft && draft.text !== saved && draft.base === base) {
-      if (editor) editor.setValue(draft.text); else textarea.value = draft.text;
+      show(draft.text);
       saveState.textContent = "Restored your unsaved draft from this browser; saving…";
       schedule();
     }
@@ -140,7 +162,7 @@ function setupChallenge() {
     const text = value();
     if (text === saved && !force) return true;
     if (saving) await saving;
-    saving = api("PUT", `/api/challenges/${name}/source`, { source: text, base_sha256: base, force });
+    saving = api("PUT", saveUrl, { source: text, base_sha256: base, force });
     const res = await saving;
     saving = null;
     if (res.ok) {
@@ -149,13 +171,13 @@ function setupChallenge() {
       conflict.hidden = true;
       try { localStorage.removeItem(draftKey); } catch (err) { /* ignore */ }
       saveState.textContent = `Saved in ${res.data.path}` +
-        (res.data.backup ? ` (the file's previous version is in ${res.data.backup})` : "") + ".";
+        (res.data.backup ? ` (${messages.previous} is in ${res.data.backup})` : "") + ".";
       return true;
     }
     if (res.status === 409) {
       pendingConflict = res.data.detail;
       conflict.hidden = false;
-      saveState.textContent = "Not saved: the file changed outside the browser (your text is kept here and in this browser).";
+      saveState.textContent = `Not saved: ${messages.changed} (your text is kept here and in this browser).`;
       return false;
     }
     saveState.textContent = res.status === 0 || !res.data ?
@@ -167,67 +189,72 @@ function setupChallenge() {
     if (!pendingConflict) return;
     base = pendingConflict.current_sha256;
     saved = pendingConflict.current;
-    if (editor) editor.setValue(saved); else textarea.value = saved;
+    show(saved);
     conflict.hidden = true;
-    saveState.textContent = "Loaded the file's version.";
+    saveState.textContent = `Loaded ${messages.saved}.`;
   });
   document.getElementById("keep-mine").addEventListener("click", () => save(true));
   window.addEventListener("beforeunload", (event) => {
     if (value() !== saved) { save(); event.preventDefault(); }
   });
-
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const action = event.submitter ? event.submitter.value : "save";
     if (!(await save())) return;
-    if (action === "check") check();
+    if (action === "check") onCheck();
   });
+  return { editor, value };
+}
 
-  async function check() {
-    const results = document.getElementById("results");
-    checkButton.disabled = true;
-    if (editor) editor.setReadOnly(true);
-    results.innerHTML = '<p id="job-state">Sending your code to the grader…</p>';
-    const started = await api("POST", `/api/challenges/${name}/check`, { source: value() });
-    if (!started.ok) {
-      results.innerHTML = "";
-      const p = document.createElement("p");
-      p.className = "bad"; p.setAttribute("role", "alert");
-      p.textContent = `Could not check: ${detailText(started.data)}`;
-      results.appendChild(p);
-      checkButton.disabled = false;
-      if (editor) editor.setReadOnly(false);
-      return;
-    }
-    const source = new EventSource(started.data.events_url);
-    source.addEventListener("status", (e) => {
-      const job = JSON.parse(e.data);
-      const state = document.getElementById("job-state");
-      if (state && job.state === "queued") state.textContent = `Waiting in the grading queue (position ${job.position ?? "?"})…`;
-      if (state && job.state === "running") state.textContent = "Running the tests…";
-    });
-    source.addEventListener("end", async () => {
-      source.close();
-      const page = await fetch(`/challenges/${name}/results/${started.data.job_id}`);
-      results.innerHTML = await page.text();
-      checkButton.disabled = false;
-      if (editor) editor.setReadOnly(false);
-      refreshSide();
-      const verdict = document.getElementById("verdict");
-      if (verdict) { verdict.tabIndex = -1; verdict.focus(); }
-    });
+// A Check: start(), follow the job in #job-state, show its results page, refresh the side.
+async function runCheck({ editor, sending, running, start, resultsUrl, side }) {
+  const results = document.getElementById("results");
+  const checkButton = document.getElementById("check");
+  const busy = (on) => { checkButton.disabled = on; if (editor) editor.setReadOnly(on); };
+  busy(true);
+  results.innerHTML = `<p id="job-state">${sending}</p>`;
+  const started = await start();
+  if (!started.ok) {
+    results.innerHTML = "";
+    const p = document.createElement("p");
+    p.className = "bad"; p.setAttribute("role", "alert");
+    p.textContent = `Could not check: ${detailText(started.data)}`;
+    results.appendChild(p);
+    busy(false);
+    return;
   }
+  followJob(started.data, (job) => {
+    const state = document.getElementById("job-state");
+    if (state && job.state === "queued") state.textContent = `Waiting in the grading queue (position ${job.position ?? "?"})…`;
+    if (state && job.state === "running") state.textContent = running;
+  }, async () => {
+    const page = await fetch(resultsUrl(started.data));
+    results.innerHTML = await page.text();
+    busy(false);
+    await replaceFromPage(side.url, side.ids);
+    const verdict = document.getElementById("verdict");
+    if (verdict) { verdict.tabIndex = -1; verdict.focus(); }
+  });
+}
 
-  async function refreshSide() {
-    const page = await fetch(`/challenges/${name}/side`);
-    if (!page.ok) return;
-    const doc = new DOMParser().parseFromString(await page.text(), "text/html");
-    for (const id of ["status", "solution-box", "attempts"]) {
-      const fresh = doc.getElementById(id);
-      const old = document.getElementById(id);
-      if (fresh && old) old.replaceWith(fresh);
-    }
-  }
+// ---- challenges ----
+function setupChallenge() {
+  const root = document.getElementById("challenge");
+  if (!root) return;
+  const name = root.dataset.name;
+  const code = setupCodeEditor({
+    root, name, subject: `for ${name}`, saveUrl: `/api/challenges/${name}/source`,
+    draftKey: `vibrastic:draft:${name}`,
+    messages: { previous: "the file's previous version", saved: "the file's version",
+      changed: "the file changed outside the browser" },
+    onCheck: () => runCheck({
+      editor: code.editor, sending: "Sending your code to the grader…",
+      running: "Running the tests…",
+      start: () => api("POST", `/api/challenges/${name}/check`, { source: code.value() }),
+      resultsUrl: (job) => `/challenges/${name}/results/${job.job_id}`,
+      side: { url: `/challenges/${name}/side`, ids: ["status", "solution-box", "attempts"] },
+    }),
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
