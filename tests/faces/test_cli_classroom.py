@@ -79,6 +79,9 @@ def test_a_worker_needs_postgresql(tmp_path: Path) -> None:
     result = runner.invoke(app, ["worker", "--database-url", f"sqlite:///{tmp_path / 'r.db'}"])
     assert result.exit_code == 2
     assert "grading workers need a PostgreSQL classroom database" in result.output
+    niceness = runner.invoke(app, ["worker", "--nice", "20", "--database-url",
+                                   f"sqlite:///{tmp_path / 'r.db'}"])
+    assert niceness.exit_code == 2 and "--nice" in niceness.output
 
 
 def test_classroom_serve_refuses_a_busy_port_and_a_bad_database(tmp_path: Path) -> None:

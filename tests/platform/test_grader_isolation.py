@@ -318,3 +318,16 @@ def test_a_submission_cannot_poison_the_next_reference_run(graders: dict[str, Gr
     right = grader.grade(slicing, strip_markers(slicing.reference))
     wrong = grader.grade(slicing, slicing.starter)
     assert right.status == "pass" and wrong.status != "pass"
+
+
+def test_a_niced_grader_runs_learner_code_at_that_priority(graders: dict[str, Grader]) -> None:
+    """`vibrastic worker --nice N`: the sandbox, and the learner's code forked in it, run at
+    niceness N (a web server on the same host gets the CPU first); a plain grader at 0."""
+    niced = Grader(warm=False, nice=7)
+    try:
+        assert observe(niced, "import os\nos.nice(0)") == 7
+    finally:
+        niced.close()
+    assert observe(graders["cold"], "import os\nos.nice(0)") == 0
+    with pytest.raises(ValueError, match="nice must be 0"):
+        Grader(warm=False, nice=20).grade(sigma(), GOOD)

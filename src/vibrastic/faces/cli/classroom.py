@@ -107,6 +107,10 @@ def worker(
                                                                  "(one per core).")] = 1,
     once: Annotated[bool, typer.Option("--once", help="Grade what is queued, then exit.")]
     = False,
+    nice: Annotated[int, typer.Option(min=0, max=19, help=(
+        "CPU priority of the grading sandboxes, 0 (normal) to 19 (lowest). The default lets a "
+        "web server on the same host answer pages first; 0 suits a host that only grades."))]
+    = 10,
 ) -> None:
     """A grading worker: grades the classroom's queued checks in sandboxes until stopped."""
     url = database_url(database)
@@ -124,12 +128,13 @@ def worker(
 
     def ready(graders: GraderPool) -> None:
         console.print(f"ready: {len(graders.graders)} warm sandbox(es) "
-                      f"({graders.graders[0].sandbox_label}); grading checks"
+                      f"({graders.graders[0].sandbox_label}, nice {nice}); grading checks"
                       + (" until the queue is empty" if once else "; Ctrl-C stops"),
                       highlight=False)
 
     try:
-        run_worker(engine, concurrency=concurrency, wait=not once, on_ready=ready)
+        run_worker(engine, concurrency=concurrency, wait=not once, on_ready=ready,
+                   nice=nice)
     except GraderError as exc:
         err.print(f"[red]error:[/red] the grading sandbox could not start, so this worker takes "
                   f"no checks (they stay queued for another worker): {exc}", highlight=False)

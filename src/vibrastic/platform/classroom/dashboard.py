@@ -21,6 +21,7 @@ from vibrastic.platform.classroom.hints import hints_seen
 from vibrastic.platform.classroom.models import Membership, Submission, User
 from vibrastic.platform.classroom.people import ClassroomError, require_role
 from vibrastic.platform.course.challenge import load_challenges
+from vibrastic.platform.database import reading
 
 MANY_FAILS = 5
 IDLE_AFTER_FAIL = timedelta(minutes=10)
@@ -77,7 +78,7 @@ def dashboard(engine: Engine, course_id: int, viewer_id: int,
     at = at or datetime.now(UTC)
     challenges = graded_items()
     hint_counts = {c.name: len(c.hints) for c in challenges}
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         learners = [Row(u.id, u.username, u.name) for u in session.scalars(
             select(User).join(Membership, Membership.user_id == User.id).where(
                 Membership.course_id == course_id, Membership.role == "learner",
@@ -138,7 +139,7 @@ def latest_submission(engine: Engine, course_id: int, user_id: int, challenge: s
     """A learner's latest checked code and verdict on a challenge (staff, or that learner)."""
     if viewer_id != user_id:
         require_role(engine, course_id, viewer_id, "instructor", "ta")
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         sub = session.scalar(select(Submission).where(
             Submission.course_id == course_id, Submission.user_id == user_id,
             Submission.challenge == challenge).order_by(Submission.id.desc()).limit(1))

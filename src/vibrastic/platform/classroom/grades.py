@@ -19,12 +19,12 @@ from vibrastic.platform.classroom.models import (
 from vibrastic.platform.classroom.people import ClassroomError, require_role
 from vibrastic.platform.course.challenge import load_challenges
 from vibrastic.platform.course.project import load_project
-from vibrastic.platform.database import now
+from vibrastic.platform.database import now, reading
 
 
 def columns(engine: Engine, course_id: int) -> list[Column]:
     """The graded items of a course in course order: challenges, then the project's stages."""
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         course = session.get(Course, course_id)
         if course is None:
             raise ClassroomError(f"there is no course {course_id}")
@@ -38,7 +38,7 @@ def columns(engine: Engine, course_id: int) -> list[Column]:
 
 def best_scores(engine: Engine, course_id: int,
                 user_id: int | None = None) -> dict[tuple[int, str], float]:
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         query = select(Submission.user_id, Submission.challenge, func.max(Submission.score)) \
             .where(Submission.course_id == course_id, Submission.state == "done") \
             .group_by(Submission.user_id, Submission.challenge)
@@ -50,7 +50,7 @@ def best_scores(engine: Engine, course_id: int,
 def current_overrides(engine: Engine, course_id: int) -> dict[tuple[int, str], Override]:
     """The newest override per (learner, item); one that set None means 'back to graded'."""
     out: dict[tuple[int, str], Override] = {}
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         rows = session.execute(select(GradeOverride, User.username).join(
             User, User.id == GradeOverride.made_by).where(
             GradeOverride.course_id == course_id).order_by(GradeOverride.id))
@@ -66,7 +66,7 @@ def current_overrides(engine: Engine, course_id: int) -> dict[tuple[int, str], O
 def gradebook(engine: Engine, course_id: int, viewer_id: int) -> Gradebook:
     """The whole course's gradebook (instructors and TAs)."""
     require_role(engine, course_id, viewer_id, "instructor", "ta")
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         rows = session.execute(
             select(User, Section.name).join(Membership, Membership.user_id == User.id)
             .outerjoin(Section, Section.id == Membership.section_id)
@@ -123,7 +123,7 @@ def set_override(engine: Engine, course_id: int, user_id: int, item: str, score:
 def audit_trail(engine: Engine, course_id: int, viewer_id: int) -> list[dict]:
     """Every override ever made in the course, oldest first (staff)."""
     require_role(engine, course_id, viewer_id, "instructor", "ta")
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         learner, maker = User.__table__.alias("learner"), User.__table__.alias("maker")
         rows = session.execute(
             select(GradeOverride, learner.c.username, maker.c.username)

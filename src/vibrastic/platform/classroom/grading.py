@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.models import Submission
 from vibrastic.platform.course.challenge import get_challenge
-from vibrastic.platform.database import now
+from vibrastic.platform.database import now, reading
 from vibrastic.platform.grader.grade import MAX_SOURCE_BYTES, Grader, GraderError
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.project import ProjectError, project_gradable, project_item
@@ -263,7 +263,7 @@ class QueuedGrading:
 
     def status(self, ticket: str) -> Ticket:
         submission_id = _submission_id(ticket)
-        with Session(self.engine) as session:
+        with Session(reading(self.engine)) as session:
             row = session.get(Submission, submission_id)
             if row is None:
                 raise KeyError(ticket)
@@ -330,8 +330,10 @@ class GraderPool:
     borrows one and gives it back. procrastinate runs sync jobs on whichever thread is free, so
     graders belong to the pool, not to threads."""
 
-    def __init__(self, size: int, factory: Callable[[], Grader] | None = None) -> None:
-        self.graders = [(factory or (lambda: Grader(warm=True)))() for _ in range(size)]
+    def __init__(self, size: int, factory: Callable[[], Grader] | None = None,
+                 nice: int = 0) -> None:
+        self.graders = [(factory or (lambda: Grader(warm=True, nice=nice)))()
+                        for _ in range(size)]
         self._free: queue.SimpleQueue[Grader] = queue.SimpleQueue()
         for grader in self.graders:
             self._free.put(grader)
@@ -381,11 +383,12 @@ def requeue_stale(engine: Engine, older_than: timedelta = timedelta(minutes=10))
 
 def run_worker(engine: Engine, concurrency: int = 1, *, wait: bool = True,
                on_ready: Callable[[GraderPool], None] | None = None,
-               grader_factory: Callable[[], Grader] | None = None) -> None:
+               grader_factory: Callable[[], Grader] | None = None, nice: int = 0) -> None:
     """A grading worker: warms ``concurrency`` sandboxes, calls ``on_ready``, then takes queued
     checks until stopped (``wait=False``: until the queue is empty). A sandbox that cannot
-    start raises GraderError before any job is taken, so the jobs wait for a healthy worker."""
-    graders = GraderPool(concurrency, grader_factory)
+    start raises GraderError before any job is taken, so the jobs wait for a healthy worker.
+    ``nice`` lowers the sandboxes' CPU priority (see ``Grader``)."""
+    graders = GraderPool(concurrency, grader_factory, nice=nice)
     try:
         graders.start()
         if on_ready is not None:

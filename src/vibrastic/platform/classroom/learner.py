@@ -19,7 +19,7 @@ from vibrastic.platform.classroom.models import ChallengeWork, HintState, Submis
 from vibrastic.platform.course import Course
 from vibrastic.platform.course.challenge import Challenge, load_challenges
 from vibrastic.platform.course.project import Project, Stage
-from vibrastic.platform.database import now
+from vibrastic.platform.database import now, reading
 from vibrastic.platform.grader.results import GradeResult
 from vibrastic.platform.progress.learner import Job
 from vibrastic.platform.progress.project import (
@@ -71,7 +71,7 @@ class ClassroomLearner:
     def _read(self) -> _Snapshot:
         if self._snapshot is None:
             mine = (self.course_id, self.user_id)
-            with Session(self.engine) as session:
+            with Session(reading(self.engine)) as session:
                 checks = [tuple(row) for row in session.execute(
                     select(Submission.challenge, Submission.status, Submission.score,
                            Submission.hidden_run, Submission.created_at).where(
@@ -152,7 +152,7 @@ class ClassroomLearner:
         if not self._attempts:  # every graded check of this learner at once: pages ask for
             # several (the project's stages), and one round trip beats one per stage
             self._attempts[""] = []
-            with Session(self.engine) as session:
+            with Session(reading(self.engine)) as session:
                 for s in session.scalars(select(Submission).where(
                         Submission.course_id == self.course_id,
                         Submission.user_id == self.user_id,
@@ -212,7 +212,7 @@ class ClassroomLearner:
         if ticket.user_id is not None and ticket.user_id != self.user_id:
             raise KeyError(job_id)  # another learner's check: not yours to see
         if ticket.submission_id is not None and ticket.user_id is None:
-            with Session(self.engine) as session:
+            with Session(reading(self.engine)) as session:
                 row = session.get(Submission, ticket.submission_id)
                 if row is None or row.user_id != self.user_id:
                     raise KeyError(job_id)  # another learner's check: not yours to see

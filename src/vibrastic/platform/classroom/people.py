@@ -37,7 +37,7 @@ from vibrastic.platform.classroom.models import (
     User,
 )
 from vibrastic.platform.classroom.roster import EMAIL, RosterRow
-from vibrastic.platform.database import now
+from vibrastic.platform.database import now, reading
 
 SESSION_LIFETIME = timedelta(days=14)
 RESET_LIFETIME = timedelta(days=2)
@@ -156,7 +156,7 @@ def signed_in(engine: Engine, token: str | None) -> SessionPerson | None:
     to the database, since every page needs the person and their courses."""
     if not token:
         return None
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(reading(engine), expire_on_commit=False) as session:
         found = session.execute(select(LoginSession, User).join(
             User, User.id == LoginSession.user_id).where(
             LoginSession.token_digest == token_digest(token))).first()
@@ -176,7 +176,7 @@ def session_user(engine: Engine, token: str | None) -> tuple[User, str] | None:
 
 def courses_of(engine: Engine, user_id: int) -> list[dict]:
     """The courses a person is in (not removed from): id, slug, title and role, by title."""
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         return _courses(session, user_id)
 
 

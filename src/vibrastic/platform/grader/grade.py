@@ -140,12 +140,14 @@ class Grader:
     """Grades submissions, each (and each reference run) in a fresh sandbox forked from a
     template. ``warm=True`` keeps the template running with numpy and torch imported (fast);
     otherwise a template is started for each grading (importing only what the challenge
-    ``uses``) and stopped after it.
+    ``uses``) and stopped after it. ``nice`` (0–19) lowers the sandboxes' CPU priority, so a
+    grader that shares a host with a web server leaves the pages their CPU first.
     """
 
-    def __init__(self, warm: bool = False, mode: str | None = None) -> None:
+    def __init__(self, warm: bool = False, mode: str | None = None, nice: int = 0) -> None:
         self.warm = warm
         self.mode = mode or isolation_mode()
+        self.nice = nice
         self._template: Template | None = None
         self._lock = threading.RLock()
         self._expected: dict[str, list[dict]] = {}
@@ -153,7 +155,7 @@ class Grader:
 
     # -- sandbox management
     def _new_template(self, preload: tuple[str, ...]) -> Template:
-        template = Template(preload, self.mode)
+        template = Template(preload, self.mode, nice=self.nice)
         try:
             template.start()
         except SandboxError as exc:

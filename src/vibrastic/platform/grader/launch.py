@@ -187,8 +187,11 @@ class JobRun:
 class Template:
     """One sandbox template (see the module doc)."""
 
-    def __init__(self, preload: tuple[str, ...] = (), mode: str | None = None) -> None:
-        self.preload, self.mode = tuple(preload), mode or isolation_mode()
+    def __init__(self, preload: tuple[str, ...] = (), mode: str | None = None,
+                 nice: int = 0) -> None:
+        if not 0 <= nice <= 19:
+            raise ValueError(f"nice must be 0 (normal priority) to 19 (lowest), not {nice}")
+        self.preload, self.mode, self.nice = tuple(preload), mode or isolation_mode(), nice
         self.number = next(_templates)
         self.root = os.geteuid() == 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -229,6 +232,9 @@ class Template:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             command, env, cwd = self._command(theirs.fileno())
+            if self.nice:  # the template and every job forked from it inherit the priority
+                command = [shutil.which("nice") or "/usr/bin/nice", "-n", str(self.nice),
+                           *command]
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, env=env, cwd=cwd, pass_fds=[theirs.fileno()],

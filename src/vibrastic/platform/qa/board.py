@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.models import STAFF_ROLES, Membership, User
-from vibrastic.platform.database import now
+from vibrastic.platform.database import now, reading
 from vibrastic.platform.qa.markup import PostTooLong, render_post
 from vibrastic.platform.qa.models import (
     TARGET_KINDS,
@@ -375,7 +375,7 @@ def threads(engine: Engine, viewer: Viewer, course_id: int, *, target_kind: str 
     """
     if show not in ("all", "unresolved", "unanswered"):
         raise BoardError(f"unknown filter {show!r}; expected all, unresolved or unanswered")
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         query = select(Thread).where(Thread.course_id == course_id, _visible(viewer),
                                      Thread.merged_into.is_(None))
         if target_kind:
@@ -465,7 +465,7 @@ def similar(engine: Engine, viewer: Viewer, course_id: int, title: str,
 
 def notifications(engine: Engine, viewer: Viewer, unread_only: bool = False) -> list[dict]:
     """The viewer's notifications, newest first (only of threads they may still see)."""
-    with Session(engine) as session:
+    with Session(reading(engine)) as session:
         query = select(Notification).where(Notification.user_id == viewer.user_id)
         if unread_only:
             query = query.where(Notification.read_at.is_(None))
