@@ -5,6 +5,7 @@ from dataclasses import asdict
 import pytest
 from rooms import Room
 
+from vibrastic.platform.classroom.people import remove_member
 from vibrastic.platform.qa import board
 from vibrastic.platform.qa.board import BoardError, NotAllowed
 
@@ -144,6 +145,29 @@ def test_notifications_reach_staff_and_followers(room: Room) -> None:
     board.ask(room.engine, room.v["prof"], room.course, title="Exam on Friday",
               body="Room 101", kind="announcement")
     assert board.notifications(room.engine, room.v["bob"])[0]["kind"] == "new-announcement"
+
+
+def test_the_unread_count_is_the_unread_notifications_one_may_still_see(room: Room) -> None:
+    """The badge on every page (one COUNT query) agrees with the notification list: hidden
+    threads drop out for learners, not for staff; a removed learner sees none."""
+    def agree(who: str) -> int:
+        listed = len(board.notifications(room.engine, room.v[who], unread_only=True))
+        assert board.unread_count(room.engine, room.v[who]) == listed
+        return listed
+
+    first = room.ask("ada")
+    board.follow(room.engine, room.v["bob"], first)
+    second = room.ask("ada", title="Momentum makes my loss explode", target="momentum")
+    board.follow(room.engine, room.v["bob"], second)
+    board.reply(room.engine, room.v["ada"], first, "More detail")
+    board.reply(room.engine, room.v["ada"], second, "More detail")
+    assert (agree("bob"), agree("prof"), agree("ta")) == (2, 2, 2)
+    board.moderate(room.engine, room.v["prof"], second, hidden=True)
+    assert (agree("bob"), agree("prof")) == (1, 2)
+    remove_member(room.engine, room.course, room.v["bob"].user_id, by=room.v["prof"].user_id)
+    assert agree("bob") == 0
+    board.mark_read(room.engine, room.v["prof"], None)
+    assert agree("prof") == 0
 
 
 def test_bad_input_is_named(room: Room) -> None:

@@ -157,15 +157,21 @@ def signed_in(engine: Engine, token: str | None) -> SessionPerson | None:
     if not token:
         return None
     with Session(reading(engine), expire_on_commit=False) as session:
-        found = session.execute(select(LoginSession, User).join(
-            User, User.id == LoginSession.user_id).where(
-            LoginSession.token_digest == token_digest(token))).first()
-        if found is None:
+        found = session.execute(
+            select(LoginSession, User, *COURSE_COLUMNS)
+            .join(User, User.id == LoginSession.user_id)
+            .outerjoin(Membership, (Membership.user_id == User.id)
+                       & Membership.removed_at.is_(None))
+            .outerjoin(Course, Course.id == Membership.course_id)
+            .where(LoginSession.token_digest == token_digest(token))
+            .order_by(Course.title)).all()
+        if not found:
             return None
-        row, user = found
+        row, user = found[0][:2]
         if row.revoked_at is not None or row.expires_at <= now():
             return None
-        return SessionPerson(user, row.csrf_token, _courses(session, user.id))
+        return SessionPerson(user, row.csrf_token,
+                             [_course(*r[2:]) for r in found if r[2] is not None])
 
 
 def session_user(engine: Engine, token: str | None) -> tuple[User, str] | None:
@@ -180,12 +186,18 @@ def courses_of(engine: Engine, user_id: int) -> list[dict]:
         return _courses(session, user_id)
 
 
+COURSE_COLUMNS = (Course.id, Course.slug, Course.title, Membership.role)
+
+
+def _course(id_: int, slug: str, title: str, role: str) -> dict:
+    return {"id": id_, "slug": slug, "title": title, "role": role}
+
+
 def _courses(session: Session, user_id: int) -> list[dict]:
-    rows = session.execute(select(Course.id, Course.slug, Course.title, Membership.role)
+    rows = session.execute(select(*COURSE_COLUMNS)
                            .join(Membership, Membership.course_id == Course.id).where(
         Membership.user_id == user_id, Membership.removed_at.is_(None)).order_by(Course.title))
-    return [{"id": id_, "slug": slug, "title": title, "role": role}
-            for id_, slug, title, role in rows]
+    return [_course(*row) for row in rows]
 
 
 def sign_out(engine: Engine, token: str) -> None:

@@ -481,7 +481,19 @@ def notifications(engine: Engine, viewer: Viewer, unread_only: bool = False) -> 
 
 
 def unread_count(engine: Engine, viewer: Viewer) -> int:
-    return len(notifications(engine, viewer, unread_only=True))
+    """How many of the viewer's notifications are unread (of threads they may still see): one
+    query, since every classroom page shows the count."""
+    seen_by = viewer.user_id
+    member = (Membership.course_id == Thread.course_id) & (Membership.user_id == seen_by) & \
+        Membership.removed_at.is_(None)
+    may_see = Membership.role.in_(STAFF_ROLES) | (Thread.hidden.is_(False) & (
+        Thread.private.is_(False) | (Thread.author_id == seen_by)))
+    with Session(reading(engine)) as session:
+        return session.scalar(
+            select(func.count(Notification.id))
+            .join(Thread, Thread.id == Notification.thread_id).join(Membership, member)
+            .where(Notification.user_id == seen_by, Notification.read_at.is_(None), may_see)
+        ) or 0
 
 
 def mark_read(engine: Engine, viewer: Viewer, notification_ids: list[int] | None = None) -> None:
