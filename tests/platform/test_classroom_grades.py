@@ -125,6 +125,18 @@ def test_the_dashboard_grid_stuck_flags_rates_and_failing_tests(graded: Room) ->
     assert next_hint(room.engine, room.course, ada, "triangle") is None
 
 
+def test_the_grid_counts_new_failures_after_earlier_reloads(graded: Room) -> None:
+    """A failed check's tests are read once; later reloads add the new checks' tests."""
+    room, ta = graded, graded.v["ta"].user_id
+    assert dash.dashboard(room.engine, room.course, ta).failing_tests["sigma"] == [
+        ("sigma(2)", 6)]
+    checked(room, "bob", "sigma", "fail", 0, datetime(2026, 11, 28, 9, 40, tzinfo=UTC),
+            ("sigma(2)", "sigma(0)"))
+    again = dash.dashboard(room.engine, room.course, ta)
+    assert again.failing_tests["sigma"] == [("sigma(2)", 7), ("sigma(0)", 1)]
+    assert again.cell(room.v["bob"].user_id, "sigma").checks == 6
+
+
 def test_only_staff_and_the_learner_see_code(graded: Room) -> None:
     room = graded
     ada = room.v["ada"].user_id

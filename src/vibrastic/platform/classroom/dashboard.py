@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, case, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from vibrastic.platform.classroom.hints import hints_seen
@@ -71,6 +71,25 @@ def graded_items() -> list:
     return [*load_challenges(), *(project.stages if project is not None else ())]
 
 
+#: Per database, the failing tests of each failed check, read once per process: a verdict
+#: never changes, and the grid is redrawn on every check of the class.
+_FAILED_TESTS: dict[str, dict[int, tuple[str, ...]]] = {}
+
+
+def _failed_tests(session: Session, database: str,
+                  submission_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    known = _FAILED_TESTS.setdefault(database, {})
+    unread = [i for i in submission_ids if i not in known]
+    for start in range(0, len(unread), 500):
+        for submission_id, result_json in session.execute(
+                select(Submission.id, Submission.result_json)
+                .where(Submission.id.in_(unread[start:start + 500]))):
+            known[submission_id] = tuple(
+                test.get("name", "?") for test in json.loads(result_json or "{}").get("tests", [])
+                if test.get("status") in ("fail", "error"))
+    return known
+
+
 def dashboard(engine: Engine, course_id: int, viewer_id: int,
               at: datetime | None = None) -> Dashboard:
     """The dashboard of a course as of ``at`` (now by default)."""
@@ -86,16 +105,15 @@ def dashboard(engine: Engine, course_id: int, viewer_id: int,
         ids = {r.user_id for r in learners}
         cells: dict[tuple[int, str], Cell] = {}
         failing: dict[str, Counter[str]] = {c.name: Counter() for c in challenges}
-        # only the columns the grid needs: no code, and verdicts only of failed checks
-        for user_id, name, score, status, hidden_run, created_at, result_json in \
-                session.execute(select(
-                    Submission.user_id, Submission.challenge, Submission.score,
-                    Submission.status, Submission.hidden_run, Submission.created_at,
-                    case((Submission.status != "pass", Submission.result_json), else_=None))
-                    .where(Submission.course_id == course_id, Submission.state == "done")
-                    .order_by(Submission.id)):
-            if user_id not in ids:
-                continue
+        # only the columns the grid needs: no code, and no verdict already read
+        checks = [row for row in session.execute(select(
+            Submission.id, Submission.user_id, Submission.challenge, Submission.score,
+            Submission.status, Submission.hidden_run, Submission.created_at)
+            .where(Submission.course_id == course_id, Submission.state == "done")
+            .order_by(Submission.id)) if row.user_id in ids]
+        failed_tests = _failed_tests(session, str(engine.url),
+                                     [row.id for row in checks if row.status != "pass"])
+        for submission_id, user_id, name, score, status, hidden_run, created_at in checks:
             cell = cells.setdefault((user_id, name), Cell(status="attempted"))
             cell.checks += 1
             cell.best = max(cell.best or 0.0, score or 0.0)
@@ -104,9 +122,8 @@ def dashboard(engine: Engine, course_id: int, viewer_id: int,
                 cell.status = "passed"
             elif status != "pass":
                 cell.fails += 1
-                for test in json.loads(result_json or "{}").get("tests", []):
-                    if test.get("status") in ("fail", "error") and name in failing:
-                        failing[name][test.get("name", "?")] += 1
+                if name in failing:
+                    failing[name].update(failed_tests[submission_id])
     seen = hints_seen(engine, course_id)
     for user_id, name in seen:
         if user_id in ids:
