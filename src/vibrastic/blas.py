@@ -20,7 +20,6 @@ Thread counts are set through threadpoolctl; without it, the BLAS keeps its own 
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import time
@@ -68,23 +67,6 @@ def matmul(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if plan is None:
         plan = _plans[key] = _Plan()
     return plan.run(x, y, out)
-
-
-@functools.cache
-def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
-    """Whether the BLAS gives ``a @ b`` the same bits when written another way (``form``):
-    "nt" is x @ w.T against x @ (w.T copied contiguous), "tn" is g.T @ x against (x.T @ g).T.
-    OpenBLAS packs operands before multiplying, so each element is summed in one order either
-    way; checked once per shape on random data, since nothing promises it."""
-    rng = np.random.default_rng(0)
-    if form == "nt":  # x (m, k), w (n, k)
-        x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
-        a, b = np.matmul(x, w.T), np.matmul(x, np.ascontiguousarray(w.T))
-    else:  # g (k, m), x (k, n)
-        g, x = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-        a, b = np.matmul(g.T, x), np.matmul(x.T, g).T
-    return a.shape == b.shape and np.ascontiguousarray(a).tobytes() == \
-        np.ascontiguousarray(b).tobytes()
 
 
 def one_thread() -> None:

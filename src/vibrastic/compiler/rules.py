@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic.blas import same_bits_reordered
-from vibrastic.compiler.graph import Builder, CompileError, Value, raw
+from vibrastic.compiler.graph import Builder, CompileError, Value, raw, same_bits
 from vibrastic.compiler.kernels import SYMBOL
 
 _t = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
@@ -650,10 +649,24 @@ def reorder_pays(form: str, m: int, k: int, n: int, dtype: str) -> bool:
     return best[other] < 0.9 * best[plain]
 
 
+@functools.cache
+def same_bits_reordered(m: int, k: int, n: int, dtype: str, form: str) -> bool:
+    """Whether the BLAS gives ``a @ b`` the same bits when written another way (``form``):
+    "nt" is x @ w.T against x @ (w.T copied contiguous), "tn" is g.T @ x against (x.T @ g).T.
+    OpenBLAS packs operands before multiplying, so each element is summed in one order either
+    way; checked once per shape on random data, since nothing promises it."""
+    rng = np.random.default_rng(0)
+    if form == "nt":  # x (m, k), w (n, k)
+        x, w = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
+        return same_bits(np.matmul(x, w.T), np.matmul(x, np.ascontiguousarray(w.T)))
+    g, x = rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    return same_bits(np.matmul(g.T, x), np.matmul(x.T, g).T)  # g (k, m), x (k, n)
+
+
 def _reordered(form: str, x: Value, m: int, k: int, n: int) -> bool:
     """Whether the layer's code writes this product the other way (``form``, see
     ``reorder_pays``): a 2-D float product of at least ``MID`` multiply-adds, quicker that way
-    here, and with the same bits (``blas.same_bits_reordered``)."""
+    here, and with the same bits (``same_bits_reordered``)."""
     if len(x.shape) != 2 or x.dtype.kind != "f" or m * k * n < MID:
         return False
     return reorder_pays(form, m, k, n, x.dtype.name) and same_bits_reordered(

@@ -101,16 +101,22 @@ def my_courses(engine: Engine, user_id: int) -> list[dict]:
     return courses_of(engine, user_id)
 
 
+def _request_courses(request: Request) -> list[dict]:
+    """The signed-in person's courses, as read with their session for this request (else read
+    now); 401 when nobody is signed in."""
+    person = require_person(request)
+    courses = getattr(request.state, "my_courses", None)
+    return courses if courses is not None else my_courses(classroom_of(request).engine,
+                                                          person.id)
+
+
 def current_course(request: Request) -> dict | None:
     """The signed-in person's course this request is about (the ``vibrastic_course`` cookie
     picks one of several; else the first), or None; looked up once per request."""
     cached = getattr(request.state, "course", False)
     if cached is not False:
         return cached
-    person = require_person(request)
-    courses = getattr(request.state, "my_courses", None)
-    if courses is None:
-        courses = my_courses(classroom_of(request).engine, person.id)
+    courses = _request_courses(request)
     wanted = request.cookies.get(COURSE_COOKIE)
     chosen = next((c for c in courses if c["slug"] == wanted), courses[0]) if courses else None
     request.state.course = chosen
@@ -129,11 +135,8 @@ def remember_course(request: Request, response: Response, slug: str) -> None:
 def open_course(request: Request, slug: str) -> Response:
     """Open one of the person's courses: its course map becomes the home page (a person in
     several courses, say a TA in one and a learner in another, switches here)."""
-    person = require_person(request)  # the CSRF token was checked by the app's middleware
-    courses = getattr(request.state, "my_courses", None)
-    if courses is None:
-        courses = my_courses(classroom_of(request).engine, person.id)
-    if not any(c["slug"] == slug for c in courses):
+    # the CSRF token was checked by the app's middleware
+    if not any(c["slug"] == slug for c in _request_courses(request)):
         raise HTTPException(404, f"no course {slug!r} that you are in")
     response = RedirectResponse("/", status_code=303)
     remember_course(request, response, slug)

@@ -111,11 +111,15 @@ class LoginThrottle:
 
     def keys(self, email: str, client: str) -> list[tuple[str, int]]:
         """(digest, limit) of every key a sign-in of ``email`` from ``client`` counts under."""
-        keys = [(f"account:{email}", self.per_account)]
+        keys = [(token_digest(f"account:{email}"), self.per_account)]
         if client:
-            keys += [(f"pair:{client}:{email}", self.per_pair),
-                     (f"client:{client}", self.per_client)]
-        return [(token_digest(key), limit) for key, limit in keys]
+            keys += [(self._pair(email, client), self.per_pair),
+                     (token_digest(f"client:{client}"), self.per_client)]
+        return keys
+
+    @staticmethod
+    def _pair(email: str, client: str) -> str:
+        return token_digest(f"pair:{client}:{email}")
 
     def retry_after(self, engine: Engine, email: str, client: str = "") -> float:
         """Seconds until ``email`` may try from ``client`` again (0: now)."""
@@ -140,7 +144,7 @@ class LoginThrottle:
 
     def succeeded(self, engine: Engine, email: str, client: str = "") -> None:
         """A right password from ``client``: its account-and-address failures are forgotten."""
-        pair = self.keys(email, client)[1:2]
-        if pair:
+        if client:
             with Session(engine) as session, session.begin():
-                session.execute(delete(LoginFailure).where(LoginFailure.key == pair[0][0]))
+                session.execute(delete(LoginFailure).where(
+                    LoginFailure.key == self._pair(email, client)))

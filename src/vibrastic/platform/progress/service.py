@@ -335,9 +335,7 @@ class GradingService:
         try:
             if self.prestart:  # in this thread: a sandbox dies with the thread that started it
                 try:
-                    grader = self._factory()
-                    with self._lock:
-                        self._graders.append(grader)
+                    grader = self._new_grader()
                     grader.start()
                 except Exception as exc:  # the first submission tries again and says why
                     log.warning("a grading sandbox could not start: %s", exc)
@@ -345,13 +343,17 @@ class GradingService:
                     self._warming.release()
             while (job := self._next_job()) is not None:
                 if grader is None:
-                    grader = self._factory()
-                    with self._lock:
-                        self._graders.append(grader)
+                    grader = self._new_grader()
                 self._run(grader, job)
         finally:
             if grader is not None:
                 grader.close()
+
+    def _new_grader(self) -> Grader:
+        grader = self._factory()
+        with self._lock:
+            self._graders.append(grader)
+        return grader
 
     def _run(self, grader: Grader, job: _Job) -> None:
         try:

@@ -120,8 +120,12 @@ def _visible(viewer: Viewer):  # type: ignore[no-untyped-def]
     """The SQL condition for threads the viewer may see."""
     if viewer.staff:
         return Thread.id.is_not(None)
-    return (Thread.hidden.is_(False)) & (
-        Thread.private.is_(False) | (Thread.author_id == viewer.user_id))
+    return _learner_may_see(viewer.user_id)
+
+
+def _learner_may_see(user_id: int):  # type: ignore[no-untyped-def]
+    """The SQL condition for threads a learner may see: not hidden, and public or their own."""
+    return Thread.hidden.is_(False) & (Thread.private.is_(False) | (Thread.author_id == user_id))
 
 
 def _require_member(viewer: Viewer) -> None:
@@ -486,8 +490,7 @@ def unread_count(engine: Engine, viewer: Viewer) -> int:
     seen_by = viewer.user_id
     member = (Membership.course_id == Thread.course_id) & (Membership.user_id == seen_by) & \
         Membership.removed_at.is_(None)
-    may_see = Membership.role.in_(STAFF_ROLES) | (Thread.hidden.is_(False) & (
-        Thread.private.is_(False) | (Thread.author_id == seen_by)))
+    may_see = Membership.role.in_(STAFF_ROLES) | _learner_may_see(seen_by)
     with Session(reading(engine)) as session:
         return session.scalar(
             select(func.count(Notification.id))
