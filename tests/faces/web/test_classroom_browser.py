@@ -126,6 +126,14 @@ def test_a_class_from_roster_to_gradebook(browser: Browser, classroom: Server,
     assert 0 <= float(body["bob@example.org"][sigma]) < full
     assert body["ada@example.org"][2] == "Monday" and body["bob@example.org"][2] == "Monday"
 
+    prof.goto(f"{url}/courses")  # the instructor is in two courses: the other one opens
+    expect(prof.locator("#course-run")).to_have_text("(AI lab, ITS)")  # first by title
+    prof.locator("li", has_text="Set-up course").get_by_role(
+        "button", name="Open its course map").click()
+    expect(prof.locator("#course-run")).to_have_text("(Set-up course)")
+    prof.goto(f"{url}/courses")  # and stays open
+    expect(prof.locator("li", has_text="Set-up course")).to_contain_text(", open")
+
 
 def test_another_site_cannot_reveal_a_signed_in_learners_hint(browser: Browser,
                                                               classroom: Server) -> None:
