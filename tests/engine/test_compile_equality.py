@@ -207,6 +207,46 @@ def test_digits_sized_step_with_views_made_once_keeps_eager_bits(monkeypatch: An
     assert "_flat[" in code and ".reshape(-1)" not in code
     assert code.count("_blas_one()") == 1 and "_blas_matmul" not in code
     assert "linear = v0_weight.T\n    _np.copyto(" in code
+    assert "_f32_0, " in code and "lr_f32, " in code  # numbers passed as 0-d float32 arrays
+
+
+def edge_logits(case: str) -> np.ndarray:
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    if case == "nan":
+        x[1, 2] = np.nan
+    elif case == "-nan":
+        x[2, 0] = -np.nan
+    elif case == "certain":  # every picked log-probability is exactly 0: the loss is -0.0
+        x[:] = -100
+        x[:, 0] = 100
+    elif case == "-inf":
+        x[0, 1] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("case", ["plain", "nan", "-nan", "certain", "-inf"])
+def test_cross_entropy_mean_keeps_eager_bits_at_nan_zero_and_inf(case: str) -> None:
+    """The compiled mean cross-entropy sums the picked log-probabilities and negates the
+    quotient (eager negates every row first): the same bits, signs of zeros and NaNs too."""
+
+    def loss_and_grad(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        loss = vb.nn.functional.cross_entropy(x, y)
+        loss.backward()
+        return loss
+
+    compiled = vb.compile(loss_and_grad, backend="numpy", fullgraph=True)
+    y = vb.tensor([0, 1, 0, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN and inf, as eager warns
+        compiled(vb.tensor(edge_logits("plain"), requires_grad=True), y)  # the trace
+        results = []
+        for fn in (loss_and_grad, compiled):
+            x = vb.tensor(edge_logits(case), requires_grad=True)
+            results.append((fn(x, y)._data, x.grad._data))
+    assert "neg_mean" not in compiled.code and "-_np_true_divide(" in compiled.code
+    for eager, ours in zip(*results, strict=True):
+        np.testing.assert_array_equal(np.signbit(eager), np.signbit(ours), strict=True)
+        np.testing.assert_array_equal(eager, ours, strict=True)
 
 
 REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {

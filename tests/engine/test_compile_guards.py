@@ -159,6 +159,27 @@ def test_a_new_learning_rate_applies_at_once_without_tracing_again() -> None:
     assert steps[1].traces == 1
 
 
+def test_learning_rate_and_momentum_changed_on_every_call_keep_eager_bits() -> None:
+    """lr and momentum reach NumPy as 0-d float32 arrays refreshed when they change: a new
+    float object on each call, an int, -0.0, values float32 can't hold exactly, all give
+    eager's bits on every step, without tracing again."""
+    nets, opts, steps = pair(lambda p: vb.optim.SGD(p, lr=0.1, momentum=0.9))
+    run(steps, 1)  # warm-up: the momentum buffers are made, and the step traced again
+    traces = steps[1].traces
+    lrs = [0.1, 1, -0.0, 1e-3 / 7, 0.3, 2, 0.1]
+    momenta = [0.9, 0.5, 1, 0.7 / 3]
+    for k, (x, y) in enumerate(DATA * 3):
+        lr, momentum = lrs[k % len(lrs)], momenta[k % len(momenta)]
+        for opt in opts:  # float(repr(v)): a new object with the same value
+            opt.param_groups[0]["lr"] = float(repr(lr)) if type(lr) is float else lr
+            opt.param_groups[0]["momentum"] = momentum
+        a, b = (s(x, y) for s in steps)
+        np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True), strict=True)
+        assert_nets_equal(*nets)
+    assert steps[1].traces == traces
+    assert "lr_f32 = _typed(lr, " in steps[1].code and "momentum_f32 = _typed(" in steps[1].code
+
+
 def test_turning_on_momentum_traces_again() -> None:
     nets, opts, steps = pair()
     run(steps, 1)

@@ -30,6 +30,10 @@ BINARY = {
     "logical_or": "_np.logical_or", "floor_divide": "_np.floor_divide",
     "remainder": "_np.remainder",
 }
+# ufuncs that cast a Python number beside a float array to the array's dtype (NEP 50): the
+# builder passes them a 0-d array of that dtype instead (graph.Builder.typed)
+TYPED = {"add", "subtract", "multiply", "true_divide", "maximum", "minimum", "greater", "less",
+         "greater_equal", "less_equal", "equal", "not_equal"}
 SYMBOL = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}  # for comments
 
 
@@ -61,6 +65,7 @@ KERNELS: dict[str, Kernel] = {
                   "_np.maximum.reduce({0}, {axes}, None, {out}, {keepdims})"),
     "min": Kernel("_np.minimum.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.minimum.reduce({0}, {axes}, None, {out}, {keepdims})"),
+    "neg_mean": Kernel("_np.asarray(-_np.true_divide({0}, {n}))"),  # -(s / n): rules.py
     "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),

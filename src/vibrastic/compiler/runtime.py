@@ -51,6 +51,24 @@ def _pow_db(g: Any, x: Any, y: Any, out: Any) -> Any:
         return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
 
 
+def _typed(value: Any, cache: list[Any]) -> Any:
+    """A hyper-parameter read live (``lr``) as the 0-d array ``cache[1]`` (of the dtype of
+    the arrays it multiplies), refreshed when the value changes: NumPy casts a Python number
+    to that dtype anyway, and takes a 0-d array in quicker. Anything but a Python number (or
+    one the dtype can't hold) is passed on as it is."""
+    if value is cache[0]:
+        return cache[1]
+    if type(value) is not float and (type(value) is not int or abs(value) >= 1 << 53):
+        return value
+    with np.errstate(over="ignore"):
+        cache[1][()] = value
+    if math.isfinite(value) and not np.isfinite(cache[1]):
+        cache[0] = None
+        return value
+    cache[0] = value  # held here, so no other object can take its identity
+    return cache[1]
+
+
 try:  # the engine's matmul for big products (BLAS threads chosen per shape), if it has one
     from vibrastic.blas import matmul as _blas_matmul
     from vibrastic.blas import one_thread as _blas_one
@@ -72,6 +90,7 @@ RUNTIME: dict[str, Any] = {
     "_blas_one": _blas_one,
     "_pow_da": _pow_da,
     "_pow_db": _pow_db,
+    "_typed": _typed,
     "RuntimeError": RuntimeError,
     "IndexError": IndexError,
     "ValueError": ValueError,
