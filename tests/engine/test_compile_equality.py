@@ -249,6 +249,27 @@ def test_cross_entropy_mean_keeps_eager_bits_at_nan_zero_and_inf(case: str) -> N
         np.testing.assert_array_equal(eager, ours, strict=True)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_compiled_cross_entropy_refuses_targets_out_of_bounds_like_eager(dtype: Any) -> None:
+    """The compiled check reads the targets as unsigned (a negative one is then huge): one
+    comparison catches -1 and 10 alike, with eager's error."""
+
+    def loss_of(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        return vb.nn.functional.cross_entropy(x, y)
+
+    compiled = vb.compile(loss_of, backend="numpy", fullgraph=True)
+    x = vb.tensor(np.zeros((3, 10), np.float32))
+    ok = vb.tensor(np.array([0, 9, 4], dtype))
+    assert compiled(x, ok).item() == loss_of(x, ok).item()
+    for bad in ([0, 10, 1], [-1, 0, 0], [0, 0, 2 ** 31 - 1]):
+        y = vb.tensor(np.array(bad).astype(dtype))
+        named = int(min(y._data) if min(y._data) < 0 else max(y._data))
+        for fn in (loss_of, compiled):
+            with pytest.raises(IndexError, match=f"^Target {named} is out of bounds for 10 "):
+                fn(x, y)
+    assert compiled.traces == 1 and ".view(" in compiled.code
+
+
 REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {
     "max": lambda x, t: x.max() * 2,
     "min": lambda x, t: vb.min(x),

@@ -328,10 +328,13 @@ class Builder:
                                  tuple(_values_in(args))))
         return value
 
-    def check(self, condition: str, error: str, message: str, *args: Any) -> None:
-        """A runtime check the eager op makes on values (raises the same error)."""
-        cond = condition.format(*[self._arg_text(a) for a in args])
-        code = f"if {cond}: raise {error}({message!r})"
+    def check(self, condition: str, error: str, message: str | _Raw, *args: Any) -> None:
+        """A runtime check the eager op makes on values (raises the same error; a ``raw``
+        message is an expression, formatted like the condition)."""
+        texts = [self._arg_text(a) for a in args]
+        cond = condition.format(*texts)
+        text = message.text.format(*texts) if isinstance(message, _Raw) else repr(message)
+        code = f"if {cond}: raise {error}({text})"
         self._exec(code)
         self.instrs.append(Instr("check", code, code, None, tuple(_values_in(args))))
 

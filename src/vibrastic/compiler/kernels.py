@@ -65,7 +65,7 @@ KERNELS: dict[str, Kernel] = {
                   "_np.maximum.reduce({0}, {axes}, None, {out}, {keepdims})"),
     "min": Kernel("_np.minimum.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.minimum.reduce({0}, {axes}, None, {out}, {keepdims})"),
-    "neg_mean": Kernel("_np.asarray(-_np.true_divide({0}, {n}))"),  # -(s / n): rules.py
+    "neg_mean": Kernel("_np.asarray(-_np.true_divide({0}, {1}))"),  # -(s / n): rules.py
     "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),

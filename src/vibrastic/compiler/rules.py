@@ -780,7 +780,8 @@ def _negated_mean(o: Ops, picked: Value, reduction: str) -> tuple[Value, Any]:
     n = int(np.prod(picked.shape))
     if reduction != "mean" or n < 2:
         return _reduce(o, o.neg(picked), reduction)
-    return o.k("neg_mean", o.sum(picked, None, False), n=n), 1.0 / n
+    total = o.sum(picked, None, False)
+    return o.k("neg_mean", total, o.b.typed("true_divide", (total, n))[1]), 1.0 / n
 
 
 def _spread(o: Ops, g: Value, scale: Any) -> Value:
@@ -822,13 +823,15 @@ def _class_targets(o: Ops, x: Value, target: Any) -> tuple[Any, bool]:
     t_example = t.example if isinstance(t, Value) else np.asarray(t)
     if t_example.dtype.kind in "iu":
         classes = x.shape[-1]
-        if isinstance(t, Value) and len(t.shape) == 1:  # Python's min/max: quicker on a batch
-            o.b.check("{0}.size and (min(_targets := {0}.tolist()) < 0 or max(_targets) >= "
-                      + str(classes) + ")",
-                      "IndexError", f"Target is out of bounds for {classes} classes.", t)
+        message = raw("'Target ' + str(int({0}.min() if {0}.min() < 0 else {0}.max())) + "
+                      f"' is out of bounds for {classes} classes.'")  # eager's message
+        if isinstance(t, Value) and len(t.shape) == 1:  # Python's max: quicker on a batch;
+            unsigned = o.b.const(np.dtype(f"u{t.dtype.itemsize}"), "unsigned")  # seen unsigned,
+            o.b.check("{0}.size and max({0}.view(" + unsigned + ").tolist()) >= "  # t < 0 is
+                      + str(classes), "IndexError", message, t)  # >= 2^63: one test for both
         elif isinstance(t, Value):
             o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
-                      "IndexError", f"Target is out of bounds for {classes} classes.", t)
+                      "IndexError", message, t)
         return t, True
     return t, False
 
@@ -904,10 +907,11 @@ def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> 
             # row of onehot sums to exactly 1.0, and x * 1.0 and x - 0.0 leave x's bits alone,
             # so subtracting 1 at the targets gives the same numbers with two fewer passes.
             e = o.k("exp", logp)
+            one = o.b.typed("subtract", (e, 1))[1]  # a 0-d array: same bits, quicker
             if flat is not None:
-                o.b.inplace("sub_flat", e, flat, 1)
+                o.b.inplace("sub_flat", e, flat, one)
             else:
-                o.b.inplace("sub_at", e, 1, *ts, idx=text, _index=idx)
+                o.b.inplace("sub_at", e, one, *ts, idx=text, _index=idx)
             return (o.mul(e, s),)
         weight = o.sum(onehot, -1, True)
         return (o.mul(o.sub(o.mul(o.k("exp", logp), weight), onehot), s),)

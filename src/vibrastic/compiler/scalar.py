@@ -182,8 +182,6 @@ class ScalarWriter(Writer):
             return self._define(out, [_binary(kernel, x, y) for x, y in zip(a, c, strict=True)])
         if kernel in ("sum", "max"):
             return self._reduce(kernel, out, args[0], attrs)
-        if kernel == "neg_mean":
-            return self._define(out, [f"-({self.elements(args[0])[0][0]} / {attrs['n']})"])
         if kernel in ("dot", "matmul"):
             return self._dot(out, args[0], args[1])
         if kernel == "where":

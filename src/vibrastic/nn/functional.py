@@ -142,7 +142,8 @@ def _class_targets(x: np.ndarray, target: TensorLike) -> tuple[np.ndarray, bool]
                 f"row of input {x.shape}), got {t.shape}"
             )
         if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
-            raise IndexError(f"Target {int(t.max())} is out of bounds for {x.shape[-1]} classes.")
+            bad = int(t.min() if t.min() < 0 else t.max())  # the target that is out of bounds
+            raise IndexError(f"Target {bad} is out of bounds for {x.shape[-1]} classes.")
         return t, True
     if t.shape != x.shape:
         raise ValueError(f"Expected probability targets of shape {x.shape}, got {t.shape}")
