@@ -208,6 +208,7 @@ def test_digits_sized_step_with_views_made_once_keeps_eager_bits(monkeypatch: An
     assert code.count("_blas_one()") == 1 and "_blas_matmul" not in code
     assert "linear = v0_weight.T\n    _np.copyto(" in code
     assert "_f32_0, " in code and "lr_f32, " in code  # numbers passed as 0-d float32 arrays
+    assert ".dot(" in code  # ndarray.dot where it gives matmul's bits
 
 
 def edge_logits(case: str) -> np.ndarray:

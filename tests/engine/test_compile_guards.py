@@ -180,6 +180,31 @@ def test_learning_rate_and_momentum_changed_on_every_call_keep_eager_bits() -> N
     assert "lr_f32 = _typed(lr, " in steps[1].code and "momentum_f32 = _typed(" in steps[1].code
 
 
+def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
+    """Products may be written as ndarray.dot for the layouts seen when tracing (rules.py),
+    so an argument's strides are guarded: the same values laid out column by column trace
+    again, and every step keeps eager's bits."""
+    rng = np.random.default_rng(0)
+    nets = []
+    for _ in range(2):
+        vb.manual_seed(0)
+        nets.append(vb.nn.Sequential(vb.nn.Linear(4, 6), vb.nn.ReLU(), vb.nn.Linear(6, 3)))
+    opts = [vb.optim.SGD(n.parameters(), lr=0.1, momentum=0.9) for n in nets]
+    steps = [step_for(nets[0], opts[0]),
+             vb.compile(step_for(nets[1], opts[1]), backend="numpy", fullgraph=True)]
+    for k in range(6):
+        x = vb.tensor(rng.standard_normal((5, 4)).astype(np.float32))
+        if k >= 3:  # the same values, stored column by column
+            x = vb.tensor(np.ascontiguousarray(x.numpy().T)).T
+            assert x._data.flags.f_contiguous and not x._data.flags.c_contiguous
+        y = vb.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+        a, b = (s(x, y) for s in steps)
+        np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True), strict=True)
+        assert_nets_equal(*nets)
+    assert ".dot(" in steps[1].code
+    assert steps[1].traces == 3  # the first call, the momentum buffers' warm-up, the layout
+
+
 def test_turning_on_momentum_traces_again() -> None:
     nets, opts, steps = pair()
     run(steps, 1)

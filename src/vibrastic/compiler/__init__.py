@@ -303,7 +303,8 @@ def _arguments(fn: Callable[..., Any], args: tuple, kwargs: dict
             seen.add(id(x))
             tensors.append((path, name, x))
             guards.append(ArgGuard(path, "tensor", cls=type(x), shape=x._data.shape,
-                                   dtype=x._data.dtype, requires_grad=x.requires_grad))
+                                   dtype=x._data.dtype, requires_grad=x.requires_grad,
+                                   strides=x._data.strides))
         elif isinstance(x, (list, tuple)) and type(x) in (list, tuple):
             guards.append(ArgGuard(path, "len", len(x)))
             guards.append(ArgGuard(f"type({path})", "identity", type(x)))

@@ -50,6 +50,7 @@ class ArgGuard:
     shape: tuple[int, ...] | None = None
     dtype: np.dtype | None = None
     requires_grad: bool = False
+    strides: tuple[int, ...] | None = None  # the layout (products may rely on it: rules.py)
 
 
 @dataclass
@@ -280,9 +281,10 @@ class Writer:
             cls = self.put(g.cls, g.cls.__name__)  # type: ignore[union-attr]
             self.check([f"{path}.__class__ is not {cls}",
                         f"{path}._data.shape != {g.shape!r}",
+                        f"{path}._data.strides != {g.strides!r}",
                         f"{path}._data.dtype != {self._dtype(g.dtype)}",
                         f"{path}.requires_grad is not {g.requires_grad}"],
-                       f"the tensor {g.path} changed shape, dtype or requires_grad")
+                       f"the tensor {g.path} changed shape, layout, dtype or requires_grad")
 
     def _dtype(self, dtype: Any) -> str:
         dtype = np.dtype(dtype)
@@ -508,7 +510,7 @@ class Writer:
                           indent)
                 continue
             kernel = instr.meta[0] if instr.meta else None
-            if kernel == "matmul_one" and self.blas_one:
+            if kernel in ("matmul_one", "dot_one") and self.blas_one:
                 self.emit("_blas_one()  # the products below run on one BLAS thread", indent)
                 self.blas_one = False
             elif kernel == "matmul_blas":

@@ -77,6 +77,7 @@ KERNELS: dict[str, Kernel] = {
     # a product below the BLAS thread floor: one thread always (set once per call, _blas_one)
     "matmul_one": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     "dot": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),
+    "dot_one": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),  # as matmul_one
     "where": Kernel("_np.where({0}, {1}, {2})"),
     "clip": Kernel("_np.clip({0}, {lo}, {hi})", "_np.clip({0}, {lo}, {hi}, {out})"),
     "astype": Kernel("{0}.astype({dtype})", "_np.copyto({out}, {0}, casting='unsafe')"),
