@@ -4,6 +4,7 @@ one, on random MLPs (depths, widths, activations, losses, optimizers) and on eve
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -269,6 +270,37 @@ def test_compiled_cross_entropy_refuses_targets_out_of_bounds_like_eager(dtype: 
             with pytest.raises(IndexError, match=f"^Target {named} is out of bounds for 10 "):
                 fn(x, y)
     assert compiled.traces == 1 and ".view(" in compiled.code
+
+
+def test_bias_gradients_summed_by_the_blas_keep_eager_bits() -> None:
+    """A linear layer's bias gradient is the BLAS's ones · g where the BLAS was seen to add
+    the rows in order: eager's bits, for a column of -0.0 (both sums start from +0.0), inf
+    and NaN too."""
+    vb.manual_seed(0)
+    layer = vb.nn.Linear(3, 4)
+
+    def grads(x: vb.Tensor, c: vb.Tensor) -> vb.Tensor:
+        layer.zero_grad()
+        loss = (layer(x) * c).sum()
+        loss.backward()
+        return loss
+
+    compiled = vb.compile(grads, backend="numpy", fullgraph=True)
+    rng = np.random.default_rng(0)
+    x = vb.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+    c = rng.standard_normal((5, 4)).astype(np.float32)
+    compiled(x, vb.tensor(c))  # the trace
+    assert re.search(r"_ones\w*\.dot\(", compiled.code)
+    c[:, 0] = -0.0
+    c[2, 1], c[3, 2] = np.inf, np.nan
+    results = []
+    for fn in (grads, compiled):
+        with np.errstate(invalid="ignore"):
+            fn(x, vb.tensor(c))
+        results.append(layer.bias.grad._data.copy())
+    np.testing.assert_array_equal(np.signbit(results[0]), np.signbit(results[1]), strict=True)
+    np.testing.assert_array_equal(results[0], results[1], strict=True)
+    assert not np.signbit(results[1][0]) and compiled.traces == 1
 
 
 REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {

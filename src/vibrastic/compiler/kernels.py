@@ -78,6 +78,7 @@ KERNELS: dict[str, Kernel] = {
     "matmul_one": Kernel("_np.matmul({0}, {1})", "_np.matmul({0}, {1}, {out})"),
     "dot": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),
     "dot_one": Kernel("{0}.dot({1})", "{0}.dot({1}, {out})"),  # as matmul_one
+    "row_sum": Kernel("{1}.dot({0})", "{1}.dot({0}, {out})"),  # ones · g: rules.linear
     "where": Kernel("_np.where({0}, {1}, {2})"),
     "clip": Kernel("_np.clip({0}, {lo}, {hi})", "_np.clip({0}, {lo}, {hi}, {out})"),
     "astype": Kernel("{0}.astype({dtype})", "_np.copyto({out}, {0}, casting='unsafe')"),

@@ -735,7 +735,7 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
         o.b.inplace("add", out, bias.value)
     n_out, n_in = w.shape
 
-    def vjp(g: Value, row_sum: bool = False) -> list[Any]:
+    def vjp(g: Value, row_sum: bool = False, blas: bool = False) -> list[Any]:
         rows = int(np.prod(g.shape)) // n_out
         g2 = o.k("reshape", g, shape=(rows, n_out)) if len(g.shape) != 2 else g
         gx = o.matmul(g, w) if input.requires_grad else None
@@ -750,14 +750,46 @@ def linear(o: Ops, input: Node, weight: Node, bias: Node | None = None) -> Resul
             return [gx, gw]
         if len(g2.shape) == 2 and g2.shape[0] == 1 and not row_sum:  # one row: its own sum
             return [gx, gw, o.k("getitem", g2, idx=raw("0"), _index=0)]
+        if blas and _blas_sums_in_order(g2):
+            ones = o.b.constant(np.ones(g2.shape[0], g2.dtype), "ones")
+            return [gx, gw, o.k("row_sum", g2, ones)]
         return [gx, gw, o.sum(g2, (0,), False)]
 
-    def vjp_sum(g: Value) -> list[Any]:
-        return vjp(g, row_sum=True)
+    def vjp_sum(g: Value, blas: bool = False) -> list[Any]:
+        return vjp(g, row_sum=True, blas=blas)
 
     parents = (input, weight) if bias is None else (input, weight, bias)
-    variants = (vjp, vjp_sum) if engine_takes_one_row() else (vjp_sum, vjp)
-    return out, parents, variants
+    first, second = (vjp, vjp_sum) if engine_takes_one_row() else (vjp_sum, vjp)
+    # the first whose gradients match eager's bits (on the traced call)
+    return out, parents, (lambda g: first(g, blas=True), first, second)
+
+
+def _blas_sums_in_order(g: Value) -> bool:
+    """Whether the bias gradient (g summed over its rows) may be the BLAS's ``ones · g``: a
+    float matrix of 2 to 64 contiguous rows, for which the BLAS was seen to add the rows one
+    after the other, as ``np.add.reduce`` does (``blas_row_sum_in_order``). Each product
+    ``1 · g`` is exact and both sums start from +0.0 (a column of -0.0 sums to +0.0 both
+    ways), so the bits are eager's."""
+    if len(g.shape) != 2 or g.dtype.kind != "f" or _layout(g) != "C":
+        return False
+    rows, n = g.shape
+    return 2 <= rows <= 64 and rows * n <= 1 << 18 and blas_row_sum_in_order(
+        rows, n, g.dtype.name)
+
+
+@functools.cache
+def blas_row_sum_in_order(rows: int, n: int, dtype: str) -> bool:
+    """Whether ``ones.dot(g)`` (a matrix-vector product in the BLAS, about 1.7 µs quicker
+    than the reduction on the digits MLP) gives ``np.add.reduce(g, 0)``'s bits for this shape:
+    checked once per shape on random numbers of magnitudes 1e-3 to 1e3, where any other
+    order of additions shows."""
+    rng = np.random.default_rng(0)
+    ones = np.ones(rows, dtype)
+    for _ in range(8):
+        g = (rng.standard_normal((rows, n)) * 10.0 ** rng.uniform(-3, 3, (rows, n))).astype(dtype)
+        if not same_bits(np.add.reduce(g, 0), ones.dot(g)):
+            return False
+    return True
 
 
 @functools.cache
