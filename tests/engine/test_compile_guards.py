@@ -180,11 +180,8 @@ def test_learning_rate_and_momentum_changed_on_every_call_keep_eager_bits() -> N
     assert "lr_f32 = _typed(lr, " in steps[1].code and "momentum_f32 = _typed(" in steps[1].code
 
 
-def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
-    """Products may be written as ndarray.dot for the layouts seen when tracing (rules.py),
-    so an argument's strides are guarded: the same values laid out column by column trace
-    again, and every step keeps eager's bits."""
-    rng = np.random.default_rng(0)
+def mlp_pair() -> tuple[list[Any], list[Any], list[Any]]:
+    """An eager and a compiled copy of a 4-6-3 ReLU MLP with SGD momentum."""
     nets = []
     for _ in range(2):
         vb.manual_seed(0)
@@ -192,6 +189,15 @@ def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
     opts = [vb.optim.SGD(n.parameters(), lr=0.1, momentum=0.9) for n in nets]
     steps = [step_for(nets[0], opts[0]),
              vb.compile(step_for(nets[1], opts[1]), backend="numpy", fullgraph=True)]
+    return nets, opts, steps
+
+
+def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
+    """Products may be written as ndarray.dot for the layouts seen when tracing (rules.py),
+    so an argument's strides are guarded: the same values laid out column by column trace
+    again, and every step keeps eager's bits."""
+    rng = np.random.default_rng(0)
+    nets, _, steps = mlp_pair()
     for k in range(6):
         x = vb.tensor(rng.standard_normal((5, 4)).astype(np.float32))
         if k >= 3:  # the same values, stored column by column
@@ -203,6 +209,27 @@ def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
         assert_nets_equal(*nets)
     assert ".dot(" in steps[1].code
     assert steps[1].traces == 3  # the first call, the momentum buffers' warm-up, the layout
+
+
+def test_two_batch_sizes_share_the_grads_and_the_optimizer_state() -> None:
+    """A step traced for two batch sizes (the last batch of an epoch is smaller) switches
+    between its two programs without making new .grad tensors or moving the momentum
+    buffers, and every step keeps eager's bits."""
+    rng = np.random.default_rng(1)
+    nets, opts, steps = mlp_pair()
+    seen: set[tuple[int, ...]] = set()
+    for k in range(12):
+        rows = 3 if k % 4 == 3 else 5
+        x = vb.tensor(rng.standard_normal((rows, 4)).astype(np.float32))
+        y = vb.tensor(rng.standard_normal((rows, 3)).astype(np.float32))
+        a, b = (s(x, y) for s in steps)
+        np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True), strict=True)
+        assert_nets_equal(*nets)
+        if k >= 4:  # both programs made: from now on the same .grad and state objects
+            params = list(nets[1].parameters())
+            seen.add(tuple(id(o) for p in params
+                           for o in (p.grad, p.grad._data, opts[1].state[p]["momentum_buffer"])))
+    assert len(steps[1].entries) == 2 and len(seen) == 1
 
 
 def test_turning_on_momentum_traces_again() -> None:

@@ -88,6 +88,7 @@ class CompiledFunction:
         self._fast: Callable[..., Any] | None = None
         self._told = False
         self._why = ""  # the guard that failed last (for explain())
+        self._shared: dict[Any, Any] = {}  # what its programs share (codegen.Writer.shared)
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -155,6 +156,7 @@ class CompiledFunction:
             generation=generation, grad_enabled=grad_enabled, n_args=len(args),
             kwarg_names=tuple(kwargs),
             modules=[ModuleGuard.of(m) for m in recorder.modules.values()],
+            shared=self._shared,
         )
         entry = self._build(recorder, ctx, args, kwargs)
         entry.trace_ms = (time.perf_counter() - t0) * 1e3

@@ -65,6 +65,8 @@ class Context:
     n_args: int = 0
     kwarg_names: tuple[str, ...] = ()
     modules: list[ModuleGuard] = field(default_factory=list)
+    # arrays the programs of one compiled function share (see Writer.shared)
+    shared: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Writer:
         self.stable: set[str] = {v.name for v in self.b.values if v.storage.kind == "const"
                                  and v.base is None and v.name in self.ns}
         self.blas_one = True  # False once a one-thread product has set the BLAS this call
+        self.lasts: dict[int, str] = {}  # id(source) -> its last_slot
         if self.fuse_lanes:
             self._plan_lanes()
         self.typed = self._plan_typed()
@@ -125,16 +128,36 @@ class Writer:
             self.flat.update(run.groups)
         self.ns.update({"_adopt": lanes.adopt, "_fresh_flat": lanes.fresh_flat})
         for group in {id(g): g for g in self.flat.values()}.values():
-            if group.kind in ("buffer", "state"):
-                flat = np.zeros(group.total, group.dtype)
+            if group.kind == "state":  # the optimizer's: one flat array for every program
+                opt, _, role = group.values[0].storage.ref
+                key = ("state", id(opt.optimizer), role, group.dtype.str, self._layout(group))
+                flat, views = self.shared(key, lambda g=group: _flat_views(g), opt.optimizer)
                 self.ns[group.name] = flat
-                views = group.views(flat)
-                if group.kind == "buffer":
-                    self.ns.update({v.name: view for v, view in zip(group.values, views,
-                                                                    strict=True)})
-                    self.stable.update(v.name for v in group.values)
-                else:
-                    self.ns[f"{group.name}_views"] = views
+                self.ns[f"{group.name}_views"] = views
+            elif group.kind == "buffer":
+                flat, views = _flat_views(group)
+                self.ns[group.name] = flat
+                self.ns.update({v.name: view for v, view in zip(group.values, views,
+                                                                strict=True)})
+                self.stable.update(v.name for v in group.values)
+
+    def shared(self, key: tuple, make: Any, *keep: Any) -> Any:
+        """What the programs of one compiled function share: its optimizer's flat state arrays
+        and the ``.grad`` tensors last handed out. A function traced for two batch sizes (a
+        last, smaller batch) then switches between its programs without moving the state or
+        making new ``.grad`` arrays. Keyed by ids of the parameters and the optimizer, which
+        are held here (with ``keep``) so that no other object takes their ids."""
+        if key not in self.ctx.shared:
+            params = [src.tensor for src in self.rec.sources]
+            self.ctx.shared[key] = (make(), params, keep)
+        return self.ctx.shared[key][0]
+
+    @staticmethod
+    def _layout(group: lanes.Group) -> tuple:
+        """The parameters behind a flat group, in order, with their shapes."""
+        params = [v.storage.ref[1].tensor if v.storage.kind == "state" else v.storage.ref.tensor
+                  for v in group.values]
+        return tuple((id(t), v.shape) for t, v in zip(params, group.values, strict=True))
 
     def _plan_typed(self) -> dict[int, dict[str, str]]:
         """Hyper-parameters (``lr``, ``momentum``) that a ufunc takes beside one float array:
@@ -420,7 +443,7 @@ class Writer:
                 self.expose_flat(group)
             return
         tensor = self.tensor_expr(src)
-        last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
+        last = self.last_slot(src, None)
         g = f"_G_{_ident(src.name)}"
         flat = f"{v.name}_bytes"
         self.emit(f"{g} = {tensor}.grad")
@@ -446,7 +469,7 @@ class Writer:
         conds, gs, srcs = [], [], [v.storage.ref for v in group.values]
         for src in srcs:
             tensor = self.tensor_expr(src)
-            last = self.put([_NOTHING, None], f"last_{_ident(src.name)}_grad")
+            last = self.last_slot(src, self._layout(group))
             g = f"_G_{_ident(src.name)}"
             gs.append(g)
             self.emit(f"{g} = {tensor}.grad")
@@ -609,8 +632,20 @@ class Writer:
                 self.emit(f"{self.states[(opt.index, idx)]}[{name!r}] = {final.name}")
         self.emit(f"return {self.result(rec.outputs)}")
 
+    def last_slot(self, src: Source, layout: tuple | None) -> str:
+        """``[the .grad tensor handed out last, its array]`` for a parameter, shared by the
+        programs that lay their ``.grad`` arrays out alike (``layout``: flat groups)."""
+        if src.kind == "ext":
+            slot = self.shared(("last .grad", self.backend, id(src.tensor), layout),
+                               lambda: [_NOTHING, None])
+        else:
+            slot = [_NOTHING, None]
+        name = self.put(slot, f"last_{_ident(src.name)}_grad")
+        self.lasts[id(src)] = name
+        return name
+
     def put_last(self, src: Source) -> str:
-        return next(n for n in self.ns if n.startswith(f"_last_{_ident(src.name)}_grad"))
+        return self.lasts[id(src)]
 
     def result(self, x: Any) -> str:
         if isinstance(x, _OutRef):
@@ -737,6 +772,11 @@ def _mark(v: Value, storages: set[int], names: set[str]) -> None:
     if v.base is not None:
         names.add(v.base.name)
         storages.add(id(v.base.storage))
+
+
+def _flat_views(group: lanes.Group) -> tuple[np.ndarray, list[np.ndarray]]:
+    flat = np.zeros(group.total, group.dtype)
+    return flat, group.views(flat)
 
 
 def _acceptor(seen: list[Any], shape: Any, dtype: Any) -> Any:
