@@ -303,6 +303,28 @@ def test_bias_gradients_summed_by_the_blas_keep_eager_bits() -> None:
     assert not np.signbit(results[1][0]) and compiled.traces == 1
 
 
+def test_row_maxima_by_reduceat_keep_eager_bits_with_ties_of_zeros_and_nans() -> None:
+    """Softmax's row maxima come from np.maximum.reduceat over the flat rows: the same
+    maximum loop on each row as the reduction, so the same bits, -0.0 tied with +0.0 and
+    NaNs included."""
+
+    def f(x: vb.Tensor) -> vb.Tensor:
+        return vb.nn.functional.log_softmax(x * 2.0, dim=1)  # * 2: exact, a buffer of its own
+
+    compiled = vb.compile(f, backend="numpy", fullgraph=True)
+    rng = np.random.default_rng(0)
+    compiled(vb.tensor(rng.standard_normal((6, 11)).astype(np.float32)))
+    assert "reduceat" in compiled.code
+    values = np.array([-1.0, -0.0, 0.0, -2.0, np.nan, -np.inf, 3.0], np.float32)
+    with np.errstate(invalid="ignore"):
+        for _ in range(20):
+            x = vb.tensor(rng.choice(values, (6, 11), p=[.25, .25, .25, .1, .03, .04, .08]))
+            eager, ours = f(x)._data, compiled(x)._data
+            np.testing.assert_array_equal(np.signbit(eager), np.signbit(ours), strict=True)
+            np.testing.assert_array_equal(eager, ours, strict=True)
+    assert compiled.traces == 1
+
+
 REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {
     "max": lambda x, t: x.max() * 2,
     "min": lambda x, t: vb.min(x),

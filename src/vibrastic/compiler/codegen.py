@@ -590,20 +590,21 @@ class Writer:
     def _line(self, instr: Instr) -> str:
         out = instr.out
         kernel = instr.meta[0] if instr.meta else None
-        if kernel in _FLAT and instr.args and instr.args[0].name in self.stable \
-                and self.ns[instr.args[0].name].flags.c_contiguous:
-            target = instr.args[0].name  # x.reshape(-1) of a buffer: its flat view, bound once
-            code = instr.code if instr.kind == "inplace" else f"{out.name} = {instr.alloc}"
-            return code.replace(f"{target}.reshape(-1)", self.flat_view(target), 1)
+        code = instr.code
         if instr.kind == "call" and out is not None:
             kind = out.storage.kind
             if "{out}" in instr.code and kind in ("buffer", "newgrad"):
                 if kind == "buffer":
                     self.ns[out.name] = np.empty(out.shape, out.dtype)  # type: ignore[arg-type]
                     self.stable.add(out.name)
-                return instr.code.format(out=out.name)
-            return f"{out.name} = {instr.alloc}"
-        return instr.code
+                code = instr.code.format(out=out.name)
+            else:
+                code = f"{out.name} = {instr.alloc}"
+        if kernel in _FLAT and instr.args and instr.args[0].name in self.stable \
+                and self.ns[instr.args[0].name].flags.c_contiguous:
+            target = instr.args[0].name  # x.reshape(-1) of a buffer: its flat view, bound once
+            code = code.replace(f"{target}.reshape(-1)", self.flat_view(target), 1)
+        return code
 
     def epilogue(self) -> None:
         rec = self.rec
@@ -676,7 +677,8 @@ class Writer:
         return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
 
 
-_FLAT = ("take_flat", "sub_flat", "set_flat")  # kernels that read or write x.reshape(-1)
+# kernels that read or write x.reshape(-1)
+_FLAT = ("take_flat", "sub_flat", "set_flat", "max_rows")
 
 _UFUNC_CALL = re.compile(r"_np\.([a-z_0-9]+)(?=[.(])")
 

@@ -66,6 +66,9 @@ KERNELS: dict[str, Kernel] = {
     "min": Kernel("_np.minimum.reduce({0}, {axes}, None, None, {keepdims})",
                   "_np.minimum.reduce({0}, {axes}, None, {out}, {keepdims})"),
     "neg_mean": Kernel("_np.asarray(-_np.true_divide({0}, {1}))"),  # -(s / n): rules.py
+    # each row's maximum, as NumPy's reduceat over the flat rows (rules._row_max)
+    "max_rows": Kernel("_np.maximum.reduceat({0}.reshape(-1), {1})",
+                       "_np.maximum.reduceat({0}.reshape(-1), {1}, 0, None, {out})"),
     "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),

@@ -820,16 +820,29 @@ def engine_takes_one_row() -> bool:
 # ---- softmax and losses ----
 
 
+def _row_max(o: Ops, x: Value, dim: int) -> Value:
+    """``x.max(dim, keepdims=True)``. Along the rows of a float matrix of the program's own:
+    ``np.maximum.reduceat`` over its flat rows, about 1 µs quicker on the digits MLP's
+    logits. It runs NumPy's maximum loop on each row as the reduction does, so it gives the
+    same result, ties of -0.0 with +0.0 and NaNs included (tested)."""
+    if len(x.shape) != 2 or dim % 2 != 1 or x.dtype.kind != "f" or min(x.shape) < 1 \
+            or _layout(x) != "C":
+        return o.k("max", x, axes=dim, keepdims=True)
+    rows, n = x.shape
+    starts = o.b.constant(np.arange(rows) * n, "row_starts")
+    return o.reshape(o.k("max_rows", x, starts), (rows, 1))
+
+
 @rule("softmax")
 def softmax(o: Ops, a: Node, dim: int) -> Result:
     x = a.value
-    e = o.k("exp", o.sub(x, o.k("max", x, axes=dim, keepdims=True)))
+    e = o.k("exp", o.sub(x, _row_max(o, x, dim)))
     s = o.div(e, o.sum(e, dim, True))
     return unary(s, a, lambda g: o.mul(s, o.sub(g, o.sum(o.mul(g, s), dim, True))))
 
 
 def _log_softmax(o: Ops, x: Value, dim: int) -> Value:
-    shifted = o.sub(x, o.k("max", x, axes=dim, keepdims=True))
+    shifted = o.sub(x, _row_max(o, x, dim))
     return o.sub(shifted, o.k("log", o.sum(o.k("exp", shifted), dim, True)))
 
 

@@ -182,6 +182,8 @@ class ScalarWriter(Writer):
             return self._define(out, [_binary(kernel, x, y) for x, y in zip(a, c, strict=True)])
         if kernel in ("sum", "max"):
             return self._reduce(kernel, out, args[0], attrs)
+        if kernel == "max_rows":
+            return self._reduce("max", out, args[0], {"axes": 1})
         if kernel in ("dot", "matmul", "dot_one", "matmul_one"):
             return self._dot(out, args[0], args[1])
         if kernel == "where":
