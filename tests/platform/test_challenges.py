@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from vibrastic.platform.course import model
 from vibrastic.platform.course.challenge import (
     ChallengeError,
     UnknownChallenge,
@@ -54,7 +55,8 @@ def course_of(tmp_path: Path, lessons: dict[str, list[str]], folders: list[str])
     return root
 
 
-def test_course_toml_alone_orders_the_challenges(tmp_path: Path) -> None:
+def test_course_toml_alone_orders_the_challenges(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(model, "RESCAN_SECONDS", 0.0)  # look at the files on every load
     root = course_of(tmp_path, {"one": ["sigma"], "two": ["greeter", "triangle"]},
                      ["triangle", "sigma", "greeter"])
     found = load_challenges(root)
@@ -64,6 +66,23 @@ def test_course_toml_alone_orders_the_challenges(tmp_path: Path) -> None:
     toml.write_text(toml.read_text().replace('["sigma"]', '["triangle"]')
                     .replace('["greeter", "triangle"]', '["sigma", "greeter"]'))
     assert [c.name for c in load_challenges(root)] == ["triangle", "sigma", "greeter"]
+
+
+def test_an_authors_edit_is_seen_once_the_rescan_window_has_passed(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """A busy server looks at the course files at most once per ``RESCAN_SECONDS``: an edit
+    shows after that window, never before, and a challenge's edited title is read anew."""
+    clock = [1000.0]
+    monkeypatch.setattr(model, "monotonic", lambda: clock[0])
+    root = course_of(tmp_path, {"one": ["sigma"]}, ["sigma"])
+    assert load_challenges(root)[0].title == get_challenge("sigma").title
+    toml = root / "challenges" / "sigma" / "challenge.toml"
+    toml.write_text(re.sub(r'(?m)^title = .*$', 'title = "Sums of squares, edited"',
+                           toml.read_text(), count=1))
+    clock[0] += model.RESCAN_SECONDS / 2
+    assert load_challenges(root)[0].title == get_challenge("sigma").title  # not looked yet
+    clock[0] += model.RESCAN_SECONDS
+    assert load_challenges(root)[0].title == "Sums of squares, edited"
 
 
 def test_a_folder_course_toml_does_not_list_or_a_listed_name_without_folder_is_an_error(

@@ -321,6 +321,23 @@ def test_gradebook_exports_have_the_right_rows(site: Site) -> None:
     assert site.client("ta").get("/c/ai-101/gradebook.csv?key=name").status_code == 400
 
 
+def test_dashboard_cells_escape_every_value() -> None:
+    """The grid's cells are written in Python for speed: every value in them is escaped."""
+    from vibrastic.faces.web.classroom import grid_cells
+    from vibrastic.platform.classroom.dashboard import Cell
+
+    evil = '<img src=x onerror=alert(1)>"'
+    html = str(grid_cells('c"<', evil, [
+        (evil, 2.0, Cell(status="attempted", best=1.5, checks=3, stuck=[evil])),
+        ("sigma", 1.0, None), ("greeter", 1.0, Cell(status="passed", best=1.0, checks=1))]))
+    assert "<img" not in html and '"<' not in html and "&lt;img" in html
+    assert html.count("<td ") == 3 and html.count("<a href=") == 2
+    assert "✗ 1.5/2</a>" in html and 'class="cell attempted stuck"' in html
+    assert 'class="cell not-started" data-learner="&lt;img' in html
+    assert 'aria-label="&lt;img src=x onerror=alert(1)&gt;&quot;, greeter: passed, best 1 of 1' \
+           in html
+
+
 def test_learner_written_text_is_never_html(site: Site) -> None:
     client = TestClient(site.app, follow_redirects=False)
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -239,7 +239,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
         app.include_router(accounts.router, dependencies=guarded)
         app.include_router(classroom.router, dependencies=guarded)
-        app.middleware("http")(_signed_in_only)
+        app.add_middleware(SignedInOnly)
     from vibrastic.faces.web import project, qa
 
     qa.install(app.state.templates)
@@ -248,7 +248,34 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     app.include_router(qa.router, dependencies=guarded)
     app.include_router(api.router, dependencies=guarded)
     app.include_router(pages.router, dependencies=guarded)
+    app.add_middleware(ServerTiming)
     return app
+
+
+class ServerTiming:
+    """Adds ``Server-Timing: app;dur=<ms>`` to every response: the time from the request
+    reaching the app to its response starting, which browsers' developer tools (and the load
+    benchmark) show beside the round trip, telling the server's own time from queueing."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        begin = time.perf_counter()
+
+        async def timed_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                took = 1000 * (time.perf_counter() - begin)
+                message["headers"] = [*message.get("headers", []),
+                                      (b"server-timing", f"app;dur={took:.1f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/health",
@@ -256,21 +283,34 @@ PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/hea
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
-async def _signed_in_only(request: Request, call_next):  # type: ignore[no-untyped-def]
-    """In a classroom every page but sign-in, joining and resets needs a signed-in person."""
-    from starlette.concurrency import run_in_threadpool
+class SignedInOnly:
+    """In a classroom every page but sign-in, joining and resets needs a signed-in person: the
+    rest get a redirect to sign-in (the API a 401). Plain ASGI: it runs on every request."""
 
-    from vibrastic.faces.web.accounts import person_of
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
-    path = request.url.path
-    # the session lookup is a database call: off the event loop, so one slow query does not
-    # hold up every other request (and it is kept on the request for the route)
-    if not path.startswith(PUBLIC_PATHS) and await run_in_threadpool(person_of, request) is None:
-        if path.startswith("/api/"):
-            return JSONResponse({"detail": "sign in first: this classroom needs an account"},
-                                status_code=401)
-        return RedirectResponse(f"/signin?next={path}", status_code=303)
-    return await call_next(request)
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(PUBLIC_PATHS):
+            await self.app(scope, receive, send)
+            return
+        from starlette.concurrency import run_in_threadpool
+
+        from vibrastic.faces.web.accounts import person_of
+
+        # the session lookup is a database call: off the event loop, so one slow query does not
+        # hold up every other request (and it is kept in the request's state for the route)
+        if await run_in_threadpool(person_of, Request(scope)) is None:
+            path = scope["path"]
+            if path.startswith("/api/"):
+                refusal: Any = JSONResponse(
+                    {"detail": "sign in first: this classroom needs an account"},
+                    status_code=401)
+            else:
+                refusal = RedirectResponse(f"/signin?next={path}", status_code=303)
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def csrf_guard(request: Request) -> None:

@@ -12,10 +12,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -101,14 +103,57 @@ def dashboard_page(request: Request, slug: str) -> Response:
     course_id, slug, title = _course(request, slug)
     data = _dashboard(request, course_id)
     return _render(request, "classroom/dashboard.html", title=f"Dashboard · {title}",
-                   slug=slug, course_title=title, board=data)
+                   slug=slug, course_title=title, board=data, rows=_grid_rows(slug, data))
 
 
 @router.get("/c/{slug}/dashboard/grid", name="dashboard_grid")
 def dashboard_grid(request: Request, slug: str) -> Response:
     course_id, slug, _title = _course(request, slug)
-    return _render(request, "classroom/dashboard_grid.html", slug=slug,
-                   board=_dashboard(request, course_id))
+    board = _dashboard(request, course_id)
+    return _render(request, "classroom/dashboard_grid.html", slug=slug, board=board,
+                   rows=_grid_rows(slug, board))
+
+
+def _grid_rows(slug: str, board: dash.Dashboard) -> list[tuple[dash.Row, Markup]]:
+    """Each learner with their row of cells, in the board's column order."""
+    columns = [(name, max_score) for name, _title, max_score in board.challenges]
+    return [(row, grid_cells(slug, row.username, [
+        (name, max_score, board.cells.get((row.user_id, name))) for name, max_score in columns]))
+        for row in board.learners]
+
+
+def _score(value: float | None) -> str:
+    return f"{value or 0:g}"
+
+
+def grid_cells(slug: str, username: str, cells: list[tuple[str, float, dash.Cell | None]]
+               ) -> Markup:
+    """One learner's row of dashboard cells as HTML. Written here, not in the template: a
+    class's grid has thousands of cells and is redrawn on every check, and escaping each value
+    as a template does made it the classroom's costliest page. Every value is escaped."""
+    who = escape(username)
+    out = []
+    for name, max_score, cell in cells:
+        where = f'data-learner="{who}" data-challenge="{escape(name)}"'
+        if cell is None or not cell.checks:
+            inner = '<span class="muted" aria-label="not started">·</span>'
+        else:
+            label = (f"{username}, {name}: {cell.status}, best {_score(cell.best)} of "
+                     f"{_score(max_score)}, {cell.checks} checks"
+                     f"{', stuck' if cell.stuck else ''}")
+            inner = (f'<a href="/c/{escape(slug)}/learners/{who}/{escape(name)}" '
+                     f'aria-label="{escape(label)}">{"✓" if cell.status == "passed" else "✗"} '
+                     f"{_score(cell.best)}/{_score(max_score)}</a>")
+        if cell is None:
+            out.append(f'<td class="cell not-started" {where}>{inner}</td>')
+            continue
+        stuck = ""
+        if cell.stuck:
+            stuck = (f'<span class="stuck-flag" title="{escape("; ".join(cell.stuck))}">'
+                     "stuck</span>")
+        kind = escape(cell.status.replace(" ", "-")) + (" stuck" if cell.stuck else "")
+        out.append(f'<td class="cell {kind}" {where}>{inner}{stuck}</td>')
+    return Markup("".join(out))
 
 
 def _dashboard(request: Request, course_id: int) -> dash.Dashboard:

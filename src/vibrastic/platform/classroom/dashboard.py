@@ -58,9 +58,13 @@ class Dashboard:
 
     @property
     def stuck(self) -> list[tuple[Row, str, list[str]]]:
-        return [(row, name, cell.stuck) for row in self.learners
-                for name, _t, _m in self.challenges
-                if (cell := self.cells.get((row.user_id, name))) and cell.stuck]
+        """(learner, challenge, reasons) of every stuck cell, in grid order."""
+        column = {name: i for i, (name, _t, _m) in enumerate(self.challenges)}
+        line = {row.user_id: (i, row) for i, row in enumerate(self.learners)}
+        found = sorted((line[user_id][0], column[name], name, cell.stuck)
+                       for (user_id, name), cell in self.cells.items()
+                       if cell.stuck and user_id in line and name in column)
+        return [(self.learners[i], name, reasons) for i, _c, name, reasons in found]
 
 
 def graded_items() -> list:
@@ -140,11 +144,12 @@ def dashboard(engine: Engine, course_id: int, viewer_id: int,
         total = hint_counts.get(name, 0)
         if total and seen.get((user_id, name), 0) >= total:
             cell.stuck.append("read every hint")
-    rates = {c.name: {"passed": sum(cells.get((r.user_id, c.name), Cell()).status == "passed"
-                                    for r in learners),
-                      "attempted": sum(cells.get((r.user_id, c.name), Cell()).checks > 0
-                                       for r in learners),
-                      "learners": len(learners)} for c in challenges}
+    rates = {c.name: {"passed": 0, "attempted": 0, "learners": len(learners)}
+             for c in challenges}
+    for (_user_id, name), cell in cells.items():
+        if name in rates:
+            rates[name]["passed"] += cell.status == "passed"
+            rates[name]["attempted"] += cell.checks > 0
     return Dashboard(challenges=[(c.name, c.title, c.max_score) for c in challenges],
                      learners=learners, cells=cells, pass_rates=rates,
                      failing_tests={name: counter.most_common(5)

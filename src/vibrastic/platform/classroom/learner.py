@@ -149,20 +149,27 @@ class ClassroomLearner:
         return rows
 
     def attempts(self, challenge: str) -> list[dict[str, Any]]:
-        if not self._attempts:  # every graded check of this learner at once: pages ask for
-            # several (the project's stages), and one round trip beats one per stage
-            self._attempts[""] = []
+        """The learner's graded checks of one challenge or stage, oldest first, with results
+        (only pages about that one item need the results, which may be large)."""
+        if challenge not in self._attempts:
             with Session(reading(self.engine)) as session:
-                for s in session.scalars(select(Submission).where(
+                self._attempts[challenge] = [
+                    {"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
+                     "status": s.status, "score": s.score, "max_score": s.max_score,
+                     "hidden_run": s.hidden_run,
+                     "result": json.loads(s.result_json) if s.result_json else {}}
+                    for s in session.scalars(select(Submission).where(
                         Submission.course_id == self.course_id,
-                        Submission.user_id == self.user_id,
-                        Submission.state == "done").order_by(Submission.id)):
-                    self._attempts.setdefault(s.challenge, []).append(
-                        {"id": s.id, "challenge": s.challenge, "created_at": s.created_at,
-                         "status": s.status, "score": s.score, "max_score": s.max_score,
-                         "hidden_run": s.hidden_run,
-                         "result": json.loads(s.result_json) if s.result_json else {}})
-        return [dict(a) for a in self._attempts.get(challenge, ())]
+                        Submission.user_id == self.user_id, Submission.challenge == challenge,
+                        Submission.state == "done").order_by(Submission.id))]
+        return [dict(a) for a in self._attempts[challenge]]
+
+    def _graded(self, name: str) -> list[dict[str, Any]]:
+        """Status, score and hidden run of each graded check of ``name``, from the snapshot:
+        what stage and milestone statuses need, without reading any results."""
+        return [{"status": status, "score": score, "hidden_run": hidden}
+                for challenge, status, score, hidden, _at in self._read().checks
+                if challenge == name]
 
     def hints_shown(self, challenge: str) -> int:
         return self._read().hints.get(challenge, 0)
@@ -282,10 +289,10 @@ class ClassroomLearner:
 
     def stage_statuses(self, project: Project) -> dict[str, StageStatus]:
         files = self.project_files(project)
-        return statuses_from(project, self.attempts, lambda rel: rel in files)
+        return statuses_from(project, self._graded, lambda rel: rel in files)
 
     def milestone_statuses(self, project: Project) -> dict[str, MilestoneStatus]:
-        return milestone_statuses(project, self.stage_statuses(project), self.attempts)
+        return milestone_statuses(project, self.stage_statuses(project), self._graded)
 
     def submit_project(self, project: Project, name: str,
                        options: dict[str, Any] | None = None) -> str:

@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from vibrastic.platform.course.checks import Case
-from vibrastic.platform.course.model import CourseError, load_course
+from vibrastic.platform.course.model import CourseError, load_course, recent_signature
 
 PACKAGE_COURSES = Path(__file__).resolve().parents[2] / "courses"
 DEFAULT_COURSE = PACKAGE_COURSES / "vibrastic101"
@@ -184,7 +184,7 @@ def _folders(root: Path) -> list[Path]:
 
 def _signature(root: Path) -> tuple:
     """Changes when any challenge file or course.toml changes, so an author's edit is seen
-    without a restart. One ``stat`` per file: it runs on every look-up."""
+    without a restart. One ``stat`` per file (see ``recent_signature`` for how often)."""
     entries: list[tuple[str, int, int]] = []
     for folder in sorted(os.scandir(root), key=lambda e: e.name):
         if not folder.is_dir() or folder.name.startswith(("_", ".")):
@@ -243,7 +243,7 @@ def challenges_dir(course: Path | str | None = None) -> Path:
 def load_challenges(course: Path | str | None = None) -> list[Challenge]:
     """Every challenge of a course, in course order."""
     root = challenges_dir(course)
-    return list(_load_all(root, _signature(root)))
+    return list(_load_all(root, recent_signature(root, _signature)))
 
 
 def get_challenge(name: str, course: Path | str | None = None) -> Challenge:

@@ -18,11 +18,14 @@ import importlib
 import inspect
 import re
 import textwrap
+import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -118,6 +121,29 @@ class Course:
     def labs(self) -> tuple[str, ...]:
         """Every lab, in course order."""
         return tuple(lab for lesson in self.lessons for lab in lesson.labs)
+
+
+#: How long a course folder's file signature (every file's size and modification time) is
+#: trusted before the files are looked at again: an author's edit is seen within this time, and
+#: a busy classroom server, whose every page asks, scans the folder at most this often.
+RESCAN_SECONDS = 1.0
+_signatures: dict[tuple[Callable[[Path], tuple], Path], tuple[float, tuple]] = {}
+_signatures_lock = threading.Lock()
+
+
+def recent_signature(root: Path, scan: Callable[[Path], tuple]) -> tuple:
+    """``scan(root)``, or its result from under ``RESCAN_SECONDS`` ago (course loaders key
+    their caches on it, so edits show without a restart)."""
+    key = (scan, root)
+    now = monotonic()
+    with _signatures_lock:
+        known = _signatures.get(key)
+    if known is not None and 0 <= now - known[0] < RESCAN_SECONDS:
+        return known[1]
+    signature = scan(root)
+    with _signatures_lock:
+        _signatures[key] = (now, signature)
+    return signature
 
 
 def course_root(course_id: str = DEFAULT_COURSE) -> Path:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vibrastic.platform.course.challenge import ChallengeError, make_starter
-from vibrastic.platform.course.model import CourseError, course_root
+from vibrastic.platform.course.model import CourseError, course_root, recent_signature
 
 if TYPE_CHECKING:
     from vibrastic.platform.course.checks import Case
@@ -271,7 +271,7 @@ def _signature(course: Path) -> tuple:
     """Changes when any project file changes, so an author's edit is seen without a restart."""
     files = [course / "course.toml", *sorted((course / "project").rglob("*"))]
     entries = []
-    for path in files:  # one stat per file: the course map asks on every view
+    for path in files:  # one stat per file (see ``recent_signature`` for how often)
         try:
             info = path.stat()
         except FileNotFoundError:
@@ -287,7 +287,8 @@ def load_project(course: Path | str | None = None) -> Project | None:
     root = Path(course) if course is not None else course_root()
     if root.name == "challenges":  # ``course check path/to/challenges`` names the folder inside
         root = root.parent
-    return _cached_load(root.resolve(), _signature(root))
+    root = root.resolve()
+    return _cached_load(root, recent_signature(root, _signature))
 
 
 def get_project(course: Path | str | None = None) -> Project:
