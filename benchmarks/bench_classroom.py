@@ -1,4 +1,5 @@
-"""Classroom load: 200 simulated learners against a real server on loopback, PostgreSQL, and two
+"""Classroom load: 200 simulated learners against a real server (two web processes) on loopback,
+PostgreSQL, and two
 `vibrastic worker` processes — the set-up a department would run, squeezed onto one machine.
 
 Phases (bounded in count and time, loopback only):
@@ -334,6 +335,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--check-every", type=float, default=60,
                         help="mean seconds between one learner's checks while browsing")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="web processes (`classroom serve --processes`)")
     parser.add_argument("--repeats", type=int, default=30,
                         help="requests per page type in the in-process measurement")
     args = parser.parse_args(sys.argv[1:] if __name__ == "__main__" else [])
@@ -349,7 +352,8 @@ def main() -> None:
         environ = dict(os.environ, VIBRASTIC_HOME=str(folder / "home"), VIBRASTIC_QUICK="1")
         processes.append(subprocess.Popen(
             [*cli, "classroom", "serve", "--database-url", url, "--port", str(port),
-             "--no-secure-cookies"], env=environ, stdout=subprocess.DEVNULL))
+             "--no-secure-cookies", "--processes", str(args.processes)], env=environ,
+            stdout=subprocess.DEVNULL))
         for _ in range(2):
             processes.append(subprocess.Popen([*cli, "worker", "--database-url", url],
                                               env=environ, stdout=subprocess.DEVNULL))
@@ -366,7 +370,8 @@ def main() -> None:
         quiet_before = load_average()
         alone = in_process_pages(url, args.repeats)
         quiet_after = load_average()
-        print(f"classroom load: {args.learners} learners + 1 instructor, PostgreSQL, 2 workers, "
+        print(f"classroom load: {args.learners} learners + 1 instructor, PostgreSQL, "
+              f"{args.processes} web process{'es' if args.processes > 1 else ''}, 2 workers, "
               f"{args.seconds:g} s of browsing and checking (a check every ~"
               f"{args.check_every:g} s each), loopback; {before} at the start, {after} at the end")
         print(f"  burst of {args.learners} checks: cleared in {burst_time:.1f} s (target < 60 s);"

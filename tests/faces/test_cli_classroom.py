@@ -106,6 +106,7 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
 
     import uvicorn
 
+    from vibrastic.faces.web.app import SERVE_SETTINGS, classroom_app
     from vibrastic.platform.grader.grade import Grader
 
     starts: list[str] = []
@@ -113,13 +114,17 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
         threading.current_thread().name))
     seen: dict[str, object] = {}
 
-    def run(app, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+    def run(target: str, **kwargs: object) -> None:
+        assert target == "vibrastic.faces.web.app:classroom_app" and kwargs["factory"]
+        seen["processes"] = kwargs["workers"]  # SQLite: one
+        app = classroom_app()  # what Uvicorn does in each web process
         service = app.state.classroom.grading._service
         seen["warm"] = service.wait_warm(timeout=60)  # started without a check
         seen["switch interval"] = sys.getswitchinterval()
         app.state.classroom.grading.close()
 
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv(SERVE_SETTINGS, "")  # the command sets it: put back afterwards
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
@@ -132,7 +137,10 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
         sys.setswitchinterval(before)
     assert result.exit_code == 0, result.output
     # pages waiting on the database get the interpreter back quickly (see `serve`)
-    assert seen == {"warm": True, "switch interval": 0.0005}
+    assert seen == {"warm": True, "switch interval": 0.0005, "processes": 1}
+    several = runner.invoke(app, ["classroom", "serve", "--database-url",
+                                  f"sqlite:///{tmp_path / 'r.db'}", "--processes", "2"])
+    assert several.exit_code == 2 and "several web processes need PostgreSQL" in several.output
     assert sorted(starts) == ["grading-worker-0", "grading-worker-1"]  # in the background
 
 

@@ -8,6 +8,7 @@ code runs on a laptop and on a department's server and an old database is upgrad
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from functools import cache
@@ -24,6 +25,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: restarted or dropped it); busier connections are not, since under load a ping on every
 #: checkout was one round trip in six of a page's.
 IDLE_PING_SECONDS = 10.0
+#: The environment variable that sets a process's PostgreSQL pool: that many connections kept,
+#: and as many more opened under load (default 20).
+POOL_VARIABLE = "VIBRASTIC_DB_POOL"
 
 
 class Base(DeclarativeBase):
@@ -78,7 +82,10 @@ def _engine(url: str) -> Engine:
         # A web process runs up to 40 requests at once in threads (AnyIO's default). Connections
         # past pool_size are closed when given back, and every new PostgreSQL connection forks a
         # server process: a pool that keeps half of them open saves that churn under load.
-        engine = create_engine(url, pool_size=20, max_overflow=20)
+        # Several web processes share PostgreSQL's connections (100 by default): `classroom
+        # serve --processes N` gives each a smaller pool through VIBRASTIC_DB_POOL.
+        pool = int(os.environ.get(POOL_VARIABLE) or 20)
+        engine = create_engine(url, pool_size=pool, max_overflow=pool)
         _ping_when_idle(engine)
         return engine
     raise DatabaseURLError(f"vibrastic stores its data in SQLite or PostgreSQL, not {backend!r}; "

@@ -8,7 +8,6 @@ Exit codes: 0 on success, 2 on bad input (the message says what was wrong and wh
 from __future__ import annotations
 
 import os
-import sys
 from typing import Annotated
 
 import typer
@@ -155,15 +154,27 @@ def serve(
     grading_workers: Annotated[int | None, typer.Option(
         min=1, max=64, help="Checks graded at once in this process (SQLite only; default: "
                             "one per core). With PostgreSQL, run `vibrastic worker`.")] = None,
+    processes: Annotated[int | None, typer.Option(
+        min=1, max=32, help="Web processes sharing the port; any of them serves any request "
+                            "(PostgreSQL only; default: one per core, at most 4).")] = None,
 ) -> None:
     """Start the classroom: the web course with accounts, roster, dashboard and gradebook."""
+    import json
+
     import uvicorn
 
     from vibrastic.faces.cli.serve import _port_free
-    from vibrastic.faces.web import WebConfig, create_app
+    from vibrastic.faces.web.app import SERVE_SETTINGS
+    from vibrastic.platform.database import POOL_VARIABLE
 
     url = database_url(database)
-    _engine(url)  # the database is reachable and migrated before the server starts
+    engine = _engine(url)  # the database is reachable and migrated before the server starts
+    several = engine.dialect.name == "postgresql"
+    if processes is not None and processes > 1 and not several:
+        raise _usage("several web processes need PostgreSQL: on SQLite the live updates and "
+                     "the grading run inside the one process; drop --processes or use "
+                     "--database-url postgresql+psycopg://…")
+    count = processes or (min(4, os.cpu_count() or 1) if several else 1)
     if not _port_free(host, port):
         raise _usage(f"cannot listen on {host}:{port}: the port is in use or the address is "
                      "not this machine's; pick another with --port")
@@ -171,18 +182,19 @@ def serve(
     secure = (not loopback) if secure_cookies is None else secure_cookies
     shown = f"[{host}]" if ":" in host else host
     public = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
-    app = create_app(WebConfig(database_url=url, secure_cookies=secure,
-                               grading_workers=grading_workers, warm_grading=True))
-    console.print(f"The classroom is at [bold]{public}/[/bold] (database {_safe(url)}); "
-                  "Ctrl+C stops it.", highlight=False)
+    os.environ[SERVE_SETTINGS] = json.dumps({
+        "database_url": url, "secure_cookies": secure, "grading_workers": grading_workers,
+        "warm_grading": True})
+    if count > 1:  # PostgreSQL allows 100 connections by default: the processes share them
+        os.environ.setdefault(POOL_VARIABLE, str(max(5, 20 // count)))
+    console.print(f"The classroom is at [bold]{public}/[/bold] (database {_safe(url)}, "
+                  f"{count} web process{'es' if count > 1 else ''}); Ctrl+C stops it.",
+                  highlight=False)
     if secure and public.startswith("http://"):
         console.print("Session cookies are HTTPS-only: serve it behind a TLS proxy, or use "
                       "--no-secure-cookies on a trusted network.", highlight=False)
-    # Pages mostly wait on the database; a thread whose reply has come should get the
-    # interpreter back within half a millisecond, not Python's default 5 ms, or each of a
-    # page's queries waits behind whichever page is rendering (the GIL convoy).
-    sys.setswitchinterval(0.0005)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run("vibrastic.faces.web.app:classroom_app", factory=True, workers=count,
+                host=host, port=port, log_level="warning")
 
 
 @classroom_app.command("digest")

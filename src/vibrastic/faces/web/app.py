@@ -58,7 +58,9 @@ class Context:
         self.cache_dir = config.cache_dir or home_dir() / "cache"
         self.lessons = LessonPages(self.course, self.cache_dir / "lessons",
                                    quick=config.quick_lessons)
-        self.labs = LabRuns(max_workers=config.lab_workers)
+        # a classroom may be served by several processes: each shows and cancels any run
+        self.labs = LabRuns(max_workers=config.lab_workers, shared_dir=(
+            self.cache_dir / "lab-runs" if config.database_url else None))
         self.workspace = config.workspace or workspace_dir()
         self._grading: Any = None
         from vibrastic.platform.progress.learner import LocalLearner
@@ -276,6 +278,22 @@ class ServerTiming:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+#: ``vibrastic classroom serve`` hands each of its web processes their settings through this
+#: environment variable (JSON of ``WebConfig`` fields): Uvicorn starts every process afresh.
+SERVE_SETTINGS = "VIBRASTIC_CLASSROOM_SETTINGS"
+
+
+def classroom_app() -> FastAPI:
+    """The app of one of ``classroom serve``'s web processes, from ``SERVE_SETTINGS``."""
+    import sys
+
+    # Pages mostly wait on the database; a thread whose reply has come should get the
+    # interpreter back within half a millisecond, not Python's default 5 ms, or each of a
+    # page's queries waits behind whichever page is rendering (the GIL convoy).
+    sys.setswitchinterval(0.0005)
+    return create_app(WebConfig(**json.loads(os.environ[SERVE_SETTINGS])))
 
 
 PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/health",
