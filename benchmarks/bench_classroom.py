@@ -1,6 +1,6 @@
 """Classroom load: 200 simulated learners against a real server (two web processes) on loopback,
-PostgreSQL, and two
-`vibrastic worker` processes — the set-up a department would run, squeezed onto one machine.
+PostgreSQL, and two `vibrastic worker` processes — the set-up a department would run, squeezed
+onto one machine.
 
 Phases (bounded in count and time, loopback only):
 1. burst: every learner presses Check on sigma at the same moment (200 submissions); time until
