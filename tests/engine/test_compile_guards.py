@@ -209,6 +209,7 @@ def test_an_argument_in_another_layout_traces_again_with_eager_bits() -> None:
         assert_nets_equal(*nets)
     assert ".dot(" in steps[1].code
     assert steps[1].traces == 3  # the first call, the momentum buffers' warm-up, the layout
+    assert steps[1].code.count("._data.strides != ") == 1  # x's; the code doesn't rely on y's
 
 
 def test_two_batch_sizes_share_the_grads_and_the_optimizer_state() -> None:

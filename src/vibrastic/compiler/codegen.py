@@ -302,12 +302,17 @@ class Writer:
                        f"{g.path} changed")
         elif g.kind == "tensor":
             cls = self.put(g.cls, g.cls.__name__)  # type: ignore[union-attr]
+            layout = [f"{path}._data.strides != {g.strides!r}"] if self.layout_fixed(g) else []
             self.check([f"{path}.__class__ is not {cls}",
-                        f"{path}._data.shape != {g.shape!r}",
-                        f"{path}._data.strides != {g.strides!r}",
+                        f"{path}._data.shape != {g.shape!r}", *layout,
                         f"{path}._data.dtype != {self._dtype(g.dtype)}",
                         f"{path}.requires_grad is not {g.requires_grad}"],
                        f"the tensor {g.path} changed shape, layout, dtype or requires_grad")
+
+    def layout_fixed(self, g: ArgGuard) -> bool:
+        """Whether the code relies on this argument's layout (rules._layout)."""
+        return any(src.kind == "arg" and src.path == g.path and src.node is not None
+                   and src.node.value.storage.layout_fixed for src in self.rec.sources)
 
     def _dtype(self, dtype: Any) -> str:
         dtype = np.dtype(dtype)

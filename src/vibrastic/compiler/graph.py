@@ -43,6 +43,7 @@ class Storage:
     name: str
     ref: Any = None
     example: Any = None  # the builder's working copy
+    layout_fixed: bool = False  # an argument whose strides the code relies on (guarded)
 
 
 @dataclass(eq=False)

@@ -582,10 +582,15 @@ _FIXED = ("buffer", "const", "ext", "newgrad", "state", "arg")
 
 
 def _layout(v: Value) -> str | None:
+    """"C" or "F" for an array laid out the same on every call (None otherwise); the code
+    relies on it, so an argument's strides become a guard."""
     example = v.example
     if v.storage.kind not in _FIXED or not isinstance(example, np.ndarray):
         return None
-    return "C" if example.flags.c_contiguous else "F" if example.flags.f_contiguous else None
+    layout = "C" if example.flags.c_contiguous else "F" if example.flags.f_contiguous else None
+    if layout and v.storage.kind == "arg":
+        v.storage.layout_fixed = True
+    return layout
 
 
 def _dot_gives_matmul_bits(x: Value, y: Value) -> bool:
@@ -596,10 +601,10 @@ def _dot_gives_matmul_bits(x: Value, y: Value) -> bool:
         return False
     m, k = x.shape
     n = y.shape[1]
-    layouts = (_layout(x), _layout(y))
-    if min(m, k, n) < 2 or None in layouts:
+    if min(m, k, n) < 2:
         return False
-    return dot_same_bits(m, k, n, x.dtype.name, layouts)  # type: ignore[arg-type]
+    layouts = (_layout(x), _layout(y))
+    return None not in layouts and dot_same_bits(m, k, n, x.dtype.name, layouts)  # type: ignore
 
 
 @functools.cache
@@ -770,11 +775,11 @@ def _blas_sums_in_order(g: Value) -> bool:
     after the other, as ``np.add.reduce`` does (``blas_row_sum_in_order``). Each product
     ``1 · g`` is exact and both sums start from +0.0 (a column of -0.0 sums to +0.0 both
     ways), so the bits are eager's."""
-    if len(g.shape) != 2 or g.dtype.kind != "f" or _layout(g) != "C":
+    if len(g.shape) != 2 or g.dtype.kind != "f":
         return False
     rows, n = g.shape
-    return 2 <= rows <= 64 and rows * n <= 1 << 18 and blas_row_sum_in_order(
-        rows, n, g.dtype.name)
+    return 2 <= rows <= 64 and rows * n <= 1 << 18 and _layout(g) == "C" and \
+        blas_row_sum_in_order(rows, n, g.dtype.name)
 
 
 @functools.cache
