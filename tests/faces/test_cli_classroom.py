@@ -117,6 +117,7 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
     def run(target: str, **kwargs: object) -> None:
         assert target == "vibrastic.faces.web.app:classroom_app" and kwargs["factory"]
         seen["processes"] = kwargs["workers"]  # SQLite: one
+        seen["proxies"] = kwargs["forwarded_allow_ips"]
         app = classroom_app()  # what Uvicorn does in each web process
         service = app.state.classroom.grading._service
         seen["warm"] = service.wait_warm(timeout=60)  # started without a check
@@ -132,12 +133,14 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
     try:
         result = runner.invoke(app, ["classroom", "serve", "--database-url",
                                      f"sqlite:///{tmp_path / 'r.db'}", "--port", str(port),
-                                     "--grading-workers", "2"])
+                                     "--grading-workers", "2",
+                                     "--trusted-proxies", "10.0.0.5"])
     finally:
         sys.setswitchinterval(before)
     assert result.exit_code == 0, result.output
     # pages waiting on the database get the interpreter back quickly (see `serve`)
-    assert seen == {"warm": True, "switch interval": 0.0005, "processes": 1}
+    assert seen == {"warm": True, "switch interval": 0.0005, "processes": 1,
+                    "proxies": "10.0.0.5"}
     several = runner.invoke(app, ["classroom", "serve", "--database-url",
                                   f"sqlite:///{tmp_path / 'r.db'}", "--processes", "2"])
     assert several.exit_code == 2 and "several web processes need PostgreSQL" in several.output

@@ -154,6 +154,11 @@ def serve(
     grading_workers: Annotated[int | None, typer.Option(
         min=1, max=64, help="Checks graded at once in this process (SQLite only; default: "
                             "one per core). With PostgreSQL, run `vibrastic worker`.")] = None,
+    trusted_proxies: Annotated[str, typer.Option(
+        "--trusted-proxies", help="Addresses of reverse proxies whose X-Forwarded-For names the "
+                                  "learner's address (comma-separated, or *), so sign-in "
+                                  "throttling counts per learner, not per proxy.")]
+    = "127.0.0.1",
     processes: Annotated[int | None, typer.Option(
         min=1, max=32, help="Web processes sharing the port; any of them serves any request "
                             "(PostgreSQL only; default: one per core, at most 4).")] = None,
@@ -194,7 +199,8 @@ def serve(
         console.print("Session cookies are HTTPS-only: serve it behind a TLS proxy, or use "
                       "--no-secure-cookies on a trusted network.", highlight=False)
     uvicorn.run("vibrastic.faces.web.app:classroom_app", factory=True, workers=count,
-                host=host, port=port, log_level="warning")
+                host=host, port=port, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=trusted_proxies)
 
 
 @classroom_app.command("digest")
