@@ -144,6 +144,9 @@ def test_classroom_serve_on_sqlite_starts_its_sandboxes_with_the_server(
     several = runner.invoke(app, ["classroom", "serve", "--database-url",
                                   f"sqlite:///{tmp_path / 'r.db'}", "--processes", "2"])
     assert several.exit_code == 2 and "several web processes need PostgreSQL" in several.output
+    monkeypatch.delenv(SERVE_SETTINGS)  # Uvicorn pointed at the factory by hand
+    with pytest.raises(RuntimeError, match="start the classroom with `vibrastic classroom serve"):
+        classroom_app()
     assert sorted(starts) == ["grading-worker-0", "grading-worker-1"]  # in the background
 
 

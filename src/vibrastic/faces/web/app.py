@@ -289,11 +289,15 @@ def classroom_app() -> FastAPI:
     """The app of one of ``classroom serve``'s web processes, from ``SERVE_SETTINGS``."""
     import sys
 
+    settings = os.environ.get(SERVE_SETTINGS)
+    if not settings:
+        raise RuntimeError(f"{SERVE_SETTINGS} is not set: start the classroom with `vibrastic "
+                           "classroom serve`, which sets it for each web process")
     # Pages mostly wait on the database; a thread whose reply has come should get the
     # interpreter back within half a millisecond, not Python's default 5 ms, or each of a
     # page's queries waits behind whichever page is rendering (the GIL convoy).
     sys.setswitchinterval(0.0005)
-    return create_app(WebConfig(**json.loads(os.environ[SERVE_SETTINGS])))
+    return create_app(WebConfig(**json.loads(settings)))
 
 
 PUBLIC_PATHS = ("/signin", "/join", "/invite/", "/reset/", "/static/", "/api/health",
