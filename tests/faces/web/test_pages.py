@@ -133,3 +133,36 @@ def test_lesson_cache_survives_a_damaged_entry(client: TestClient, web_home: Pat
     assert client.get("/lessons/2").status_code == 200
     ctx.lessons.state(ctx.course.lesson(2)).future.result(timeout=300)
     assert ctx.lessons.cache.load(key) is not None
+
+
+def test_web_processes_sharing_a_cache_execute_a_lesson_once(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """Two ``LessonPages`` on one folder stand for two web processes of a classroom: both are
+    asked for the same new lesson, one executes it, the other waits and shows that page; "run
+    again" executes it anew."""
+    from vibrastic.faces.web.lessons import LessonPages
+    from vibrastic.platform.course.render import LessonCache
+
+    executed: list[str] = []
+    build = LessonCache.build
+
+    def counted(self: LessonCache, lesson, *, quick: bool = False):  # type: ignore[no-untyped-def]
+        executed.append(lesson.name)
+        return build(self, lesson, quick=quick)
+
+    monkeypatch.setattr(LessonCache, "build", counted)
+    course = load_course()
+    lesson = course.lesson(1)
+    first, second = (LessonPages(course, tmp_path, quick=True) for _ in range(2))
+    try:
+        states = [first.schedule(lesson), second.schedule(lesson)]
+        for state in states:
+            state.future.result(timeout=300)  # a bound on a hang, not a speed claim
+        assert executed == [lesson.name] and [s.state for s in states] == ["done", "done"]
+        assert first.page(lesson, build=False)[0].executed
+        assert second.page(lesson, build=False)[0].executed
+        second.schedule(lesson, again=True).future.result(timeout=300)
+        assert executed == [lesson.name, lesson.name]
+    finally:
+        first.close()
+        second.close()

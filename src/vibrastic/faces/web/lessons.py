@@ -1,11 +1,14 @@
 """Lesson pages for the web face: cached pages, and one background thread that executes lessons.
 
 A lesson that is not cached yet is shown at once without outputs while a single worker thread
-executes it (one lesson at a time: the machine has few cores); the page then reloads.
+executes it (one lesson at a time: the machine has few cores); the page then reloads. Web
+processes sharing a cache folder (``classroom serve --processes N``) execute a lesson once: the
+others wait for it and show its page.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
@@ -63,24 +66,32 @@ class LessonPages:
             state = self.schedule(lesson)
         return cached or unexecuted_page(lesson, quick=self.quick), state
 
-    def schedule(self, lesson: Lesson) -> BuildState:
-        """Queue an execution of ``lesson`` unless one is queued or running already."""
+    def schedule(self, lesson: Lesson, *, again: bool = False) -> BuildState:
+        """Queue an execution of ``lesson`` unless one is queued or running already;
+        ``again``: even when another process has just built it ("run again")."""
         with self._lock:
             state = self._states.get(lesson.name)
             if state and state.state in ("queued", "running"):
                 return state
             state = BuildState("queued", time.time())
             self._states[lesson.name] = state
-        state.future = self._pool.submit(self._build, lesson, state)
+        state.future = self._pool.submit(self._build, lesson, state, again)
         return state
 
     def state(self, lesson: Lesson) -> BuildState | None:
         return self._states.get(lesson.name)
 
-    def _build(self, lesson: Lesson, state: BuildState) -> None:
+    def _build(self, lesson: Lesson, state: BuildState, again: bool = False) -> None:
         state.state, state.started_at = "running", time.time()
         try:
-            page = self.cache.build(lesson, quick=self.quick)
+            self.cache.root.mkdir(parents=True, exist_ok=True)
+            with open(self.cache.root / f"{lesson.name}.lock", "w") as lock:
+                # another process building this lesson holds the lock: wait, then use its page
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                page = None if again else self.cache.load(self.cache.key(lesson,
+                                                                          quick=self.quick))
+                if page is None:
+                    page = self.cache.build(lesson, quick=self.quick)
         except Exception as exc:  # a broken lesson must not kill the worker thread
             log.exception("executing lesson %s failed", lesson.ref)
             state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"

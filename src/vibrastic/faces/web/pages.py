@@ -136,7 +136,7 @@ def lesson_status(request: Request, ref: str) -> Response:
 def lesson_run_again(request: Request, ref: str) -> Response:
     ctx = ctx_of(request)
     lesson = views.get_lesson_or_404(ctx, ref)
-    ctx.lessons.schedule(lesson)
+    ctx.lessons.schedule(lesson, again=True)
     return RedirectResponse(f"/lessons/{lesson.name}", status_code=303)
 
 
