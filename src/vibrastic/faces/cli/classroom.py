@@ -174,12 +174,12 @@ def serve(
 
     url = database_url(database)
     engine = _engine(url)  # the database is reachable and migrated before the server starts
-    several = engine.dialect.name == "postgresql"
-    if processes is not None and processes > 1 and not several:
+    on_postgres = engine.dialect.name == "postgresql"
+    if (processes or 1) > 1 and not on_postgres:
         raise _usage("several web processes need PostgreSQL: on SQLite the live updates and "
                      "the grading run inside the one process; drop --processes or use "
                      "--database-url postgresql+psycopg://…")
-    count = processes or (min(4, os.cpu_count() or 1) if several else 1)
+    count = processes or (min(4, os.cpu_count() or 1) if on_postgres else 1)
     if not _port_free(host, port):
         raise _usage(f"cannot listen on {host}:{port}: the port is in use or the address is "
                      "not this machine's; pick another with --port")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,8 +267,6 @@ class ServerTiming:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        import time
-
         begin = time.perf_counter()
 
         async def timed_send(message: dict) -> None:
@@ -310,7 +309,9 @@ class SignedInOnly:
     rest get a redirect to sign-in (the API a 401). Plain ASGI: it runs on every request."""
 
     def __init__(self, app: Any) -> None:
-        self.app = app
+        from vibrastic.faces.web.accounts import person_of
+
+        self.app, self.person_of = app, person_of
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(PUBLIC_PATHS):
@@ -318,11 +319,9 @@ class SignedInOnly:
             return
         from starlette.concurrency import run_in_threadpool
 
-        from vibrastic.faces.web.accounts import person_of
-
         # the session lookup is a database call: off the event loop, so one slow query does not
         # hold up every other request (and it is kept in the request's state for the route)
-        if await run_in_threadpool(person_of, Request(scope)) is None:
+        if await run_in_threadpool(self.person_of, Request(scope)) is None:
             path = scope["path"]
             if path.startswith("/api/"):
                 refusal: Any = JSONResponse(

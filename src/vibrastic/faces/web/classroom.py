@@ -122,6 +122,9 @@ def _grid_rows(slug: str, board: dash.Dashboard) -> list[tuple[dash.Row, Markup]
         for row in board.learners]
 
 
+NOT_STARTED = '<span class="muted" aria-label="not started">·</span>'
+
+
 def _score(value: float | None) -> str:
     return f"{value or 0:g}"
 
@@ -135,18 +138,17 @@ def grid_cells(slug: str, username: str, cells: list[tuple[str, float, dash.Cell
     out = []
     for name, max_score, cell in cells:
         where = f'data-learner="{who}" data-challenge="{escape(name)}"'
-        if cell is None or not cell.checks:
-            inner = '<span class="muted" aria-label="not started">·</span>'
-        else:
+        if cell is None:
+            out.append(f'<td class="cell not-started" {where}>{NOT_STARTED}</td>')
+            continue
+        inner = NOT_STARTED
+        if cell.checks:
             label = (f"{username}, {name}: {cell.status}, best {_score(cell.best)} of "
                      f"{_score(max_score)}, {cell.checks} checks"
                      f"{', stuck' if cell.stuck else ''}")
             inner = (f'<a href="/c/{escape(slug)}/learners/{who}/{escape(name)}" '
                      f'aria-label="{escape(label)}">{"✓" if cell.status == "passed" else "✗"} '
                      f"{_score(cell.best)}/{_score(max_score)}</a>")
-        if cell is None:
-            out.append(f'<td class="cell not-started" {where}>{inner}</td>')
-            continue
         stuck = ""
         if cell.stuck:
             stuck = (f'<span class="stuck-flag" title="{escape("; ".join(cell.stuck))}">'

@@ -88,8 +88,7 @@ class LessonPages:
             with open(self.cache.root / f"{lesson.name}.lock", "w") as lock:
                 # another process building this lesson holds the lock: wait, then use its page
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                page = None if again else self.cache.load(self.cache.key(lesson,
-                                                                          quick=self.quick))
+                page = None if again else self.cache.load(self.key(lesson))
                 if page is None:
                     page = self.cache.build(lesson, quick=self.quick)
         except Exception as exc:  # a broken lesson must not kill the worker thread

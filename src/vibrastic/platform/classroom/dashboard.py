@@ -60,8 +60,8 @@ class Dashboard:
     def stuck(self) -> list[tuple[Row, str, list[str]]]:
         """(learner, challenge, reasons) of every stuck cell, in grid order."""
         column = {name: i for i, (name, _t, _m) in enumerate(self.challenges)}
-        line = {row.user_id: (i, row) for i, row in enumerate(self.learners)}
-        found = sorted((line[user_id][0], column[name], name, cell.stuck)
+        line = {row.user_id: i for i, row in enumerate(self.learners)}
+        found = sorted((line[user_id], column[name], name, cell.stuck)
                        for (user_id, name), cell in self.cells.items()
                        if cell.stuck and user_id in line and name in column)
         return [(self.learners[i], name, reasons) for i, _c, name, reasons in found]
