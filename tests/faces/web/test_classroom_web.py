@@ -4,6 +4,7 @@ roster upload, the gradebook exports, and learner-written text that must not bec
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -580,6 +581,72 @@ def test_another_learners_verdicts_and_code_stay_theirs(site: Site) -> None:
         assert bob.get(path).status_code == 404, path
     assert bob.get("/c/ai-101/learners/ada/sigma").status_code == 403
     assert "return sum" in site.client("ta").get("/c/ai-101/learners/ada/sigma").text
+
+
+UNKNOWN_RUN = "0123456789ab"
+
+
+def _run_routes(run_id: str, figure: str) -> list[tuple[str, str]]:
+    """Every route that takes a lab run id: (method, path)."""
+    return [("GET", f"/api/runs/{run_id}"), ("GET", f"/api/runs/{run_id}/events"),
+            ("GET", f"/api/runs/{run_id}/figures/{figure}.svg"),
+            ("GET", f"/labs/autograd/runs/{run_id}"), ("POST", f"/api/runs/{run_id}/cancel"),
+            ("POST", f"/labs/autograd/runs/{run_id}/cancel")]
+
+
+def _start_run(site: Site, who: str, lab: str, params: dict) -> str:
+    started = site.client(who).post(f"/api/labs/{lab}/runs", json=params,
+                                    headers={"X-CSRF-Token": site.csrf(who)})
+    assert started.status_code == 202, started.text
+    return started.json()["id"]
+
+
+def test_a_lab_run_is_seen_and_cancelled_only_by_who_started_it_and_staff(site: Site) -> None:
+    """Run ids are guessable: every route taking one answers ada's run to ada and the staff
+    of her course; to anyone else it is exactly what an unknown id gets."""
+    run_id = _start_run(site, "ada", "autograd", {"seed": 0, "backend": "vibrastic"})
+    assert site.app.state.ctx.labs.get(run_id).wait(300)  # a bound on a hang
+    figure = site.client("ada").get(f"/api/runs/{run_id}").json()["figures"][0]
+    for who in ("ada", "ta", "prof", "bob", "other"):
+        client, headers = site.client(who), {"X-CSRF-Token": site.csrf(who)}
+        for method, path in _run_routes(run_id, figure):
+            response = client.request(method, path, headers=headers)
+            if who in ("ada", "ta", "prof"):
+                assert response.status_code in (200, 303), (who, path, response.text)
+                continue
+            unknown = client.request(method, path.replace(run_id, UNKNOWN_RUN),
+                                     headers=headers)
+            assert response.status_code == unknown.status_code == 404, (who, path)
+            assert response.text == unknown.text.replace(UNKNOWN_RUN, run_id), (who, path)
+    assert site.client("ada").get(f"/api/runs/{run_id}").json()["state"] == "done"
+
+
+def test_another_web_process_checks_the_runs_owner_from_its_file(site: Site) -> None:
+    """A second app on the same database and cache folder stands for another web process of
+    ``classroom serve --processes 2``: it knows ada's run only from the shared file."""
+    run_id = _start_run(site, "ada", "xor", {"epochs": 200_000})
+    cancel_file = site.app.state.ctx.cache_dir / "lab-runs" / f"{run_id}.cancel"
+    ctx = site.app.state.ctx  # each test has its own VIBRASTIC_HOME: name the cache folder
+    second = create_app(dataclasses.replace(ctx.config, cache_dir=ctx.cache_dir))
+    assert second.state.ctx.labs is not ctx.labs
+    with TestClient(second):  # runs its lifespan (and closes its lab runs after)
+        there = {who: TestClient(second, follow_redirects=False,
+                                 cookies=dict(site.client(who).cookies))
+                 for who in ("ada", "bob", "ta")}
+        assert there["bob"].get(f"/api/runs/{run_id}").status_code == 404
+        refused = there["bob"].post(f"/api/runs/{run_id}/cancel",
+                                    headers={"X-CSRF-Token": site.csrf("bob")})
+        assert refused.status_code == 404 and not cancel_file.exists()
+        assert there["ta"].get(f"/api/runs/{run_id}").status_code == 200
+        seen = there["ada"].get(f"/api/runs/{run_id}")
+        assert seen.status_code == 200 and seen.json()["state"] in ("queued", "running")
+        cancelled = there["ada"].post(f"/api/runs/{run_id}/cancel",
+                                      headers={"X-CSRF-Token": site.csrf("ada")})
+        assert cancelled.status_code == 200 and cancel_file.exists()
+        for client in there.values():
+            client.close()
+    run = site.app.state.ctx.labs.get(run_id)
+    assert run.wait(300) and run.state == "cancelled"
 
 
 def test_too_many_checks_get_a_429_saying_when_to_check_again(

@@ -216,37 +216,36 @@ async def start_run(request: Request, name: str) -> dict[str, Any]:
         raise HTTPException(400, f"malformed JSON body: {exc}") from None
     if not isinstance(params, dict):
         raise HTTPException(422, "the JSON body must be an object of parameter values")
-    run = views.start_lab_run(ctx_of(request), lab_, params)
+    run = views.start_lab_run(request, lab_, params)
     return {"id": run.id, "status_url": f"/api/runs/{run.id}",
             "events_url": f"/api/runs/{run.id}/events", "page_url": f"/labs/{name}/runs/{run.id}"}
 
 
 @router.get("/runs/{run_id}", summary="A lab run: state, progress, then metrics and figures")
 def run_status(request: Request, run_id: str) -> dict[str, Any]:
-    return views.run_json(ctx_of(request), run_id)
+    return views.run_json(views.get_run_or_404(request, run_id))
 
 
 @router.post("/runs/{run_id}/cancel", summary="Cancel a lab run")
 def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
-    ctx = ctx_of(request)
-    views.get_run_or_404(ctx, run_id)
-    ctx.labs.cancel(run_id)
-    return views.run_json(ctx, run_id)
+    views.get_run_or_404(request, run_id)
+    return views.run_json(ctx_of(request).labs.cancel(run_id))
 
 
 @router.get("/runs/{run_id}/events", summary="The run's progress as Server-Sent Events",
             response_class=StreamingResponse)
 async def run_events(request: Request, run_id: str) -> StreamingResponse:
-    ctx = ctx_of(request)
-    views.get_run_or_404(ctx, run_id)
-    return _sse(request, lambda: views.run_json(ctx, run_id, brief=True),
+    labs = ctx_of(request).labs
+    # once (off the event loop: it may ask the database): who may see a run never changes
+    await run_in_threadpool(views.get_run_or_404, request, run_id)
+    return _sse(request, lambda: views.run_json(labs.get(run_id), brief=True),
                 lambda data: data["state"] in ("done", "error", "cancelled"))
 
 
 @router.get("/runs/{run_id}/figures/{figure}.svg", summary="One figure of a finished run (SVG)",
             response_class=Response)
 def run_figure(request: Request, run_id: str, figure: str) -> Response:
-    run = views.get_run_or_404(ctx_of(request), run_id)
+    run = views.get_run_or_404(request, run_id)
     if figure not in run.figures:
         raise HTTPException(404, f"run {run_id} has no figure {figure!r}; it has: "
                                  f"{', '.join(run.figures) or 'none yet'}")

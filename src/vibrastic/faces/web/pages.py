@@ -212,7 +212,7 @@ async def lab_run_form(request: Request, name: str) -> Response:
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     try:
-        run = views.start_lab_run(ctx_of(request), lab, values)
+        run = views.start_lab_run(request, lab, values)
     except HTTPException as exc:
         return render(request, "lab.html", status_code=exc.status_code, title=f"Lab: {name}",
                       lab=lab, params=lab_params(lab), values=values, lesson=None,
@@ -225,8 +225,8 @@ def lab_run_page(request: Request, name: str, run_id: str) -> Response:
     from vibrastic.ml.labs.params import lab_params
 
     lab = views.get_lab_or_404(name)
-    run = views.get_run_or_404(ctx_of(request), run_id)
-    data = views.run_json(ctx_of(request), run_id)
+    run = views.get_run_or_404(request, run_id)
+    data = views.run_json(run)
     values = {k: ", ".join(f"{x:g}" for x in v) if isinstance(v, list | tuple) else str(v)
               for k, v in run.params.items()}
     if request.headers.get("HX-Request") or request.query_params.get("fragment"):
@@ -237,7 +237,7 @@ def lab_run_page(request: Request, name: str, run_id: str) -> Response:
 
 @router.post("/labs/{name}/runs/{run_id}/cancel", name="lab_run_cancel")
 def lab_run_cancel(request: Request, name: str, run_id: str) -> Response:
-    views.get_run_or_404(ctx_of(request), run_id)
+    views.get_run_or_404(request, run_id)
     ctx_of(request).labs.cancel(run_id)
     return RedirectResponse(f"/labs/{name}/runs/{run_id}", status_code=303)
 

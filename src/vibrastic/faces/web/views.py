@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 from vibrastic.faces.web.app import Context
 from vibrastic.platform.course import Lesson, LessonNotFound
@@ -60,14 +60,48 @@ def get_lab_or_404(name: str) -> Any:
         raise HTTPException(404, str(exc)) from None
 
 
-def get_run_or_404(ctx: Context, run_id: str) -> Any:
+LOCAL_OWNER = "local"  # who starts every lab run of the one-learner course (no accounts)
+
+
+def _person_key(request: Request) -> str:
+    """Whom a lab run started by this request belongs to: the signed-in person (a classroom),
+    else the learner on this machine."""
+    if request.app.state.classroom is None:
+        return LOCAL_OWNER
+    from vibrastic.faces.web.accounts import require_person
+
+    return str(require_person(request).id)
+
+
+def get_run_or_404(request: Request, run_id: str) -> Any:
+    """The lab run ``run_id`` if this request may see it: whoever started it may, and so may the
+    TAs and instructors of the classroom course it was started in (as with a learner's code).
+    To anyone else it does not exist: the 404 of an unknown id. The one place for this rule;
+    every route that takes a run id goes through it (in any web process: the owner is in the
+    run's shared file)."""
     from vibrastic.ml.labs.runs import UnknownRun
 
+    ctx: Context = request.app.state.ctx
     try:
-        return ctx.labs.get(run_id)
+        run = ctx.labs.get(run_id)
     except UnknownRun:
-        raise HTTPException(404, f"no lab run {run_id!r} (runs are kept in memory while the "
-                                 f"server runs; the latest 20 are kept)") from None
+        run = None
+    if run is None or not _may_see(request, run):
+        raise HTTPException(404, f"no lab run {run_id!r} of yours (the server keeps your "
+                                 f"latest runs while it runs)")
+    return run
+
+
+def _may_see(request: Request, run: Any) -> bool:
+    person = _person_key(request)
+    if run.owner == person:
+        return True
+    room = request.app.state.classroom
+    if room is None or run.course is None:
+        return False
+    from vibrastic.platform.classroom.people import is_staff, role_in
+
+    return is_staff(role_in(room.engine, run.course, int(person)))
 
 
 # ---- course map and progress ----
@@ -252,18 +286,27 @@ def lab_json(lab: Any) -> dict[str, Any]:
                            "properties": {p.name: p.json_schema() for p in params}}}
 
 
-def start_lab_run(ctx: Context, lab: Any, raw: dict[str, Any]) -> Any:
+def start_lab_run(request: Request, lab: Any, raw: dict[str, Any]) -> Any:
+    """Start a run of ``lab`` for whoever sent ``request`` (in the course their pages are
+    about, so that its staff may see it too)."""
     from vibrastic.ml.labs.params import LabParamError, parse_params
 
     try:
         params = parse_params(lab, raw)
     except LabParamError as exc:
         raise HTTPException(422, str(exc)) from None
-    return ctx.labs.start(lab.name, params)
+    course = None
+    if request.app.state.classroom is not None:
+        from vibrastic.faces.web.accounts import current_course
+
+        chosen = current_course(request)
+        course = chosen["id"] if chosen else None
+    return request.app.state.ctx.labs.start(lab.name, params, owner=_person_key(request),
+                                            course=course)
 
 
-def run_json(ctx: Context, run_id: str, *, brief: bool = False) -> dict[str, Any]:
-    run = get_run_or_404(ctx, run_id)
+def run_json(run: Any, *, brief: bool = False) -> dict[str, Any]:
+    """A lab run as JSON (``brief``: without its result, for progress events)."""
     data = run.status()
     if brief:
         data.pop("result", None)

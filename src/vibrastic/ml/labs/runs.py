@@ -7,14 +7,22 @@ result as plain data: the metrics, tables and notes of ``LabResult.to_json`` and
 SVG text. Cancelling terminates the child, so even a lab that never reports stops at once.
 At most ``max_workers`` runs execute together; later ones wait in order.
 
+Every run records its ``owner`` (who started it) and ``course``; the web shows a run to its owner
+only (and to the course's staff), the rule being the web's: here they are just kept.
+
 With ``shared_dir`` (a classroom served by several processes), every run is also written to a
 file there as it changes, so any process on the machine can show it or cancel it: a cancel from
 another process leaves a ``.cancel`` file that the owning process sees within a tenth of a second.
+Each ``LabRuns`` holds a lock on ``processes/<token>.lock`` while it lives (the kernel releases it
+when the process dies, however it dies; a random token, unlike a pid, is never reused), and its
+runs name that token: a reader that finds an unfinished run whose lock is free marks it failed.
+When a ``LabRuns`` starts it also removes runs finished more than ``FINISHED_RUN_LIFETIME`` ago.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import multiprocessing
@@ -31,6 +39,8 @@ from typing import Any
 QUEUED, RUNNING, DONE, ERROR, CANCELLED = "queued", "running", "done", "error", "cancelled"
 FINISHED = (DONE, ERROR, CANCELLED)
 PRELOAD = ["vibrastic.ml.labs", "matplotlib.figure", "torch"]
+FINISHED_RUN_LIFETIME = 24 * 3600  # seconds a finished run's files stay in the shared folder
+PROCESS_GONE = "the server process running this lab stopped; start it again"
 
 
 def _context() -> Any:
@@ -80,6 +90,9 @@ class LabRun:
     id: str
     lab: str
     params: dict[str, Any]
+    owner: str = ""  # who started it (the web's key for a person)
+    course: int | None = None  # the classroom course it was started in, if any
+    process: str = ""  # the token of the LabRuns running it (see the module's docstring)
     state: str = QUEUED
     done: int = 0
     total: int = 0
@@ -117,6 +130,8 @@ class UnknownRun(KeyError):
 
 
 RUN_ID = re.compile(r"[0-9a-f]{12}")
+TOKEN = re.compile(r"[0-9a-f]{32}")
+PROCESSES = "processes"  # the shared folder's lock files, one per living LabRuns
 
 
 class LabRuns:
@@ -132,12 +147,19 @@ class LabRuns:
         self._closed = False
         self._ctx: Any = None
         self._shared = shared_dir
+        self._token = uuid.uuid4().hex
+        self._alive: int | None = None  # the locked file descriptor (shared folder only)
         if shared_dir is not None:
-            shared_dir.mkdir(parents=True, exist_ok=True)
+            (shared_dir / PROCESSES).mkdir(parents=True, exist_ok=True)
+            self._alive = _hold_lock(shared_dir / PROCESSES, self._token)
+            self._tidy()
 
-    def start(self, lab: str, params: dict[str, Any]) -> LabRun:
-        """Queue a run of ``lab`` with checked ``params`` (see ``params.parse_params``)."""
-        run = LabRun(uuid.uuid4().hex[:12], lab, dict(params))
+    def start(self, lab: str, params: dict[str, Any], *, owner: str,
+              course: int | None = None) -> LabRun:
+        """Queue a run of ``lab`` with checked ``params`` (see ``params.parse_params``) for
+        ``owner``, in ``course`` if any (the web shows it to them; see the module's docstring)."""
+        run = LabRun(uuid.uuid4().hex[:12], lab, dict(params), owner=owner, course=course,
+                     process=self._token)
         with self._lock:
             self._runs[run.id] = run
             while len(self._runs) > self._keep:
@@ -158,8 +180,43 @@ class LabRuns:
             return run
         if self._shared is not None and RUN_ID.fullmatch(run_id):
             with contextlib.suppress(FileNotFoundError, ValueError):
-                return _from_file(self._shared / f"{run_id}.json")
+                return self._read(self._shared / f"{run_id}.json")
         raise UnknownRun(run_id)
+
+    def _read(self, path: Path) -> LabRun:
+        """Another process's run as last written; an unfinished run whose process is gone is
+        marked failed, in its file too, so that every process shows why it stopped."""
+        assert self._shared is not None
+        run = _from_file(path)
+        if run.state in FINISHED or _process_alive(self._shared / PROCESSES, run.process):
+            return run
+        run = _from_file(path)  # once its process is gone nothing else writes it: read again,
+        if run.state not in FINISHED:  # in case that process finished it as it stopped
+            self._finish(run, ERROR, error=PROCESS_GONE)
+        return run
+
+    def _tidy(self) -> None:
+        """Settle the shared folder as this process starts: runs of processes that are gone are
+        marked failed; runs finished over ``FINISHED_RUN_LIFETIME`` ago are removed, and so
+        are the lock files of gone processes and files left half-written that long ago."""
+        assert self._shared is not None
+        old = time.time() - FINISHED_RUN_LIFETIME
+        for path in self._shared.glob("*.json"):
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                run = self._read(path)
+                if run.state in FINISHED and (run.finished_at or run.created_at) < old:
+                    self._forget(run.id)
+        locks = self._shared / PROCESSES
+        for lock in locks.glob("*.lock"):
+            if not _process_alive(locks, lock.stem):
+                lock.unlink(missing_ok=True)
+        # "<id>.<tag>.part" and "<token>.part" never have a run file beside them; a ".cancel" does
+        # while its run is kept
+        for path in [*self._shared.glob("*.part"), *self._shared.glob("*.cancel"),
+                     *locks.glob("*.part")]:
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < old and not path.with_suffix(".json").exists():
+                    path.unlink()
 
     def cancel(self, run_id: str) -> LabRun:
         """Ask a run to stop (a queued run never starts; a running one is terminated)."""
@@ -187,11 +244,12 @@ class LabRuns:
         if self._shared is None:
             return
         path = self._shared / f"{run.id}.json"
-        part = path.with_suffix(f".{os.getpid()}.part")
+        part = path.with_suffix(f".{uuid.uuid4().hex[:8]}.part")  # one per writer
         part.write_text(json.dumps({**run.status(), "created_at": run.created_at,
                                     "started_at": run.started_at,
                                     "finished_at": run.finished_at, "version": run.version,
-                                    "figures": run.figures}))
+                                    "figures": run.figures, "owner": run.owner,
+                                    "course": run.course, "process": run.process}))
         os.replace(part, path)
 
     def _forget(self, run_id: str) -> None:
@@ -259,21 +317,59 @@ class LabRuns:
                 return
 
     def close(self) -> None:
-        """Cancel every run (their processes are terminated by their threads)."""
+        """Cancel every run (their processes are terminated by their threads) and let go of
+        this process's lock: to the others, its unfinished runs have stopped."""
         self._closed = True
         for run in list(self._runs.values()):
             run.cancel_requested = True
+        if self._alive is not None:
+            os.close(self._alive)
+            self._alive = None
+
+
+def _hold_lock(folder: Path, token: str) -> int:
+    """Lock ``folder/<token>.lock`` (holding the pid, for people) for as long as this process
+    lives; it is renamed into place once locked, so nobody ever sees it unlocked."""
+    part = folder / f"{token}.part"
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    os.replace(part, folder / f"{token}.lock")
+    return fd
+
+
+def _process_alive(folder: Path, token: str) -> bool:
+    """Whether the ``LabRuns`` with ``token`` still holds its lock in ``folder`` (a dead
+    process holds none; a run written before runs named their process has no token)."""
+    if not TOKEN.fullmatch(token):
+        return False
+    try:
+        fd = os.open(folder / f"{token}.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _from_file(path: Path) -> LabRun:
-    """A run as another process last wrote it (read-only here; ValueError when unreadable)."""
+    """A run as a process last wrote it (ValueError when unreadable)."""
     data = json.loads(path.read_text())
-    progress = data["progress"]
-    run = LabRun(data["id"], data["lab"], data["params"], state=data["state"],
-                 done=progress["done"], total=progress["total"], stage=progress["stage"],
-                 created_at=data["created_at"], started_at=data["started_at"],
-                 finished_at=data["finished_at"], result=data["result"],
-                 figures=data["figures"], error=data["error"], version=data["version"])
+    try:
+        progress = data["progress"]
+        run = LabRun(data["id"], data["lab"], data["params"], state=data["state"],
+                     owner=data.get("owner", ""), course=data.get("course"),
+                     process=data.get("process", ""),
+                     done=progress["done"], total=progress["total"], stage=progress["stage"],
+                     created_at=data["created_at"], started_at=data["started_at"],
+                     finished_at=data["finished_at"], result=data["result"],
+                     figures=data["figures"], error=data["error"], version=data["version"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path.name} is not a lab run: {exc!r}") from None
     if run.state in FINISHED:
         run.finished.set()
     return run
