@@ -115,6 +115,26 @@ def test_to_json_is_strict_json():
     assert back["lab"] == "x" and back["seed"] == 1 and back["figures"] == []
 
 
+def test_lab_tables_read_the_same_before_and_after_json():
+    """What the CLI prints and the web shows: cells as text (yes/no, 6 significant digits, a
+    missing cell empty), columns in first-seen order, names with an underscore explained."""
+    from vibrastic.ml.labs.glossary import explain_column, lab_tables
+
+    tables = {"alpha_runs": [{"alpha": np.float32(0.05), "final_error": 1 / 3,
+                              "diverges": np.bool_(False)},
+                             {"alpha": 0.07, "final_error": math.inf, "diverges": True,
+                              "steps": np.int64(25)}]}
+    [shown] = lab_tables("learning-rate", tables)
+    assert shown.title == "alpha runs" and shown.columns == ["alpha", "final_error", "diverges",
+                                                             "steps"]
+    assert shown.rows == [["0.05", "0.333333", "no", ""], ["0.07", "inf", "yes", "25"]]
+    assert shown.explained == {c: explain_column("learning-rate", c)
+                               for c in ("final_error", "diverges")}
+    back = json.loads(json.dumps(LabResult("learning-rate", "numpy", 0, tables=tables).to_json(),
+                                 allow_nan=False))
+    assert lab_tables("learning-rate", back["tables"]) == [shown]
+
+
 def test_save_figures_writes_png_and_svg(tmp_path: Path):
     fig = Figure()
     fig.add_subplot().plot([0, 1], [1, 0])

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright")
-from browser import ARTIFACTS, AXE, CHROMIUM, Server
+from browser import ARTIFACTS, CHROMIUM, Server, axe_violations
 from playwright.sync_api import Browser, Page, expect
+
+from vibrastic.ml.labs import run_lab
+from vibrastic.ml.labs.glossary import lab_tables
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
@@ -79,6 +82,14 @@ def test_a_learner_reads_runs_solves_and_sees_progress(server: Server, page: Pag
     expect(row).to_contain_text("0.06", timeout=240_000)
     expect(page.locator("#metrics tr", has_text="diverges_alpha=0.06")).to_contain_text("yes")
     expect(page.locator(".lab-figure img").first).to_be_visible()
+    # its table as `vibrastic lab run` prints it, columns explained under it
+    [alphas] = lab_tables("learning-rate", run_lab("learning-rate", alphas=(0.06,)).tables)
+    table = page.locator("#table-alphas")
+    expect(table.locator("caption")).to_have_text(alphas.title)
+    expect(table.locator("thead th[scope=col]")).to_have_text(alphas.columns)
+    expect(table.locator("tbody tr td")).to_have_text(alphas.rows[0])
+    expect(page.locator("#columns-alphas li")).to_have_text(
+        [f"{c}: {words}" for c, words in alphas.explained.items()])
     shot(page, "lab")
 
     page.goto(server.url + "/challenges/sigma")
@@ -208,19 +219,27 @@ PAGES = {"home": "/", "lesson": "/lessons/2", "lab": "/labs/learning-rate",
          "challenge": "/challenges/sigma", "progress": "/progress"}
 
 
+@pytest.fixture(scope="module")
+def lab_run_path(server: Server) -> str:
+    """A finished learning-rate run's page: its metrics, table and figures."""
+    from vibrastic.faces.web.views import LOCAL_OWNER
+
+    run = server.app.state.ctx.labs.start("learning-rate", {"alphas": [0.05, 0.07],
+                                                            "max_iters": 5}, owner=LOCAL_OWNER)
+    assert run.wait(300)  # a bound on a hang, not a speed claim
+    return f"/labs/learning-rate/runs/{run.id}"
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_accessibility_violations(server: Server, browser: Browser,
-                                               scheme: str) -> None:
+                                               scheme: str, lab_run_path: str) -> None:
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()
     problems = {}
-    for kind, path in PAGES.items():
+    for kind, path in {**PAGES, "lab-run": lab_run_path}.items():
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(
-            v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+        result = axe_violations(page)
         if result:
             problems[kind] = result
         if scheme == "dark":
@@ -229,10 +248,11 @@ def test_axe_finds_no_accessibility_violations(server: Server, browser: Browser,
     assert problems == {}
 
 
-def test_phone_layout_and_reading_without_javascript(server: Server, browser: Browser) -> None:
+def test_phone_layout_and_reading_without_javascript(server: Server, browser: Browser,
+                                                     lab_run_path: str) -> None:
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = phone.new_page()
-    for kind, path in PAGES.items():
+    for kind, path in {**PAGES, "lab-run": lab_run_path}.items():
         page.goto(server.url + path)
         overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{kind} scrolls sideways on a phone by {overflow}px"

@@ -3,12 +3,64 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
-from vibrastic.ml.labs import get_lab
-from vibrastic.ml.labs.glossary import GLOSSARY, explain
+from vibrastic.ml.labs import get_lab, run_lab
+from vibrastic.ml.labs.glossary import GLOSSARY, explain, lab_tables
 from vibrastic.ml.labs.params import lab_params
+
+
+class PageTables(HTMLParser):
+    """A page's tables as a reader meets them: caption, column headers (``scope="col"``, else
+    None) and rows of cell text, then the column notes listed under each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, dict] = {}
+        self.notes: dict[str, list[str]] = {}
+        self._text: list[str] | None = None
+        self._table: dict | None = None
+        self._notes: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attr = dict(attrs)
+        if tag == "table":
+            self._table = self.tables.setdefault(attr.get("id", ""), {
+                "caption": "", "header": [], "rows": [], "describedby": attr.get(
+                    "aria-describedby")})
+        elif tag == "ul" and "id" in attr:
+            self._notes = self.notes.setdefault(attr["id"], [])
+        elif tag == "th" and self._table is not None and attr.get("scope") != "row":
+            self._table["header"].append(None if attr.get("scope") != "col" else "")
+        elif tag == "tr" and self._table is not None:
+            self._table["rows"].append([])
+        if tag in ("caption", "th", "td", "li"):
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        text = "".join(self._text or []).strip()
+        if tag == "caption" and self._table is not None:
+            self._table["caption"] = text
+        elif tag == "th" and self._table is not None and self._table["header"] and \
+                self._table["header"][-1] == "":
+            self._table["header"][-1] = text
+        elif tag == "td" and self._table is not None:
+            self._table["rows"][-1].append(text)
+        elif tag == "li" and self._notes is not None:
+            self._notes.append(" ".join(text.split()))
+        elif tag == "table":
+            self._table = None
+        elif tag == "ul":
+            self._notes = None
+        if tag in ("caption", "th", "td", "li"):
+            self._text = None
 
 
 def test_lab_page_is_a_labelled_form_with_the_labs_knobs(client: TestClient) -> None:
@@ -60,6 +112,21 @@ def test_learning_rate_at_0_06_diverges_with_figures_and_progress_events(
     assert svg.status_code == 200 and b"<svg" in svg.content
     page = client.get(started["page_url"])
     assert "diverges_alpha=0.06" in page.text and "whether α = 0.06 is above 2/λ_max" in page.text
+
+    # the table the terminal prints (same library function, on a run in this process)
+    [expected] = lab_tables("learning-rate", run_lab("learning-rate", **run.params).tables)
+    assert data["tables"] == [asdict(expected)]
+    seen = PageTables()
+    seen.feed(page.text)
+    shown = seen.tables["table-alphas"]
+    assert shown["caption"] == expected.title == "alphas"
+    assert shown["header"] == expected.columns and shown["rows"][1:] == expected.rows
+    assert shown["rows"][0] == [] and len(expected.rows) == 1  # the header row, one α
+    assert shown["describedby"] == "columns-alphas"
+    assert seen.notes["columns-alphas"] == [f"{c}: {words}"
+                                            for c, words in expected.explained.items()]
+    assert "spectral_radius: how much each step multiplies" in " ".join(seen.notes[
+        "columns-alphas"])
 
 
 def test_a_long_xor_run_can_be_cancelled(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright")
-from browser import ARTIFACTS, AXE, CHROMIUM, Server
+from browser import ARTIFACTS, CHROMIUM, Server, axe_violations
 from playwright.sync_api import Browser, Page, expect
 
 from vibrastic.platform.course.project import get_project
@@ -81,10 +81,7 @@ def test_axe_finds_no_accessibility_violations_on_project_pages(
     for kind, path in PAGES.items():
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(
-            v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+        result = axe_violations(page)
         if result:
             problems[kind] = result
     context.close()

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("playwright")
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from browser import AXE, CHROMIUM, Server
+from browser import CHROMIUM, Server, axe_violations
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 
@@ -68,13 +68,6 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield server.url
         finally:
             server.stop()
-
-
-def axe_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations.map(
-        v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
 
 
 def signed_in(browser: Browser, url: str, who: str) -> tuple[BrowserContext, Page]:

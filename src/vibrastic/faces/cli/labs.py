@@ -38,38 +38,26 @@ def _mark_ran(name: str) -> None:
     store.mark_done("lab", name, "ran")
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def render_result(result: LabResult) -> RenderableType:
     """The metrics (each in words, its JSON name beside it), then each of the lab's tables with
     its columns explained below it, then the lab's notes."""
     parts: list[RenderableType] = []
-    from vibrastic.ml.labs.glossary import COLUMNS, explain, explain_column
+    from vibrastic.ml.labs.glossary import explain, format_value, lab_tables
 
     metrics = Table(title=f"{result.name} on {result.backend} (seed {result.seed})")
     metrics.add_column("metric", ratio=3)
     metrics.add_column("value", justify="right", no_wrap=True)
     metrics.add_column("name (in --json)", style="dim", ratio=2, overflow="fold")
     for key, value in result.metrics.items():
-        metrics.add_row(explain(result.name, key), _format(value), key)
+        metrics.add_row(explain(result.name, key), format_value(value), key)
     parts.append(metrics)
-    for title, rows in result.tables.items():
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        # names rather than words, and words that need a sentence: say what they are
-        named = [c for c in columns if (c.isidentifier() and "_" in c)
-                 or c in COLUMNS.get(result.name, {})]
-        table = Table(title=title.replace("_", " "), caption_justify="left", caption="\n".join(
-            f"{c}: {explain_column(result.name, c)}" for c in named) or None)
-        for column in columns:
+    for shown in lab_tables(result.name, result.tables):
+        table = Table(title=shown.title, caption_justify="left", caption="\n".join(
+            f"{c}: {words}" for c, words in shown.explained.items()) or None)
+        for column in shown.columns:
             table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(_format(row.get(c, "")) for c in columns))
+        for row in shown.rows:
+            table.add_row(*row)
         parts.append(table)
     parts.extend(f"[yellow]note:[/yellow] {note}" for note in result.notes)
     return Group(*parts)

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vibrastic.ml.labs.glossary import format_value
 from vibrastic.platform.course import Course, load_course
 from vibrastic.platform.paths import home_dir
 
@@ -108,6 +109,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["duration"] = _duration
     templates.env.globals["solution_html"] = _solution_html
+    templates.env.filters["lab_value"] = format_value
     return templates
 
 

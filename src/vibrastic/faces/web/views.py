@@ -7,6 +7,7 @@ one library function and returns plain data; ``pages`` renders it as HTML, ``api
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -311,8 +312,9 @@ def run_json(run: Any, *, brief: bool = False) -> dict[str, Any]:
     if brief:
         data.pop("result", None)
     elif run.result is not None:
-        from vibrastic.ml.labs.glossary import explain
+        from vibrastic.ml.labs.glossary import explain, lab_tables
 
         data["explanations"] = {k: explain(run.lab, k) for k in run.result["metrics"]}
+        data["tables"] = [asdict(t) for t in lab_tables(run.lab, run.result.get("tables", {}))]
         data["figure_urls"] = {n: f"/api/runs/{run.id}/figures/{n}.svg" for n in run.figures}
     return data

@@ -1,14 +1,19 @@
-"""Every lab metric and table column explained in words, for the faces that show them (the
-web's lab pages, ``vibrastic lab run``).
+"""Every lab metric and table column explained in words, and the values and tables as the faces
+show them (the web's lab pages, ``vibrastic lab run``): one place, so both read the same.
 
 ``explain(lab, metric)`` matches the metric name against the lab's patterns (regular expressions,
 ``{0}`` in the text is the first group, e.g. the α of ``final_error_alpha=0.05``); a name with no
-entry falls back to its words, so a new metric is never hidden.
+entry falls back to its words, so a new metric is never hidden. ``lab_tables`` turns a result's
+tables into text cells with their columns explained.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
+
+from vibrastic.ml.labs.base import plain
 
 _DIFF = "largest absolute difference"
 _GATE = r"(and|or|xor)"
@@ -230,3 +235,41 @@ def explain(lab: str, metric: str) -> str:
         if match:
             return text.format(*match.groups())
     return metric.replace("_", " ")
+
+
+def format_value(value: Any) -> str:
+    """A metric or table cell as text: yes/no for bools, floats to 6 significant digits."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class LabTable:
+    """One of a lab's tables ready to show: its title in words, column names, every cell as
+    text, and the columns that need a sentence with that sentence (shown under the table)."""
+
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    explained: dict[str, str]
+
+
+def lab_tables(lab: str, tables: dict[str, list[dict[str, Any]]]) -> list[LabTable]:
+    """A result's tables (``LabResult.tables``, or as read back from its JSON) as ``LabTable``s.
+
+    Columns are every row's keys in first-seen order; a cell a row lacks is empty. Explained are
+    the names rather than words (``final_error``) and the words the glossary has a sentence for.
+    """
+    out = []
+    for name, rows in plain(tables).items():
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        explained = {c: explain_column(lab, c) for c in columns
+                     if (c.isidentifier() and "_" in c) or c in COLUMNS.get(lab, {})}
+        out.append(LabTable(name, name.replace("_", " "), columns,
+                            [[format_value(row.get(c, "")) for c in columns] for row in rows],
+                            explained))
+    return out
