@@ -99,3 +99,14 @@ def test_bad_input_is_a_usage_error(work: Path) -> None:
     assert Ran("project", "milestone", "mnist").exit_code == 2
     bad = Ran("project", "milestone", "xor", "--set", "epochs")
     assert bad.exit_code == 2 and "expected KEY=VALUE" in bad.output
+
+
+def test_starting_a_stage_before_the_earlier_ones_pass_warns_but_starts(work: Path) -> None:
+    from vibrastic.platform.progress.project import earlier_stages_warning
+
+    later = Ran("project", "start", "value")
+    assert later.exit_code == 0, later.output
+    assert f"note: {earlier_stages_warning(['operators'])}" in later.output
+    assert (work / "mygrad" / "value.py").is_file()
+    assert "note:" not in Ran("project", "start", "operators").output  # stage 0: none before
+

@@ -15,9 +15,10 @@ from browser import ARTIFACTS, CHROMIUM, Server, axe_violations
 from playwright.sync_api import Browser, Page, expect
 
 from vibrastic.platform.course.project import get_project
+from vibrastic.platform.progress.project import earlier_stages_warning
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-STAGE = get_project().stages[0]
+STAGE, LATER = get_project().stages[0], get_project().stages[2]
 FILE = "mygrad/operators.py"
 
 
@@ -67,9 +68,14 @@ def test_a_learner_starts_fails_fixes_and_passes_stage_0(server: Server, page: P
     expect(page.locator("#stages-passed")).to_contain_text(f"1 of {len(get_project().stages)}")
     shot(page, "project")
 
+    page.get_by_role("link", name=LATER.title).click()  # read ahead: a note, not a lock
+    expect(page.locator("#earlier-stages")).to_contain_text(
+        earlier_stages_warning([get_project().stages[1].slug]))
+    expect(page.get_by_role("button", name=f"Start stage {LATER.number}")).to_be_enabled()
+
 
 PAGES = {"project": "/project", "stage": f"/project/stages/{STAGE.slug}?file={FILE}",
-         "milestone": "/project/milestones/graph"}
+         "later-stage": f"/project/stages/{LATER.slug}", "milestone": "/project/milestones/graph"}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vibrastic.platform.course.project import get_project
+from vibrastic.platform.progress.project import earlier_stages_warning
 
 PROJECT = get_project()
 STAGE0, STAGE2 = PROJECT.stages[0], PROJECT.stages[2]
@@ -81,6 +82,19 @@ def test_a_stage_starts_without_overwriting_and_its_files_save(client: TestClien
     assert client.get("/api/project").json()["stages"][0]["status"] == "started"
 
 
+def test_a_later_stage_warns_that_earlier_ones_have_not_passed_but_starts(
+        client: TestClient) -> None:
+    earlier = [s.slug for s in PROJECT.stages[:STAGE2.number]]
+    warning = earlier_stages_warning(earlier)
+    page = client.post(f"/project/stages/{STAGE2.slug}/start")  # the form, redirected
+    assert page.status_code == 200 and "Started: wrote" in page.text
+    assert 'id="earlier-stages"' in page.text and warning in page.text
+    data = client.get(f"/api/project/stages/{STAGE2.slug}").json()
+    assert data["status"] == "started" and data["unpassed_before"] == earlier
+    assert data["warning"] == warning
+    assert 'id="earlier-stages"' not in client.get(f"/project/stages/{STAGE0.slug}").text
+
+
 @pytest.mark.parametrize(("path", "body", "status", "words"), [
     ("mygrad/%2E%2E/%2E%2E/evil.py", {"source": "x"}, 400, "not a file of your package"),
     ("mygrad/notes.txt", {"source": "x"}, 400, "not a file of your package"),
@@ -126,6 +140,9 @@ def test_stage_checks_fail_then_pass_and_a_milestone_runs(client: TestClient) ->
         assert verdict["result"]["status"] == "pass", verdict["result"]["summary"]
     overview = client.get("/api/project").json()
     assert [s["status"] for s in overview["stages"][:3]] == ["passed"] * 3
+    after = PROJECT.stages[3]  # everything before it passed: no warning any more
+    assert client.get(f"/api/project/stages/{after.slug}").json()["warning"] is None
+    assert 'id="earlier-stages"' not in client.get(f"/project/stages/{after.slug}").text
     assert overview["stages"][0]["attempts"] == 2
     assert "passed" in client.get("/project").text
     assert "Stages passed: 3 of 6" in client.get("/").text

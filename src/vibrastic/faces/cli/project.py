@@ -96,7 +96,7 @@ def start(stage: StageArg,
                                               "the starters; yours are kept as .bak backups.")]
           = False) -> None:
     """Add the stage's files to your package (existing files are never overwritten)."""
-    from vibrastic.platform.progress.project import start_stage
+    from vibrastic.platform.progress.project import earlier_stages_warning, start_stage
     from vibrastic.platform.progress.store import engine_for
     from vibrastic.platform.progress.workspace import workspace_dir
 
@@ -111,8 +111,7 @@ def start(stage: StageArg,
     for path in started.kept:
         console.print(f"kept your [bold]{path}[/bold] (use --force to start it over)")
     if started.unpassed:
-        console.print(f"[yellow]note:[/yellow] this stage builds on {', '.join(started.unpassed)}"
-                      ", not passed yet; its tests use those parts of your engine too.")
+        console.print(f"[yellow]note:[/yellow] {earlier_stages_warning(started.unpassed)}")
     console.print(f"Your package grows in [bold]{workspace_dir() / _project().package}[/bold]. "
                   f"Check with [bold]vibrastic project check {found.slug}[/bold].")
 

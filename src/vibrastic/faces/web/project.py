@@ -104,12 +104,17 @@ def files_json(project: Project, learner: Any) -> dict[str, Any]:
 
 
 def stage_json(project: Project, learner: Any, stage: Stage) -> dict[str, Any]:
-    status = learner.stage_statuses(project)[stage.slug]
+    from vibrastic.platform.progress.project import earlier_stages_warning, unpassed_before
+
+    statuses = learner.stage_statuses(project)
+    status = statuses[stage.slug]
+    unpassed = unpassed_before(stage, statuses, project)
     shown = learner.hints_shown(stage.name)
     return {
         "number": stage.number, "slug": stage.slug, "name": stage.name, "title": stage.title,
         "section": stage.section, "statement": stage.statement, "files": list(stage.files),
-        "status": status.status, "best_score": status.best_score,
+        "status": status.status, "unpassed_before": unpassed,
+        "warning": earlier_stages_warning(unpassed), "best_score": status.best_score,
         "max_score": status.max_score, "hints_total": len(stage.hints),
         "hints": list(stage.hints[:shown]),
         "public_tests": sum(not c.hidden for c in stage.cases),

@@ -200,12 +200,26 @@ def start_stage(ref: str | int, *, force: bool = False, workspace: Path | None =
             backups.append(_backup(path))
         _write_atomically(path, data.decode("utf-8"))
         written.append(path)
-    statuses = stage_statuses(project, root) if record else {}
-    unpassed = tuple(s.slug for s in project.stages[: stage.number]
-                     if record and statuses[s.slug].status != "passed")
+    unpassed = tuple(unpassed_before(stage, stage_statuses(project, root), project)
+                     if record else ())
     if record:
         store.mark_started(stage.name, detail=", ".join(str(p) for p in written))
     return Started(stage, tuple(written), tuple(kept), tuple(backups), unpassed)
+
+
+def unpassed_before(stage: Stage, statuses: dict[str, StageStatus],
+                    project: Project) -> list[str]:
+    """The stages before ``stage`` not passed yet. Starting ``stage`` anyway is allowed (a
+    learner may read ahead); every face warns, since its tests use those parts too."""
+    return [s.slug for s in project.stages[: stage.number] if statuses[s.slug].status != "passed"]
+
+
+def earlier_stages_warning(unpassed: list[str] | tuple[str, ...]) -> str | None:
+    """The warning the CLI and the web show for ``unpassed_before`` (None when all passed)."""
+    if not unpassed:
+        return None
+    return (f"this stage builds on {', '.join(unpassed)}, not passed yet; its tests use those "
+            "parts of your engine too.")
 
 
 def check_stage(ref: str | int, *, hidden: bool = True, files: dict[str, bytes] | None = None,
