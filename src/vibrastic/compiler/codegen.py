@@ -24,7 +24,7 @@ import numpy as np
 
 from vibrastic.autograd import _freed, _GradMode, record
 from vibrastic.compiler import lanes
-from vibrastic.compiler.graph import Instr, Value, literal
+from vibrastic.compiler.graph import Instr, Value, cast_beside, literal
 from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
 from vibrastic.compiler.runtime import RUNTIME
 from vibrastic.tensor import Tensor, _new, _sequence
@@ -165,8 +165,6 @@ class Writer:
         when it changes (``_typed``). NumPy casts the Python number to that dtype anyway (NEP
         50), so the bits are the same, and it takes a 0-d array in quicker (about 0.5 µs a
         call). Returns, per instruction (by id), the names to replace in its line."""
-        from vibrastic.compiler.kernels import TYPED
-
         plan: dict[int, dict[str, str]] = {}
         self.typed_reads: dict[str, list[tuple[str, str]]] = {}  # hyper -> [(name, cache)]
         if self.backend != "numpy":
@@ -174,15 +172,14 @@ class Writer:
         for i in sorted(self.live_instrs):
             instr = self.b.instrs[i]
             kernel = instr.meta[0] if instr.meta else None
-            if instr.kind not in ("call", "inplace") or kernel not in TYPED \
-                    or len(instr.args) != 2:
+            array = cast_beside(kernel, instr.args)
+            if instr.kind not in ("call", "inplace") or array is None:
                 continue
-            arrays = [v for v in instr.args if v.shape is not None]
             numbers = [v for v in instr.args if v.shape is None and v.storage.kind == "hyper"
                        and type(v.storage.example) in (int, float)]
-            if len(arrays) != 1 or len(numbers) != 1 or arrays[0].dtype.kind != "f":
+            if len(numbers) != 1:
                 continue
-            hyper, dtype = numbers[0], np.dtype(arrays[0].dtype)
+            hyper, dtype = numbers[0], np.dtype(array.dtype)
             name = f"{hyper.name}_{dtype.name[0]}{dtype.itemsize * 8}"
             reads = self.typed_reads.setdefault(hyper.name, [])
             if all(n != name for n, _ in reads):

@@ -115,6 +115,19 @@ DTYPE_NAMES = {"float32": "float32", "float64": "float64", "int64": "int64", "in
                "int16": "int16"}
 
 
+def cast_beside(kernel: str | None, args: tuple | list) -> Value | None:
+    """The one float array beside a second operand in a two-operand ufunc that casts a Python
+    number to its array's dtype (NEP 50): where a number may be passed as a 0-d array of that
+    dtype with the same bits (``Builder.typed`` for literals, ``Writer._plan_typed`` for live
+    hyper-parameters). None where the rule does not apply."""
+    if kernel not in TYPED or len(args) != 2:
+        return None
+    arrays = [a for a in args if isinstance(a, Value) and a.shape is not None]
+    if len(arrays) != 1 or arrays[0].dtype.kind != "f":
+        return None
+    return arrays[0]
+
+
 @dataclass
 class Builder:
     """Collects and checks the program's instructions (see the module docstring)."""
@@ -210,13 +223,11 @@ class Builder:
         arrays): the same bits, and NumPy takes a 0-d array in quicker than a Python number
         (about 0.5 µs a call). One value per number and dtype, so an optimizer's lanes share
         it."""
-        if kernel not in TYPED or len(args) != 2:
+        array = cast_beside(kernel, args)
+        if array is None:
             return args
-        arrays = [a for a in args if isinstance(a, Value) and a.shape is not None]
-        if len(arrays) != 1 or arrays[0].dtype.kind != "f":  # type: ignore[union-attr]
-            return args
-        dtype = arrays[0].dtype
-        return tuple(self._number_as(a, dtype) if type(a) in (int, float) else a for a in args)
+        return tuple(self._number_as(a, array.dtype) if type(a) in (int, float) else a
+                     for a in args)
 
     def _number_as(self, x: float, dtype: np.dtype) -> Any:
         if type(x) is int and abs(x) >= 1 << 53:
