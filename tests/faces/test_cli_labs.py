@@ -166,3 +166,21 @@ def test_run_explains_the_tables_columns_in_words(monkeypatch, tmp_path: Path):
                    "diverges: whether α is above 2/λ_max (theory)",
                    "error_grew: whether the error ended above where it started (observed)"):
         assert column in text
+
+
+def test_lab_text_with_square_brackets_is_printed_as_written():
+    """Rich would read "[a, b]" as markup and drop it; lab text is shown as the lab wrote it."""
+    from rich.console import Console
+
+    from vibrastic.faces.cli.labs import render_result
+
+    result = LabResult("brackets", "vibrastic", 0, metrics={"shape[0]": "[2, 3]"},
+                       tables={"[rows]": [{"[col]": "[a, b]", "plain": 1.5}]},
+                       notes=["ran on [bold]vibrastic[/bold]"])
+    console = Console(width=200, record=True, color_system=None)
+    console.print(render_result(result))
+    text = console.export_text()
+    for written in ("[2, 3]", "shape[0]", "[rows]", "[col]", "[a, b]",
+                    "ran on [bold]vibrastic[/bold]"):
+        assert written in text
+    assert "note:" in text

@@ -40,26 +40,30 @@ def _mark_ran(name: str) -> None:
 
 def render_result(result: LabResult) -> RenderableType:
     """The metrics (each in words, its JSON name beside it), then each of the lab's tables with
-    its columns explained below it, then the lab's notes."""
+    its columns explained below it, then the lab's notes. Lab text is shown as written: square
+    brackets in it (``[a, b]``) are not Rich markup."""
     parts: list[RenderableType] = []
+    from rich.markup import escape
+
     from vibrastic.ml.labs.glossary import explain, format_value, lab_tables
 
-    metrics = Table(title=f"{result.name} on {result.backend} (seed {result.seed})")
+    metrics = Table(title=escape(f"{result.name} on {result.backend} (seed {result.seed})"))
     metrics.add_column("metric", ratio=3)
     metrics.add_column("value", justify="right", no_wrap=True)
     metrics.add_column("name (in --json)", style="dim", ratio=2, overflow="fold")
     for key, value in result.metrics.items():
-        metrics.add_row(explain(result.name, key), format_value(value), key)
+        metrics.add_row(escape(explain(result.name, key)), escape(format_value(value)),
+                        escape(key))
     parts.append(metrics)
     for shown in lab_tables(result.name, result.tables):
-        table = Table(title=shown.title, caption_justify="left", caption="\n".join(
-            f"{c}: {words}" for c, words in shown.explained.items()) or None)
+        table = Table(title=escape(shown.title), caption_justify="left", caption="\n".join(
+            escape(f"{c}: {words}") for c, words in shown.explained.items()) or None)
         for column in shown.columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(escape(column), overflow="fold")
         for row in shown.rows:
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))
         parts.append(table)
-    parts.extend(f"[yellow]note:[/yellow] {note}" for note in result.notes)
+    parts.extend(f"[yellow]note:[/yellow] {escape(note)}" for note in result.notes)
     return Group(*parts)
 
 
