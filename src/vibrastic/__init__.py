@@ -6,7 +6,6 @@ have raises an AttributeError that says so (see ``missing.py``).
 """
 
 from vibrastic import autograd, nn, optim, utils
-from vibrastic import memory as _memory  # noqa: F401 (keeps freed memory: memory.py)
 from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from vibrastic.blas import get_num_threads, set_num_threads
 from vibrastic.devices import (

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic import memory
 from vibrastic.missing import module_getattr
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
@@ -61,6 +62,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     inputs, so when a node comes up, all the gradient it will receive has arrived. Leaves have
     nothing to pass on: their gradients are summed aside and added to ``.grad`` at the end.
     """
+    if not memory.asked:  # training from here on: keep freed temporaries mapped (memory.py)
+        memory.at_first_backward()
     if root._ctx is None:
         return _accumulate(root, seed)
     grads: dict[Tensor, np.ndarray] = {root: seed}
