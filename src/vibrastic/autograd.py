@@ -81,6 +81,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 continue
             if pg.shape != parent._data.shape:
                 pg = unbroadcast(pg, parent._data.shape)
+            if pg.dtype is not parent._data.dtype:  # in the parent's own dtype, as torch
+                pg = pg.astype(parent._data.dtype, copy=False)
             to = at_leaves if parent._ctx is None else grads
             prev = to.get(parent)
             if prev is not None:

@@ -31,6 +31,63 @@ def _arr(x: TensorLike) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}  # torch's order: bool < int < float < complex
+
+
+def zero_dim_result_type(dimensioned: np.dtype, zero_dim: np.dtype) -> np.dtype:
+    """torch's result dtype for a dimensioned tensor beside a 0-d one.
+
+    torch treats a 0-d tensor like a number: it changes the result dtype only when its category
+    is higher (float32 n-d + float64 0-d -> float32; int64 n-d + float32 0-d -> float32), where
+    NumPy promotes as for any two arrays (float64 for both).
+    """
+    if _CATEGORY[zero_dim.kind] <= _CATEGORY[dimensioned.kind]:
+        return dimensioned
+    return zero_dim if dimensioned.kind in "biu" else np.promote_types(dimensioned, zero_dim)
+
+
+def _operands(a: TensorLike, b: TensorLike) -> tuple[Any, Any]:
+    """The arrays behind a binary op's operands, both in torch's result dtype when one is a 0-d
+    tensor beside a dimensioned one (``zero_dim_result_type``); dtypes are compared only then."""
+    if not isinstance(a, Tensor):
+        return a, (b._data if isinstance(b, Tensor) else b)
+    x = a._data
+    if not isinstance(b, Tensor):
+        return x, b
+    y = b._data
+    if x.dtype is not y.dtype and (x.ndim == 0) is not (y.ndim == 0):
+        dtype = (zero_dim_result_type(x.dtype, y.dtype) if y.ndim == 0
+                 else zero_dim_result_type(y.dtype, x.dtype))
+        return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+    return x, y
+
+
+def _shape_error(error: ValueError, *operands: Any, out: tuple[int, ...] | None = None
+                 ) -> Exception:
+    """torch's RuntimeError for operands whose shapes don't broadcast, else NumPy's ``error``.
+
+    NumPy's ValueError is caught rather than shapes checked before each op (no cost when they
+    fit). The shapes are folded left to right and aligned from the right, as torch does, and the
+    message names the right-most mismatch: "The size of tensor a (2) must match the size of
+    tensor b (3) at non-singleton dimension 0". ``out``: an in-place op's own shape, which the
+    broadcast shape must equal.
+    """
+    shape: tuple[int, ...] = np.shape(operands[0])
+    for other in operands[1:]:
+        b = np.shape(other)
+        n = builtins.max(len(shape), len(b))
+        pa, pb = (1,) * (n - len(shape)) + shape, (1,) * (n - len(b)) + b
+        for i in reversed(range(n)):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                return RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of "
+                                    f"tensor b ({pb[i]}) at non-singleton dimension {i}")
+        shape = np.broadcast_shapes(shape, b)
+    if out is not None and shape != out:
+        return RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape "
+                            f"{list(shape)}")
+    return error
+
+
 def _binary(
     data: np.ndarray, a: TensorLike, b: TensorLike, da: Any, db: Any, name: str, saves: bool = True
 ) -> Tensor:
@@ -61,40 +118,57 @@ _F64 = np.dtype(np.float64)
 
 def add(input: TensorLike, other: TensorLike) -> Tensor:
     """a + b."""
-    return _binary(_arr(input) + _arr(other), input, other, lambda g: g, lambda g: g, "Add",
-                   saves=False)
+    x, y = _operands(input, other)
+    try:
+        data = x + y
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g, lambda g: g, "Add", saves=False)
 
 
 def sub(input: TensorLike, other: TensorLike) -> Tensor:
     """a - b."""
-    return _binary(_arr(input) - _arr(other), input, other, lambda g: g, lambda g: -g, "Sub",
-                   saves=False)
+    x, y = _operands(input, other)
+    try:
+        data = x - y
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g, lambda g: -g, "Sub", saves=False)
 
 
 def mul(input: TensorLike, other: TensorLike) -> Tensor:
     """a * b: d/da = b, d/db = a."""
-    x, y = _arr(input), _arr(other)  # saves its inputs, even a Python number, as torch
-    return _binary(x * y, input, other, lambda g: g * y, lambda g: g * x, "Mul")
+    x, y = _operands(input, other)  # saves its inputs, even a Python number, as torch
+    try:
+        data = x * y
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g * y, lambda g: g * x, "Mul")
 
 
 def div(input: TensorLike, other: TensorLike) -> Tensor:
     """a / b: d/da = 1/b, d/db = -a/b²."""
-    x, y = _arr(input), _arr(other)
-    return _binary(
-        np.true_divide(x, y), input, other, lambda g: g / y, lambda g: -g * x / (y * y), "Div"
-    )
+    x, y = _operands(input, other)
+    try:
+        data = np.true_divide(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g / y, lambda g: -g * x / (y * y), "Div")
 
 
 def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
     """a ** b: d/da = b·a^(b-1), d/db = a^b·ln(a)."""
-    x, y = _arr(input), _arr(exponent)
+    x, y = _operands(input, exponent)
     if (type(y) is int or type(y) is float) and (y == 2 or y == 3) and isinstance(x, np.ndarray) \
             and x.dtype.kind in ("f" if type(y) is float else "fiu"):
         # x², x³ by multiplication, as torch computes them (np.power costs twice as much)
         if y == 2:
             return _binary(x * x, input, exponent, lambda g: g * 2 * x, None, "Pow")
         return _binary(x * x * x, input, exponent, lambda g: g * 3 * (x * x), None, "Pow")
-    out = np.power(x, y)
+    try:
+        out = np.power(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
 
     def da(g: np.ndarray) -> np.ndarray:
         if np.ndim(y) == 0 and y != 0:
@@ -113,9 +187,12 @@ def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
 
 def remainder(input: TensorLike, other: TensorLike) -> Tensor:
     """a % b (sign of b, as Python and torch): d/da = 1, d/db = -floor(a / b)."""
-    x, y = _arr(input), _arr(other)
-    return _binary(np.remainder(x, y), input, other, lambda g: g,
-                   lambda g: -g * np.floor_divide(x, y),
+    x, y = _operands(input, other)
+    try:
+        data = np.remainder(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g, lambda g: -g * np.floor_divide(x, y),
                    "Remainder")
 
 
@@ -131,7 +208,11 @@ def _compare(op: Any) -> Any:
     def compare(input: TensorLike, other: TensorLike) -> Tensor:
         if not isinstance(other, _COMPARABLE):  # x.grad == None is False, as in torch
             return NotImplemented
-        return _new(np.asarray(op(_arr(input), _arr(other))))
+        x, y = _operands(input, other)  # compared in torch's result dtype, as torch
+        try:
+            return _new(np.asarray(op(x, y)))
+        except ValueError as e:
+            raise _shape_error(e, x, y) from None
 
     compare.__doc__ = f"Elementwise {op.__name__}, a bool tensor (not differentiable)."
     return compare
@@ -148,17 +229,29 @@ def logical_not(input: Tensor) -> Tensor:
 
 def logical_and(input: TensorLike, other: TensorLike) -> Tensor:
     """a & b: elementwise and (a bool tensor)."""
-    return _new(np.asarray(np.logical_and(_arr(input), _arr(other))))
+    x, y = _arr(input), _arr(other)
+    try:
+        return _new(np.asarray(np.logical_and(x, y)))
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
 
 
 def logical_or(input: TensorLike, other: TensorLike) -> Tensor:
     """a | b: elementwise or (a bool tensor)."""
-    return _new(np.asarray(np.logical_or(_arr(input), _arr(other))))
+    x, y = _arr(input), _arr(other)
+    try:
+        return _new(np.asarray(np.logical_or(x, y)))
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
 
 
 def floor_divide(input: TensorLike, other: TensorLike) -> Tensor:
     """a // b, rounded down (not differentiable, as torch)."""
-    return _new(np.asarray(np.floor_divide(_arr(input), _arr(other))))
+    x, y = _operands(input, other)
+    try:
+        return _new(np.asarray(np.floor_divide(x, y)))
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
 
 
 # ---- elementwise functions ----
@@ -267,25 +360,34 @@ def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> 
 def where(condition: TensorLike, input: TensorLike, other: TensorLike) -> Tensor:
     """Pick a where condition holds, else b."""
     c = np.asarray(_arr(condition), dtype=bool)
-    zero = np.zeros((), dtype=np.result_type(_arr(input), _arr(other)))
-    return _binary(
-        np.where(c, _arr(input), _arr(other)), input, other,
-        lambda g: np.where(c, g, zero), lambda g: np.where(c, zero, g), "Where",
-    )
+    x, y = _operands(input, other)
+    try:
+        data = np.where(c, x, y)
+    except ValueError as e:
+        raise _shape_error(e, c, x, y) from None
+    zero = np.zeros((), dtype=np.result_type(x, y))
+    return _binary(data, input, other, lambda g: np.where(c, g, zero),
+                   lambda g: np.where(c, zero, g), "Where")
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise max; ties share the gradient equally, as torch."""
-    x, y = _arr(input), _arr(other)
-    wa = (x > y) + 0.5 * (x == y)
+    x, y = _operands(input, other)
+    try:
+        wa = (x > y) + 0.5 * (x == y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
     return _binary(np.maximum(x, y), input, other, lambda g: g * wa, lambda g: g * (1 - wa),
                    "Maximum")
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise min; ties share the gradient equally, as torch."""
-    x, y = _arr(input), _arr(other)
-    wa = (x < y) + 0.5 * (x == y)
+    x, y = _operands(input, other)
+    try:
+        wa = (x < y) + 0.5 * (x == y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
     return _binary(np.minimum(x, y), input, other, lambda g: g * wa, lambda g: g * (1 - wa),
                    "Minimum")
 
@@ -591,7 +693,11 @@ def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
             if method:
                 raise RuntimeError(_GRAPH_INPLACE)
             return op(a, b)
-        ufunc(a._data, _arr(b), out=a._data, casting="same_kind")
+        x, y = _operands(a, b)  # y in torch's result dtype when it is a 0-d tensor
+        try:
+            ufunc(a._data, y, out=a._data, casting="same_kind")
+        except ValueError as e:
+            raise _shape_error(e, x, y, out=x.shape) from None
         return a
 
     return iop

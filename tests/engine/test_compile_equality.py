@@ -338,6 +338,9 @@ REDUCTIONS: dict[str, Callable[..., vb.Tensor]] = {
     "t ** 2.5, t ** 0": lambda x, t: (t.abs() ** 2.5).sum() + (t ** 0).sum(),
     "2 ** x": lambda x, t: (2 ** x).sum(),
     "x ** 0-d t": lambda x, t: (x.abs() ** t.sum()).sum(),
+    # a float64 0-d tensor keeps float32 results (torch's promotion), its gradient float64
+    "x * 0-d float64": lambda x, t: (x * t.sum().double()).sum(),
+    "max(0-d float64 - x, x)": lambda x, t: vb.maximum(t.amax().double() - x, x).sum(),
 }
 
 

@@ -102,13 +102,52 @@ def test_binary_promotion_matches_torch(op: str, left: str, right: str) -> None:
                                rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="torch's 0-d tensors do not promote n-d tensors of the "
-                   "same category (float32 n-d + float64 0-d -> float32); vibrastic uses "
-                   "NumPy's rule and gives float64")
-def test_zero_dim_tensor_does_not_promote_like_torch() -> None:
-    v = vb.ones(3) + vb.tensor(1.0, dtype=vb.float64)
-    t = torch.ones(3) + torch.tensor(1.0, dtype=torch.float64)
-    assert name(v.dtype) == name(t.dtype) == "float32"
+ZERO_DIM_DTYPES = ["bool", "int64", "float32", "float64"]
+ZERO_DIM_VALUES = {"bool": [True, True], "int64": [3, -2], "float32": [1.1, -0.3],
+                   "float64": [0.1, 2.7]}
+
+
+def zero_dim_operand(lib: Any, dtype: str, zero_dim: bool) -> Any:
+    values = ZERO_DIM_VALUES[dtype]
+    t = lib.tensor(values[0] if zero_dim else values, dtype=getattr(lib, dtype))
+    return t.requires_grad_() if dtype.startswith("float") else t
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "div", "lt"])
+@pytest.mark.parametrize("zero_dim", ["left", "right", "both"])
+@pytest.mark.parametrize("right", ZERO_DIM_DTYPES)
+@pytest.mark.parametrize("left", ZERO_DIM_DTYPES)
+def test_zero_dim_tensor_promotes_like_torch(left: str, right: str, zero_dim: str, op: str
+                                             ) -> None:
+    """A 0-d tensor changes the dtype only from a higher category (bool < int < float), as a
+    Python number does: float32 n-d + float64 0-d is float32; gradients keep each dtype."""
+    results = []
+    for lib in (vb, torch):
+        a = zero_dim_operand(lib, left, zero_dim in ("left", "both"))
+        b = zero_dim_operand(lib, right, zero_dim in ("right", "both"))
+        out = getattr(lib, op)(a, b)
+        grads = [t for t in (a, b) if t.requires_grad] if out.requires_grad else []
+        if grads:
+            out.sum().backward()
+        results.append((name(out.dtype), out.detach().numpy(),
+                        [name(t.grad.dtype) for t in grads], [t.grad.numpy() for t in grads]))
+    (v_dtype, v_out, v_grads, v_values), (t_dtype, t_out, t_grads, t_values) = results
+    assert (v_dtype, v_grads) == (t_dtype, t_grads)
+    np.testing.assert_array_equal(v_out, t_out)  # computed in the result dtype, as torch
+    for v, t in zip(v_values, t_values, strict=True):
+        np.testing.assert_allclose(v, t, rtol=1e-6)
+
+
+def test_zero_dim_promotion_examples() -> None:
+    f64 = vb.tensor(1.0, dtype=vb.float64)
+    assert (vb.ones(3) + f64).dtype == vb.float32
+    assert (vb.tensor([1, 2]) + f64).dtype == vb.float64
+    assert (vb.ones(3, dtype=vb.float64) + vb.tensor(1.0)).dtype == vb.float64
+    assert (vb.tensor(1.0) + f64).dtype == vb.float64  # two 0-d tensors: the usual promotion
+    assert (vb.tensor([0.1]) == vb.tensor(0.1, dtype=vb.float64)).tolist() == [True]
+    x = vb.ones(3)
+    x += vb.tensor(1e-9, dtype=vb.float64)  # added in float32, as torch: no change
+    assert x.tolist() == [1.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize("op", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"])

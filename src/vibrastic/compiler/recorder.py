@@ -240,8 +240,10 @@ class Recorder:
         node = self.node_for(target)
         if node.leaf is not None and node.leaf.kind == "arg" and node.value.storage.kind == "arg":
             pass  # changing an argument in place changes the caller's tensor, as eager does
-        other_v = self.node_for(other).value if isinstance(other, Tensor) else other
         self.b.block(f"{kernel} in place  {line}")
+        other_v = other
+        if isinstance(other, Tensor):  # a 0-d tensor in torch's result dtype, as ops._operands
+            other_v = Ops(self.b, hint=kernel).operands(node, self.node_for(other))[1]
         self.b.inplace(kernel, node.value, other_v)
         if not same_bits(node.value.example, target._data):
             raise CompileError(f"internal: in-place {kernel} differs from the engine's")
@@ -307,6 +309,8 @@ class Recorder:
                     continue
                 if pg.shape != parent.shape:
                     pg = _unbroadcast(o, pg, parent.shape)
+                if pg.dtype != parent.dtype:  # in the parent's own dtype, as the engine
+                    pg = o.k("astype", pg, dtype=parent.dtype)
                 prev = grads.get(parent)
                 if prev is None:
                     grads[parent] = pg

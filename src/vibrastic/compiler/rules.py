@@ -22,6 +22,7 @@ import numpy as np
 
 from vibrastic.compiler.graph import Builder, CompileError, Value, raw, same_bits
 from vibrastic.compiler.kernels import SYMBOL
+from vibrastic.ops import zero_dim_result_type
 
 _t = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
 
@@ -80,6 +81,18 @@ class Ops:
         if isinstance(x, np.ndarray):
             return self.b.constant(x)
         return x
+
+    def operands(self, a: Any, b: Any) -> tuple[Any, Any]:
+        """ops._operands: both in torch's result dtype when one is a 0-d tensor beside a
+        dimensioned one (``zero_dim_result_type``)."""
+        x, y = self.val(a), self.val(b)
+        if isinstance(a, Node) and isinstance(b, Node) and x.dtype != y.dtype \
+                and (len(x.shape) == 0) != (len(y.shape) == 0):
+            dtype = (zero_dim_result_type(x.dtype, y.dtype) if len(y.shape) == 0
+                     else zero_dim_result_type(y.dtype, x.dtype))
+            x = x if x.dtype == dtype else self.k("astype", x, dtype=dtype)
+            y = y if y.dtype == dtype else self.k("astype", y, dtype=dtype)
+        return x, y
 
     def k(self, kernel: str, *args: Any, **attrs: Any) -> Value:
         return self.b.call(kernel, *args, hint=self.hint, **attrs)
@@ -178,24 +191,24 @@ def unary(out: Value, a: Node, vjp: Callable[[Value], Any]) -> Result:
 
 @rule("add")
 def add(o: Ops, a: Any, b: Any) -> Result:
-    return binary(o, o.k("add", o.val(a), o.val(b)), a, b, lambda g: g, lambda g: g)
+    return binary(o, o.k("add", *o.operands(a, b)), a, b, lambda g: g, lambda g: g)
 
 
 @rule("sub")
 def sub(o: Ops, a: Any, b: Any) -> Result:
-    return binary(o, o.k("subtract", o.val(a), o.val(b)), a, b, lambda g: g,
+    return binary(o, o.k("subtract", *o.operands(a, b)), a, b, lambda g: g,
                   lambda g: o.neg(g))
 
 
 @rule("mul")
 def mul(o: Ops, a: Any, b: Any) -> Result:
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     return binary(o, o.k("multiply", x, y), a, b, lambda g: o.mul(g, y), lambda g: o.mul(g, x))
 
 
 @rule("div")
 def div(o: Ops, a: Any, b: Any) -> Result:
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     return binary(o, o.k("true_divide", x, y), a, b, lambda g: o.div(g, y),
                   lambda g: o.div(o.mul(o.neg(g), x), o.mul(y, y)))
 
@@ -216,7 +229,7 @@ def pow_by_multiplication(o: Ops, a: Any, b: Any) -> Result:
 def pow_(o: Ops, a: Any, b: Any) -> Result:
     """x ** y. A tensor exponent (x ** t, 2 ** t) or y == 0 takes ops.pow's own gradient
     code (``_pow_da``/``_pow_db``: its branches depend on values, decided on each call)."""
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     out = o.k("power", x, y)
     if not isinstance(y, (Value, np.ndarray)) and y != 0:
         return binary(o, out, a, b, lambda g: o.mul(o.mul(g, y), o.k("power", x, y - 1)),
@@ -230,7 +243,7 @@ RULES["pow"] = (pow_by_multiplication, pow_)
 
 @rule("remainder")
 def remainder(o: Ops, a: Any, b: Any) -> Result:
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     return binary(o, o.k("remainder", x, y), a, b, lambda g: g,
                   lambda g: o.mul(o.neg(g), o.k("floor_divide", x, y)))
 
@@ -328,7 +341,7 @@ def clamp(o: Ops, a: Node, min: Any = None, max: Any = None) -> Result:
 
 @rule("maximum", "minimum")
 def extremum(o: Ops, a: Any, b: Any, *, _largest: bool = True) -> Result:
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     wa = o.add(o.k("greater" if _largest else "less", x, y), o.mul(0.5, o.k("equal", x, y)))
     out = o.k("maximum" if _largest else "minimum", x, y)
     return binary(o, out, a, b, lambda g: o.mul(g, wa), lambda g: o.mul(g, o.sub(1, wa)))
@@ -345,7 +358,7 @@ def where(o: Ops, condition: Any, a: Any, b: Any) -> Result:
             c = o.k("astype", c, dtype=np.dtype(np.bool_))
     else:
         c = o.b.constant(np.asarray(c, dtype=bool))
-    x, y = o.val(a), o.val(b)
+    x, y = o.operands(a, b)
     ex = [v.example if isinstance(v, Value) else v for v in (x, y)]
     zero = o.b.constant(np.zeros((), dtype=np.result_type(*ex)), "zero")
     return binary(o, o.k("where", c, x, y), a, b, lambda g: o.k("where", c, g, zero),
@@ -1044,9 +1057,10 @@ _COMPARE = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_eq
             "eq": "equal", "ne": "not_equal"}
 
 
-def _compare(kernel: str) -> Callable[..., Result]:
+def _compare(kernel: str, promotes: bool = True) -> Callable[..., Result]:
     def compare(o: Ops, a: Any, b: Any) -> Result:
-        return o.k(kernel, o.val(a), o.val(b)), (), None
+        x, y = o.operands(a, b) if promotes else (o.val(a), o.val(b))
+        return o.k(kernel, x, y), (), None
 
     return compare
 
@@ -1060,8 +1074,9 @@ def logical_not(o: Ops, a: Node) -> Result:
     return o.k("logical_not", a.value), (), None
 
 
-for _name in ("logical_and", "logical_or", "floor_divide"):
-    RULES[_name] = _compare(_name)
+for _name in ("logical_and", "logical_or"):
+    RULES[_name] = _compare(_name, promotes=False)
+RULES["floor_divide"] = _compare("floor_divide")
 
 
 @rule("argmax", "argmin")
