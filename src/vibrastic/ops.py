@@ -46,20 +46,70 @@ def zero_dim_result_type(dimensioned: np.dtype, zero_dim: np.dtype) -> np.dtype:
     return zero_dim if dimensioned.kind in "biu" else np.promote_types(dimensioned, zero_dim)
 
 
+def torch_dtype(x: Any, y: Any) -> np.dtype | None:
+    """The dtype torch computes a binary op in, where NumPy would compute it in another; None
+    where they agree. ``x`` and ``y`` are arrays (anything with ``dtype`` and ``shape``) or
+    Python numbers. Where they differ:
+
+    * a 0-d tensor beside a dimensioned one (``zero_dim_result_type``);
+    * tensors of different categories (int64 with float32: torch float32, NumPy float64);
+    * an integer or bool tensor with a Python float: torch converts the tensor to the default
+      float dtype first, NumPy computes in float64 (vibrastic then rounded to float32, which
+      can differ from torch in the last bit).
+    """
+    x_array, y_array = _is_array(x), _is_array(y)
+    if x_array and y_array:
+        if x.dtype == y.dtype:
+            return None
+        x_0d, y_0d = len(x.shape) == 0, len(y.shape) == 0
+        if x_0d is not y_0d:
+            return zero_dim_result_type(x.dtype, y.dtype) if y_0d else \
+                zero_dim_result_type(y.dtype, x.dtype)
+        cx, cy = _CATEGORY[x.dtype.kind], _CATEGORY[y.dtype.kind]
+        return None if cx == cy else (x.dtype if cx > cy else y.dtype)
+    array, number = (x, y) if x_array else (y, x)
+    if (x_array or y_array) and isinstance(number, float) and array.dtype.kind in "biu":
+        return _t._default_float.np
+    return None
+
+
+def _is_array(v: Any) -> bool:
+    """An array operand (NumPy's, or the compiler's value of one); a NumPy scalar counts as a
+    number, as torch takes it (``np.float64`` is a Python float)."""
+    return hasattr(v, "dtype") and not isinstance(v, np.generic)
+
+
+def _number(v: Any) -> Any:
+    """A NumPy scalar beside a tensor as the Python number it holds: torch takes it as one
+    (computing in the tensor's dtype), where NumPy would compute in the scalar's own."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _operands(a: TensorLike, b: TensorLike) -> tuple[Any, Any]:
-    """The arrays behind a binary op's operands, both in torch's result dtype when one is a 0-d
-    tensor beside a dimensioned one (``zero_dim_result_type``); dtypes are compared only then."""
-    if not isinstance(a, Tensor):
-        return a, (b._data if isinstance(b, Tensor) else b)
-    x = a._data
-    if not isinstance(b, Tensor):
-        return x, b
-    y = b._data
-    if x.dtype is not y.dtype and (x.ndim == 0) is not (y.ndim == 0):
-        dtype = (zero_dim_result_type(x.dtype, y.dtype) if y.ndim == 0
-                 else zero_dim_result_type(y.dtype, x.dtype))
-        return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
-    return x, y
+    """The arrays (or numbers) behind a binary op's operands, cast first where torch computes
+    in another dtype than NumPy would (``torch_dtype``); NumPy scalars as Python numbers. The
+    common cases (one dtype; a float tensor and a Python number) return at once."""
+    if isinstance(a, Tensor):
+        x = a._data
+        if isinstance(b, Tensor):
+            if x.dtype is b._data.dtype:
+                return x, b._data
+        elif type(b) in _PLAIN and x.dtype.kind == "f":
+            return x, b
+    elif isinstance(b, Tensor):
+        if type(a) in _PLAIN and b._data.dtype.kind == "f":
+            return a, b._data
+    else:
+        return a, b
+    x, y = _number(_arr(a)), _number(_arr(b))
+    dtype = torch_dtype(x, y)
+    if dtype is None:
+        return x, y
+    return (x.astype(dtype, copy=False) if _is_array(x) else x,
+            y.astype(dtype, copy=False) if _is_array(y) else y)
+
+
+_PLAIN = (int, float)  # Python numbers: NumPy computes in a float array's dtype with them
 
 
 def _shape_error(error: ValueError, *operands: Any, out: tuple[int, ...] | None = None

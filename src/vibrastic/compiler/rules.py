@@ -22,7 +22,7 @@ import numpy as np
 
 from vibrastic.compiler.graph import Builder, CompileError, Value, raw, same_bits
 from vibrastic.compiler.kernels import SYMBOL
-from vibrastic.ops import zero_dim_result_type
+from vibrastic.ops import _number, torch_dtype
 
 _t = importlib.import_module("vibrastic.tensor")  # the module, not vb.tensor()
 
@@ -83,15 +83,18 @@ class Ops:
         return x
 
     def operands(self, a: Any, b: Any) -> tuple[Any, Any]:
-        """ops._operands: both in torch's result dtype when one is a 0-d tensor beside a
-        dimensioned one (``zero_dim_result_type``)."""
+        """ops._operands: cast first where torch computes in another dtype than NumPy would
+        (``ops.torch_dtype``)."""
         x, y = self.val(a), self.val(b)
-        if isinstance(a, Node) and isinstance(b, Node) and x.dtype != y.dtype \
-                and (len(x.shape) == 0) != (len(y.shape) == 0):
-            dtype = (zero_dim_result_type(x.dtype, y.dtype) if len(y.shape) == 0
-                     else zero_dim_result_type(y.dtype, x.dtype))
-            x = x if x.dtype == dtype else self.k("astype", x, dtype=dtype)
-            y = y if y.dtype == dtype else self.k("astype", y, dtype=dtype)
+        if not (isinstance(a, Node) or isinstance(b, Node)):
+            return x, y
+        x, y = _number(x), _number(y)
+        dtype = torch_dtype(x, y)
+        if dtype is not None:
+            x = x if not isinstance(x, Value) or x.dtype == dtype else \
+                self.k("astype", x, dtype=dtype)
+            y = y if not isinstance(y, Value) or y.dtype == dtype else \
+                self.k("astype", y, dtype=dtype)
         return x, y
 
     def k(self, kernel: str, *args: Any, **attrs: Any) -> Value:
