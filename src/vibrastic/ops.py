@@ -218,7 +218,9 @@ def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
     try:
         out = np.power(x, y)
     except ValueError as e:
-        raise _shape_error(e, x, y) from None
+        if not _negative_integer_power(x, y):
+            raise _shape_error(e, x, y) from None
+        out = _integer_power(x, y)
 
     def da(g: np.ndarray) -> np.ndarray:
         if np.ndim(y) == 0 and y != 0:
@@ -233,6 +235,24 @@ def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
             return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
 
     return _binary(out, input, exponent, da, db, "Pow")
+
+
+def _negative_integer_power(x: Any, y: Any) -> bool:
+    """Integers to a negative integer power, which NumPy refuses (a ValueError)."""
+    return np.result_type(x, y).kind in "biu" and bool(np.any(np.asarray(y) < 0))
+
+
+def _integer_power(x: Any, y: Any) -> np.ndarray:
+    """torch's integer power where some exponents are negative: a tensor of exponents gives
+    1 for a base of 1, ±1 for -1 (by the exponent's parity) and 0 for any other base; a
+    number as the exponent is refused, with torch's message."""
+    if not isinstance(y, np.ndarray):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    negative = y < 0
+    out = np.power(x, np.where(negative, 0, y))
+    minus_one = np.where(y % 2 == 0, 1, -1)
+    small = np.where(x == 1, 1, np.where(x == -1, minus_one, 0))
+    return np.where(negative, small, out).astype(out.dtype, copy=False)
 
 
 def remainder(input: TensorLike, other: TensorLike) -> Tensor:
@@ -719,7 +739,16 @@ def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
         raise RuntimeError(_GRAPH_INPLACE)  # copying the values would silently drop gradients
-    a._data[_index(idx)] = _arr(value)
+    index, values = _index(idx), _arr(value)
+    try:
+        a._data[index] = values
+    except ValueError:
+        target = np.shape(a._data[index])
+        if np.shape(values) == target or not np.shape(values):
+            raise
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(values))} "
+                           f"cannot be broadcast to indexing result of shape {list(target)}"
+                           ) from None
 
 
 def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
@@ -1101,7 +1130,10 @@ def masked_fill(input: Tensor, mask: TensorLike, value: Any) -> Tensor:
     """``value`` where mask is True, input elsewhere; no gradient reaches the filled places."""
     m = np.asarray(_arr(mask), dtype=bool)
     fill = _arr(value)
-    out = np.where(m, fill, input._data).astype(input._data.dtype, copy=False)
+    try:
+        out = np.where(m, fill, input._data).astype(input._data.dtype, copy=False)
+    except ValueError as e:
+        raise _shape_error(e, m, input._data) from None
     return record(out, (input,), lambda g: (np.where(m, 0, g),), "MaskedFill", saves=False)
 
 

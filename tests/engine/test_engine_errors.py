@@ -115,8 +115,36 @@ def test_in_place_result_of_another_shape_is_torchs_runtime_error(op: str) -> No
 
 
 def test_other_numpy_value_errors_pass_through() -> None:
-    with pytest.raises(ValueError, match="negative integer powers"):
-        vb.tensor([2]) ** vb.tensor([-1])  # not a shape problem (torch gives 0: its own gap)
+    x = vb.zeros(2)
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        x[0] = "abc"  # not a shape problem
+
+
+def test_integers_to_negative_integer_powers_are_torchs() -> None:
+    base, exponent = [2, 1, -1, -1, 0, 3, -2, 5], [-1, -1, -1, -2, -1, -2, -3, 2]
+    for lib in (vb, torch):
+        assert (lib.tensor(base) ** lib.tensor(exponent)).tolist() == [0, 1, -1, 1, 0, 0, 0, 25]
+        assert (2 ** lib.tensor([-1, 2])).tolist() == [0, 4]
+        assert (lib.tensor([True, False]) ** lib.tensor([-1, -1])).tolist() == [1, 0]
+        with pytest.raises(RuntimeError, match=r"^Integers to negative integer powers are not "
+                                               r"allowed\.$"):
+            lib.tensor([2, 3]) ** -1
+
+
+@LIBS
+def test_masked_fill_with_a_mask_of_another_shape(lib: Any) -> None:
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of "
+                                           r"tensor b \(2\) at non-singleton dimension 1$"):
+        lib.zeros(3, 2).masked_fill(lib.tensor([True, False, True]), 1.0)
+
+
+@LIBS
+def test_index_assignment_of_values_of_another_shape(lib: Any) -> None:
+    x = lib.zeros(3, 2)
+    with pytest.raises(RuntimeError, match=r"^shape mismatch: value tensor of shape \[3\] cannot "
+                                           r"be broadcast to indexing result of shape \[2, 2\]$"):
+        x[lib.tensor([0, 1])] = lib.ones(3)
+    assert x.sum().item() == 0.0  # nothing was written
 
 
 @LIBS

@@ -192,7 +192,7 @@ def test_integer_powers_keep_the_dtype_rules() -> None:
     assert (ints**2).dtype == vb.int64 and (ints**2).tolist() == [1, 4, 9]
     assert (ints**3).tolist() == [1, -8, 27]
     assert (ints**2.0).dtype == vb.float32  # a float exponent makes floats, as torch
-    with pytest.raises(ValueError, match="negative integer powers"):
+    with pytest.raises(RuntimeError, match="negative integer powers"):  # torch's error
         ints**-1
 
 
