@@ -130,6 +130,7 @@ def test_lab_tables_read_the_same_before_and_after_json():
     assert shown.rows == [["0.05", "0.333333", "no", ""], ["0.07", "inf", "yes", "25"]]
     assert shown.explained == {c: explain_column("learning-rate", c)
                                for c in ("final_error", "diverges")}
+    assert shown.numeric == ["alpha", "final_error", "steps"]  # right-aligned; yes/no are not
     back = json.loads(json.dumps(LabResult("learning-rate", "numpy", 0, tables=tables).to_json(),
                                  allow_nan=False))
     assert lab_tables("learning-rate", back["tables"]) == [shown]

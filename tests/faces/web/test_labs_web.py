@@ -123,6 +123,11 @@ def test_learning_rate_at_0_06_diverges_with_figures_and_progress_events(
     assert shown["header"] == expected.columns and shown["rows"][1:] == expected.rows
     assert shown["rows"][0] == [] and len(expected.rows) == 1  # the header row, one α
     assert shown["describedby"] == "columns-alphas"
+    assert expected.numeric and set(expected.numeric) < set(expected.columns)  # not diverges
+    for column in expected.columns:  # numbers right-aligned, header and cells
+        aligned = column in expected.numeric
+        assert (f'<th scope="col" class="num">{column}</th>' in page.text) is aligned
+        assert (f'<th scope="col">{column}</th>' in page.text) is not aligned
     assert seen.notes["columns-alphas"] == [f"{c}: {words}"
                                             for c, words in expected.explained.items()]
     assert "spectral_radius: how much each step multiplies" in " ".join(seen.notes[

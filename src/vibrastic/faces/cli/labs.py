@@ -59,7 +59,8 @@ def render_result(result: LabResult) -> RenderableType:
         table = Table(title=escape(shown.title), caption_justify="left", caption="\n".join(
             escape(f"{c}: {words}") for c, words in shown.explained.items()) or None)
         for column in shown.columns:
-            table.add_column(escape(column), overflow="fold")
+            table.add_column(escape(column), overflow="fold",
+                             justify="right" if column in shown.numeric else "left")
         for row in shown.rows:
             table.add_row(*(escape(cell) for cell in row))
         parts.append(table)

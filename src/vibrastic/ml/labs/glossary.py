@@ -249,13 +249,15 @@ def format_value(value: Any) -> str:
 @dataclass(frozen=True)
 class LabTable:
     """One of a lab's tables ready to show: its title in words, column names, every cell as
-    text, and the columns that need a sentence with that sentence (shown under the table)."""
+    text, the columns that need a sentence with that sentence (shown under the table), and the
+    columns of numbers (shown right-aligned, so that digits line up)."""
 
     name: str
     title: str
     columns: list[str]
     rows: list[list[str]]
     explained: dict[str, str]
+    numeric: list[str]
 
 
 def lab_tables(lab: str, tables: dict[str, list[dict[str, Any]]]) -> list[LabTable]:
@@ -269,7 +271,19 @@ def lab_tables(lab: str, tables: dict[str, list[dict[str, Any]]]) -> list[LabTab
         columns = list(dict.fromkeys(k for row in rows for k in row))
         explained = {c: explain_column(lab, c) for c in columns
                      if (c.isidentifier() and "_" in c) or c in COLUMNS.get(lab, {})}
-        out.append(LabTable(name, name.replace("_", " "), columns,
-                            [[format_value(row.get(c, "")) for c in columns] for row in rows],
-                            explained))
+        cells = [[format_value(row.get(c, "")) for c in columns] for row in rows]
+        numeric = [c for i, c in enumerate(columns)
+                   if _numbers([row[i] for row in cells if row[i]])]
+        out.append(LabTable(name, name.replace("_", " "), columns, cells, explained, numeric))
     return out
+
+
+def _numbers(cells: list[str]) -> bool:
+    """Whether every cell (there is at least one) reads as a number ("0.05", "25", "inf"):
+    decided on the text, so a table reads the same before and after its JSON."""
+    try:
+        for cell in cells:
+            float(cell)
+    except ValueError:
+        return False
+    return bool(cells)
