@@ -100,6 +100,23 @@ def test_another_process_cancels_a_long_run(tmp_path: Path) -> None:
         other.close()
 
 
+def test_a_closing_process_leaves_its_runs_cancelled_not_stopped(tmp_path: Path) -> None:
+    """Closing (a server shutting down) cancels its runs and waits for them to say so before
+    letting go of its lock; else the others would report them stopped by a dead process."""
+    mine, other = LabRuns(shared_dir=tmp_path), LabRuns(shared_dir=tmp_path)
+    try:
+        long = parse_params(get_lab("xor"), {"epochs": 200_000})
+        running = mine.start("xor", long, owner="7")
+        queued = mine.start("xor", long, owner="8")  # behind it (one worker)
+        mine.close()
+        for run in (running, queued):
+            seen = other.get(run.id)
+            assert (run.state, seen.state) == (CANCELLED, CANCELLED)
+            assert seen.error != PROCESS_GONE
+    finally:
+        other.close()
+
+
 @pytest.mark.parametrize("run_id", ["0123456789ab", "../../etc/passwd", "ABCDEF012345", ""])
 def test_unknown_or_malformed_run_ids_are_unknown_everywhere(tmp_path: Path,
                                                              run_id: str) -> None:

@@ -41,6 +41,7 @@ FINISHED = (DONE, ERROR, CANCELLED)
 PRELOAD = ["vibrastic.ml.labs", "matplotlib.figure", "torch"]
 FINISHED_RUN_LIFETIME = 24 * 3600  # seconds a finished run's files stay in the shared folder
 PROCESS_GONE = "the server process running this lab stopped; start it again"
+CLOSE_WAIT = 10.0  # seconds a closing LabRuns waits for its cancelled runs to say so
 
 
 def _context() -> Any:
@@ -149,6 +150,7 @@ class LabRuns:
         self._shared = shared_dir
         self._token = uuid.uuid4().hex
         self._alive: int | None = None  # the locked file descriptor (shared folder only)
+        self._threads: list[threading.Thread] = []  # the runs' threads, to wait for at close
         if shared_dir is not None:
             (shared_dir / PROCESSES).mkdir(parents=True, exist_ok=True)
             self._alive = _hold_lock(shared_dir / PROCESSES, self._token)
@@ -169,8 +171,11 @@ class LabRuns:
                 self._runs.popitem(last=False)
                 self._forget(oldest.id)
         self._publish(run)
-        threading.Thread(target=self._execute, args=(run,), daemon=True,
-                         name=f"lab-run-{run.id}").start()
+        thread = threading.Thread(target=self._execute, args=(run,), daemon=True,
+                                  name=f"lab-run-{run.id}")
+        thread.start()
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         return run
 
     def get(self, run_id: str) -> LabRun:
@@ -317,11 +322,17 @@ class LabRuns:
                 return
 
     def close(self) -> None:
-        """Cancel every run (their processes are terminated by their threads) and let go of
-        this process's lock: to the others, its unfinished runs have stopped."""
+        """Cancel every run (their processes are terminated by their threads), give the
+        threads up to ``CLOSE_WAIT`` seconds to write "cancelled", then let go of this
+        process's lock: to the others, a run still unfinished then has stopped."""
         self._closed = True
         for run in list(self._runs.values()):
             run.cancel_requested = True
+        deadline = time.monotonic() + CLOSE_WAIT
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self._alive is not None:
             os.close(self._alive)
             self._alive = None
