@@ -67,10 +67,11 @@ def torch_dtype(x: Any, y: Any) -> np.dtype | None:
                 zero_dim_result_type(y.dtype, x.dtype)
         cx, cy = _CATEGORY[x.dtype.kind], _CATEGORY[y.dtype.kind]
         return None if cx == cy else (x.dtype if cx > cy else y.dtype)
+    if x_array is y_array:  # two numbers
+        return None
     array, number = (x, y) if x_array else (y, x)
-    if (x_array or y_array) and isinstance(number, float) and array.dtype.kind in "biu":
-        return _t._default_float.np
-    return None
+    return _t._default_float.np if isinstance(number, float) and array.dtype.kind in "biu" \
+        else None
 
 
 def _is_array(v: Any) -> bool:

@@ -230,16 +230,15 @@ class Builder:
                      for a in args)
 
     def _number_as(self, x: float, dtype: np.dtype) -> Any:
-        if type(x) is int and abs(x) >= 1 << 53:
-            return x
         key = (type(x).__name__, repr(x), dtype.str)
         known = self._typed_consts.get(key)
         if known is not None and known[1] < len(self.values) and self.values[known[1]] is known[0]:
             return known[0]
-        with np.errstate(over="ignore"):
-            array = np.array(x, dtype)
-        if math.isfinite(x) and not np.isfinite(array):
-            return x  # NumPy would overflow here: leave it to NumPy
+        from vibrastic.compiler.runtime import _typed
+
+        array = np.zeros((), dtype)
+        if _typed(x, [None, array]) is not array:
+            return x  # one the dtype can't hold (NumPy would overflow): leave it to NumPy
         hint = f"{dtype.name[0]}{dtype.itemsize * 8}_" + (
             repr(x).replace("-", "minus_").replace(".", "_").replace("+", ""))
         value = self.constant(array, hint)
