@@ -10,8 +10,11 @@ central differences.
 
 from __future__ import annotations
 
+import functools
 import heapq
+import types
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
 from typing import Any
@@ -70,13 +73,18 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     at_leaves: dict[Tensor, np.ndarray] = {}
     queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
     pop, push = heapq.heappop, heapq.heappush
+    changed = _changed_any[0]  # a tensor was changed in place in a graph (change_in_place)
     while queue:
         node = pop(queue)[1]
         g = grads.pop(node)
         if node._retains_grad:  # a non-leaf that keeps its .grad, as torch's retain_grad()
             _accumulate(node, g)
         parents, backward, name, saves = node._ctx
+        if changed and node._seq < _last_change[0]:
+            _check_unchanged(node)
         for parent, pg in zip(parents, backward(g), strict=True):
+            if changed and node._seq < parent._seq:  # recorded before parent changed in place:
+                parent = _version_at(parent, node._seq)  # its gradient goes to that version
             if pg is None or not parent.requires_grad:
                 continue
             if pg.shape != parent._data.shape:
@@ -95,6 +103,117 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             node._ctx = (parents, _freed, name, saves)
     for leaf, g in at_leaves.items():
         _accumulate(leaf, g)
+
+
+# --------------------------------------------------------------------------------------------
+# in-place changes inside the graph (torch's version counters, in the small)
+# --------------------------------------------------------------------------------------------
+
+_changed_any = [False]  # has any tensor been changed in place inside the graph, ever
+_changes: dict[int, tuple[int, weakref.ref[np.ndarray]]] = {}  # id(array): (the newest
+# version's _seq, the array changed)
+_last_change = [0]  # the newest of those _seq
+on_change_in_place: list[Callable[[], None]] = []  # told first (vb.compile stops tracing)
+
+_VIEW_INPLACE = (
+    "vibrastic can't change a view of another tensor in place while recording the graph (torch "
+    "can); change a copy instead: y = y.clone(), then change y"
+)
+
+
+def change_in_place(target: Tensor, op: Callable[[Tensor], Tensor]) -> Tensor:
+    """An in-place op inside the graph, as torch does it: ``target`` takes ``op(target)``'s
+    values in its own array (views and detached copies see them) and becomes op's node.
+
+    What was recorded from ``target`` before keeps its earlier version: a copy of the old values
+    stands in for it (``op`` computes from that copy), and ``run_backward`` sends the gradients
+    of those earlier uses there. An earlier use whose backward needs the overwritten values
+    raises torch's error at ``backward()`` (``_check_unchanged``) instead of using new ones.
+    """
+    for tell in on_change_in_place:
+        tell()
+    x = target._data
+    if x.base is not None:  # a view: the tensor it views would change without knowing it
+        raise RuntimeError(_VIEW_INPLACE)
+    before = _tensor_new(Tensor)  # the version so far: its node, and a copy of its values
+    before._data = x.copy()
+    before.grad = None
+    before._retains_grad = False
+    before._seq = target._seq
+    before.requires_grad = target.requires_grad
+    before._ctx = target._ctx
+    result = op(before)
+    if result._data is not x:
+        np.copyto(x, result._data, casting="unsafe")  # in target's dtype, as torch
+    target._ctx, target._seq = result._ctx, result._seq
+    target.requires_grad = result.requires_grad
+    before._before = getattr(target, "_before", None)
+    target._before = before  # (a slot that only changed tensors have)
+    _changed_any[0] = True
+    if len(_changes) > 64:  # forget the arrays that are gone
+        for key in [k for k, (_, ref) in _changes.items() if ref() is None]:
+            del _changes[key]
+    _changes[id(x)] = (result._seq, weakref.ref(x))
+    _last_change[0] = result._seq
+    return target
+
+
+def _version_at(t: Tensor, seq: int) -> Tensor:
+    """The version of ``t`` that a node recorded at ``seq`` used (t's _seq is its newest
+    version's; each earlier version is a stand-in made by ``change_in_place``)."""
+    while seq < t._seq:
+        earlier = getattr(t, "_before", None)
+        if earlier is None:
+            break
+        t = earlier
+    return t
+
+
+def _check_unchanged(node: Tensor) -> None:
+    """torch's rule: a backward that needs values changed in place since its node was recorded
+    raises (its gradient would be computed from the new values)."""
+    changed = [a for s, ref in _changes.values() if s > node._seq and (a := ref()) is not None]
+    held: list[np.ndarray] = []
+    _arrays_held(node._ctx[1], held, set())
+    for a in held:
+        if any(np.may_share_memory(a, c) for c in changed):
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{a.dtype} {list(a.shape)}], needed by "
+                f"{node_name(node._ctx[2])}; change a copy instead (y = y.clone()) or compute "
+                "the new values out of place"
+            )
+
+
+def _arrays_held(obj: Any, found: list[np.ndarray], seen: set[int]) -> None:
+    """The arrays a backward function keeps (its closures, their tuples, tensors and ctx)."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        found.append(obj)
+    elif isinstance(obj, Tensor):
+        found.append(obj._data)
+    elif isinstance(obj, (tuple, list)):
+        for o in obj:
+            _arrays_held(o, found, seen)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            _arrays_held(o, found, seen)
+    elif isinstance(obj, types.FunctionType):
+        for cell in obj.__closure__ or ():
+            try:
+                contents = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            _arrays_held(contents, found, seen)
+        _arrays_held(obj.__defaults__, found, seen)
+    elif isinstance(obj, functools.partial):
+        _arrays_held((obj.func, obj.args, obj.keywords), found, seen)
+    elif isinstance(obj, types.MethodType):
+        _arrays_held(obj.__self__, found, seen)
+    elif isinstance(obj, FunctionCtx):
+        _arrays_held(vars(obj), found, seen)
 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
@@ -195,7 +314,7 @@ def is_grad_enabled() -> bool:
 def node_name(op: str) -> str:
     """torch's name for an op's backward node: ``MulBackward0``; a custom Function's node
     (recorded as ``<Name>Backward``) keeps its name, as in torch."""
-    return op if op.endswith("Backward") else f"{op}Backward0"
+    return op if "Backward" in op or op == "CopySlices" else f"{op}Backward0"
 
 
 class GradFn:

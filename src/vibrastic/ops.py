@@ -22,7 +22,7 @@ import numpy as np
 
 from vibrastic import blas
 from vibrastic import tensor as _t
-from vibrastic.autograd import _GradMode, record
+from vibrastic.autograd import _GradMode, change_in_place, record
 from vibrastic.tensor import Tensor, TensorLike, _new
 
 
@@ -730,21 +730,59 @@ _GRAPH_INPLACE = (
     "(torch can); build the values out of place instead, e.g. h = h * 3, or with where(), "
     "cat() or stack()"
 )
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _in_graph(a: Tensor, *others: Any, leaf_error: str = _LEAF_INPLACE) -> bool:
+    """Whether an in-place change of ``a`` (to values made from ``others``) is part of the
+    graph; a leaf that requires grad can't be changed in place while recording (torch's error)."""
+    if not _GradMode.enabled:
+        return False
+    if a.requires_grad:
+        if a._ctx is None:
+            raise RuntimeError(leaf_error)
+        return True
+    return builtins.any(isinstance(o, Tensor) and o.requires_grad for o in others)
 
 
 def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
-    """In-place assignment, allowed outside the graph (as torch)."""
-    if _GradMode.enabled and (a.requires_grad or getattr(value, "requires_grad", False)):
-        if a.requires_grad and a._ctx is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
-        raise RuntimeError(_GRAPH_INPLACE)  # copying the values would silently drop gradients
-    index, values = _index(idx), _arr(value)
+    """``a[idx] = value``; inside the graph it records torch's CopySlices node."""
+    index = _index(idx)
+    if _in_graph(a, value, leaf_error="a view of " + _LEAF_INPLACE):
+        change_in_place(a, lambda before: put(before, index, value))
+    else:
+        _put_values(a._data, index, _arr(value))
+
+
+def put(a: Tensor, index: Any, value: TensorLike, name: str = "CopySlices") -> Tensor:
+    """A copy of ``a`` with ``value`` written at ``index`` (the op behind in-place writes in the
+    graph): the gradient goes to ``value`` from the written elements, to ``a`` from the rest."""
+    out = a._data.copy()
+    _put_values(out, index, _arr(value))
+    if not isinstance(value, Tensor):
+        return record(out, (a,), lambda g: (_zero_at(g, index),), name, saves=False)
+    shape = value._data.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gv = g[index]
+        if gv.shape != shape and gv.size == value._data.size:  # leading 1s dropped on writing
+            gv = gv.reshape(shape)
+        return _zero_at(g, index), gv  # run_backward sums a broadcast value's gradient
+
+    return record(out, (a, value), backward, name, saves=False)
+
+
+def _zero_at(g: np.ndarray, index: Any) -> np.ndarray:
+    g = g.copy()
+    g[index] = 0
+    return g
+
+
+def _put_values(x: np.ndarray, index: Any, values: Any) -> None:
     try:
-        a._data[index] = values
+        x[index] = values
     except ValueError:
-        target = np.shape(a._data[index])
+        target = np.shape(x[index])
         if np.shape(values) == target or not np.shape(values):
             raise
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(values))} "
@@ -756,22 +794,19 @@ def _inplace(op: Any, ufunc: np.ufunc, method: bool) -> Any:
     """``a op= b`` and ``a.add_(b)``: update a's values in place, as torch.
 
     The manual update ``with no_grad(): w -= lr * w.grad`` must change the parameter itself.
-    Where the graph needs the result (a or b requires grad while recording), the operator form
-    rebinds the name to an out-of-place result (``h *= 3`` then reads as ``h = h * 3``); the
-    method form (``h.mul_(3)``), whose result is usually ignored, raises rather than silently
-    leave ``h`` unchanged. A leaf that requires grad can't be changed in place (torch's error).
+    Where the graph needs the result (a or b requires grad while recording), the method form
+    (``h.mul_(3)``) changes ``h`` in place as torch does (``autograd.change_in_place``), while
+    the operator form rebinds the name to an out-of-place result (``h *= 3`` reads as
+    ``h = h * 3``: the same values and gradients, and vb.compile can compile it). A leaf that
+    requires grad can't be changed in place (torch's error).
     """
 
     def iop(a: Tensor, b: TensorLike, *, alpha: float | None = None) -> Tensor:
         if alpha is not None:
             b = mul(b, alpha)
-        if _GradMode.enabled and (a.requires_grad or getattr(b, "requires_grad", False)):
-            if a.requires_grad and a._ctx is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation."
-                )
-            if method:
-                raise RuntimeError(_GRAPH_INPLACE)
+        if _in_graph(a, b):
+            if method:  # torch's in-place op: a changes, and becomes op's node
+                return change_in_place(a, lambda before: op(before, b))
             return op(a, b)
         x, y = _operands(a, b)  # y in torch's result dtype when it is a 0-d tensor
         try:
@@ -1394,19 +1429,17 @@ def isfinite(input: Tensor) -> Tensor:
 
 
 def _check_inplace(input: Tensor) -> None:
-    if _GradMode.enabled and input.requires_grad:
-        if input._ctx is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
+    if _in_graph(input):
         raise RuntimeError(_GRAPH_INPLACE)
 
 
 def inplace(op: Any) -> Any:
-    """``x.op_(...)``: x's values become op(x, ...), in x's dtype (outside the graph)."""
+    """``x.op_(...)``: x's values become op(x, ...), in x's dtype; inside the graph x becomes
+    op's node, as in torch (``autograd.change_in_place``)."""
 
     def method(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        _check_inplace(input)
+        if _in_graph(input, *args, *kwargs.values()):
+            return change_in_place(input, lambda before: op(before, *args, **kwargs))
         with _no_record():
             result = op(input, *args, **kwargs)
         input._data[...] = result._data

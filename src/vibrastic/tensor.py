@@ -106,10 +106,12 @@ class Tensor:
     ``vibrastic.tensor(data, dtype=None, requires_grad=False)``.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_seq", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_before", "_ctx", "_data", "_retains_grad", "_seq", "grad",
+                 "requires_grad")
 
     # _ctx is None for a leaf, else (parents, backward, name, saves_tensors).
     # _seq numbers tensors in creation order: an op's output always comes after its inputs.
+    # _before is set only on a tensor changed in place inside the graph: its earlier version.
     _ctx: tuple[tuple[Tensor, ...], autograd.Backward, str, bool] | None
 
     def __init__(self, *args: Any, requires_grad: bool = False) -> None:
@@ -360,15 +362,21 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (e.g. ``x.grad.zero_()`` between backward passes)."""
+        if self.requires_grad and ops._in_graph(self):  # (x.grad.zero_() stays quick)
+            return autograd.change_in_place(self, lambda b: ops.put(b, ..., 0, "Zero"))
         self._data[...] = 0
         return self
 
     def fill_(self, value: float) -> Tensor:
-        self._data[...] = value
+        if (self.requires_grad or isinstance(value, Tensor)) and ops._in_graph(self, value):
+            return autograd.change_in_place(self, lambda b: ops.put(b, ..., value, "FillBackward2"))
+        self._data[...] = ops._arr(value)
         return self
 
     def copy_(self, src: Any) -> Tensor:
         """Copy values from a tensor, array or torch tensor, keeping this tensor's dtype."""
+        if isinstance(src, Tensor) and ops._in_graph(self, src):
+            return autograd.change_in_place(self, lambda b: ops.put(b, ..., src, "CopyBackwards"))
         self._data[...] = _to_numpy(src)
         return self
 

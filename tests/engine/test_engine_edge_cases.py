@@ -7,14 +7,17 @@ import torch
 import vibrastic as vb
 
 
-def test_in_place_method_on_a_graph_tensor_raises_instead_of_doing_nothing() -> None:
+def test_in_place_method_on_a_graph_tensor_changes_it_and_its_graph() -> None:
+    """torch's rule (more cases against torch: test_engine_inplace_graph.py)."""
     x = vb.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
-    with pytest.raises(RuntimeError, match="out of place"):
-        h.mul_(3)
+    alias = h
+    h.mul_(3)
+    assert alias.tolist() == [6.0, 12.0] and h.grad_fn.name() == "MulBackward0"
     acc = vb.zeros(2)
-    with pytest.raises(RuntimeError, match="out of place"):
-        acc.add_(x * 2)
+    acc.add_(x * 2)
+    (h.sum() + acc.sum()).backward()
+    assert x.grad.tolist() == [8.0, 8.0]
 
 
 def test_augmented_assignment_in_a_graph_rebinds_to_the_out_of_place_result() -> None:
@@ -26,14 +29,17 @@ def test_augmented_assignment_in_a_graph_rebinds_to_the_out_of_place_result() ->
     assert x.grad.tolist() == [6.0, 6.0]
 
 
-def test_assigning_a_value_that_needs_gradients_raises() -> None:
+def test_assigning_a_value_that_needs_gradients_puts_it_in_the_graph() -> None:
     w = vb.tensor([1.0, 2.0], requires_grad=True)
     out = vb.zeros(2)
-    with pytest.raises(RuntimeError, match="out of place"):
-        out[0] = (w * 3).sum()
+    out[0] = (w * 3).sum()
+    assert out.requires_grad and out.grad_fn.name() == "CopySlices"
+    out.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
     with vb.no_grad():
-        out[0] = (w * 3).sum()
-    assert out.tolist() == [9.0, 0.0]
+        out2 = vb.zeros(2)
+        out2[0] = (w * 3).sum()
+    assert out2.tolist() == [9.0, 0.0] and not out2.requires_grad
 
 
 def test_comparing_with_none_is_false_like_torch() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from vibrastic import autograd
 from vibrastic.compiler.graph import CompileError, WarmUp
 from vibrastic.compiler.recorder import Recorder
 from vibrastic.tensor import Tensor
@@ -466,11 +467,18 @@ def tracing(recorder: Recorder) -> Iterator[Tracer]:
         raise CompileError("a compiled function called another one while it was being traced; "
                            "compile the outer function only")
     tracer = Tracer(recorder)
+
+    def changed_in_place() -> None:  # the recorder's graph would miss it: run eagerly instead
+        tracer.stop(CompileError("a tensor of the graph is changed in place (torch's in-place "
+                                 "ops and index assignment inside the graph are not compiled)"))
+
     with installed():
         _active = tracer
+        autograd.on_change_in_place.append(changed_in_place)
         try:
             yield tracer
         finally:
+            autograd.on_change_in_place.remove(changed_in_place)
             _active = None
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic import ops as _ops
 from vibrastic.autograd import record
 from vibrastic.missing import module_getattr
-from vibrastic.ops import _arr, _binary, _log_softmax, leaky_relu, linear, relu, sigmoid, tanh
+from vibrastic.ops import _arr, _binary, _log_softmax, linear, sigmoid, tanh
 from vibrastic.ops import log_softmax as _log_softmax_op
 from vibrastic.ops import softmax as _softmax
 from vibrastic.tensor import Tensor, TensorLike, _new
@@ -251,6 +252,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,
     return _binary(out.astype(x.dtype, copy=False), input, target,
                    lambda g: dx * w * _spread(g, scale), lambda g: dy * w * _spread(g, scale),
                    "BinaryCrossEntropyWithLogits")
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x). ``inplace=True`` is accepted and computes out of place, as ``nn.ReLU``
+    does: the same values and gradients."""
+    return _ops.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (``inplace`` as in ``relu``)."""
+    return _ops.leaky_relu(input, negative_slope)
 
 
 # ---- activations beyond the deck ----

@@ -479,24 +479,33 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """f(x) = max(0, x)."""
+    """f(x) = max(0, x). ``inplace=True`` (torch's memory saving) is accepted and computes out
+    of place: the same values and gradients, and vb.compile can compile it."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.relu(input)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    """f(x) = x for x > 0, negative_slope·x otherwise (= max(0, x) + negative_slope·min(0, x))."""
+    """f(x) = x for x > 0, negative_slope·x otherwise (= max(0, x) + negative_slope·min(0, x));
+    ``inplace=True`` as in ReLU."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax(Module):
