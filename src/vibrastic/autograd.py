@@ -83,8 +83,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         if changed and node._seq < _last_change[0]:
             _check_unchanged(node)
         for parent, pg in zip(parents, backward(g), strict=True):
-            if changed and node._seq < parent._seq:  # recorded before parent changed in place:
-                parent = _version_at(parent, node._seq)  # its gradient goes to that version
+            if changed:
+                if node._seq < parent._seq:  # recorded before parent was changed in place:
+                    parent = _version_at(parent, node._seq)  # its gradient goes to that version
+                elif parent._seq < _last_change[0]:
+                    _check_not_a_stale_view(node, parent)
             if pg is None or not parent.requires_grad:
                 continue
             if pg.shape != parent._data.shape:
@@ -118,6 +121,13 @@ on_change_in_place: list[Callable[[], None]] = []  # told first (vb.compile stop
 _VIEW_INPLACE = (
     "vibrastic can't change a view of another tensor in place while recording the graph (torch "
     "can); change a copy instead: y = y.clone(), then change y"
+)
+
+
+_STALE_VIEW = (
+    "a view of a tensor (a reshape, slice, transpose, ...) taken before the tensor was changed in "
+    "place is used in this backward pass; torch re-bases such a view on the changed tensor, "
+    "vibrastic can't: take the view after the change, or change a copy (y = y.clone())"
 )
 
 
@@ -167,6 +177,15 @@ def _version_at(t: Tensor, seq: int) -> Tensor:
             break
         t = earlier
     return t
+
+
+def _check_not_a_stale_view(node: Tensor, parent: Tensor) -> None:
+    """A view taken before its tensor changed in place, used after the change: torch re-bases
+    the view on the changed tensor; vibrastic refuses rather than send its gradient past it."""
+    for s, ref in _changes.values():
+        if parent._seq < s < node._seq and (a := ref()) is not None \
+                and np.may_share_memory(parent._data, a):
+            raise RuntimeError(_STALE_VIEW)
 
 
 def _check_unchanged(node: Tensor) -> None:

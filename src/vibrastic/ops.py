@@ -147,8 +147,9 @@ def _binary(
         data = data.astype(np.float32)  # int tensor with a Python float: torch gives float32
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
+            ra, rb = a.requires_grad, b.requires_grad  # (not a and b: they may change in place)
             return record(data, (a, b), lambda g: (
-                da(g) if a.requires_grad else None, db(g) if b.requires_grad else None
+                da(g) if ra else None, db(g) if rb else None
             ), name, saves)
         return record(data, (a,), lambda g: (da(g),), name, saves)
     if isinstance(b, Tensor):
@@ -393,7 +394,7 @@ def relu(input: Tensor) -> Tensor:
     """max(0, a): the gradient is 1 where a > 0 and 0 elsewhere (0 at 0, as torch)."""
     x = input._data
     out = np.maximum(x, _zero_row(x)) if x.dtype.kind == "f" and x.ndim else np.maximum(x, 0)
-    return record(out, (input,), lambda g: (g * (x > 0),), "Relu")
+    return record(out, (input,), lambda g: (g * (out > 0),), "Relu")  # torch keeps the result
 
 
 _zero_rows: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -713,8 +714,10 @@ def getitem(a: Tensor, idx: Any) -> Tensor:
     out = x[idx]
     advanced = _is_advanced(idx)
 
+    shape, dtype = x.shape, x.dtype  # (not x: only its shape is needed)
+
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gx = np.zeros_like(x)
+        gx = np.zeros(shape, dtype)
         if advanced:
             np.add.at(gx, idx, g)  # repeated indices accumulate
         else:
@@ -761,11 +764,11 @@ def put(a: Tensor, index: Any, value: TensorLike, name: str = "CopySlices") -> T
     _put_values(out, index, _arr(value))
     if not isinstance(value, Tensor):
         return record(out, (a,), lambda g: (_zero_at(g, index),), name, saves=False)
-    shape = value._data.shape
+    shape, size = value._data.shape, value._data.size  # (not value: its values may change)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         gv = g[index]
-        if gv.shape != shape and gv.size == value._data.size:  # leading 1s dropped on writing
+        if gv.shape != shape and gv.size == size:  # leading 1s dropped on writing
             gv = gv.reshape(shape)
         return _zero_at(g, index), gv  # run_backward sums a broadcast value's gradient
 

@@ -275,6 +275,53 @@ def test_a_random_series_of_writes_matches_torch() -> None:
         assert run(vb, program) == run(torch, program)
 
 
+USES = {  # an op recorded before its input changes in place: torch raises only if it saved it
+    "y + y": lambda lib, y: y + y,
+    "y * 3": lambda lib, y: y * 3,
+    "y * w": lambda lib, y: y * lib.tensor([2.0, 3.0], requires_grad=True),
+    "y ** 2": lambda lib, y: y ** 2,
+    "exp": lambda lib, y: y.exp(),
+    "log": lambda lib, y: y.log(),
+    "relu": lambda lib, y: y.relu(),
+    "sigmoid": lambda lib, y: y.sigmoid(),
+    "sum": lambda lib, y: y.sum(),
+    "y[1:] * 1": lambda lib, y: y[1:] * 1,
+    "y[[1, 1]]": lambda lib, y: y[lib.tensor([1, 1])],
+    "where": lambda lib, y: lib.where(y > 1, y, lib.zeros(2)),
+    "cat": lambda lib, y: lib.cat([y, y]),
+    "softmax": lambda lib, y: y.softmax(0),
+    "cross_entropy": lambda lib, y: lib.nn.functional.cross_entropy(y.reshape(1, 2),
+                                                                      lib.tensor([1])),
+    "linear with a weight that learns": lambda lib, y: lib.nn.functional.linear(
+        y, lib.ones(3, 2, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("use", USES.values(), ids=USES.keys())
+def test_an_earlier_use_raises_exactly_where_torch_raises(use: Callable[[Any, Any], Any]) -> None:
+    def program(lib: Any) -> Any:
+        x = lib.tensor([1.5, 2.0], requires_grad=True)
+        y = x * 1
+        z = use(lib, y)
+        y[0] = 5.0
+        z.sum().backward()
+        return np.round(x.grad.numpy(), 5).tolist()
+
+    assert run(vb, program) == run(torch, program)
+
+
+def test_a_view_taken_before_the_change_is_refused_at_backward() -> None:
+    """torch re-bases such a view on the changed tensor (its gradient then skips the written
+    element); vibrastic can't, so it refuses rather than give the view's old gradient."""
+    x = vb.tensor([1.5, 2.0], requires_grad=True)
+    y = x * 1
+    v = y.reshape(2, 1)
+    y[0] = 5.0
+    assert v.tolist() == [[5.0], [2.0]]  # the values follow, as in torch
+    with pytest.raises(RuntimeError, match=r"view of a tensor .* taken before .*y\.clone\(\)"):
+        (v * 3).sum().backward()
+
+
 def test_a_view_is_refused_with_a_message_that_says_what_to_do() -> None:
     """torch rebases a view's base too; vibrastic refuses instead of changing a tensor behind
     its graph's back (the one in-place case it does not follow)."""
