@@ -1056,6 +1056,97 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors (torch's dot: no broadcasting, no matrices)."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
+                           "tensors")
+    if input.shape != other.shape:
+        n, m = input.shape[0], other.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
+                           f"have the same number of elements, but got {n} and {m} elements "
+                           "respectively")
+    return matmul(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: out[i, j] = input[i] · vec2[j]."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        bad, t = ("self", input) if input.ndim != 1 else ("vec2", vec2)
+        raise RuntimeError(f"outer: Expected 1-D argument {bad}, but got {t.ndim}-D")
+    return mul(reshape(input, (-1, 1)), vec2)
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation (``"ij,jk->ik"``): NumPy's einsum forward; each operand's gradient is
+    the einsum of the output's gradient with the other operands, spread over any index that
+    only that operand has. Indices are letters (no ``...``), none repeated within an operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, out = _einsum_subscripts(equation, len(operands))
+    tensors = tuple(o if isinstance(o, Tensor) else _new(np.asarray(o)) for o in operands)
+    arrays = [t._data for t in tensors]
+    if len({a.dtype for a in arrays}) > 1:
+        raise RuntimeError("einsum(): expected all operands to have the same dtype, but got "
+                           + " and ".join(str(t.dtype) for t in tensors))
+    sizes: dict[str, int] = {}
+    for k, (sub, a) in enumerate(zip(ins, arrays, strict=True)):
+        if len(sub) != a.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) "
+                               f"does not match the number of dimensions ({a.ndim}) for operand "
+                               f"{k} and no ellipsis was given")
+        for letter, n in zip(sub, a.shape, strict=True):
+            if sizes.setdefault(letter, n) != n:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
+                                   f"(index {letter} is {sizes[letter]} and {n})")
+    data = np.einsum(f"{','.join(ins)}->{out}", *arrays)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        grads = []
+        for i, (sub, t) in enumerate(zip(ins, tensors, strict=True)):
+            if not t.requires_grad:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ins, arrays, strict=True)) if j != i]
+            seen = set(out).union(*(s for s, _ in others))
+            kept = "".join(c for c in sub if c in seen)
+            spec = ",".join([out, *(s for s, _ in others)]) + "->" + kept
+            gi = np.einsum(spec, g, *(a for _, a in others))
+            if kept != sub:  # indices only this operand had: summed away, so spread back
+                gi = np.broadcast_to(np.expand_dims(gi, tuple(
+                    k for k, c in enumerate(sub) if c not in seen)), t._data.shape)
+            grads.append(np.array(gi, dtype=t._data.dtype))
+        return tuple(grads)
+
+    return record(np.asarray(data), tensors, backward, "Einsum")
+
+
+def _einsum_subscripts(equation: str, n: int) -> tuple[list[str], str]:
+    """The operands' subscripts and the output's (NumPy's implicit output when no ``->``)."""
+    eq = equation.replace(" ", "")
+    if "." in eq:
+        raise NotImplementedError("vibrastic's einsum takes letters only: write the indices "
+                                  "that '...' stands for")
+    left, arrow, out = eq.partition("->")
+    ins = left.split(",")
+    if len(ins) != n:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                         if len(ins) < n else "einsum(): fewer operands were provided than "
+                         "specified in the equation")
+    letters = "".join(ins)
+    if not builtins.all(c.isalpha() for c in letters + out):
+        raise RuntimeError(f"einsum(): invalid subscript given in the equation {equation!r} "
+                           "(letters a-z and A-Z)")
+    for sub in ins:
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError(f"vibrastic's einsum has no repeated index within one "
+                                      f"operand ({sub!r}: a diagonal); use diagonal-free "
+                                      "subscripts")
+    if not arrow:
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return ins, out
+
+
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors: 'ij' (matrix) or 'xy' (Cartesian) indexing."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):

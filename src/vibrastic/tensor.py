@@ -326,6 +326,10 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(bool_)
 
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype (itself when the dtype already matches)."""
+        return self.to(other.dtype)
+
     def cpu(self) -> Tensor:
         return self
 
@@ -467,6 +471,8 @@ class Tensor:
     def pow(self, other: TensorLike) -> Tensor: return ops.pow(self, other)
     def remainder(self, other: TensorLike) -> Tensor: return ops.remainder(self, other)
     def matmul(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def dot(self, other: Tensor) -> Tensor: return ops.dot(self, other)
+    def outer(self, vec2: Tensor) -> Tensor: return ops.outer(self, vec2)
     def mm(self, mat2: Tensor) -> Tensor: return ops.mm(self, mat2)
     def bmm(self, mat2: Tensor) -> Tensor: return ops.bmm(self, mat2)
     def neg(self) -> Tensor: return ops.neg(self)
@@ -833,6 +839,14 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
              requires_grad: bool = False) -> Tensor:
     _devices.check(device)
     return _new(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    _devices.check(device)
+    return _new(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)),
+                requires_grad)
 
 
 def _legacy(name: str, dtype: dtype) -> Any:

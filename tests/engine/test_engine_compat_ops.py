@@ -681,3 +681,68 @@ def test_print_options_and_legacy_constructor_forms_as_torch() -> None:
     assert vb.Tensor(2, 3).shape == torch.Tensor(2, 3).shape
     assert vb.Tensor([[0, 1]]).tolist() == torch.Tensor([[0, 1]]).tolist()
     assert vb.Tensor([1, 2]).dtype == vb.float32
+
+
+# ---- products and normalisation learners copy: dot, outer, einsum, normalize, cosine ------
+
+RNG = np.random.default_rng(7)
+A34, B45, C234 = RNG.normal(size=(3, 4)), RNG.normal(size=(4, 5)), RNG.normal(size=(2, 3, 4))
+V4, W4 = RNG.normal(size=4), RNG.normal(size=4)
+PRODUCTS: dict[str, tuple[Any, tuple[np.ndarray, ...]]] = {
+    "dot": (lambda lib, v, w: lib.dot(v, w), (V4, W4)),
+    "Tensor.dot": (lambda lib, v, w: v.dot(w), (V4, W4)),
+    "outer": (lambda lib, v, w: lib.outer(v, w), (V4, W4)),
+    "einsum ij,jk->ik": (lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), (A34, B45)),
+    "einsum implicit output": (lambda lib, a, b: lib.einsum("ij,jk", a, b), (A34, B45)),
+    "einsum operands in a list": (lambda lib, a, b: lib.einsum("ij,jk->ki", [a, b]), (A34, B45)),
+    "einsum bij,j->bi": (lambda lib, c, v: lib.einsum("bij,j->bi", c, v), (C234, V4)),
+    "einsum sum over two axes": (lambda lib, c: lib.einsum("bij->j", c), (C234,)),
+    "einsum to a number": (lambda lib, a: lib.einsum("ij->", a), (A34,)),
+    "einsum i,j,ak->aij": (lambda lib, v, w, a: lib.einsum("i,j,ak->aij", v, w, a),
+                           (V4, W4, A34)),
+    "einsum an index only one operand has": (lambda lib, a, v: lib.einsum("ij,k->ik", a, v),
+                                             (A34, V4)),
+    "normalize": (lambda lib, a: lib.nn.functional.normalize(a), (A34,)),
+    "normalize p=1 dim=0": (lambda lib, c: lib.nn.functional.normalize(c, p=1, dim=0), (C234,)),
+    "cosine_similarity": (lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b),
+                          (A34, A34 * 0.5 + 1)),
+    "cosine_similarity dim=0": (
+        lambda lib, c, d: lib.nn.functional.cosine_similarity(c, d, dim=0), (C234, C234 ** 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(PRODUCTS))
+def test_products_and_normalisation(name: str) -> None:
+    fn, arrays = PRODUCTS[name]
+    check_op(fn, *arrays)
+
+
+@pytest.mark.parametrize("lib", [vb, torch], ids=["vibrastic", "torch"])
+def test_products_say_what_shapes_they_expect(lib: Any) -> None:
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 2D tensors"):
+        lib.dot(lib.ones(2, 2), lib.ones(2, 2))
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        lib.dot(lib.ones(2), lib.ones(3))
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument self, but got 2-D"):
+        lib.outer(lib.ones(2, 2), lib.ones(2))
+    with pytest.raises(RuntimeError, match="fewer operands were provided"):
+        lib.einsum("ij,jk->ik", lib.ones(2, 3))
+    with pytest.raises(RuntimeError, match="einsum"):
+        lib.einsum("ij,jk->ik", lib.ones(2, 3), lib.ones(4, 5))
+
+
+def test_einsum_says_what_it_leaves_out() -> None:
+    with pytest.raises(NotImplementedError, match=r"'\.\.\.'"):
+        vb.einsum("...ij,jk->...ik", vb.ones(2, 3), vb.ones(3, 4))
+    with pytest.raises(NotImplementedError, match="repeated index"):
+        vb.einsum("ii->i", vb.ones(3, 3))
+
+
+@pytest.mark.parametrize("lib", [vb, torch], ids=["vibrastic", "torch"])
+def test_type_as_and_logspace(lib: Any) -> None:
+    x = lib.tensor([1, 2])
+    y = x.type_as(lib.tensor([0.5], dtype=lib.float64))
+    assert y.dtype == lib.float64 and y.tolist() == [1.0, 2.0]
+    assert lib.logspace(0, 2, 3).tolist() == [1.0, 10.0, 100.0]
+    assert lib.logspace(0, 3, 4, base=2).tolist() == [1.0, 2.0, 4.0, 8.0]
+    assert lib.logspace(0, 2, 3).dtype == lib.float32

@@ -24,6 +24,7 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
     "elu",
@@ -38,6 +39,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "relu",
     "sigmoid",
@@ -263,6 +265,24 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope·x otherwise (``inplace`` as in ``relu``)."""
     return _ops.leaky_relu(input, negative_slope)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """input / max(‖input‖_p along ``dim``, eps): unit vectors (torch's formula, so the
+    gradients are torch's too)."""
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not supported; assign the result")
+    denom = _ops.clamp(_ops.norm(input, p, dim, keepdim=True), min=eps)
+    return _ops.div(input, denom.expand_as(input))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """cos θ between x1 and x2 along ``dim``: each divided by max(its norm, eps), then the
+    sum of their products (torch's order of operations)."""
+    n1 = _ops.clamp(_ops.norm(x1, 2, dim, keepdim=True), min=eps)
+    n2 = _ops.clamp(_ops.norm(x2, 2, dim, keepdim=True), min=eps)
+    return _ops.sum(_ops.mul(_ops.div(x1, n1), _ops.div(x2, n2)), dim)
 
 
 # ---- activations beyond the deck ----
