@@ -746,3 +746,61 @@ def test_type_as_and_logspace(lib: Any) -> None:
     assert lib.logspace(0, 2, 3).tolist() == [1.0, 10.0, 100.0]
     assert lib.logspace(0, 3, 4, base=2).tolist() == [1.0, 2.0, 4.0, 8.0]
     assert lib.logspace(0, 2, 3).dtype == lib.float32
+
+
+# ---- more activations and the KL divergence -------------------------------------------------
+
+AWAY_FROM_KINKS = np.array([[-7.0, -1.5, -0.4, 0.3], [0.8, 2.5, 5.5, 8.0]])
+ACTIVATIONS: dict[str, Any] = {
+    "hardtanh": lambda lib, a: lib.nn.functional.hardtanh(a),
+    "hardtanh(-2, 3)": lambda lib, a: lib.nn.functional.hardtanh(a, -2.0, 3.0),
+    "relu6": lambda lib, a: lib.nn.functional.relu6(a),
+    "softsign": lambda lib, a: lib.nn.functional.softsign(a),
+    "mish": lambda lib, a: lib.nn.functional.mish(a),
+    "ReLU6 module": lambda lib, a: lib.nn.ReLU6()(a),
+    "Softsign module": lambda lib, a: lib.nn.Softsign()(a),
+    "Mish module": lambda lib, a: lib.nn.Mish()(a),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_more_activations(name: str) -> None:
+    check_op(ACTIVATIONS[name], AWAY_FROM_KINKS)
+
+
+@pytest.mark.parametrize("lib", [vb, torch], ids=["vibrastic", "torch"])
+def test_hardtanh_passes_gradients_strictly_inside(lib: Any) -> None:
+    x = lib.tensor([-1.0, 0.0, 1.0, 6.0], requires_grad=True)
+    (lib.nn.functional.hardtanh(x) + lib.nn.functional.relu6(x)).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(("shape", "channels"), [((2, 4), 1), ((2, 4), 4), ((2, 4, 3), 4)])
+def test_prelu_learns_one_or_one_per_channel_slope(shape: tuple[int, ...], channels: int) -> None:
+    x = np.random.default_rng(1).normal(size=shape)
+    check_op(lambda lib, a, w: lib.nn.functional.prelu(a, w), x, np.linspace(0.1, 0.4, channels))
+    assert [repr(lib.nn.PReLU(channels)) for lib in (vb, torch)] == [
+        f"PReLU(num_parameters={channels})"] * 2
+    assert vb.nn.PReLU(channels).weight.tolist() == [0.25] * channels
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction: str, log_target: bool) -> None:
+    rng = np.random.default_rng(2)
+    log_p = np.log(rng.dirichlet(np.ones(4), 3))
+    q = rng.dirichlet(np.ones(4), 3)
+    if not log_target:
+        q[0, 1] = 0.0  # 0 · log 0 counts as 0
+    target = np.log(q) if log_target else q
+
+    def kl(lib: Any, a: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "reduction: 'mean'", UserWarning)
+            return lib.nn.KLDivLoss(reduction=reduction, log_target=log_target)(
+                a, lib.tensor(target, dtype=lib.float64))
+
+    check_op(kl, log_p)
+    if reduction == "mean":  # torch's warning that 'mean' is not the KL divergence
+        with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+            vb.nn.functional.kl_div(vb.tensor(log_p), vb.tensor(target), log_target=log_target)

@@ -30,23 +30,29 @@ __all__ = [
     "elu",
     "embedding",
     "gelu",
+    "hardtanh",
     "huber_loss",
     "identity",
+    "kl_div",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "mish",
     "mse_loss",
     "nll_loss",
     "normalize",
     "one_hot",
+    "prelu",
     "relu",
+    "relu6",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
     "softmax",
     "softplus",
+    "softsign",
     "tanh",
 ]
 
@@ -286,6 +292,68 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 # ---- activations beyond the deck ----
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient passes strictly inside, as torch's."""
+    x = input._data
+    inside = (x > min_val) & (x < max_val)
+    return record(np.clip(x, min_val, max_val), (input,), lambda g: (g * inside,), "Hardtanh",
+                  saves=False)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6): hardtanh between 0 and 6, as torch computes it."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return _ops.div(input, _ops.add(_ops.abs(input), 1))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x))."""
+    return _ops.mul(input, _ops.tanh(softplus(input)))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight · x; a weight of C values applies per channel (dim 1)."""
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {weight.numel()} and channel size = {channels}.")
+    w = weight
+    if weight.numel() != 1 and input.ndim > 2:
+        w = weight.reshape(weight.numel(), *([1] * (input.ndim - 2)))
+    return _ops.where(input > 0, input, _ops.mul(w, input))
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``:
+    target·(log target - input), with 0·log 0 = 0; 'batchmean' divides the sum by the batch."""
+    if log_target:
+        loss = _ops.mul(_ops.exp(target), _ops.sub(target, input))
+    else:
+        positive = target > 0
+        safe = _ops.where(positive, target, _new(np.ones((), target._data.dtype)))
+        loss = _ops.sub(_ops.mul(target, _ops.log(safe)), _ops.mul(target, input))
+    if reduction == "batchmean":
+        return _ops.div(_ops.sum(loss), input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+        return _ops.mean(loss)
+    if reduction == "sum":
+        return _ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
