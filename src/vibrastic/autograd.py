@@ -68,15 +68,18 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     if not memory.asked:  # training from here on: keep freed temporaries mapped (memory.py)
         memory.at_first_backward()
     if root._ctx is None:
-        return _accumulate(root, seed)
+        return _accumulate(root, _run_hooks(root, seed) if _hooked else seed)
     grads: dict[Tensor, np.ndarray] = {root: seed}
     at_leaves: dict[Tensor, np.ndarray] = {}
     queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
     pop, push = heapq.heappop, heapq.heappush
     changed = _changed_any[0]  # a tensor was changed in place in a graph (change_in_place)
+    hooked = bool(_hooked)  # some tensor has hooks (register_hook)
     while queue:
         node = pop(queue)[1]
         g = grads.pop(node)
+        if hooked:
+            g = _run_hooks(node, g)
         if node._retains_grad:  # a non-leaf that keeps its .grad, as torch's retain_grad()
             _accumulate(node, g)
         parents, backward, name, saves = node._ctx
@@ -105,7 +108,66 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         if saves and not retain_graph:
             node._ctx = (parents, _freed, name, saves)
     for leaf, g in at_leaves.items():
-        _accumulate(leaf, g)
+        _accumulate(leaf, _run_hooks(leaf, g) if hooked else g)
+
+
+# --------------------------------------------------------------------------------------------
+# tensor hooks: register_hook
+# --------------------------------------------------------------------------------------------
+
+_hooked: dict[int, weakref.ref[Tensor]] = {}  # the live tensors that have hooks, by id
+# (empty: the backward pass has no hooks to look for, and vb.compile's backward may run)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list[Callable[[Tensor], Any]], hook: Callable[[Tensor], Any]
+                 ) -> None:
+        self._hooks, self._hook = hooks, hook  # (the list moves to an earlier version with it)
+
+    def remove(self) -> None:
+        hooks = self._hooks
+        if any(h is self._hook for h in hooks):
+            hooks[:] = [h for h in hooks if h is not self._hook]
+            if not hooks:
+                for key, ref in list(_hooked.items()):
+                    if getattr(ref(), "_hooks", None) is hooks:
+                        del _hooked[key]
+
+
+def register_hook(t: Tensor, hook: Callable[[Tensor], Any]) -> RemovableHandle:
+    """Call ``hook(grad)`` whenever the gradient with respect to ``t`` is computed; a tensor
+    it returns replaces the gradient (torch's ``Tensor.register_hook``)."""
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = getattr(t, "_hooks", None)
+    if hooks is None:
+        hooks = t._hooks = []
+    hooks.append(hook)
+    _track_hooks(t)
+    return RemovableHandle(hooks, hook)
+
+
+def _track_hooks(t: Tensor) -> None:
+    key = id(t)
+    _hooked[key] = weakref.ref(t, lambda _: _hooked.pop(key, None))
+
+
+def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:
+    """t's hooks, in the order they were registered, each seeing the previous one's result."""
+    for hook in getattr(t, "_hooks", None) or ():
+        grad = _new(g)
+        result = hook(grad)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(f"a hook must return a tensor or None, got "
+                                f"{type(result).__name__}")
+            if result._data.shape != g.shape:
+                raise RuntimeError(f"hook returned a gradient of shape "
+                                   f"{list(result._data.shape)}, expected {list(g.shape)}")
+            g = result._data
+    return g
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,6 +214,12 @@ def change_in_place(target: Tensor, op: Callable[[Tensor], Tensor]) -> Tensor:
     before._seq = target._seq
     before.requires_grad = target.requires_grad
     before._ctx = target._ctx
+    hooks = getattr(target, "_hooks", None)
+    if hooks:  # hooks registered so far see the gradient of the earlier version, as in torch
+        before._hooks = hooks
+        del target._hooks
+        _hooked.pop(id(target), None)
+        _track_hooks(before)
     result = op(before)
     if result._data is not x:
         np.copyto(x, result._data, casting="unsafe")  # in target's dtype, as torch
@@ -700,7 +768,8 @@ class Variable(metaclass=_VariableType):
 
 
 __all__ = [
-    "Function", "FunctionCtx", "GradFn", "GradcheckError", "Variable", "backward",
+    "Function", "FunctionCtx", "GradFn", "GradcheckError", "RemovableHandle", "Variable",
+    "backward",
     "enable_grad", "grad", "gradcheck", "is_grad_enabled", "no_grad", "record", "run_backward",
     "set_grad_enabled", "unbroadcast",
 ]

@@ -1,14 +1,18 @@
 """What vibrastic does not have, said plainly: the error for a torch name it does not implement.
 
-``vb.fft``, ``vb.nn.Conv2d`` or ``x.register_hook`` raise an AttributeError (so ``hasattr`` and
-``getattr(..., default)`` keep working) whose message names the PyTorch feature and says that
-vibrastic does not have it, with a reason for the features a course is most likely to reach for.
+``vb.fft``, ``vb.nn.Conv2d`` or ``module.register_forward_hook`` raise an AttributeError (so
+``hasattr`` and ``getattr(..., default)`` keep working) whose message names the PyTorch feature
+and says that vibrastic does not have it, with a reason for the features a course is most likely
+to reach for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+MODULE_HOOKS = ("register_forward_hook", "register_backward_hook",
+                "register_full_backward_hook", "register_forward_pre_hook")
 
 # features a learner may reach for, and why vibrastic leaves them out
 _REASONS = {
@@ -27,9 +31,8 @@ _REASONS = {
     **dict.fromkeys(("fft", "linalg", "sparse", "special", "distributions", "distributed",
                      "quantization", "hub", "multiprocessing"),
                     "vibrastic does not have this sub-module"),
-    **dict.fromkeys(("register_hook", "register_forward_hook", "register_backward_hook",
-                     "register_full_backward_hook", "register_forward_pre_hook"),
-                    "vibrastic has no hooks"),
+    **dict.fromkeys(MODULE_HOOKS, "vibrastic has tensor hooks (tensor.register_hook) but no "
+                                  "module hooks"),
     **dict.fromkeys(("cfloat", "cdouble", "complex64", "complex128", "bfloat16", "int8",
                      "int16", "float8_e4m3fn"),
                     "vibrastic's dtypes are float16/32/64, int32/64, uint8 and bool"),

@@ -106,12 +106,13 @@ class Tensor:
     ``vibrastic.tensor(data, dtype=None, requires_grad=False)``.
     """
 
-    __slots__ = ("__weakref__", "_before", "_ctx", "_data", "_retains_grad", "_seq", "grad",
-                 "requires_grad")
+    __slots__ = ("__weakref__", "_before", "_ctx", "_data", "_hooks", "_retains_grad", "_seq",
+                 "grad", "requires_grad")
 
     # _ctx is None for a leaf, else (parents, backward, name, saves_tensors).
     # _seq numbers tensors in creation order: an op's output always comes after its inputs.
-    # _before is set only on a tensor changed in place inside the graph: its earlier version.
+    # _before is set only on a tensor changed in place inside the graph: its earlier version;
+    # _hooks only on a tensor given hooks (register_hook).
     _ctx: tuple[tuple[Tensor, ...], autograd.Backward, str, bool] | None
 
     def __init__(self, *args: Any, requires_grad: bool = False) -> None:
@@ -357,6 +358,11 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a tensor the hook
+        returns replaces it. ``handle.remove()`` takes it off."""
+        return autograd.register_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after ``backward`` (leaves always keep it)."""

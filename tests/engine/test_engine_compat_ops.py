@@ -660,8 +660,13 @@ def test_missing_torch_names_say_vibrastic_lacks_them(path: str) -> None:
 
 
 def test_missing_tensor_methods_say_so_too() -> None:
-    with pytest.raises(AttributeError, match=r"torch\.Tensor\.register_hook .*no hooks"):
-        vb.zeros(1).register_hook(print)
+    with pytest.raises(AttributeError, match=r"torch\.Tensor\.lerp is not available"):
+        vb.zeros(1).lerp(vb.ones(1), 0.5)
+    with pytest.raises(AttributeError, match=r"torch\.nn\.Module\.register_forward_hook .*no "
+                                             r"module hooks"):
+        vb.nn.Linear(1, 1).register_forward_hook(print)
+    with pytest.raises(AttributeError, match=r"^'Linear' object has no attribute 'wieght'$"):
+        vb.nn.Linear(1, 1).wieght  # noqa: B018 (a typo: no torch explanation)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert getattr(vb.zeros(1), "not_a_method", None) is None

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from vibrastic.autograd import _freed, _GradMode, record
+from vibrastic.autograd import _freed, _GradMode, _hooked, record
 from vibrastic.compiler import lanes
 from vibrastic.compiler.graph import Instr, Value, cast_beside, literal
 from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
@@ -241,10 +241,12 @@ class Writer:
         self.ns["_revalidate"] = _revalidator(ctx.modules, self.ns[generation])
         kwargs = (f"kwargs.keys() != {self.put(set(ctx.kwarg_names), 'kwarg_names')}"
                   if ctx.kwarg_names else "kwargs")
+        hooks = ([self.put(_hooked, "hooked")]  # its backward calls no hooks: none may exist
+                 if self.rec.backward_calls else [])
         self.check([f"_GradMode.enabled is not {ctx.grad_enabled}",
                     f"({modules}._generation != {generation}[0] and not _revalidate())",
-                    f"len(args) != {ctx.n_args}", kwargs],
-                   "grad mode, a module or the number of arguments changed")
+                    *hooks, f"len(args) != {ctx.n_args}", kwargs],
+                   "grad mode, a module, tensor hooks or the number of arguments changed")
         conds = []
         for var, text, holder, expected in ctx.free_guards:
             read = text.format(self.put(holder, "cell" if "cell" in text else "globals"))

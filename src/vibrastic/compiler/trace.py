@@ -236,6 +236,9 @@ def _before_backward(tr: Tracer, self: Tensor, gradient: Any = None,
                      retain_graph: Any = None, create_graph: bool = False) -> Any:
     if retain_graph:
         raise CompileError("backward(retain_graph=True) is not supported by vb.compile")
+    if autograd._hooked:
+        raise CompileError("a tensor has hooks (register_hook), which vb.compile's backward "
+                           "would not call")
     return tr.rec.backward(self, gradient, callsite())
 
 
@@ -419,6 +422,9 @@ def installed() -> Iterator[None]:
         _wrap_unsupported(data.fset, "assigning tensor.data = ... is not supported by "
                                      "vb.compile; update in place (tensor.data -= ...)")))
     put(Tensor, "to", _wrap_event(vars(Tensor)["to"], _before_to, _after_to))
+    put(Tensor, "register_hook", _wrap_unsupported(
+        vars(Tensor)["register_hook"], "register_hook() inside a compiled function: its hooks "
+                                       "run eagerly"))
     put(Tensor, "__setitem__", _wrap_event(vars(Tensor)["__setitem__"], _before_setitem,
                                            _after_setitem))
     put(Tensor, "zero_", _wrap_event(vars(Tensor)["zero_"], _before_fill, _after_zero))

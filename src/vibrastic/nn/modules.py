@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from vibrastic import missing as _missing
 from vibrastic import ops
 from vibrastic.nn import functional as F
 from vibrastic.nn import init
@@ -57,6 +58,12 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a name the module lacks; torch's module hooks say so."""
+        why = f" ({_missing.message('vibrastic.nn.Module', name)})" \
+            if name in _missing.MODULE_HOOKS else ""
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{why}")
 
     # ---- registration ----
     def __setattr__(self, name: str, value: Any) -> None:
