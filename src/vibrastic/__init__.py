@@ -5,7 +5,7 @@ so the deck's code runs with ``torch`` swapped for ``vb``. A torch name that vib
 have raises an AttributeError that says so (see ``missing.py``).
 """
 
-from vibrastic import autograd, nn, optim, utils
+from vibrastic import autograd, distributions, nn, optim, utils
 from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from vibrastic.blas import get_num_threads, set_num_threads
 from vibrastic.devices import (
@@ -254,6 +254,7 @@ __all__ = [
     "cumsum",
     "default_generator",
     "device",
+    "distributions",
     "div",
     "divide",
     "dot",
