@@ -1,7 +1,8 @@
 """``vb.distributions``: the part of ``torch.distributions`` that policy-gradient code uses.
 
 ``Categorical``, ``Normal`` and ``Bernoulli`` with torch's constructors, properties and methods
-(``sample``, ``rsample``, ``log_prob``, ``entropy``, ...). Each is written with vibrastic's
+(``sample``, ``rsample``, ``log_prob``, ``entropy``, ...), ``Independent`` (a diagonal Gaussian
+policy) and ``kl_divergence`` between two of a kind. Each is written with vibrastic's
 differentiable ops, following torch's formulas, so ``log_prob`` and ``entropy`` give torch's
 values and gradients (REINFORCE: ``loss = -(dist.log_prob(action) * advantage).sum()``).
 Samples come from vibrastic's generator: ``vb.manual_seed`` makes them reproducible, but the
@@ -23,12 +24,13 @@ from vibrastic import ops
 from vibrastic import random as _random
 from vibrastic.autograd import enable_grad, no_grad, record
 from vibrastic.missing import module_getattr
-from vibrastic.nn.functional import binary_cross_entropy_with_logits
+from vibrastic.nn.functional import binary_cross_entropy_with_logits, softplus
 from vibrastic.tensor import Size, Tensor, _new
 
 _t = importlib.import_module("vibrastic.tensor")  # the module (vb.tensor is the function)
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "constraints"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "constraints",
+           "kl_divergence"]
 
 _ShapeLike = Sequence[int] | Size
 
@@ -475,6 +477,111 @@ class Bernoulli(Distribution):
         values = _t.arange(2, dtype=self._param.dtype)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1, *self._batch_shape)) if expand else values
+
+
+# ---- Independent: batch dims reinterpreted as event dims ----
+
+
+def _sum_rightmost(value: Tensor, dims: int) -> Tensor:
+    return value if dims == 0 else value.reshape(*value.shape[:-dims], -1).sum(-1)
+
+
+class Independent(Distribution):
+    """``base_distribution`` with its ``reinterpreted_batch_ndims`` right-most batch dims made
+    event dims: ``log_prob`` and ``entropy`` sum over them (a diagonal Gaussian policy over an
+    action vector: ``Independent(Normal(mu, std), 1)``)."""
+
+    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
+                 validate_args: bool | None = None) -> None:
+        if reinterpreted_batch_ndims > len(base_distribution.batch_shape):
+            raise ValueError(
+                "Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), "
+                f"actual {reinterpreted_batch_ndims} vs {len(base_distribution.batch_shape)}")
+        shape = base_distribution.batch_shape + base_distribution.event_shape
+        event_dim = reinterpreted_batch_ndims + len(base_distribution.event_shape)
+        self.base_dist = base_distribution
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+        super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:],
+                         validate_args=validate_args)
+
+    @property
+    def has_rsample(self) -> bool:  # type: ignore[override]
+        return self.base_dist.has_rsample
+
+    @property
+    def mean(self) -> Tensor:
+        return self.base_dist.mean
+
+    @property
+    def mode(self) -> Tensor:
+        return self.base_dist.mode
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base_dist.variance
+
+    def sample(self, sample_shape: _ShapeLike = ()) -> Tensor:
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape: _ShapeLike = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+
+    def entropy(self) -> Tensor:
+        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
+
+# ---- KL divergence ----
+
+
+def _kl_categorical(p: Categorical, q: Categorical) -> Tensor:
+    t = p.probs * (p.logits - q.logits)
+    t = ops.where(q.probs == 0, math.inf, t)  # mass where q has none: infinite
+    return ops.where(p.probs == 0, 0.0, t).sum(-1)  # 0·log 0 = 0
+
+
+def _kl_normal(p: Normal, q: Normal) -> Tensor:
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+    t1 = ops.where(p.probs == 0, 0.0, ops.where(q.probs == 0, math.inf, t1))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    t2 = ops.where(p.probs == 1, 0.0, ops.where(q.probs == 1, math.inf, t2))
+    return t1 + t2
+
+
+def _kl_independent(p: Independent, q: Independent) -> Tensor:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("KL(Independent || Independent) needs the same "
+                                  "reinterpreted_batch_ndims on both sides")
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+_KL: dict[tuple[type, type], Callable[[Any, Any], Tensor]] = {
+    (Categorical, Categorical): _kl_categorical,
+    (Normal, Normal): _kl_normal,
+    (Bernoulli, Bernoulli): _kl_bernoulli,
+    (Independent, Independent): _kl_independent,
+}
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) = E_p[log p - log q], batched, with torch's closed forms (for two
+    Categoricals, Normals, Bernoullis or Independents of them; the PPO/TRPO penalty)."""
+    for (tp, tq), fn in _KL.items():
+        if isinstance(p, tp) and isinstance(q, tq):
+            return fn(p, q)
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
+                              f"and q type {type(q).__name__}")
 
 
 __getattr__ = module_getattr(__name__)

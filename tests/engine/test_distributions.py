@@ -187,6 +187,70 @@ def test_bernoulli_samples() -> None:
     assert np.all(np.abs(draws.numpy().mean(0) - p) <= 5 * np.sqrt(p * (1 - p) / n))
 
 
+# ---- Independent and kl_divergence ----
+
+
+def test_independent_normal_matches_torch() -> None:
+    """A diagonal Gaussian policy over 2-d actions: batch (3,), event (2,)."""
+    loc, tloc = both(RNG.normal(size=(3, 2)), np.float64)
+    scale, tscale = both(RNG.uniform(0.5, 2.0, size=(3, 2)), np.float64)
+    d = D.Independent(D.Normal(loc, scale), 1)
+    td = TD.Independent(TD.Normal(tloc, tscale), 1)
+    assert (d.batch_shape, d.event_shape) == ((3,), (2,))
+    assert d.sample((5,)).shape == (5, 3, 2) and d.has_rsample
+    value = RNG.normal(size=(5, 3, 2))
+    lp, tlp = d.log_prob(vb.tensor(value)), td.log_prob(torch.tensor(value))
+    close(lp, tlp, np.float64)
+    close(d.entropy(), td.entropy(), np.float64)
+    (lp.sum() + d.entropy().sum()).backward()
+    (tlp.sum() + td.entropy().sum()).backward()
+    close(loc.grad, tloc.grad, np.float64)
+    close(scale.grad, tscale.grad, np.float64)
+    assert repr(d).startswith("Independent(Normal(loc: vibrastic.Size([3, 2])")
+    with pytest.raises(ValueError, match="reinterpreted_batch_ndims <= len"):
+        D.Independent(D.Normal(loc, scale), 3)
+
+
+@DTYPES
+def test_kl_divergence_matches_torch(dtype: Any) -> None:
+    pairs = [
+        ("Categorical", {"logits": LOGITS}, {"logits": LOGITS[::-1] * 0.5}),
+        ("Normal", {"loc": RNG.normal(size=3), "scale": RNG.uniform(0.5, 2, size=3)},
+         {"loc": RNG.normal(size=3), "scale": RNG.uniform(0.5, 2, size=3)}),
+        ("Bernoulli", {"logits": np.array([-3.0, 0.2, 4.0])},
+         {"logits": np.array([1.0, -0.7, 2.0])}),
+    ]
+    for name, p_args, q_args in pairs:
+        leaves = {k: both(v, dtype) for k, v in (p_args | {f"q_{k}": v for k, v in
+                                                            q_args.items()}).items()}
+        mine, theirs = [], []
+        for lib, i in ((D, 0), (TD, 1)):
+            p = getattr(lib, name)(**{k: leaves[k][i] for k in p_args})
+            q = getattr(lib, name)(**{k: leaves[f"q_{k}"][i] for k in q_args})
+            kl = lib.kl_divergence(p, q)
+            kl.sum().backward()
+            (mine if lib is D else theirs).append(kl)
+        close(mine[0], theirs[0], dtype)
+        for v, t in leaves.values():
+            close(v.grad, t.grad, dtype)
+
+
+def test_kl_divergence_where_a_probability_is_zero() -> None:
+    for lib in (D, TD):
+        t = vb if lib is D else torch
+        cat = lib.kl_divergence(lib.Categorical(probs=t.tensor([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])),
+                                lib.Categorical(probs=t.tensor([[0.5, 0.0, 0.5], [0.2, 0.3, 0.5]])))
+        ber = lib.kl_divergence(lib.Bernoulli(t.tensor([0.0, 1.0, 0.3])),
+                                lib.Bernoulli(t.tensor([0.5, 0.0, 0.0])))
+        assert np.isinf(cat.numpy()[0]) and np.isfinite(cat.numpy()[1])
+        np.testing.assert_array_equal(np.isinf(ber.numpy()), [False, True, True])
+        np.testing.assert_allclose(cat.numpy()[1],
+                                   0.5 * np.log(0.5 / 0.2) + 0.5 * np.log(0.5 / 0.3), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p "
+                                                  "type Normal and q type Bernoulli"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(0.5))
+
+
 # ---- validation: torch's exception types ----
 
 
