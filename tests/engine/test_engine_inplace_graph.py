@@ -201,6 +201,41 @@ def a_leaf_that_requires_grad(lib: Any) -> Any:
     return errors, x.tolist()
 
 
+def autograd_grad_of_a_changed_tensor(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y[0] = 3.0
+    return [t.tolist() for t in lib.autograd.grad((y * y).sum(), [x, y])]
+
+
+def masked_fill_and_scatter_in_place(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y.masked_fill_(lib.tensor([True, False, False]), 0.0)
+    y.scatter_(0, lib.tensor([2]), lib.tensor([9.0]))
+    (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    return grads(x), y.tolist()
+
+
+def values_of_another_dtype_and_an_index_tensor(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = lib.tensor([10.0, 20.0], dtype=lib.float64, requires_grad=True)
+    y = x * 1
+    y[lib.tensor([0, 2])] = v.float()
+    (y * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    return grads(x, v), str(v.grad.dtype).split(".")[-1], str(y.dtype).split(".")[-1]
+
+
+def backward_twice_through_a_change(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y[1] = x[0] * 5
+    z = y.sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    return grads(x)
+
+
 PROGRAMS = [index_assignment, rows_written_into_a_zeros_buffer, a_masked_assignment,
             a_value_that_needs_gradients, earlier_uses_keep_the_earlier_version,
             three_versions_of_one_tensor, mul_by_a_tensor_that_needs_gradients,
@@ -208,7 +243,9 @@ PROGRAMS = [index_assignment, rows_written_into_a_zeros_buffer, a_masked_assignm
             zero_fill_and_copy,
             views_and_detached_copies_see_the_change, an_overwritten_output_was_needed,
             an_overwritten_input_was_needed, a_sigmoid_changed_after_use,
-            a_leaf_that_requires_grad]
+            a_leaf_that_requires_grad, autograd_grad_of_a_changed_tensor,
+            masked_fill_and_scatter_in_place, values_of_another_dtype_and_an_index_tensor,
+            backward_twice_through_a_change]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
