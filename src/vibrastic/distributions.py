@@ -8,7 +8,9 @@ values and gradients (REINFORCE: ``loss = -(dist.log_prob(action) * advantage).s
 Samples come from vibrastic's generator: ``vb.manual_seed`` makes them reproducible, but the
 numbers differ from torch's for the same seed. Arguments are validated as in torch (on by
 default; ``validate_args=False`` or ``Distribution.set_default_validate_args(False)`` turns it
-off): a value outside a constraint raises torch's ValueError, naming the constraint.
+off): a value outside a constraint raises torch's ValueError, naming the constraint. Checks
+read values, so vb.compile runs a step that builds a validating distribution eagerly (and says
+so); with ``validate_args=False``, a step whose ops it knows (``Normal``'s) compiles.
 """
 
 from __future__ import annotations
@@ -101,6 +103,13 @@ class lazy_property:  # torch's name
         return value
 
 
+def _all_true(check: np.ndarray) -> bool:
+    """Whether every check holds, read through ``Tensor.__bool__`` (as torch._is_all_true):
+    vb.compile then sees a branch on values and runs the step eagerly, so the check is made on
+    every call (a compiled replay would skip Python code that reads arrays directly)."""
+    return bool(_new(np.asarray(np.all(check))))
+
+
 # ---- the base class ----
 
 
@@ -135,7 +144,7 @@ class Distribution:
                                                          lazy_property):
                 continue  # the parameter not given: it is computed from the other one
             value = getattr(self, param)
-            if not np.all(constraint.check(value)):
+            if not _all_true(constraint.check(value)):
                 raise ValueError(
                     f"Expected parameter {param} ({type(value).__name__} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
@@ -205,7 +214,7 @@ class Distribution:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
                                  f"{shape} vs {Size(expected)}.")
         support = self.support
-        if support is not None and not np.all(support.check(value)):
+        if support is not None and not _all_true(support.check(value)):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape {tuple(shape)}) to "
                 f"be within the support ({support!r}) of the distribution {self!r}, but found "
@@ -321,7 +330,7 @@ class Categorical(Distribution):
             self._validate_sample(value)
         index = value.long()
         bad = (index._data < 0) | (index._data >= self._num_events)
-        if np.any(bad):  # without validation: torch's indexing error
+        if not _all_true(~bad):  # without validation: torch's indexing error
             raise RuntimeError(f"index {index._data[bad].flat[0]} is out of bounds for "
                                f"dimension {self.logits.dim() - 1} with size {self._num_events}")
         index = index.unsqueeze(-1)

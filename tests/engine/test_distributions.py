@@ -357,18 +357,19 @@ def test_compiled_categorical_step_runs_eagerly_and_says_why() -> None:
     assert compiled == losses(False)
 
 
-def test_compiled_normal_rsample_step_matches_eager() -> None:
-    """Normal's rsample, log_prob and entropy use ops vb.compile knows (randn among them, drawn
-    again on every call): the step compiles and gives eager's numbers bit for bit."""
+def test_compiled_normal_step_compiles_without_validation() -> None:
+    """Validation reads values (``__bool__``), so a step that builds a validating Normal runs
+    eagerly and says so; with validate_args=False its ops (randn among them, drawn again on
+    every call) all compile, and the step gives eager's numbers bit for bit."""
 
-    def run(compiled: bool) -> tuple[list[float], np.ndarray, str]:
+    def run(compiled: bool, validate: bool | None) -> tuple[list[float], np.ndarray, str]:
         vb.manual_seed(0)
         policy = vb.nn.Linear(4, 2)
         opt = vb.optim.SGD(policy.parameters(), lr=0.1)
         states = vb.randn(5, 4)
 
         def step() -> vb.Tensor:
-            dist = vb.distributions.Normal(policy(states), 0.5)
+            dist = vb.distributions.Normal(policy(states), 0.5, validate_args=validate)
             x = dist.rsample()
             loss = (x ** 2).mean() - dist.log_prob(x.detach()).mean() - dist.entropy().mean()
             opt.zero_grad()
@@ -380,10 +381,25 @@ def test_compiled_normal_rsample_step_matches_eager() -> None:
         out = [fn().item() for _ in range(4)]
         return out, policy.weight.detach().numpy().copy(), fn.explain() if compiled else ""
 
+    eager = run(False, None)
+    with pytest.warns(CompileWarning, match=r"control flow .* vb\.distributions\.Normal"):
+        validating = run(True, None)
+    assert "runs eagerly" in validating[2] and validating[0] == eager[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error", CompileWarning)
-        compiled = run(True)
-    eager = run(False)
+        compiled = run(True, False)
     assert "1 compiled version" in compiled[2]
     assert compiled[0] == eager[0] and len(set(eager[0])) == 4  # fresh noise on every call
     np.testing.assert_array_equal(compiled[1], eager[1])
+
+
+def test_validation_runs_on_every_call_of_a_compiled_function() -> None:
+    def score(loc: vb.Tensor) -> vb.Tensor:
+        return D.Normal(loc, 1.0).log_prob(vb.zeros(2)).sum()
+
+    fn = vb.compile(score)
+    with pytest.warns(CompileWarning, match="control flow"):
+        fn(vb.zeros(2))
+    fn(vb.ones(2))
+    with pytest.raises(ValueError, match=r"parameter loc .* Real\(\)"):
+        fn(vb.tensor([0.0, math.nan]))
