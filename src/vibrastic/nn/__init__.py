@@ -1,7 +1,7 @@
 """``vibrastic.nn``: modules, parameters and losses with torch's names."""
 
 from vibrastic.missing import module_getattr
-from vibrastic.nn import functional, init
+from vibrastic.nn import functional, init, utils
 from vibrastic.nn.layers import (
     ELU,
     GELU,
@@ -80,6 +80,7 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]
 
 __getattr__ = module_getattr(__name__)
