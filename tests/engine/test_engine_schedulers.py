@@ -1,0 +1,134 @@
+"""CosineAnnealingLR and ReduceLROnPlateau give torch's learning rates, float for float."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+import vibrastic as vb
+
+Make = Callable[[Any, Any], Any]
+
+
+def lrs(lib: Any, make: Make, epochs: int, metrics: list[float] | None = None) -> list[Any]:
+    """The learning rates of two parameter groups after construction and after every step."""
+    a, b = lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)
+    opt = lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.3)
+    sched = make(lib, opt)
+    seen = [sched.get_last_lr()]
+    for epoch in range(epochs):
+        opt.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[epoch])
+        seen.append(sched.get_last_lr())
+        assert seen[-1] == [g["lr"] for g in opt.param_groups]
+    return seen
+
+
+@pytest.mark.parametrize(("t_max", "eta_min"), [(10, 0.0), (7, 0.01), (1, 0.0), (4, 0.1)])
+def test_cosine_annealing_is_torchs_over_three_periods(t_max: int, eta_min: float) -> None:
+    def make(lib: Any, opt: Any) -> Any:
+        return lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=eta_min)
+
+    ours = lrs(vb, make, 3 * t_max + 2)
+    assert ours == lrs(torch, make, 3 * t_max + 2)  # exactly the same floats
+    assert ours[t_max][0] == pytest.approx(eta_min, abs=1e-12)  # the bottom after T_max epochs
+    assert ours[2 * t_max][0] == pytest.approx(0.3)  # and back up after 2·T_max
+
+
+def test_cosine_annealing_follows_a_hand_changed_lr_resumes_and_jumps_as_torch() -> None:
+    runs = {}
+    for lib in (vb, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        sched = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+        seen = []
+        for epoch in range(8):
+            opt.step()
+            sched.step()
+            if epoch == 2:
+                opt.param_groups[0]["lr"] = 0.5  # the recursive form continues from here
+            seen.append(sched.get_last_lr()[0])
+        resumed = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6, last_epoch=8)
+        seen.append(resumed.get_last_lr()[0])  # resuming keeps the current lr first
+        with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)`"):
+            resumed.step(3)  # an explicit epoch uses the closed form
+        seen.append(resumed.get_last_lr()[0])
+        runs[lib] = (seen, sorted(k for k in resumed.state_dict()
+                                  if k not in ("_step_count", "_get_lr_called_within_step")))
+    assert runs[vb] == runs[torch]
+
+
+PLATEAU_METRICS = [1.0, 0.9, 0.9, 0.9, 0.9, 0.95, 0.5, 0.49995, 0.5, 0.5, 0.5, 0.4,
+                   0.6, 0.7, 0.2, 0.2, 0.2, 0.3, 0.19, 0.2, 0.2, 0.2, 0.2]
+PLATEAU_SETTINGS = {
+    "default_patience_2": dict(patience=2),
+    "cooldown": dict(patience=1, cooldown=2, factor=0.5),
+    "max_mode": dict(mode="max", patience=1, factor=0.5),
+    "abs_threshold": dict(threshold_mode="abs", threshold=0.01, patience=1, factor=0.5),
+    "max_abs": dict(mode="max", threshold_mode="abs", threshold=0.05, patience=1, factor=0.5),
+    "min_lr_per_group": dict(patience=0, min_lr=[0.1, 0.001], factor=0.3),
+    "big_eps": dict(patience=0, factor=0.9, eps=0.01),
+}
+
+
+@pytest.mark.parametrize("label", list(PLATEAU_SETTINGS))
+def test_reduce_lr_on_plateau_is_torchs(label: str) -> None:
+    def make(lib: Any, opt: Any) -> Any:
+        return lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **PLATEAU_SETTINGS[label])
+
+    n = len(PLATEAU_METRICS)
+    ours = lrs(vb, make, n, PLATEAU_METRICS)
+    assert ours == lrs(torch, make, n, PLATEAU_METRICS)
+    assert ours[-1] != ours[0]  # every setting reduces at least once
+
+
+def test_reduce_lr_on_plateau_counts_patience_and_cooldown() -> None:
+    opt = vb.optim.SGD([vb.zeros(1, requires_grad=True)], lr=1.0)
+    sched = vb.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=2, cooldown=1, factor=0.5)
+    seen = []
+    for loss in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]:
+        sched.step(vb.tensor(loss))  # a 0-d tensor metric, as learners pass the loss
+        seen.append(sched.get_last_lr()[0])
+    # 3 bad epochs (> patience 2) halve the lr; 1 cooldown epoch; then 3 more bad epochs
+    assert seen == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25]
+
+
+def test_reduce_lr_on_plateau_state_dict_round_trips_with_torch() -> None:
+    settings = dict(mode="max", patience=1, cooldown=1, factor=0.5)
+    saved, scheds, opts = {}, {}, {}
+    for lib in (vb, torch):
+        opts[lib] = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        scheds[lib] = lib.optim.lr_scheduler.ReduceLROnPlateau(opts[lib], **settings)
+        for metric in PLATEAU_METRICS[:9]:
+            scheds[lib].step(metric)
+        saved[lib] = scheds[lib].state_dict()
+    assert saved[vb] == saved[torch]
+    # a fresh vibrastic scheduler loads torch's state and carries on exactly as torch
+    fresh = vb.optim.lr_scheduler.ReduceLROnPlateau(opts[vb], mode="min")
+    fresh.load_state_dict(saved[torch])
+    assert fresh.mode == "max" and fresh.mode_worse == float("-inf")
+    for metric in PLATEAU_METRICS[9:]:
+        fresh.step(metric)
+        scheds[torch].step(metric)
+        assert fresh.get_last_lr() == scheds[torch].get_last_lr()
+
+
+@pytest.mark.parametrize("lib", [vb, torch], ids=["vibrastic", "torch"])
+def test_reduce_lr_on_plateau_bad_arguments(lib: Any) -> None:
+    opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+    plateau = lib.optim.lr_scheduler.ReduceLROnPlateau
+    with pytest.raises(ValueError, match=r"Factor should be < 1\.0"):
+        plateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="mode avg is unknown"):
+        plateau(opt, mode="avg")
+    with pytest.raises(ValueError, match="threshold mode relative is unknown"):
+        plateau(opt, threshold_mode="relative")
+    with pytest.raises(ValueError, match="expected 1 min_lrs, got 2"):
+        plateau(opt, min_lr=[0.1, 0.2])
+    with pytest.raises(TypeError, match="is not an Optimizer"):
+        plateau([lib.zeros(1)])
