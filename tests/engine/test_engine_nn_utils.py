@@ -143,3 +143,42 @@ def test_a_module_instead_of_its_parameters_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"pass model\.parameters\(\)"):
         vb.nn.utils.clip_grad_norm_(vb.nn.Linear(2, 2), 1.0)
     assert not hasattr(vb.nn.utils, "clip_grad_norm")  # deprecated in torch: left out
+
+
+def clipped_training(compiled: bool, clip: Any) -> tuple[list[float], list[np.ndarray]]:
+    """Six SGD steps with gradient clipping between backward() and step()."""
+    vb.manual_seed(0)
+    net = vb.nn.Sequential(vb.nn.Linear(3, 8), vb.nn.Tanh(), vb.nn.Linear(8, 1))
+    opt = vb.optim.SGD(net.parameters(), lr=0.5)
+
+    def step(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        opt.zero_grad()
+        loss = vb.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        clip(net.parameters())
+        opt.step()
+        return loss
+
+    run = vb.compile(step, fullgraph=True) if compiled else step  # fullgraph: no eager fallback
+    rng = np.random.default_rng(0)
+    x = vb.tensor(rng.standard_normal((16, 3)), dtype=vb.float32)
+    y = vb.tensor(rng.standard_normal((16, 1)) * 10, dtype=vb.float32)
+    losses = [run(x, y).item() for _ in range(6)]
+    return losses, [p.detach().numpy().copy() for p in net.parameters()]
+
+
+@pytest.mark.parametrize("clip", [
+    lambda ps: vb.nn.utils.clip_grad_norm_(ps, 0.1),
+    lambda ps: vb.nn.utils.clip_grad_norm_(ps, 0.05, norm_type=float("inf")),
+    lambda ps: vb.nn.utils.clip_grad_value_(ps, 0.01),
+], ids=["norm", "inf-norm", "value"])
+def test_vb_compile_records_gradient_clipping(clip: Any) -> None:
+    eager_losses, eager_params = clipped_training(False, clip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no CompileWarning: the step is compiled, not eager
+        losses, params = clipped_training(True, clip)
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    unclipped, _ = clipped_training(False, lambda ps: None)
+    assert unclipped != eager_losses  # clipping changed the training

@@ -3,8 +3,9 @@
 ``clip_grad_norm_`` and ``clip_grad_value_`` change the gradients in place (a reference to
 ``p.grad`` taken before sees the change), outside the graph, with torch's formulas: the norm is
 the norm of the per-gradient norms, and the clip coefficient is ``max_norm / (total_norm + 1e-6)``
-clamped to 1, computed in the gradients' dtype. (torch's deprecated ``clip_grad_norm``, without
-the underscore, is left out on purpose.)
+clamped to 1, computed in the gradients' dtype. They are written with engine ops (not on the
+arrays), so ``vb.compile`` records them in a training step like any other op. (torch's deprecated
+``clip_grad_norm``, without the underscore, is left out on purpose.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vibrastic import ops
+from vibrastic.autograd import no_grad
 from vibrastic.missing import module_getattr
 from vibrastic.tensor import Tensor, _new, get_default_dtype
 
@@ -44,21 +46,20 @@ def _as_list(tensors: Any, what: str) -> list[Tensor]:
     return list(tensors)
 
 
-def _vector_norm(a: np.ndarray, p: float) -> np.ndarray:
-    """torch.linalg.vector_norm(a, p) of a whole array, as a 0-d array of a's dtype."""
-    a = np.abs(a.ravel())
+def _vector_norm(t: Tensor, p: float) -> Tensor:
+    """torch.linalg.vector_norm(t, p) of a whole tensor, a 0-d tensor of t's dtype."""
     if math.isinf(p):
-        if a.size == 0:
+        if t.numel() == 0:
             raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
                                "tensor because the operation does not have an identity")
-        return np.asarray(a.max() if p > 0 else a.min())
+        return t.abs().max() if p > 0 else t.abs().min()
     if p == 0:
-        return np.asarray(np.count_nonzero(a), dtype=a.dtype)
+        return (t != 0).sum().to(t.dtype)
     if p == 1:
-        return np.asarray(a.sum(dtype=a.dtype))
+        return t.abs().sum()
     if p == 2:
-        return np.sqrt(np.asarray(np.dot(a, a), dtype=a.dtype))
-    return np.asarray((a ** a.dtype.type(p)).sum() ** a.dtype.type(1 / p))
+        return (t * t).sum().sqrt()
+    return t.abs().pow(p).sum().pow(1.0 / p)
 
 
 def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
@@ -67,20 +68,19 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
 
     ``foreach`` is accepted for torch's signature; NumPy has one code path.
     """
-    arrays = [t._data for t in _as_list(tensors, "tensors")]
+    tensors = _as_list(tensors, "tensors")
     p = float(norm_type)
-    if not arrays:
+    if not tensors:
         return _new(np.asarray(0.0, dtype=get_default_dtype().np))
-    with np.errstate(all="ignore"):  # inf and nan are results here, as in torch
-        norms = [_vector_norm(a, p) for a in arrays]
-        total = _vector_norm(np.stack(norms).astype(np.result_type(*norms)), p)
-    if error_if_nonfinite and not np.isfinite(total):
+    with no_grad(), np.errstate(invalid="ignore", over="ignore"):
+        total = _vector_norm(ops.stack([_vector_norm(t, p) for t in tensors]), p)
+    if error_if_nonfinite and not total.isfinite().item():
         raise RuntimeError(
             f"The total norm of order {p} for gradients from `parameters` is non-finite, so it "
             "cannot be clipped. To disable this error and scale the gradients by the non-finite "
             "norm anyway, set `error_if_nonfinite=False`"
         )
-    return _new(total)
+    return total
 
 
 def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_norm: Tensor,
@@ -89,14 +89,13 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     grads = [p.grad for p in _as_list(parameters, "parameters") if p.grad is not None]
     if not grads:
         return
-    total = total_norm._data
-    one = total.dtype.type(1)
-    # torch: max_norm / (total + 1e-6) is reciprocal(total + 1e-6) * max_norm in total's dtype
-    with np.errstate(all="ignore"):  # an inf total norm gives nan gradients, as in torch
-        coef = one / (total + total.dtype.type(1e-6)) * total.dtype.type(float(max_norm))
-        coef = np.minimum(coef, one)
+    # an inf total norm gives nan gradients, as in torch (the engine's in-place ops let NumPy
+    # warn about inf * 0; torch does not)
+    with no_grad(), np.errstate(invalid="ignore", over="ignore"):
+        # torch computes max_norm / x as x.reciprocal() * max_norm; 1 / x is the same float
+        coef = (1.0 / (total_norm + 1e-6) * float(max_norm)).clamp(max=1.0)
         for g in grads:
-            g._data *= coef
+            g.mul_(coef)
 
 
 def clip_grad_norm_(parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0,
@@ -146,10 +145,10 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float,
                      foreach: bool | None = None) -> None:
     """Clamp every gradient, in place, to ``[-clip_value, clip_value]``."""
     clip_value = float(clip_value)
-    for p in _as_list(parameters, "parameters"):
-        if p.grad is not None:
-            g = p.grad._data
-            np.minimum(np.maximum(g, -clip_value, out=g), clip_value, out=g)
+    with no_grad():
+        for p in _as_list(parameters, "parameters"):
+            if p.grad is not None:
+                p.grad.copy_(p.grad.clamp(-clip_value, clip_value))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
