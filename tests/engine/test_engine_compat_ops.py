@@ -391,6 +391,10 @@ OPTIMIZERS = {
     "rmsprop_centered_momentum": lambda lib, ps: lib.optim.RMSprop(
         ps, lr=0.01, momentum=0.9, centered=True, weight_decay=0.1),
     "adamw": lambda lib, ps: lib.optim.AdamW(ps, lr=0.01),
+    "adagrad": lambda lib, ps: lib.optim.Adagrad(ps, lr=0.1),
+    "adagrad_decays_accumulator": lambda lib, ps: lib.optim.Adagrad(
+        ps, lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.2, eps=1e-6),
+    "adagrad_maximize": lambda lib, ps: lib.optim.Adagrad(ps, lr=0.01, maximize=True),
 }
 
 

@@ -133,3 +133,42 @@ def test_invalid_hyper_parameters_raise_value_error_like_torch() -> None:
             lib.optim.Adam(params, betas=(1.0, 0.999))
         with pytest.raises(ValueError, match="empty"):
             lib.optim.SGD([], lr=0.1)
+
+
+def test_adagrad_state_exists_from_construction_and_bad_values_raise_like_torch() -> None:
+    states = {}
+    for lib in (vb, torch):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        opt = lib.optim.Adagrad([w], initial_accumulator_value=0.5)
+        states[lib] = {k: v.tolist() for k, v in opt.state_dict()["state"][0].items()}
+        for bad, match in ((dict(lr=-1.0), "Invalid learning rate: -1.0"),
+                           (dict(lr_decay=-0.1), "Invalid lr_decay value: -0.1"),
+                           (dict(initial_accumulator_value=-1), "initial_accumulator_value"),
+                           (dict(eps=-1e-3), "Invalid epsilon value")):
+            with pytest.raises(ValueError, match=match):
+                lib.optim.Adagrad([w], **bad)
+    assert states[vb] == states[torch] == {"step": 0.0, "sum": [0.5, 0.5]}
+
+
+def test_vb_compile_runs_an_optimizer_it_does_not_know_eagerly_and_says_so() -> None:
+    from vibrastic.compiler import CompileWarning
+
+    def train(compiled: bool) -> list[float]:
+        vb.manual_seed(0)
+        net = vb.nn.Linear(3, 1)
+        opt = vb.optim.Adagrad(net.parameters(), lr=0.1)
+        x, y = vb.ones(4, 3), vb.zeros(4, 1)
+
+        def step() -> vb.Tensor:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = vb.compile(step) if compiled else step
+        return [run().item() for _ in range(4)]
+
+    eager = train(False)
+    with pytest.warns(CompileWarning, match="optimizer Adagrad is not supported by vb.compile"):
+        assert train(True) == eager

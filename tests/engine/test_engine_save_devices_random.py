@@ -259,6 +259,8 @@ def train(lib: Any, model: Any, opt: Any, steps: int) -> None:
 OPTIMIZERS = {
     "sgd-momentum": lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
     "adam": lambda lib, ps: lib.optim.Adam(ps, lr=0.01, amsgrad=True),
+    "adagrad": lambda lib, ps: lib.optim.Adagrad(ps, lr=0.1, lr_decay=0.01,
+                                                 initial_accumulator_value=0.1),
 }
 
 

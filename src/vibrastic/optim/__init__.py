@@ -1,4 +1,4 @@
-"""``vibrastic.optim``: SGD, Adam, AdamW and RMSprop with torch's update formulas, step for step.
+"""``vibrastic.optim``: SGD, Adam, AdamW, RMSprop and Adagrad, step for step as torch's.
 
 Learning-rate schedules are in ``vibrastic.optim.lr_scheduler``.
 
@@ -412,8 +412,93 @@ class RMSprop(Optimizer):
         return loss
 
 
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.), as ``torch.optim.Adagrad``: each weight's step shrinks with the
+    sum of its squared gradients so far.
+
+        s ← s + g²,  w ← w - clr · g / (√s + eps),  clr = lr / (1 + (t - 1)·lr_decay)
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        The leaf tensors to update, or parameter groups.
+    lr : float
+        The initial step size.
+    lr_decay : float
+        Shrinks the step size with the step count t.
+    weight_decay : float
+        L2 penalty added to the gradient.
+    initial_accumulator_value : float
+        The starting value of s (0: the first step moves every weight by about lr).
+    eps : float
+        Added to the denominator so it is never 0.
+    maximize : bool
+        Climb the objective instead of descending it.
+
+    Attributes
+    ----------
+    state : dict
+        Per parameter, from construction on (as torch): 'step' and 'sum' (s).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        for name, value in (("learning rate", lr), ("lr_decay value", lr_decay),
+                            ("weight_decay value", weight_decay),
+                            ("initial_accumulator_value value", initial_accumulator_value),
+                            ("epsilon value", eps)):
+            if not value >= 0.0:  # NaN too
+                raise ValueError(f"Invalid {name}: {value}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(p._data, group["initial_accumulator_value"])
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if group["maximize"]:
+                    g = -g
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p._data
+                state = self._init_state(p, group)  # a group added later starts here
+                state["step"] += 1
+                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                s = state["sum"]
+                s += g * g
+                std = np.sqrt(s)
+                std += eps
+                p._data += (-clr * g) / std  # torch's addcdiv_: (value·g) / std
+        return loss
+
+
 from vibrastic.optim import lr_scheduler  # noqa: E402  (it builds on Optimizer)
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 
 __getattr__ = module_getattr(__name__)
