@@ -36,6 +36,7 @@ _REASONS = {
     **dict.fromkeys(("cfloat", "cdouble", "complex64", "complex128", "bfloat16", "int8",
                      "int16", "float8_e4m3fn"),
                     "vibrastic's dtypes are float16/32/64, int32/64, uint8 and bool"),
+    "clip_grad_norm": "torch deprecated it; use clip_grad_norm_ (with the underscore)",
 }
 
 
