@@ -171,3 +171,37 @@ def test_container_errors_are_torchs(lib: Any) -> None:
         nn.ModuleDict({"r": nn.ReLU()})(lib.ones(1))
     with pytest.raises(RuntimeError, match="floating point"):
         nn.ParameterList([lib.ones(1, dtype=lib.int64)])
+
+
+@LIBS
+def test_module_list_as_a_list(lib: Any) -> None:
+    nn = lib.nn
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU(), nn.ReLU()])
+    layers.append(nn.Linear(2, 3))
+    assert same_text(lib, repr(layers)) == (  # torch folds runs of equal modules
+        "ModuleList(\n"
+        "  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)\n"
+        "  (3-4): 2 x ReLU()\n"
+        "  (5): Linear(in_features=2, out_features=3, bias=True)\n)")
+    assert type(layers[1:3]) is nn.ModuleList and len(layers[1:3]) == 2
+    layers.insert(0, nn.Sigmoid())
+    layers.extend([nn.Tanh()])
+    layers += [nn.Identity()]
+    assert [type(m).__name__ for m in layers][:2] == ["Sigmoid", "Linear"] and len(layers) == 9
+    del layers[0]
+    layers[0] = nn.Identity()
+    assert type(layers.pop(1)).__name__ == "Linear" and len(layers) == 7
+    del layers[2:4]
+    assert [type(m).__name__ for m in layers] == ["Identity", "Linear", "Linear", "Tanh",
+                                                  "Identity"]
+    assert list(layers.state_dict()) == ["1.weight", "1.bias", "2.weight", "2.bias"]
+    assert [n for n, _ in layers.named_children()] == ["0", "1", "2", "3", "4"]
+    assert type(layers[-2]).__name__ == "Tanh" and len(layers + nn.ModuleList([nn.ReLU()])) == 6
+    with pytest.raises(IndexError, match="index 5 is out of range"):
+        layers[5]
+    with pytest.raises(TypeError, match="should be called with an iterable"):
+        layers.extend(3)
+    with pytest.raises(TypeError, match="int is not a Module subclass"):
+        nn.ModuleList([3])
+    assert repr(nn.ModuleList()) == "ModuleList()"
+
