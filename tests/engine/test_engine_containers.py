@@ -205,3 +205,37 @@ def test_module_list_as_a_list(lib: Any) -> None:
         nn.ModuleList([3])
     assert repr(nn.ModuleList()) == "ModuleList()"
 
+
+
+def sequential_as_a_list(lib: Any) -> list[Any]:
+    """What a learner sees editing a Sequential in place (reprs, state_dict keys, errors)."""
+    nn, seen = lib.nn, []
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    seen += [list(net[1:].state_dict()), repr(net[-1])]  # a slice keeps the names
+    named = nn.Sequential(OrderedDict(fc=nn.Linear(1, 1), act=nn.Tanh(), out=nn.Linear(1, 1)))
+    seen.append(list(named[::2].state_dict()))
+    del named[1]  # renames to 0, 1 as torch
+    seen += [list(named.state_dict()), repr(named)]
+    net[1] = nn.Tanh()
+    seen += [repr(net), repr(net.pop(1)), list(net.state_dict())]
+    net.insert(1, nn.Sigmoid()).insert(-1, nn.ReLU()).extend([nn.Identity()])
+    net += nn.Sequential(nn.Tanh())
+    seen += [repr(net), repr(2 * nn.Sequential(nn.ReLU())), repr(nn.Sequential(nn.ReLU()) * 2)]
+    shared = nn.Sequential(nn.Linear(1, 1))
+    shared *= 3  # the same layer three times: one set of parameters, three state_dict names
+    seen.append((len(shared), len(list(shared.parameters())), list(shared.state_dict())))
+    not_a_sequential = [nn.ReLU()]
+    for bad in (lambda: net[10], lambda: net.insert(20, nn.ReLU()),
+                lambda: net + not_a_sequential, lambda: net * 0):
+        with pytest.raises((IndexError, ValueError)) as caught:
+            bad()
+        seen.append((caught.type.__name__, str(caught.value).split(" <class")[0]))
+    return seen
+
+
+def test_sequential_as_a_list_as_torch() -> None:
+    ours, theirs = sequential_as_a_list(vb), sequential_as_a_list(torch)
+    assert ours == [same_text(torch, x) if isinstance(x, str) else x for x in theirs]
+    assert ours[0] == ["2.weight", "2.bias"] and ours[2] == ["fc.weight", "fc.bias", "out.weight",
+                                                              "out.bias"]
+    assert ours[-5] == (3, 2, ["0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"])

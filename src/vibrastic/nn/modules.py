@@ -209,18 +209,20 @@ class Module:
         for _, b in self.named_buffers():
             yield b
 
-    def _state(self) -> Iterator[tuple[str, Tensor]]:
+    def _state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """What state_dict holds, in torch's order: each module's parameters, then its
-        persistent buffers, module by module."""
-        for mod_name, m in self.named_modules():
-            dot = f"{mod_name}." if mod_name else ""
-            for name, p in m._parameters.items():
-                if p is not None:
-                    yield dot + name, p
-            skip = m.__dict__.get("_non_persistent", set())
-            for name, b in m.__dict__.get("_buffers", {}).items():
-                if b is not None and name not in skip:
-                    yield dot + name, b
+        persistent buffers, module by module; a module used twice (``Sequential(l) * 2``) is
+        listed under each of its names, as torch does (parameters() lists it once)."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        skip = self.__dict__.get("_non_persistent", set())
+        for name, b in self.__dict__.get("_buffers", {}).items():
+            if b is not None and name not in skip:
+                yield prefix + name, b
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m._state(f"{prefix}{name}.")
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every sub-module, then on self, as torch: children before parents,
@@ -438,7 +440,8 @@ class Linear(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after the other."""
+    """Modules applied one after the other; a list of them too, as torch's (index, slice,
+    assign, delete, insert, extend, pop, ``+`` and ``*``)."""
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
@@ -454,11 +457,25 @@ class Sequential(Module):
             input = m(input)
         return input
 
-    def __getitem__(self, idx: int | slice) -> Module:
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*mods[idx])
-        return mods[idx]
+    def _key(self, idx: Any) -> str:
+        """The name of the module at position ``idx`` (torch's IndexError when there is none)."""
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return list(self._modules)[idx]
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):  # keeps the names, as torch: model[1:] holds '1', '2', ...
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
+        gone = set(keys)
+        _renumber(self, [m for k, m in self._modules.items() if k not in gone])
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -469,6 +486,69 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        modules = list(self._modules.values())
+        modules.insert(index + n if index < 0 else index, module)
+        _renumber(self, modules)
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        for layer in list(sequential):
+            self.append(layer)
+        return self
+
+    def pop(self, key: int | slice) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def _check_sequential(self, other: Any) -> None:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+
+    def __add__(self, other: Sequential) -> Sequential:
+        self._check_sequential(other)
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        self._check_sequential(other)
+        return self.extend(other)
+
+    def _check_factor(self, other: Any) -> None:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+
+    def __mul__(self, other: int) -> Sequential:
+        """The same modules (shared, not copied) ``other`` times over, as torch."""
+        self._check_factor(other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        self._check_factor(other)
+        return self.extend(list(self) * (other - 1))
+
+
+def _renumber(container: Module, modules: list[Module]) -> None:
+    """Make ``container`` hold exactly ``modules``, named 0..n-1 (after an insert or a delete,
+    as torch renames them)."""
+    for key in list(container._modules):
+        container.__dict__.pop(key, None)
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container._modules[str(i)] = module
+        object.__setattr__(container, str(i), module)
+    Module._generation += 1
 
 
 class ModuleList(Module):
@@ -488,16 +568,6 @@ class ModuleList(Module):
             raise IndexError(f"index {idx} is out of range")
         return str(idx + len(self) if idx < 0 else idx)
 
-    def _renumber(self, modules: list[Module]) -> None:
-        """Hold exactly ``modules``, keyed 0..n-1 (after an insert or a delete)."""
-        for key in list(self._modules):
-            self.__dict__.pop(key, None)
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-            object.__setattr__(self, str(i), module)
-        Module._generation += 1
-
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
@@ -512,7 +582,7 @@ class ModuleList(Module):
             del modules[idx]
         else:
             del modules[int(self._index(idx))]
-        self._renumber(modules)
+        _renumber(self, modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -531,7 +601,7 @@ class ModuleList(Module):
         modules.insert(index, module)
         if not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
-        self._renumber(modules)
+        _renumber(self, modules)
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
