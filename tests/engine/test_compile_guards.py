@@ -4,6 +4,9 @@ parameters, gradients and optimizer state afterwards."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -324,6 +327,50 @@ def test_train_and_eval_mode_are_guarded() -> None:
     assert forward.traces == 2
 
 
+class Looping(vb.nn.Module):
+    """A forward that loops over its layers: the container itself is never called."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        first = vb.nn.Linear(2, 2)
+        if kind == "ModuleList":
+            self.layers = vb.nn.ModuleList([first])
+        elif kind == "ModuleDict":
+            self.layers = vb.nn.ModuleDict({"a": first})
+        else:  # a plain list, which Module does not register (a known torch pitfall)
+            self.first, self.layers = first, [first]
+
+    def forward(self, x: vb.Tensor) -> vb.Tensor:
+        for layer in (self.layers.values() if isinstance(self.layers, vb.nn.ModuleDict)
+                      else self.layers):
+            x = layer(x)
+        return x
+
+
+@pytest.mark.parametrize("kind", ["ModuleList", "ModuleDict", "plain list", "Sequential"])
+def test_layers_added_or_removed_after_compiling_are_followed(kind: str) -> None:
+    """The compiled code of a loop over layers is only right for those layers: a change to the
+    container (append, a new key, del) traces again instead of replaying the old loop."""
+    vb.manual_seed(0)
+    model = vb.nn.Sequential(vb.nn.Linear(2, 2)) if kind == "Sequential" else Looping(kind)
+    compiled = vb.compile(model, fullgraph=True)
+    x = vb.tensor([[1.0, -2.0]])
+    with vb.no_grad():
+        assert compiled(x).tolist() == model(x).tolist()
+        extra = vb.nn.Linear(2, 2)
+        if kind == "ModuleDict":
+            model.layers["b"] = extra
+        else:
+            (model if kind == "Sequential" else model.layers).append(extra)
+        assert compiled(x).tolist() == model(x).tolist() != extra(x).tolist()
+        if kind == "ModuleDict":
+            del model.layers["a"]
+        else:
+            del (model if kind == "Sequential" else model.layers)[0]
+        assert compiled(x).tolist() == model(x).tolist() == extra(x).tolist()
+    assert "3 trace(s)" in compiled.explain()
+
+
 def test_a_changed_closure_variable_traces_again() -> None:
     scale = 2.0
     w = vb.tensor([1.0, 2.0])
@@ -522,3 +569,19 @@ def test_the_scalar_code_survives_values_beyond_float32() -> None:
     for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
         assert not np.isfinite(a.numpy(force=True)).all()
         assert not np.isfinite(b.numpy(force=True)).all()
+
+
+def test_the_first_compiled_call_of_a_process_may_come_inside_no_grad() -> None:
+    """vb.compile asks the engine a question with a backward pass at its first trace; inside
+    no_grad that must still work (a fresh process: the answer is kept once asked)."""
+    program = (
+        "import vibrastic as vb\n"
+        "model = vb.nn.Linear(2, 1)\n"
+        "with vb.no_grad():\n"
+        "    print(vb.compile(model, fullgraph=True)(vb.ones(3, 2)).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "vibrastic.Size([3, 1])"

@@ -155,7 +155,7 @@ class CompiledFunction:
             name=_name(self.fn), arg_guards=arg_guards, free_guards=_free_guards(self.fn),
             generation=generation, grad_enabled=grad_enabled, n_args=len(args),
             kwarg_names=tuple(kwargs),
-            modules=[ModuleGuard.of(m) for m in recorder.modules.values()],
+            modules=_module_guards(recorder.modules.values()),
             shared=self._shared,
         )
         entry = self._build(recorder, ctx, args, kwargs)
@@ -421,6 +421,16 @@ class CompiledModule(Module):
 
     def __repr__(self) -> str:
         return f"CompiledModule({self._orig_mod!r})"
+
+
+def _module_guards(called: Any) -> list[ModuleGuard]:
+    """Guards for the modules the traced call used and every module below them: a forward
+    that loops over a ModuleList never calls the list itself, yet its contents are the code."""
+    seen: dict[int, Any] = {}
+    for m in called:
+        for sub in m.modules():
+            seen.setdefault(id(sub), sub)
+    return [ModuleGuard.of(m) for m in seen.values()]
 
 
 def compile(model: Any = None, *, debug: bool = False, backend: str = "auto",

@@ -243,10 +243,16 @@ class Writer:
                   if ctx.kwarg_names else "kwargs")
         hooks = ([self.put(_hooked, "hooked")]  # its backward calls no hooks: none may exist
                  if self.rec.backward_calls else [])
+        lists = [pair for g in ctx.modules for pair in g.lists.values()
+                 if isinstance(pair[0], list)]  # appended to without Module knowing
+        if lists:
+            hooks.append(f"{self.put(_lists_changed, 'lists_changed')}"
+                         f"({self.put(lists, 'module_lists')})")
         self.check([f"_GradMode.enabled is not {ctx.grad_enabled}",
                     f"({modules}._generation != {generation}[0] and not _revalidate())",
                     *hooks, f"len(args) != {ctx.n_args}", kwargs],
-                   "grad mode, a module, tensor hooks or the number of arguments changed")
+                   "grad mode, a module, a list of modules, tensor hooks or the number of "
+                   "arguments changed")
         conds = []
         for var, text, holder, expected in ctx.free_guards:
             read = text.format(self.put(holder, "cell" if "cell" in text else "globals"))
@@ -820,6 +826,9 @@ def _revalidator(modules: list[ModuleGuard], generation: list[int]) -> Any:
                 actual = m.__dict__.get(name, _MISSING)
                 if actual != expected or type(actual) is not type(expected):
                     return False
+            if any(m.__dict__.get(name) is not container for name, (container, _) in
+                   g.lists.items()) or _lists_changed(list(g.lists.values())):
+                return False
         generation[0] = _module_class()._generation
         return True
 
@@ -835,13 +844,25 @@ class ModuleGuard:
     params: dict[str, Any]
     children: dict[str, Any]
     settings: dict[str, Any]
+    # plain lists and tuples of modules (not registered, so Module's bookkeeping can't see an
+    # append): each attribute's container and its items then
+    lists: dict[str, tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, m: Any) -> ModuleGuard:
         settings = {k: v for k, v in m.__dict__.items()
                     if k not in ("training", "_parameters", "_modules")
                     and (v is None or isinstance(v, (bool, int, float, str)))}
-        return cls(m, m.training, dict(m._parameters), dict(m._modules), settings)
+        module = _module_class()
+        lists = {k: (v, tuple(v)) for k, v in m.__dict__.items()
+                 if isinstance(v, (list, tuple)) and any(isinstance(i, module) for i in v)}
+        return cls(m, m.training, dict(m._parameters), dict(m._modules), settings, lists)
+
+
+def _lists_changed(lists: list[tuple[Any, tuple[Any, ...]]]) -> bool:
+    """Whether a plain list of modules was changed in place since the trace."""
+    return any(len(now) != len(then) or any(a is not b for a, b in zip(now, then, strict=True))
+               for now, then in lists)
 
 
 _MISSING = object()

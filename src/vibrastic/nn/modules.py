@@ -97,8 +97,8 @@ class Module:
                     "(vibrastic.nn.Parameter or None expected)"
                 )
             params[name] = None
-        if name in self.__dict__:  # replacing, not building
-            Module._generation += 1
+        if name in self.__dict__ or isinstance(value, (Module, Parameter)):  # replacing, or a
+            Module._generation += 1  # new child (a compiled forward may loop over children)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -134,8 +134,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(vibrastic.nn.Parameter or None required)")
-        if name in self.__dict__:
-            Module._generation += 1
+        Module._generation += 1
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         self._parameters[name] = param
@@ -146,8 +145,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
         _check_name(self, name, "module", self._modules)
-        if name in self.__dict__:
-            Module._generation += 1
+        Module._generation += 1  # a new child too: a compiled forward may loop over children
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
