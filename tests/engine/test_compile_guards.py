@@ -585,3 +585,42 @@ def test_the_first_compiled_call_of_a_process_may_come_inside_no_grad() -> None:
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "vibrastic.Size([3, 1])"
+
+
+@pytest.mark.parametrize("change", ["clamp_", "uniform_", "nn.init.constant_"])
+def test_a_parameter_changed_in_place_by_a_method_without_a_rule_runs_eagerly(change: str) -> None:
+    """Weight clipping after the update (``w.clamp_(-c, c)``) and friends: vb.compile does not
+    replay them, so the step must run eagerly (it once skipped them silently)."""
+    vb.manual_seed(0)
+    nets = [vb.nn.Linear(2, 1) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    x, y = vb.randn(4, 2), vb.randn(4, 1)
+
+    def step_for(net: Any) -> Callable[[], Any]:
+        opt = vb.optim.SGD(net.parameters(), lr=0.5)
+
+        def step() -> Any:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            with vb.no_grad():
+                if change == "clamp_":
+                    net.weight.clamp_(-0.1, 0.1)
+                elif change == "uniform_":
+                    net.bias.uniform_(0.5, 0.5)
+                else:
+                    vb.nn.init.constant_(net.bias, 0.25)
+            return loss
+
+        return step
+
+    compiled, eager = vb.compile(step_for(nets[0])), step_for(nets[1])
+    with pytest.warns(CompileWarning, match=r"in place|not replayed"):
+        compiled()
+    for _ in range(2):
+        compiled()
+    for _ in range(3):
+        eager()
+    assert nets[0].weight.tolist() == nets[1].weight.tolist()
+    assert nets[0].bias.tolist() == nets[1].bias.tolist()

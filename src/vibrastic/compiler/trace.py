@@ -57,6 +57,11 @@ INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
     "add_": "add", "sub_": "subtract", "mul_": "multiply", "div_": "true_divide",
 }
 INPLACE_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div"}
+UNRECORDED_INPLACE = (  # Tensor methods that change a tensor without a rule: they break it
+    "clamp_", "clip_", "pow_", "neg_", "abs_", "exp_", "log_", "sqrt_", "relu_", "sigmoid_",
+    "tanh_", "round_", "floor_", "masked_fill_", "scatter_", "index_fill_", "uniform_",
+    "normal_", "detach_",
+)
 PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the trace
     "item": "{t}.item() reads a tensor's value into Python",
     "tolist": "{t}.tolist() reads a tensor's values into Python",
@@ -422,6 +427,20 @@ def installed() -> Iterator[None]:
         _wrap_unsupported(data.fset, "assigning tensor.data = ... is not supported by "
                                      "vb.compile; update in place (tensor.data -= ...)")))
     put(Tensor, "to", _wrap_event(vars(Tensor)["to"], _before_to, _after_to))
+    for name in UNRECORDED_INPLACE:
+        if name in vars(Tensor):
+            instead = (f"write x = x.{name[:-1]}(...), or call it outside"
+                       if name[:-1] in vars(Tensor) else "call it outside")
+            put(Tensor, name, _wrap_unsupported(
+                vars(Tensor)[name], f"tensor.{name}() changes a tensor in place, which vb.compile "
+                f"does not replay yet ({instead})"))
+    from vibrastic.nn import init as _init
+
+    for name, value in list(vars(_init).items()):
+        if name.endswith("_") and not name.startswith("_") and callable(value):
+            put(_init, name, _wrap_unsupported(
+                value, f"nn.init.{name}() inside a compiled function is not replayed by "
+                       "vb.compile; initialise outside it"))
     put(Tensor, "register_hook", _wrap_unsupported(
         vars(Tensor)["register_hook"], "register_hook() inside a compiled function: its hooks "
                                        "run eagerly"))
