@@ -624,3 +624,46 @@ def test_a_parameter_changed_in_place_by_a_method_without_a_rule_runs_eagerly(ch
         eager()
     assert nets[0].weight.tolist() == nets[1].weight.tolist()
     assert nets[0].bias.tolist() == nets[1].bias.tolist()
+
+
+USER_CHANGES: dict[str, Callable[[Any], Any]] = {
+    "p.grad.mul_(0.5)": lambda net: net.weight.grad.mul_(0.5),
+    "p.grad /= 2": lambda net: net.weight.grad.__itruediv__(2),
+    "p.grad[0] = 0": lambda net: net.weight.grad.__setitem__(0, 0.0),
+    "p.grad.zero_()": lambda net: net.weight.grad.zero_(),
+    "p.grad.copy_(...)": lambda net: net.weight.grad.copy_(vb.ones(1, 2)),
+    "p.grad = None": lambda net: setattr(net.weight, "grad", None),
+    "p -= 0.1": lambda net: net.weight.sub_(0.1),
+    "p.data.copy_(...)": lambda net: net.weight.data.copy_(net.weight.data * 0.5),
+    "clip_grad_value_": lambda net: vb.nn.utils.clip_grad_value_(net.parameters(), 0.01),
+}
+
+
+@pytest.mark.parametrize("change", list(USER_CHANGES))
+def test_a_tiny_step_that_changes_grads_or_parameters_itself_trains_as_eager(change: str) -> None:
+    """Between backward() and step(): a tiny network picks the scalar backend, which could not
+    follow such changes (it skipped or mis-ordered them); these steps take the NumPy program,
+    bit for bit eager's."""
+    weights = []
+    for compiled in (True, False):
+        vb.manual_seed(0)
+        net = vb.nn.Linear(2, 1)
+        opt = vb.optim.SGD(net.parameters(), lr=0.5, momentum=0.9)
+        x, y = vb.randn(4, 2), vb.randn(4, 1)
+
+        def step(net: Any = net, opt: Any = opt, x: Any = x, y: Any = y) -> Any:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            with vb.no_grad():
+                USER_CHANGES[change](net)
+            opt.step()
+            return loss
+
+        run = vb.compile(step) if compiled else step
+        for _ in range(4):
+            run()
+        weights.append((net.weight.tolist(), net.bias.tolist()))
+        if compiled:
+            assert run.entries[0].program.backend == "numpy"
+    assert weights[0] == weights[1]

@@ -83,6 +83,7 @@ class Recorder:
         self.module_names: dict[int, str] = {}
         self.modules: dict[int, Any] = {}
         self.backward_calls = 0
+        self.user_changes = False  # eager code changed a tensor in place or reset a .grad
         self.outputs: Any = None
         self.output_list: list[Output] = []
         self.split: int | None = None  # fused: where the backward function's instructions start
@@ -165,6 +166,7 @@ class Recorder:
             if src.grad_obj is not None:
                 src.grad_touched = True
                 src.grad_reset = True
+                self.user_changes = True
             src.grad_value, src.grad_obj = None, None
         elif actual is not src.grad_obj:
             raise CompileError(f"{src.name}.grad was assigned a tensor directly; vb.compile "
@@ -237,6 +239,7 @@ class Recorder:
 
     def inplace(self, kernel: str, target: Tensor, other: Any, line: str) -> None:
         """``a += b`` outside the graph (manual updates): change a's array in place."""
+        self.user_changes = True
         node = self.node_for(target)
         if node.leaf is not None and node.leaf.kind == "arg" and node.value.storage.kind == "arg":
             pass  # changing an argument in place changes the caller's tensor, as eager does
@@ -249,6 +252,7 @@ class Recorder:
             raise CompileError(f"internal: in-place {kernel} differs from the engine's")
 
     def setitem(self, target: Tensor, idx: Any, value: Any, line: str) -> None:
+        self.user_changes = True
         node = self.node_for(target)
         idx_v = _map_tensors(idx, lambda t: self.node_for(t).value)
         val = self.node_for(value).value if isinstance(value, Tensor) else value
@@ -263,6 +267,7 @@ class Recorder:
             raise CompileError("internal: an index assignment differs from the engine's")
 
     def fill(self, target: Tensor, value: float, line: str) -> None:
+        self.user_changes = True
         node = self.node_for(target)
         self.b.block(f"fill  {line}")
         self.b.inplace("fill", node.value, value=value)

@@ -338,6 +338,9 @@ class ScalarWriter(Writer):
         return f"_done({arr}, {out.grad_fn!r})" if out.grad_fn else f"_new({arr})"
 
     def program(self) -> Program:
+        if self.rec.user_changes:  # (its element-wise bookkeeping can't follow them all)
+            raise CompileError("scalar backend: the step changes tensors in place itself; the "
+                               "NumPy program handles that")
         self.ns["_math"] = math
         program = super().program()
         return program
