@@ -667,3 +667,41 @@ def test_a_tiny_step_that_changes_grads_or_parameters_itself_trains_as_eager(cha
         if compiled:
             assert run.entries[0].program.backend == "numpy"
     assert weights[0] == weights[1]
+
+
+@pytest.mark.parametrize("where", ["scheduler", "lr *= 0.5"])
+def test_a_step_that_changes_the_learning_rate_itself_runs_eagerly(where: str) -> None:
+    """scheduler.step() (or a new lr) inside the compiled function is Python work a replay
+    would skip: the learning rate would stay at its first value. It runs eagerly instead."""
+    weights = []
+    for compiled in (True, False):
+        vb.manual_seed(0)
+        net = vb.nn.Linear(2, 1)
+        opt = vb.optim.SGD(net.parameters(), lr=0.5)
+        scheduler = vb.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        x, y = vb.randn(4, 2), vb.randn(4, 1)
+
+        def step(net: Any = net, opt: Any = opt, scheduler: Any = scheduler, x: Any = x,
+                 y: Any = y) -> Any:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            if where == "scheduler":
+                scheduler.step()
+            else:
+                opt.param_groups[0]["lr"] *= 0.5
+            return loss
+
+        if compiled:
+            run = vb.compile(step)
+            with pytest.warns(CompileWarning, match="changes its optimizer's settings"):
+                run()
+        else:
+            run = step
+            run()
+        for _ in range(3):
+            run()
+        weights.append((net.weight.tolist(), opt.param_groups[0]["lr"]))
+    assert weights[0] == weights[1]
+    assert weights[0][1] == 0.5 ** 5

@@ -132,9 +132,15 @@ class CompiledFunction:
         generation = _module_generation()
         engine_takes_one_row()  # ask the engine how it does things, once, before tracing
         engine_mean_of_one_is_itself()
+        optimizers = _known_optimizers(self.fn, args, kwargs)
+        settings = _settings(optimizers)
         with tracing(recorder) as tracer:
             result = self.fn(*args, **kwargs)
         stopped = tracer.stopped
+        if stopped is None and _settings(optimizers) != settings:
+            stopped = CompileError(
+                "the function changes its optimizer's settings (a scheduler's step() or a new "
+                "lr inside it), which is Python work that a replay would skip")
         if stopped is None:
             try:
                 recorder.finish(result)
@@ -377,6 +383,25 @@ def _known_modules(fn: Any, args: tuple, kwargs: dict) -> list[Any]:
     found = [fn, getattr(fn, "__self__", None), *args, *kwargs.values()]
     found += [value for _, _, _, value in _free_guards(fn)]
     return [m for m in found if isinstance(m, Module)]
+
+
+def _known_optimizers(fn: Any, args: tuple, kwargs: dict) -> list[Any]:
+    """Optimizers the function can reach directly (or through a scheduler)."""
+    from vibrastic.optim import Optimizer
+
+    found = [fn, getattr(fn, "__self__", None), *args, *kwargs.values()]
+    found += [value for _, _, _, value in _free_guards(fn)]
+    found += [*(getattr(fn, "__defaults__", None) or ()),
+              *(getattr(fn, "__kwdefaults__", None) or {}).values()]
+    found += [getattr(x, "optimizer", None) for x in found]
+    unique = {id(x): x for x in found if isinstance(x, Optimizer)}
+    return list(unique.values())
+
+
+def _settings(optimizers: list[Any]) -> list[list[dict[str, Any]]]:
+    """The optimizers' hyper-parameters, group by group (not the parameters)."""
+    return [[{k: v for k, v in g.items() if k != "params"} for g in o.param_groups]
+            for o in optimizers]
 
 
 def _name(fn: Any) -> str:
