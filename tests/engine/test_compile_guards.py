@@ -705,3 +705,39 @@ def test_a_step_that_changes_the_learning_rate_itself_runs_eagerly(where: str) -
         weights.append((net.weight.tolist(), opt.param_groups[0]["lr"]))
     assert weights[0] == weights[1]
     assert weights[0][1] == 0.5 ** 5
+
+
+@pytest.mark.parametrize("layer", ["Dropout", "BatchNorm1d"])
+def test_dropout_and_batch_norm_in_training_run_eagerly_and_compile_in_eval(layer: str) -> None:
+    """Dropout draws a mask from the generator directly and batch norm updates its running
+    statistics in place: a replay would reuse the first mask and leave the statistics behind,
+    so training steps run eagerly (as eager, call for call); in eval mode both compile."""
+    results = []
+    for compiled in (True, False):
+        vb.manual_seed(0)
+        middle = vb.nn.Dropout(0.3) if layer == "Dropout" else vb.nn.BatchNorm1d(8)
+        net = vb.nn.Sequential(vb.nn.Linear(4, 8), middle, vb.nn.ReLU(), vb.nn.Linear(8, 2))
+        opt = vb.optim.SGD(net.parameters(), lr=0.1)
+        x, y = vb.randn(8, 4), vb.randn(8, 2)
+
+        def step(net: Any = net, opt: Any = opt, x: Any = x, y: Any = y) -> Any:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = vb.compile(step) if compiled else step
+        if compiled:
+            with pytest.warns(CompileWarning, match="random draw|running statistics"):
+                run()
+        else:
+            run()
+        losses = [run().item() for _ in range(3)]
+        net.eval()
+        evaluate = vb.compile(net, fullgraph=True) if compiled else net
+        with vb.no_grad():
+            predictions = [evaluate(x).tolist() for _ in range(2)]
+        results.append((losses, {k: v.tolist() for k, v in net.state_dict().items()},
+                        predictions))
+    assert results[0] == results[1]

@@ -176,6 +176,25 @@ def _wrap_unsupported(orig: Callable[..., Any], what: str) -> Callable[..., Any]
     return unsupported
 
 
+def _wrap_unsupported_when(orig: Callable[..., Any], when: Callable[..., bool],
+                           what: str) -> Callable[..., Any]:
+    """As ``_wrap_unsupported``, for the calls where ``when(*args, **kwargs)`` holds."""
+    @functools.wraps(orig)
+    def unsupported(*args: Any, **kwargs: Any) -> Any:
+        tr = _active
+        if tr is not None and tr.recording and when(*args, **kwargs):
+            tr.stop(CompileError(what))
+        return orig(*args, **kwargs)
+
+    return unsupported
+
+
+def _updates_running_stats(input: Any, running_mean: Any, running_var: Any,
+                           weight: Any = None, bias: Any = None, training: bool = False,
+                           *args: Any, **kwargs: Any) -> bool:
+    return bool(training) and (running_mean is not None or running_var is not None)
+
+
 def _wrap_inplace(orig: Callable[..., Any], kernel: str) -> Callable[..., Any]:
     @functools.wraps(orig)
     def inplace(self: Tensor, other: Any, **kwargs: Any) -> Any:  # ops.iadd(a, b) and friends
@@ -427,6 +446,18 @@ def installed() -> Iterator[None]:
         _wrap_unsupported(data.fset, "assigning tensor.data = ... is not supported by "
                                      "vb.compile; update in place (tensor.data -= ...)")))
     put(Tensor, "to", _wrap_event(vars(Tensor)["to"], _before_to, _after_to))
+    from vibrastic.random import Generator
+
+    put(_functional, "batch_norm", _wrap_unsupported_when(
+        vars(_functional)["batch_norm"], _updates_running_stats,
+        "batch norm in training updates its running statistics, which vb.compile does not "
+        "replay yet"))
+
+    for name in ("uniform", "normal", "integers", "permutation", "bernoulli", "random64"):
+        put(Generator, name, _wrap_unsupported(  # a draw not made through vb.rand & co.
+            vars(Generator)[name], "a random draw vb.compile would not make again on each "
+                                   "call (dropout in training, nn.init, a distribution's "
+                                   "sample, ...)"))
     for name in UNRECORDED_INPLACE:
         if name in vars(Tensor):
             instead = (f"write x = x.{name[:-1]}(...), or call it outside"
