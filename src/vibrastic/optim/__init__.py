@@ -106,6 +106,16 @@ class Optimizer:
         return f"{type(self).__name__}({opts})"
 
 
+def _gradient(p: Tensor, group: dict[str, Any]) -> np.ndarray:
+    """p's gradient as an update uses it: negated to maximize, plus weight_decay·p (L2)."""
+    g = p.grad._data
+    if group["maximize"]:
+        g = -g
+    if group["weight_decay"]:
+        g = g + group["weight_decay"] * p._data
+    return g
+
+
 def _export(name: str, value: Any) -> Any:
     """A state entry as state_dict shows it: arrays as tensors (shared), Adam's step as torch's."""
     if name == "step" and isinstance(value, int):
@@ -378,11 +388,7 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad._data
-                if group["maximize"]:
-                    g = -g
-                if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p._data
+                g = _gradient(p, group)
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = 0
@@ -481,11 +487,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad._data
-                if group["maximize"]:
-                    g = -g
-                if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p._data
+                g = _gradient(p, group)
                 state = self._init_state(p, group)  # a group added later starts here
                 state["step"] += 1
                 clr = lr / (1 + (state["step"] - 1) * lr_decay)
