@@ -741,3 +741,61 @@ def test_dropout_and_batch_norm_in_training_run_eagerly_and_compile_in_eval(laye
         results.append((losses, {k: v.tolist() for k, v in net.state_dict().items()},
                         predictions))
     assert results[0] == results[1]
+
+
+def test_a_replaced_buffer_or_tensor_attribute_is_used() -> None:
+    """``self.mask = new_tensor`` or a new buffer after compiling: the compiled code read the
+    old tensor until something else changed; it now traces again."""
+
+    class Masked(vb.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = vb.nn.Linear(2, 2)
+            self.mask = vb.tensor([1.0, 0.0])
+            self.register_buffer("shift", vb.tensor([0.5, 0.5]))
+
+        def forward(self, x: vb.Tensor) -> vb.Tensor:
+            return self.fc(x) * self.mask + self.shift
+
+    vb.manual_seed(0)
+    model = Masked()
+    compiled = vb.compile(model, backend="numpy", fullgraph=True)
+    x = vb.ones(1, 2)
+    with vb.no_grad():
+        assert compiled(x).tolist() == model(x).tolist()
+        model.mask = vb.tensor([0.0, 1.0])
+        assert compiled(x).tolist() == model(x).tolist()
+        model.shift = vb.tensor([-3.0, 3.0])
+        assert compiled(x).tolist() == model(x).tolist()
+        model.shift[0] = 7.0  # in place: the same tensor, read on every call
+        assert compiled(x).tolist() == model(x).tolist()
+    assert "3 trace(s)" in compiled.explain()
+
+
+@pytest.mark.parametrize("change", ["add_param_group", "append to a group"])
+def test_parameters_given_to_the_optimizer_after_compiling_are_updated(change: str) -> None:
+    """A second group (fine-tuning a new head) or a parameter appended to a group: the
+    compiled step updated only the parameters it was traced with."""
+    states = []
+    for compiled in (True, False):
+        vb.manual_seed(0)
+        net = vb.nn.Sequential(vb.nn.Linear(2, 3), vb.nn.Tanh(), vb.nn.Linear(3, 1))
+        opt = vb.optim.SGD(list(net[0].parameters()), lr=0.1, momentum=0.9)
+        x, y = vb.randn(4, 2), vb.randn(4, 1)
+
+        def step(net: Any = net, opt: Any = opt, x: Any = x, y: Any = y) -> Any:
+            opt.zero_grad()
+            loss = ((net(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = vb.compile(step, backend="numpy") if compiled else step
+        for i in range(5):
+            if i == 2 and change == "add_param_group":
+                opt.add_param_group({"params": list(net[2].parameters()), "lr": 0.05})
+            elif i == 2:
+                opt.param_groups[0]["params"].append(net[2].weight)
+            run()
+        states.append({k: v.tolist() for k, v in net.state_dict().items()})
+    assert states[0] == states[1]

@@ -402,6 +402,11 @@ class Writer:
 
     def optimizer_inputs(self, opt: Any) -> None:
         o = self.put(opt.optimizer, f"optimizer{opt.index}")
+        all_groups = opt.optimizer.param_groups  # a group or a parameter added since: trace again
+        self.check([f"len({o}.param_groups) != {len(all_groups)}",
+                    *(f"len({o}.param_groups[{gi}]['params']) != {len(g['params'])}"
+                      for gi, g in enumerate(all_groups))],
+                   "the optimizer's parameter groups changed")
         groups = sorted({gi for gi, _ in opt.structure} | {ref[0] for ref in opt.hyper})
         for gi in groups:
             grp = f"group{gi}" if opt.index == 0 else f"optimizer{opt.index}_group{gi}"
@@ -829,6 +834,8 @@ def _revalidator(modules: list[ModuleGuard], generation: list[int]) -> Any:
             if any(m.__dict__.get(name) is not container for name, (container, _) in
                    g.lists.items()) or _lists_changed(list(g.lists.values())):
                 return False
+            if any(m.__dict__.get(name) is not t for name, t in g.tensors.items()):
+                return False
         generation[0] = _module_class()._generation
         return True
 
@@ -847,6 +854,8 @@ class ModuleGuard:
     # plain lists and tuples of modules (not registered, so Module's bookkeeping can't see an
     # append): each attribute's container and its items then
     lists: dict[str, tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
+    # buffers and plain tensor attributes (self.mask = ...): the code reads these very tensors
+    tensors: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, m: Any) -> ModuleGuard:
@@ -856,7 +865,10 @@ class ModuleGuard:
         module = _module_class()
         lists = {k: (v, tuple(v)) for k, v in m.__dict__.items()
                  if isinstance(v, (list, tuple)) and any(isinstance(i, module) for i in v)}
-        return cls(m, m.training, dict(m._parameters), dict(m._modules), settings, lists)
+        tensors = {k: v for k, v in m.__dict__.items()
+                   if isinstance(v, Tensor) and k not in m._parameters}
+        return cls(m, m.training, dict(m._parameters), dict(m._modules), settings, lists,
+                   tensors)
 
 
 def _lists_changed(lists: list[tuple[Any, tuple[Any, ...]]]) -> bool:
