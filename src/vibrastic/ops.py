@@ -831,6 +831,8 @@ div_, itruediv = (_inplace(div, np.true_divide, method=True),
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     arrays = [t._data for t in tensors]
     axis = dim % arrays[0].ndim
     bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
@@ -843,6 +845,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     tensors = tuple(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
     out = np.stack([t._data for t in tensors], axis=dim)
     axis = dim % out.ndim
     return record(

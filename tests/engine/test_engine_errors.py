@@ -323,3 +323,11 @@ def test_vibrastic_model_loads_a_torch_state_dict_and_rejects_a_wrong_one() -> N
     wrong = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 1))
     with pytest.raises(RuntimeError, match=r"size mismatch for 0\.weight"):
         v.load_state_dict(wrong.state_dict())
+
+
+@LIBS
+def test_joining_no_tensors(lib: Any) -> None:
+    with pytest.raises(ValueError, match="expected a non-empty list of Tensors"):
+        lib.cat([])
+    with pytest.raises(RuntimeError, match="stack expects a non-empty TensorList"):
+        lib.stack([])
