@@ -73,7 +73,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     at_leaves: dict[Tensor, np.ndarray] = {}
     queue: list[tuple[int, Tensor]] = [(-root._seq, root)]
     pop, push = heapq.heappop, heapq.heappush
-    changed = _changed_any[0]  # a tensor was changed in place in a graph (change_in_place)
+    changed = _last_change[0] > 0  # a tensor was changed in place in a graph (change_in_place)
     hooked = bool(_hooked)  # some tensor has hooks (register_hook)
     while queue:
         node = pop(queue)[1]
@@ -174,10 +174,9 @@ def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:
 # in-place changes inside the graph (torch's version counters, in the small)
 # --------------------------------------------------------------------------------------------
 
-_changed_any = [False]  # has any tensor been changed in place inside the graph, ever
 _changes: dict[int, tuple[int, weakref.ref[np.ndarray]]] = {}  # id(array): (the newest
 # version's _seq, the array changed)
-_last_change = [0]  # the newest of those _seq
+_last_change = [0]  # the newest of those _seq (0: nothing was ever changed in place)
 on_change_in_place: list[Callable[[], None]] = []  # told first (vb.compile stops tracing)
 
 _VIEW_INPLACE = (
@@ -207,13 +206,9 @@ def change_in_place(target: Tensor, op: Callable[[Tensor], Tensor]) -> Tensor:
     x = target._data
     if x.base is not None:  # a view: the tensor it views would change without knowing it
         raise RuntimeError(_VIEW_INPLACE)
-    before = _tensor_new(Tensor)  # the version so far: its node, and a copy of its values
-    before._data = x.copy()
-    before.grad = None
-    before._retains_grad = False
-    before._seq = target._seq
+    before = _new(x.copy())  # the version so far: its node, and a copy of its values
+    before._seq, before._ctx = target._seq, target._ctx
     before.requires_grad = target.requires_grad
-    before._ctx = target._ctx
     hooks = getattr(target, "_hooks", None)
     if hooks:  # hooks registered so far see the gradient of the earlier version, as in torch
         before._hooks = hooks
@@ -227,7 +222,6 @@ def change_in_place(target: Tensor, op: Callable[[Tensor], Tensor]) -> Tensor:
     target.requires_grad = result.requires_grad
     before._before = getattr(target, "_before", None)
     target._before = before  # (a slot that only changed tensors have)
-    _changed_any[0] = True
     if len(_changes) > 64:  # forget the arrays that are gone
         for key in [k for k, (_, ref) in _changes.items() if ref() is None]:
             del _changes[key]

@@ -750,14 +750,20 @@ def _in_graph(a: Tensor, *others: Any, leaf_error: str = _LEAF_INPLACE) -> bool:
 
 def setitem(a: Tensor, idx: Any, value: TensorLike) -> None:
     """``a[idx] = value``; inside the graph it records torch's CopySlices node."""
-    index = _index(idx)
-    if _in_graph(a, value, leaf_error="a view of " + _LEAF_INPLACE):
-        change_in_place(a, lambda before: put(before, index, value))
-    else:
-        _put_values(a._data, index, _arr(value))
+    write(a, _index(idx), value, leaf_error="a view of " + _LEAF_INPLACE)
 
 
-def put(a: Tensor, index: Any, value: TensorLike, name: str = "CopySlices") -> Tensor:
+def write(a: Tensor, index: Any, value: TensorLike, name: str = "CopySlices",
+          leaf_error: str = _LEAF_INPLACE) -> Tensor:
+    """``a[index] = value`` in place (setitem, zero_, fill_, copy_); inside the graph ``a``
+    becomes the node ``name`` (torch's CopySlices, ZeroBackward0, ...)."""
+    if _in_graph(a, value, leaf_error=leaf_error):
+        return change_in_place(a, lambda before: _put(before, index, value, name))
+    _put_values(a._data, index, _arr(value))
+    return a
+
+
+def _put(a: Tensor, index: Any, value: TensorLike, name: str) -> Tensor:
     """A copy of ``a`` with ``value`` written at ``index`` (the op behind in-place writes in the
     graph): the gradient goes to ``value`` from the written elements, to ``a`` from the rest."""
     out = a._data.copy()

@@ -372,21 +372,18 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (e.g. ``x.grad.zero_()`` between backward passes)."""
-        if self.requires_grad and ops._in_graph(self):  # (x.grad.zero_() stays quick)
-            return autograd.change_in_place(self, lambda b: ops.put(b, ..., 0, "Zero"))
+        if self.requires_grad:  # (x.grad.zero_() stays quick)
+            return ops.write(self, ..., 0, "Zero")
         self._data[...] = 0
         return self
 
     def fill_(self, value: float) -> Tensor:
-        if (self.requires_grad or isinstance(value, Tensor)) and ops._in_graph(self, value):
-            return autograd.change_in_place(self, lambda b: ops.put(b, ..., value, "FillBackward2"))
-        self._data[...] = ops._arr(value)
-        return self
+        return ops.write(self, ..., value, "FillBackward2")
 
     def copy_(self, src: Any) -> Tensor:
         """Copy values from a tensor, array or torch tensor, keeping this tensor's dtype."""
-        if isinstance(src, Tensor) and ops._in_graph(self, src):
-            return autograd.change_in_place(self, lambda b: ops.put(b, ..., src, "CopyBackwards"))
+        if isinstance(src, Tensor):
+            return ops.write(self, ..., src, "CopyBackwards")
         self._data[...] = _to_numpy(src)
         return self
 

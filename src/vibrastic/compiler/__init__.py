@@ -378,21 +378,25 @@ def _global_names(code: Any) -> list[str]:
     return names
 
 
+def _reachable(fn: Any, args: tuple, kwargs: dict) -> list[Any]:
+    """What the function can reach directly: itself, its self, its arguments, free names and
+    default values."""
+    return [fn, getattr(fn, "__self__", None), *args, *kwargs.values(),
+            *(value for _, _, _, value in _free_guards(fn)),
+            *(getattr(fn, "__defaults__", None) or ()),
+            *(getattr(fn, "__kwdefaults__", None) or {}).values()]
+
+
 def _known_modules(fn: Any, args: tuple, kwargs: dict) -> list[Any]:
-    """Modules the function can reach directly: itself, its self, its arguments, free names."""
-    found = [fn, getattr(fn, "__self__", None), *args, *kwargs.values()]
-    found += [value for _, _, _, value in _free_guards(fn)]
-    return [m for m in found if isinstance(m, Module)]
+    """Modules the function can reach directly."""
+    return [m for m in _reachable(fn, args, kwargs) if isinstance(m, Module)]
 
 
 def _known_optimizers(fn: Any, args: tuple, kwargs: dict) -> list[Any]:
     """Optimizers the function can reach directly (or through a scheduler)."""
     from vibrastic.optim import Optimizer
 
-    found = [fn, getattr(fn, "__self__", None), *args, *kwargs.values()]
-    found += [value for _, _, _, value in _free_guards(fn)]
-    found += [*(getattr(fn, "__defaults__", None) or ()),
-              *(getattr(fn, "__kwdefaults__", None) or {}).values()]
+    found = _reachable(fn, args, kwargs)
     found += [getattr(x, "optimizer", None) for x in found]
     unique = {id(x): x for x in found if isinstance(x, Optimizer)}
     return list(unique.values())

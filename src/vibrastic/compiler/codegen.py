@@ -241,16 +241,16 @@ class Writer:
         self.ns["_revalidate"] = _revalidator(ctx.modules, self.ns[generation])
         kwargs = (f"kwargs.keys() != {self.put(set(ctx.kwarg_names), 'kwarg_names')}"
                   if ctx.kwarg_names else "kwargs")
-        hooks = ([self.put(_hooked, "hooked")]  # its backward calls no hooks: none may exist
+        extra = ([self.put(_hooked, "hooked")]  # its backward calls no hooks: none may exist
                  if self.rec.backward_calls else [])
         lists = [pair for g in ctx.modules for pair in g.lists.values()
                  if isinstance(pair[0], list)]  # appended to without Module knowing
         if lists:
-            hooks.append(f"{self.put(_lists_changed, 'lists_changed')}"
+            extra.append(f"{self.put(_lists_changed, 'lists_changed')}"
                          f"({self.put(lists, 'module_lists')})")
         self.check([f"_GradMode.enabled is not {ctx.grad_enabled}",
                     f"({modules}._generation != {generation}[0] and not _revalidate())",
-                    *hooks, f"len(args) != {ctx.n_args}", kwargs],
+                    *extra, f"len(args) != {ctx.n_args}", kwargs],
                    "grad mode, a module, a list of modules, tensor hooks or the number of "
                    "arguments changed")
         conds = []

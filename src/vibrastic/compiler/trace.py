@@ -165,24 +165,14 @@ def _prepare(tr: Tracer, args: tuple, kwargs: dict) -> None:
         tr.rec.node_for(t)
 
 
-def _wrap_unsupported(orig: Callable[..., Any], what: str) -> Callable[..., Any]:
+def _wrap_unsupported(orig: Callable[..., Any], what: str,
+                      when: Callable[..., bool] | None = None) -> Callable[..., Any]:
+    """A wrapper that stops the trace (for the calls where ``when(*args, **kwargs)`` holds,
+    or every call), then runs the original eagerly."""
     @functools.wraps(orig)
     def unsupported(*args: Any, **kwargs: Any) -> Any:
         tr = _active
-        if tr is not None and tr.recording:
-            tr.stop(CompileError(what))
-        return orig(*args, **kwargs)
-
-    return unsupported
-
-
-def _wrap_unsupported_when(orig: Callable[..., Any], when: Callable[..., bool],
-                           what: str) -> Callable[..., Any]:
-    """As ``_wrap_unsupported``, for the calls where ``when(*args, **kwargs)`` holds."""
-    @functools.wraps(orig)
-    def unsupported(*args: Any, **kwargs: Any) -> Any:
-        tr = _active
-        if tr is not None and tr.recording and when(*args, **kwargs):
+        if tr is not None and tr.recording and (when is None or when(*args, **kwargs)):
             tr.stop(CompileError(what))
         return orig(*args, **kwargs)
 
@@ -398,6 +388,8 @@ def installed() -> Iterator[None]:
         setattr(owner, attr, new)
 
     from vibrastic.nn import functional as _functional
+    from vibrastic.nn import init as _init
+    from vibrastic.random import Generator
 
     by_identity: dict[int, Any] = {}
     for name, rule in OPS.items():
@@ -446,13 +438,9 @@ def installed() -> Iterator[None]:
         _wrap_unsupported(data.fset, "assigning tensor.data = ... is not supported by "
                                      "vb.compile; update in place (tensor.data -= ...)")))
     put(Tensor, "to", _wrap_event(vars(Tensor)["to"], _before_to, _after_to))
-    from vibrastic.random import Generator
-
-    put(_functional, "batch_norm", _wrap_unsupported_when(
-        vars(_functional)["batch_norm"], _updates_running_stats,
-        "batch norm in training updates its running statistics, which vb.compile does not "
-        "replay yet"))
-
+    put(_functional, "batch_norm", _wrap_unsupported(
+        vars(_functional)["batch_norm"], "batch norm in training updates its running "
+        "statistics, which vb.compile does not replay yet", when=_updates_running_stats))
     for name in ("uniform", "normal", "integers", "permutation", "bernoulli", "random64"):
         put(Generator, name, _wrap_unsupported(  # a draw not made through vb.rand & co.
             vars(Generator)[name], "a random draw vb.compile would not make again on each "
@@ -465,8 +453,6 @@ def installed() -> Iterator[None]:
             put(Tensor, name, _wrap_unsupported(
                 vars(Tensor)[name], f"tensor.{name}() changes a tensor in place, which vb.compile "
                 f"does not replay yet ({instead})"))
-    from vibrastic.nn import init as _init
-
     for name, value in list(vars(_init).items()):
         if name.endswith("_") and not name.startswith("_") and callable(value):
             put(_init, name, _wrap_unsupported(
