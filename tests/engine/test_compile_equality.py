@@ -19,7 +19,8 @@ from vibrastic.compiler import CompileWarning
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity"]
 LOSSES = ["mse", "cross_entropy", "bce", "nll", "mse_sum", "extremes", "pow_tensor"]
-OPTIMIZERS = ["sgd", "momentum", "nesterov", "decay_dampening", "adam", "adam_amsgrad"]
+OPTIMIZERS = ["sgd", "momentum", "nesterov", "decay_dampening", "adam", "adam_amsgrad", "adamw",
+              "rmsprop", "rmsprop_centered", "adagrad"]
 
 
 def make_mlp(sizes: list[int], activation: str, dtype: Any, seed: int) -> vb.nn.Module:
@@ -43,6 +44,12 @@ def make_optimizer(name: str, params: Any) -> vb.optim.Optimizer:
                                                 weight_decay=0.01),
         "adam": lambda: vb.optim.Adam(params, lr=0.01),
         "adam_amsgrad": lambda: vb.optim.Adam(params, lr=0.01, amsgrad=True, weight_decay=0.1),
+        "adamw": lambda: vb.optim.AdamW(params, lr=0.01, weight_decay=0.1, maximize=True),
+        "rmsprop": lambda: vb.optim.RMSprop(params, lr=0.01, weight_decay=0.01),
+        "rmsprop_centered": lambda: vb.optim.RMSprop(params, lr=0.01, momentum=0.9,
+                                                     centered=True),
+        "adagrad": lambda: vb.optim.Adagrad(params, lr=0.1, lr_decay=0.01,
+                                            initial_accumulator_value=0.1),
     }[name]()
 
 

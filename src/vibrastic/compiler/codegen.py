@@ -25,7 +25,7 @@ import numpy as np
 from vibrastic.autograd import _freed, _GradMode, _hooked, record
 from vibrastic.compiler import lanes
 from vibrastic.compiler.graph import Instr, Value, cast_beside, literal
-from vibrastic.compiler.recorder import Output, Recorder, Source, _OutRef
+from vibrastic.compiler.recorder import OPTIMIZERS, Output, Recorder, Source, _OutRef
 from vibrastic.compiler.runtime import RUNTIME
 from vibrastic.tensor import Tensor, _new, _sequence
 
@@ -121,7 +121,7 @@ class Writer:
 
     def _plan_lanes(self) -> None:
         steps = [_block_range(self.b, blk.start) for blk in self.b.blocks
-                 if blk.text.startswith(("SGD.step()", "Adam.step()"))]
+                 if blk.text.startswith(tuple(f"{name}.step()" for name in OPTIMIZERS))]
         for run in lanes.plan(self.b, self.live_instrs, steps):
             self.runs[run.order[0]] = run
             self.in_runs.update(run.order)

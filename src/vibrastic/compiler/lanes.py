@@ -99,6 +99,8 @@ def _run(b: Builder, order: list[int], outside: set[int], known: dict[int, Group
         columns = list(zip(*(_arrays(s) for s in steps), strict=True))
         varying.append([c for c in columns if len({id(v) for v in c}) > 1])
         for column in varying[-1]:
+            if all(v.shape is None for v in column):
+                continue  # a number per parameter group (its lr): this step stays per lane
             if len({id(v) for v in column}) != lanes:
                 return None  # a lane's array in two lanes (tied weights): leave it alone
             seen = {id(groups[id(v)]) if id(v) in groups else None for v in column}
@@ -117,7 +119,8 @@ def _run(b: Builder, order: list[int], outside: set[int], known: dict[int, Group
         kernel = instr.meta[0] if instr.meta else None
         shared = [v for v in _arrays(instr) if id(v) not in groups]
         fused.append(instr.kind in ("call", "inplace") and kernel in EXACT
-                     and all(groups[id(v)].kind for column in varying[j] for v in column)
+                     and all(id(v) in groups and groups[id(v)].kind
+                             for column in varying[j] for v in column)
                      and all(v.shape in (None, ()) for v in shared)
                      and _elementwise(instrs, [order[lane * n + j] for lane in range(lanes)],
                                       groups))

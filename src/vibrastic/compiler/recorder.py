@@ -22,6 +22,23 @@ from vibrastic.compiler.graph import Builder, CompileError, Value, WarmUp, same_
 from vibrastic.compiler.rules import RULES, Node, NotApplicable, Ops
 from vibrastic.tensor import Tensor, _new
 
+OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")  # whose step() vb.compile replays
+
+
+def is_compiled_optimizer(optimizer_or_class: Any) -> bool:
+    """Whether vb.compile replays this optimizer's ``step()`` (the class itself, not a
+    subclass, which may change the update)."""
+    from vibrastic import optim
+
+    cls = optimizer_or_class if isinstance(optimizer_or_class, type) else type(optimizer_or_class)
+    return cls.__name__ in OPTIMIZERS and getattr(optim, cls.__name__) is cls
+
+
+def unsupported_optimizer(name: str) -> str:
+    """The message for an optimizer whose step runs eagerly."""
+    return (f"the optimizer {name} is not supported by vb.compile "
+            f"({', '.join(OPTIMIZERS[:-1])} and {OPTIMIZERS[-1]} are)")
+
 
 @dataclass(eq=False)
 class Source:
@@ -435,19 +452,50 @@ class Recorder:
         return value
 
     def step(self, optimizer: Any, line: str) -> None:
-        """Emit the optimizer's update (SGD or Adam), before eager runs it."""
-        from vibrastic.optim import SGD, Adam
-
+        """Emit the optimizer's update (one of ``OPTIMIZERS``), before eager runs it."""
         rec = self._opt(optimizer)
         o = Ops(self.b, hint="upd")
-        self.b.block(f"{type(optimizer).__name__}.step()  {line}")
-        if type(optimizer) is SGD:
-            self._sgd(rec, o)
-        elif type(optimizer) is Adam:
-            self._adam(rec, o)
+        name = type(optimizer).__name__
+        self.b.block(f"{name}.step()  {line}")
+        if not is_compiled_optimizer(optimizer):
+            raise CompileError(unsupported_optimizer(name))
+        {"SGD": self._sgd, "Adam": self._adam, "AdamW": self._adam, "RMSprop": self._rmsprop,
+         "Adagrad": self._adagrad}[name](rec, o)
+
+    def _decayed(self, rec: OptRecord, o: Ops, gi: int, g: Value, w: Value) -> Value:
+        """optim._gradient: g negated to maximize, plus weight_decay·w (L2)."""
+        group = rec.optimizer.param_groups[gi]
+        if group["maximize"]:
+            g = o.neg(g)
+        if group["weight_decay"]:
+            g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
+        return g
+
+    def _state_of(self, rec: OptRecord, p: Tensor, keys: tuple[str, ...], why: str
+                  ) -> dict[str, Any]:
+        """p's optimizer state, which must hold ``keys``: WarmUp while it is still empty (made on
+        the first step); a CompileError if it lacks one (eager then says what is wrong)."""
+        state = rec.optimizer.state.get(p)
+        if not state:
+            raise WarmUp(why)
+        missing = [k for k in keys if state.get(k) is None]
+        if missing:
+            raise CompileError(f"the optimizer's state lacks {', '.join(missing)} (its settings "
+                               "changed after its first step?)")
+        return state
+
+    def _count(self, rec: OptRecord, src: Source) -> Value:
+        """``state['step'] += 1``: the new count (a Python int, handed back after the call)."""
+        key = (src.index, "step")
+        if key in rec.state_scalars:
+            first, t = rec.state_scalars[key]
         else:
-            raise CompileError(f"the optimizer {type(optimizer).__name__} is not supported by "
-                               "vb.compile (SGD and Adam are)")
+            first = self.b.source("statescalar", f"{_identifier(src.name)}_step",
+                                  rec.optimizer.state[src.tensor]["step"], ref=(rec, src, "step"))
+            t = first
+        t = self.b.expr("{0} + 1", t, hint="t")
+        rec.state_scalars[key] = (first, t)
+        return t
 
     def _sgd(self, rec: OptRecord, o: Ops) -> None:
         opt = rec.optimizer
@@ -461,10 +509,7 @@ class Recorder:
                 if g is None:
                     continue
                 w = src.node.value  # type: ignore[union-attr]
-                if group["maximize"]:
-                    g = o.neg(g)
-                if group["weight_decay"]:
-                    g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
+                g = self._decayed(rec, o, gi, g, w)
                 if group["momentum"]:
                     state = opt.state.get(p)
                     if not state or state.get("momentum_buffer") is None:
@@ -483,11 +528,11 @@ class Recorder:
                 self.b.inplace("subtract", w, o.mul(self._hyper(rec, gi, "lr"), g))
 
     def _adam(self, rec: OptRecord, o: Ops) -> None:
+        """Adam, and AdamW (Adam with ``decoupled_weight_decay``)."""
         opt = rec.optimizer
         for gi, group in enumerate(opt.param_groups):
-            for key in ("weight_decay",):
-                rec.structure[(gi, key)] = bool(group[key])
-            for key in ("amsgrad", "maximize"):
+            rec.structure[(gi, "weight_decay")] = bool(group["weight_decay"])
+            for key in ("amsgrad", "maximize", "decoupled_weight_decay"):
                 rec.structure[(gi, key)] = group[key]
             for p in group["params"]:
                 src, g = self._param_grad(p)
@@ -496,19 +541,18 @@ class Recorder:
                 w = src.node.value  # type: ignore[union-attr]
                 if group["maximize"]:
                     g = o.neg(g)
+                lr = self._hyper(rec, gi, "lr")
                 if group["weight_decay"]:
-                    g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
-                if not opt.state.get(p):
-                    raise WarmUp("Adam's moment estimates are made on its first step")
-                key = (src.index, "step")
-                if key in rec.state_scalars:
-                    first, t = rec.state_scalars[key]
-                else:
-                    first = self.b.source("statescalar", f"{_identifier(src.name)}_step",
-                                          opt.state[p]["step"], ref=(rec, src, "step"))
-                    t = first
-                t = self.b.expr("{0} + 1", t, hint="t")
-                rec.state_scalars[key] = (first, t)
+                    decay = self._hyper(rec, gi, "weight_decay")
+                    if group["decoupled_weight_decay"]:  # AdamW: w *= 1 - lr·λ
+                        self.b.inplace("multiply", w,
+                                       self.b.expr("1 - {0} * {1}", lr, decay, hint="shrink"))
+                    else:
+                        g = o.add(g, o.mul(decay, w))
+                keys = ("step", "exp_avg", "exp_avg_sq") + (
+                    ("max_exp_avg_sq",) if group["amsgrad"] else ())
+                self._state_of(rec, p, keys, "Adam's moment estimates are made on its first step")
+                t = self._count(rec, src)
                 beta1, beta2 = self._hyper(rec, gi, "betas", 0), self._hyper(rec, gi, "betas", 1)
                 m = self._state_array(rec, src, "exp_avg")
                 v = self._state_array(rec, src, "exp_avg_sq")
@@ -519,11 +563,72 @@ class Recorder:
                     vmax = self._state_array(rec, src, "max_exp_avg_sq")
                     self.b.inplace("maximum_into", vmax, v)
                     v = vmax
-                lr = self._hyper(rec, gi, "lr")
                 step_size = self.b.expr("{0} / (1 - {1}**{2})", lr, beta1, t, hint="step_size")
                 bias2 = self.b.expr("_math.sqrt(1 - {0}**{1})", beta2, t, hint="bias2")
                 denom = o.add(o.div(o.k("sqrt", v), bias2), self._hyper(rec, gi, "eps"))
                 self.b.inplace("subtract", w, o.mul(step_size, o.div(m, denom)))
+
+    def _rmsprop(self, rec: OptRecord, o: Ops) -> None:
+        opt = rec.optimizer
+        for gi, group in enumerate(opt.param_groups):
+            for key in ("momentum", "weight_decay"):
+                rec.structure[(gi, key)] = bool(group[key])
+            for key in ("centered", "maximize"):
+                rec.structure[(gi, key)] = group[key]
+            for p in group["params"]:
+                src, g = self._param_grad(p)
+                if g is None:
+                    continue
+                w = src.node.value  # type: ignore[union-attr]
+                g = self._decayed(rec, o, gi, g, w)
+                keys = ("step", "square_avg") + (("momentum_buffer",) if group["momentum"]
+                                                 else ()) + (("grad_avg",) if group["centered"]
+                                                             else ())
+                self._state_of(rec, p, keys, "RMSprop's running averages are made on its first "
+                                             "step")
+                self._count(rec, src)
+                alpha = self._hyper(rec, gi, "alpha")
+                keep = self.b.expr("1 - {0}", alpha, hint="keep")
+                v = self._state_array(rec, src, "square_avg")
+                self.b.inplace("multiply", v, alpha)
+                self.b.inplace("add", v, o.mul(o.mul(keep, g), g))
+                if group["centered"]:
+                    m = self._state_array(rec, src, "grad_avg")
+                    self.b.inplace("add", m, o.mul(keep, o.sub(g, m)))
+                    avg = o.k("sqrt", o.sub(v, o.mul(m, m)))
+                else:
+                    avg = o.k("sqrt", v)
+                avg = o.add(avg, self._hyper(rec, gi, "eps"))
+                lr = self._hyper(rec, gi, "lr")
+                if group["momentum"]:
+                    buf = self._state_array(rec, src, "momentum_buffer")
+                    self.b.inplace("multiply", buf, self._hyper(rec, gi, "momentum"))
+                    self.b.inplace("add", buf, o.div(g, avg))
+                    self.b.inplace("subtract", w, o.mul(lr, buf))
+                else:
+                    self.b.inplace("subtract", w, o.mul(lr, o.div(g, avg)))
+
+    def _adagrad(self, rec: OptRecord, o: Ops) -> None:
+        opt = rec.optimizer
+        for gi, group in enumerate(opt.param_groups):
+            rec.structure[(gi, "weight_decay")] = bool(group["weight_decay"])
+            rec.structure[(gi, "maximize")] = group["maximize"]
+            for p in group["params"]:
+                src, g = self._param_grad(p)
+                if g is None:
+                    continue
+                w = src.node.value  # type: ignore[union-attr]
+                g = self._decayed(rec, o, gi, g, w)
+                self._state_of(rec, p, ("step", "sum"),
+                               "Adagrad's sums of a group added later are made on its first step")
+                t = self._count(rec, src)
+                neg_clr = self.b.expr("-({0} / (1 + ({1} - 1) * {2}))",
+                                      self._hyper(rec, gi, "lr"), t,
+                                      self._hyper(rec, gi, "lr_decay"), hint="neg_clr")
+                s = self._state_array(rec, src, "sum")
+                self.b.inplace("add", s, o.mul(g, g))
+                std = o.add(o.k("sqrt", s), self._hyper(rec, gi, "eps"))
+                self.b.inplace("add", w, o.div(o.mul(neg_clr, g), std))
 
     def after_step(self, optimizer: Any) -> None:
         """Check the parameters and state the program computed against eager's."""
@@ -535,6 +640,10 @@ class Recorder:
         for (_, key), value in rec.state_arrays.items():
             _, src, _ = value.storage.ref
             if not same_bits(value.example, optimizer.state[src.tensor][key]):
+                raise CompileError(f"vb.compile's optimizer state {key} of {src.name} differs")
+        for (_, key), (first, final) in rec.state_scalars.items():
+            _, src, _ = first.storage.ref
+            if final.storage.example != optimizer.state[src.tensor][key]:
                 raise CompileError(f"vb.compile's optimizer state {key} of {src.name} differs")
 
     def zero_grad(self, params: list[Tensor], set_to_none: bool) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from vibrastic import autograd
 from vibrastic.compiler.graph import CompileError, WarmUp
-from vibrastic.compiler.recorder import Recorder
+from vibrastic.compiler.recorder import Recorder, is_compiled_optimizer, unsupported_optimizer
 from vibrastic.tensor import Tensor
 
 _ops = importlib.import_module("vibrastic.ops")
@@ -469,12 +469,11 @@ def installed() -> Iterator[None]:
     put(Tensor, "__init__", _wrap_event(vars(Tensor)["__init__"], None, _after_init))
     for cls in _subclasses(optim.Optimizer):
         if "step" in vars(cls):
-            if cls in (optim.SGD, optim.Adam):
+            if is_compiled_optimizer(cls):
                 put(cls, "step", _wrap_event(vars(cls)["step"], _before_step, _after_step))
             else:
-                put(cls, "step", _wrap_unsupported(
-                    vars(cls)["step"], f"the optimizer {cls.__name__} is not supported by "
-                                       "vb.compile (SGD and Adam are)"))
+                put(cls, "step", _wrap_unsupported(vars(cls)["step"],
+                                                   unsupported_optimizer(cls.__name__)))
         if "zero_grad" in vars(cls):
             put(cls, "zero_grad", _wrap_event(vars(cls)["zero_grad"], _before_zero_grad))
     for cls in [Module, *_subclasses(Module)]:
