@@ -328,12 +328,7 @@ class Categorical(Distribution):
         """log p(value), value broadcast against the batch (torch's gather of the logits)."""
         if self._validate_args:
             self._validate_sample(value)
-        index = value.long()
-        bad = (index._data < 0) | (index._data >= self._num_events)
-        if not _all_true(~bad):  # without validation: torch's indexing error
-            raise RuntimeError(f"index {index._data[bad].flat[0]} is out of bounds for "
-                               f"dimension {self.logits.dim() - 1} with size {self._num_events}")
-        index = index.unsqueeze(-1)
+        index = value.long().unsqueeze(-1)  # out of bounds: gather raises torch's error
         shape = np.broadcast_shapes(tuple(index.shape), tuple(self.logits.shape))
         index = index.expand(shape)[..., :1]
         return self.logits.expand(shape).gather(-1, index).squeeze(-1)

@@ -1228,6 +1228,11 @@ def gather(input: Tensor, dim: int, index: TensorLike) -> Tensor:
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     axis = dim % x.ndim if x.ndim else 0
+    if x.ndim:  # torch's check (NumPy would take a negative index from the end)
+        n = x.shape[axis]
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise RuntimeError(f"index {idx[(idx < 0) | (idx >= n)].flat[0]} is out of bounds "
+                               f"for dimension {axis} with size {n}")
     where = _scatter_index(idx, axis)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:

@@ -331,9 +331,10 @@ def test_reinforce_step_gives_torch_gradients() -> None:
 # ---- vb.compile ----
 
 
-def test_compiled_categorical_step_runs_eagerly_and_says_why() -> None:
-    """Categorical normalises with logsumexp and scores with gather, which vb.compile has no
-    rules for: the step runs eagerly (one CompileWarning naming the line) with eager's numbers."""
+def test_compiled_validating_categorical_step_runs_eagerly_and_says_why() -> None:
+    """Validation reads values (``__bool__``): a step that builds a validating Categorical
+    runs eagerly (one CompileWarning naming the line) with eager's numbers. Without
+    validation it compiles (test_compile_more_rules.py)."""
 
     def losses(compiled: bool) -> list[float]:
         vb.manual_seed(0)

@@ -610,7 +610,9 @@ class Writer:
             kind = out.storage.kind
             if "{out}" in instr.code and kind in ("buffer", "newgrad"):
                 if kind == "buffer":
-                    self.ns[out.name] = np.empty(out.shape, out.dtype)  # type: ignore[arg-type]
+                    # laid out as eager's result (x[:, t] and what is computed from it are
+                    # not C-ordered), so later reductions add in eager's order
+                    self.ns[out.name] = np.empty_like(out.storage.example)
                     self.stable.add(out.name)
                 code = instr.code.format(out=out.name)
             else:

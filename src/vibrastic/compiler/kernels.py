@@ -20,6 +20,7 @@ UNARY = {  # kernel name -> the ufunc that computes it
     "sqrt": "_np.sqrt", "absolute": "_np.absolute", "sign": "_np.sign", "sin": "_np.sin",
     "cos": "_np.cos", "tanh": "_np.tanh", "logical_not": "_np.logical_not",
     "floor": "_np.floor", "qlog": "_qlog", "qlog1p": "_qlog1p", "exp_quiet": "_qexp",
+    "isfinite": "_np.isfinite", "isnan": "_np.isnan", "isinf": "_np.isinf",
 }
 BINARY = {
     "add": "_np.add", "subtract": "_np.subtract", "multiply": "_np.multiply",
@@ -28,7 +29,7 @@ BINARY = {
     "greater_equal": "_np.greater_equal", "less_equal": "_np.less_equal", "equal": "_np.equal",
     "not_equal": "_np.not_equal", "logical_and": "_np.logical_and",
     "logical_or": "_np.logical_or", "floor_divide": "_np.floor_divide",
-    "remainder": "_np.remainder",
+    "remainder": "_np.remainder", "logaddexp": "_np.logaddexp",
 }
 # ufuncs that cast a Python number beside a float array to the array's dtype (NEP 50): the
 # builder passes them a 0-d array of that dtype instead (graph.Builder.typed)
@@ -70,6 +71,9 @@ KERNELS: dict[str, Kernel] = {
     "max_rows": Kernel("_np.maximum.reduceat({0}.reshape(-1), {1})",
                        "_np.maximum.reduceat({0}.reshape(-1), {1}, 0, None, {out})"),
     "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
+    # F.gelu's erf: the engine's own vectorised math.erf (float64 out), so the bits are its
+    "erf": Kernel("_erf({0})"),
+    "einsum": Kernel("_np.einsum({spec}, *{0})"),  # operands as one tuple
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),
     "pow_db": Kernel("_pow_db({0}, {1}, {2}, {3})"),

@@ -135,9 +135,11 @@ class Recorder:
         if node is not None:
             return node
         if t._seq >= self.start_seq:
+            made_by = f" ({t._ctx[2]})" if t._ctx is not None else ""
             raise CompileError(
-                f"a tensor of shape {tuple(t.shape)} was made by an operation vb.compile does "
-                "not know (only the ops in vibrastic.compiler.rules can be compiled)")
+                f"a tensor of shape {tuple(t.shape)} was made by an operation{made_by} "
+                "vb.compile does not know (only the ops in vibrastic.compiler.rules can be "
+                "compiled)")
         owner = self._grad_owner(t)
         if owner is not None:  # p.grad read directly: find it through p on every call
             src = self.source_for(owner)

@@ -483,7 +483,8 @@ RULES["amin"] = lambda o, a, dim=(), keepdim=False: amax(o, a, dim, keepdim, _la
 
 
 @rule("reshape")
-def reshape(o: Ops, a: Node, *shape: Any) -> Result:
+def reshape(o: Ops, a: Node, *shape: Any, _name: str = "View") -> Result:
+    """ops.reshape (and unsqueeze, squeeze, flatten, which call it with their own _name)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     x = a.value
@@ -549,12 +550,21 @@ def getitem(o: Ops, a: Node, idx: Any) -> Result:
     def vjp(g: Value) -> Value:
         gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
         if advanced:
-            o.b.inplace("add_at", gx, g, *index_values, idx=text, _index=idx)
+            o.b.inplace("add_at", gx, g, *index_values, idx=_index_expr(o, idx), _index=idx)
         else:
             o.b.inplace("setitem", gx, g, idx=text, _index=idx)
         return gx
 
     return unary(out, a, vjp)
+
+
+def _index_expr(o: Ops, idx: Any) -> Any:
+    """An index as one Python expression (a tuple stays a tuple, slices as ``slice(...)``),
+    for calls that take the index as an argument (``np.add.at(gx, idx, g)``)."""
+    if not isinstance(idx, tuple):
+        return raw(o.b.index(idx))
+    parts = [i.name if isinstance(i, Value) else o.b.arg(i) for i in idx]
+    return raw("(" + ", ".join(parts) + ",)")
 
 
 def _plain_index(idx: Any) -> Any:
@@ -1079,6 +1089,8 @@ def logical_not(o: Ops, a: Node) -> Result:
     return o.k("logical_not", a.value), (), None
 
 
+for _name in ("isfinite", "isnan", "isinf"):  # no gradient
+    RULES[_name] = functools.partial(lambda o, a, _k: (o.k(_k, a.value), (), None), _k=_name)
 for _name in ("logical_and", "logical_or"):
     RULES[_name] = _compare(_name, promotes=False)
 RULES["floor_divide"] = _compare("floor_divide")
@@ -1091,3 +1103,201 @@ def argmax(o: Ops, a: Node, dim: Any = None, keepdim: bool = False, *, _fn: str 
 
 
 RULES["argmin"] = lambda o, a, dim=None, keepdim=False: argmax(o, a, dim, keepdim, _fn="argmin")
+
+
+# ---- activations beyond the deck (nn.functional), each as its eager code, call for call ----
+
+
+def _sigmoid_clipped(o: Ops, x: Value) -> Value:
+    """silu's and softplus's σ: ``1 / (1 + np.exp(-np.clip(x, -700, 700)))``."""
+    return o.div(1, o.add(1, o.k("exp", o.neg(o.k("clip", x, lo=-700, hi=700)))))
+
+
+def _as_dtype(o: Ops, v: Value, dtype: np.dtype) -> Value:
+    """``v.astype(dtype, copy=False)``: nothing to do when v already has it."""
+    return v if v.dtype == dtype else o.k("astype", v, dtype=dtype)
+
+
+@rule("silu")
+def silu(o: Ops, input: Node, inplace: bool = False) -> Result:
+    x = input.value
+    s = _sigmoid_clipped(o, x)
+    return unary(o.mul(x, s), input,
+                 lambda g: o.mul(o.mul(g, s), o.add(1, o.mul(x, o.sub(1, s)))))
+
+
+@rule("elu")
+def elu(o: Ops, input: Node, alpha: float = 1.0, inplace: bool = False) -> Result:
+    x = input.value
+    pos = o.k("greater", x, 0)
+    e = o.k("exp", o.k("minimum", x, 0))
+    out = _as_dtype(o, o.k("where", pos, x, o.mul(alpha, o.sub(e, 1))), x.dtype)
+    return unary(out, input, lambda g: o.k("where", pos, g, o.mul(o.mul(g, alpha), e)))
+
+
+@rule("softplus")
+def softplus(o: Ops, input: Node, beta: float = 1.0, threshold: float = 20.0) -> Result:
+    x = input.value
+    bx = o.mul(beta, x)
+    linear_part = o.k("greater", bx, threshold)
+    out = o.k("where", linear_part, x, o.div(o.k("logaddexp", 0, bx), beta))
+    out = _as_dtype(o, out, x.dtype)
+    s = _sigmoid_clipped(o, bx)
+    return unary(out, input, lambda g: o.k("where", linear_part, g, o.mul(g, s)))
+
+
+@rule("hardtanh")
+def hardtanh(o: Ops, input: Node, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Result:
+    x = input.value
+    inside = o.k("logical_and", o.k("greater", x, min_val), o.k("less", x, max_val))  # & of bools
+    return unary(o.k("clip", x, lo=min_val, hi=max_val), input, lambda g: o.mul(g, inside))
+
+
+@rule("gelu")
+def gelu(o: Ops, input: Node, approximate: str = "none") -> Result:
+    """x·Φ(x); 'tanh': torch's tanh approximation. The gradient is eager's ``grad`` array,
+    computed here only when a gradient is needed (the bits don't depend on when)."""
+    x = input.value
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        inner = o.mul(k, o.add(x, o.mul(0.044715, o.k("power", x, 3))))
+        t = o.k("tanh", inner)
+        half_x, one_t = o.mul(0.5, x), o.add(1, t)
+        out = o.mul(half_x, one_t)
+
+        def grad(g: Value) -> Value:
+            slope = o.mul(o.mul(o.mul(half_x, o.sub(1, o.mul(t, t))), k),
+                          o.add(1, o.mul(o.mul(3 * 0.044715, x), x)))
+            return o.mul(g, o.add(o.mul(0.5, one_t), slope))
+    elif approximate == "none":
+        cdf = o.k("astype", o.mul(0.5, o.add(1, o.k("erf", o.div(x, math.sqrt(2))))),
+                  dtype=x.dtype)
+        out = o.mul(x, cdf)
+
+        def grad(g: Value) -> Value:
+            density = o.div(o.mul(x, o.k("exp", o.mul(o.mul(-0.5, x), x))),
+                            math.sqrt(2 * math.pi))
+            return o.mul(g, o.add(cdf, density))
+    else:
+        raise CompileError(f"gelu(approximate={approximate!r})")  # eager raised already
+    return unary(_as_dtype(o, out, x.dtype), input, grad)
+
+
+# ---- picking by index: embedding, gather; logsumexp ----
+
+
+def _index_value(o: Ops, index: Any) -> Value:
+    """An index argument as a value of the program: a tensor's, or a constant array."""
+    if isinstance(index, Node):
+        return index.value
+    return o.b.constant(np.asarray(index), "index")
+
+
+@rule("embedding")
+def embedding(o: Ops, input: Any, weight: Node, padding_idx: int | None = None) -> Result:
+    """``w[idx]``; the gradient is ``np.add.at`` into zeros (eager's order of accumulation),
+    the padding row zeroed after it. The bounds check is made on every call, as eager's."""
+    idx, w = _index_value(o, input), weight.value
+    rows = w.shape[0]
+    o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(rows) + ")", "IndexError",
+              f"index out of range in self (indices must be in [0, {rows}))", idx)
+    text = raw(idx.name)
+    out = o.k("take", w, idx, idx=text, _index=idx)
+
+    def vjp(g: Value) -> tuple[Value]:
+        gw = o.k("zeros", shape=w.shape, dtype=w.dtype)
+        o.b.inplace("add_at", gw, g, idx, idx=text, _index=idx)
+        if padding_idx is not None:
+            o.b.inplace("setitem", gw, 0, idx=raw(repr(int(padding_idx))),
+                        _index=int(padding_idx))
+        return (gw,)
+
+    return out, (weight,), vjp
+
+
+@rule("gather")
+def gather(o: Ops, input: Node, dim: int, index: Any) -> Result:
+    """``x[grid]``, the grid being ``np.indices`` of the index's shape with the index at
+    ``dim`` (ops._scatter_index); the gradient ``np.add.at`` into zeros, as eager's."""
+    x = input.value
+    idx = _index_value(o, index)
+    if idx.dtype.kind not in "iu":
+        raise CompileError("gather with a non-integer index")  # eager raised already
+    if idx.dtype != np.int64:
+        idx = o.k("astype", idx, dtype=np.dtype(np.int64))
+    axis = dim % len(x.shape) if x.shape else 0
+    if x.shape:
+        n = x.shape[axis]
+        bad = "(({0} < 0) | ({0} >= " + str(n) + "))"
+        o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(n) + ")", "RuntimeError",
+                  raw("'index ' + str({0}[" + bad + "].flat[0]) + "
+                      f"' is out of bounds for dimension {axis} with size {n}'"), idx)
+    grid: list[Any] = [o.b.constant(g, "grid") for g in np.indices(idx.shape, sparse=True)]
+    grid[axis] = idx
+    where = tuple(grid)
+    text = raw(o.b.index(where))
+    out = o.k("take", x, *where, idx=text, _index=where)
+
+    def vjp(g: Value) -> tuple[Value]:
+        gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
+        o.b.inplace("add_at", gx, g, *where, idx=_index_expr(o, where), _index=where)
+        return (gx,)
+
+    return out, (input,), vjp
+
+
+@rule("logsumexp")
+def logsumexp(o: Ops, input: Node, dim: Any, keepdim: bool = False) -> Result:
+    x = o.float_(input.value)
+    axes = _axes(dim, len(x.shape))
+    m = o.k("max", x, axes=axes, keepdims=True) if x.shape else x
+    m = o.k("where", o.k("isfinite", m), m, 0)
+    total = o.add(o.k("log", o.sum(o.k("exp", o.sub(x, m)), axes, True)), m)
+    out = total if keepdim or not axes else o.k("squeeze", total, axis=axes)
+
+    def vjp(g: Value) -> Value:
+        gk = g if keepdim or not axes else o.k("expand_dims", g, axis=axes)
+        return o.mul(gk, o.k("exp", o.sub(x, total)))
+
+    return unary(out, input, vjp)
+
+
+# ---- einsum ----
+
+
+@rule("einsum")
+def einsum(o: Ops, equation: str, *operands: Any) -> Result:
+    """NumPy's einsum with eager's subscripts; each operand's gradient the einsum of the
+    output's gradient with the other operands (ops.einsum), copied as eager copies it."""
+    from vibrastic.ops import _einsum_subscripts
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, sub_out = _einsum_subscripts(equation, len(operands))
+    nodes = tuple(a if isinstance(a, Node) else
+                  Node(o.b.constant(np.asarray(a), "operand"), False, -1) for a in operands)
+    arrays = [n.value for n in nodes]
+    out = o.k("einsum", tuple(arrays), spec=raw(repr(f"{','.join(ins)}->{sub_out}")))
+    if any(np.shares_memory(out.example, a.example) for a in arrays):
+        raise CompileError("an einsum that only rearranges its operand (a view of it): write "
+                           "it with permute/transpose")
+
+    def vjp(g: Value) -> list[Value | None]:
+        grads: list[Value | None] = []
+        for i, (sub, node) in enumerate(zip(ins, nodes, strict=True)):
+            if not node.requires_grad:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(ins, arrays, strict=True)) if j != i]
+            seen = set(sub_out).union(*(s for s, _ in others))
+            kept = "".join(c for c in sub if c in seen)
+            spec = ",".join([sub_out, *(s for s, _ in others)]) + "->" + kept
+            gi = o.k("einsum", (g, *(a for _, a in others)), spec=raw(repr(spec)))
+            if kept != sub:  # indices only this operand had: spread back over them
+                axes = tuple(k for k, c in enumerate(sub) if c not in seen)
+                gi = o.k("broadcast_to", o.k("expand_dims", gi, axis=axes), shape=node.shape)
+            grads.append(o.k("astype", gi, dtype=node.dtype))  # np.array(gi, dtype): a copy
+        return grads
+
+    return out, nodes, vjp

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 _random_module = importlib.import_module("vibrastic.random")
+# F.gelu's erf: the engine's own function object (a vectorised math.erf), so the bits are eager's
+_erf = importlib.import_module("vibrastic.nn.functional")._erf
 
 
 
@@ -51,6 +53,19 @@ def _pow_db(g: Any, x: Any, y: Any, out: Any) -> Any:
         return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
 
 
+def _logaddexp(x: float, y: float) -> float:
+    """log(eˣ + eʸ) on Python floats, as NumPy's logaddexp computes it (for the scalar
+    backend's softplus): the larger plus log1p(e^-|x - y|), never overflowing."""
+    if x == y:
+        return x + math.log(2.0)
+    d = x - y
+    if d > 0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0:
+        return y + math.log1p(math.exp(d))
+    return d  # a NaN
+
+
 def _typed(value: Any, cache: list[Any]) -> Any:
     """A hyper-parameter read live (``lr``) as the 0-d array ``cache[1]`` (of the dtype of
     the arrays it multiplies), refreshed when the value changes: NumPy casts a Python number
@@ -86,6 +101,8 @@ RUNTIME: dict[str, Any] = {
     "_qlog": _qlog,
     "_qlog1p": _qlog1p,
     "_qexp": _qexp,
+    "_erf": _erf,
+    "_logaddexp": _logaddexp,
     "_blas_matmul": _blas_matmul,
     "_blas_one": _blas_one,
     "_pow_da": _pow_da,

@@ -31,7 +31,8 @@ UNARY = {
     "negative": "-{0}", "exp": "_math.exp({0})", "log": "_math.log({0})",
     "log1p": "_math.log1p({0})", "sqrt": "_math.sqrt({0})", "absolute": "abs({0})",
     "sin": "_math.sin({0})", "cos": "_math.cos({0})", "tanh": "_math.tanh({0})",
-    "exp_quiet": "_math.exp({0})",
+    "exp_quiet": "_math.exp({0})", "erf": "_math.erf({0})", "isfinite": "_math.isfinite({0})",
+    "isnan": "_math.isnan({0})", "isinf": "_math.isinf({0})",
     "logical_not": "(not {0})", "floor": "float(_math.floor({0}))",
     "sign": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 * {0})",
 }
@@ -42,7 +43,7 @@ BINARY = {
     "greater": "{0} > {1}", "less": "{0} < {1}", "greater_equal": "{0} >= {1}",
     "less_equal": "{0} <= {1}", "equal": "{0} == {1}", "not_equal": "{0} != {1}",
     "logical_and": "({0} and {1})", "logical_or": "({0} or {1})",
-    "floor_divide": "{0} // {1}", "remainder": "{0} % {1}",
+    "floor_divide": "{0} // {1}", "remainder": "{0} % {1}", "logaddexp": "_logaddexp({0}, {1})",
 }
 VIEWS = ("reshape", "transpose", "T", "broadcast_to", "getitem", "asarray", "swapaxes",
          "expand_dims")

@@ -48,9 +48,13 @@ OPS = {
     "lt": "lt", "le": "le", "gt": "gt", "ge": "ge", "eq": "eq", "ne": "ne",
     "logical_not": "logical_not", "logical_and": "logical_and", "logical_or": "logical_or",
     "floor_divide": "floor_divide", "argmax": "argmax", "argmin": "argmin",
-    "max": "max", "min": "min", "amax": "amax", "amin": "amin",
+    "max": "max", "min": "min", "amax": "amax", "amin": "amin", "gather": "gather",
+    "logsumexp": "logsumexp", "einsum": "einsum", "isfinite": "isfinite", "isnan": "isnan",
+    "isinf": "isinf",
 }
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy")  # nn.functional
+FUNCTIONAL = (  # nn.functional's own ops with a rule (relu6, mish, softsign, prelu: made of them)
+    *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding")
 UNSUPPORTED_OPS: tuple[str, ...] = ()  # ops.py functions with no rule yet (a clear break)
 INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
     "iadd": "add", "isub": "subtract", "imul": "multiply", "itruediv": "true_divide",
@@ -395,7 +399,7 @@ def installed() -> Iterator[None]:
     for name, rule in OPS.items():
         orig = getattr(_ops, name)
         by_identity[id(orig)] = _wrap_op(orig, rule)
-    for name in LOSSES:
+    for name in FUNCTIONAL:
         orig = getattr(_functional, name)
         by_identity[id(orig)] = _wrap_op(orig, name)
     for name, kernel in INPLACE.items():

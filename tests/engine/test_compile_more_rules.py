@@ -1,0 +1,315 @@
+"""vb.compile's rules beyond the deck's ops: the other activations, embedding, gather,
+logsumexp (a REINFORCE step with Categorical) and einsum. Each step is compiled with
+``fullgraph=True`` (a fallback to eager would raise) and must give eager's numbers to the last
+bit over several calls, with SGD momentum and with Adam."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vibrastic as vb
+
+F = vb.nn.functional
+
+ACTIVATIONS: dict[str, Callable[[], vb.nn.Module]] = {
+    "gelu": lambda: vb.nn.GELU(),
+    "gelu_tanh": lambda: vb.nn.GELU(approximate="tanh"),
+    "silu": lambda: vb.nn.SiLU(),
+    "elu": lambda: vb.nn.ELU(alpha=0.7),
+    "softplus": lambda: vb.nn.Softplus(beta=2.0, threshold=3.0),
+    "hardtanh": lambda: vb.nn.Hardtanh(-0.5, 0.75),
+    "relu6": lambda: vb.nn.ReLU6(),
+    "softsign": lambda: vb.nn.Softsign(),
+    "mish": lambda: vb.nn.Mish(),
+    "prelu": lambda: vb.nn.PReLU(),
+}
+
+
+def optimizer(name: str, params: Any) -> vb.optim.Optimizer:
+    if name == "adam":
+        return vb.optim.Adam(params, lr=0.05)
+    return vb.optim.SGD(params, lr=0.1, momentum=0.9)
+
+
+def training_step(optim: vb.optim.Optimizer, loss_of: Callable[..., vb.Tensor]
+                  ) -> Callable[..., vb.Tensor]:
+    def step(*args: Any) -> vb.Tensor:
+        optim.zero_grad()
+        loss = loss_of(*args)
+        loss.backward()
+        optim.step()
+        return loss
+
+    return step
+
+
+def run_twice(make: Callable[[], tuple[vb.nn.Module, Callable[..., vb.Tensor]]],
+              inputs: list[tuple[Any, ...]], opt: str) -> None:
+    """Train from the same start eagerly and compiled (fullgraph); assert equal bits."""
+    runs = []
+    for compiled in (False, True):
+        model, loss_of = make()
+        step = training_step(optimizer(opt, model.parameters()), loss_of)
+        fn = vb.compile(step, fullgraph=True, backend="numpy") if compiled else step
+        losses = [fn(*args)._data.copy() for args in inputs]
+        params = {n: (p._data.copy(), p.grad._data.copy())
+                  for n, p in model.named_parameters()}
+        runs.append((losses, params))
+    (eager_losses, eager_params), (losses, params) = runs
+    for a, b in zip(eager_losses, losses, strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+    assert eager_params.keys() == params.keys()
+    for name, (w, g) in eager_params.items():
+        np.testing.assert_array_equal(w, params[name][0], err_msg=name, strict=True)
+        np.testing.assert_array_equal(g, params[name][1], err_msg=name, strict=True)
+
+
+def mlp_inputs(dtype: Any, n_in: int, seed: int, steps: int = 3, scale: float = 3.0
+               ) -> list[tuple[vb.Tensor, vb.Tensor]]:
+    rng = np.random.default_rng(seed)
+    return [(vb.tensor(rng.standard_normal((6, n_in)) * scale, dtype=dtype),
+             vb.tensor(rng.standard_normal((6, 2)), dtype=dtype)) for _ in range(steps)]
+
+
+def activation_mlp(name: str, dtype: Any, width: int, depth: int, seed: int
+                   ) -> Callable[[], tuple[vb.nn.Module, Callable[..., vb.Tensor]]]:
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(seed)
+        layers: list[vb.nn.Module] = [vb.nn.Linear(3, width, dtype=dtype)]
+        for _ in range(depth - 1):
+            layers += [ACTIVATIONS[name](), vb.nn.Linear(width, width, dtype=dtype)]
+        layers += [ACTIVATIONS[name](), vb.nn.Linear(width, 2, dtype=dtype)]
+        net = vb.nn.Sequential(*layers).to(dtype)
+        return net, lambda x, y: F.mse_loss(net(x), y)
+
+    return make
+
+
+@pytest.mark.parametrize("opt", ["momentum", "adam"])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_steps_compile_bit_for_bit(name: str, opt: str) -> None:
+    """float32, inputs wide enough to reach every branch (softplus's linear part, hardtanh's
+    clipped ends, ELU's negative side)."""
+    run_twice(activation_mlp(name, vb.float32, 5, 1, 0), mlp_inputs(vb.float32, 3, 1), opt)
+
+
+@settings(max_examples=15, deadline=None)
+@given(name=st.sampled_from(sorted(ACTIVATIONS)), dtype=st.sampled_from([vb.float32, vb.float64]),
+       width=st.integers(1, 5), depth=st.integers(1, 2), seed=st.integers(0, 2 ** 16),
+       opt=st.sampled_from(["momentum", "adam"]))
+def test_random_activation_mlps_compile_bit_for_bit(name: str, dtype: Any, width: int,
+                                                    depth: int, seed: int, opt: str) -> None:
+    run_twice(activation_mlp(name, dtype, width, depth, seed),
+              mlp_inputs(dtype, 3, seed, steps=2), opt)
+
+
+def test_activations_at_extremes_keep_eager_bits() -> None:
+    """Huge, tiny, infinite and NaN pre-activations (overflowing exponentials included)."""
+    values = np.array([[0.0, -0.0, 1e-30, -1e-30, 50.0, -50.0, 800.0, -800.0, np.inf, -np.inf,
+                        np.nan, 6.0, -1.0, 1.0, 20.0]], np.float32)
+    for name in sorted(ACTIVATIONS):
+        def make(name: str = name) -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+            vb.manual_seed(0)
+            act = ACTIVATIONS[name]()
+            scale = vb.nn.Linear(1, 1, bias=False)
+            scale.weight.data.fill_(1.0)
+            net = vb.nn.Sequential(scale, act)
+
+            def loss(x: vb.Tensor) -> vb.Tensor:
+                return net(x.reshape(-1, 1)).sum()
+
+            return net, loss
+
+        with np.errstate(all="ignore"):
+            run_twice(make, [(vb.tensor(values),)] * 2, "momentum")
+
+
+def test_gelu_compiled_code_calls_the_engines_erf() -> None:
+    vb.manual_seed(0)
+    net = vb.nn.Sequential(vb.nn.Linear(2, 3), vb.nn.GELU())
+    opt = vb.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x: vb.Tensor) -> vb.Tensor:
+        opt.zero_grad()
+        loss = net(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = vb.compile(step, fullgraph=True, backend="numpy")
+    fn(vb.randn(4, 2))
+    assert "_erf(" in fn.code
+
+
+@pytest.mark.parametrize("opt", ["momentum", "adam"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_and_linear_step_compiles_bit_for_bit(opt: str, padding_idx: int | None
+                                                        ) -> None:
+    """Repeated indices: the weight's gradient adds up in np.add.at's order, as eager."""
+    rng = np.random.default_rng(0)
+    inputs = [(vb.tensor(rng.integers(0, 7, (4, 5))), vb.tensor(rng.integers(0, 3, 4)))
+              for _ in range(3)]
+
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        net = vb.nn.ModuleDict({"emb": vb.nn.Embedding(7, 4, padding_idx=padding_idx),
+                                "out": vb.nn.Linear(4, 3)})
+
+        def loss(tokens: vb.Tensor, labels: vb.Tensor) -> vb.Tensor:
+            return F.cross_entropy(net["out"](net["emb"](tokens).mean(dim=1)), labels)
+
+        return net, loss
+
+    run_twice(make, inputs, opt)
+
+
+def test_compiled_embedding_checks_its_indices_on_every_call() -> None:
+    emb = vb.nn.Embedding(5, 2)
+    fn = vb.compile(lambda idx: emb(idx).sum(), fullgraph=True, backend="numpy")
+    fn(vb.tensor([0, 4, 1]))
+    with pytest.raises(IndexError, match=r"index out of range in self \(indices must be in "
+                                         r"\[0, 5\)\)"):
+        fn(vb.tensor([0, 5, 1]))
+    with pytest.raises(IndexError, match="index out of range"):
+        fn(vb.tensor([-1, 0, 1]))
+
+
+def reinforce(dtype: Any, opt: str, entropy: bool) -> None:
+    rng = np.random.default_rng(3)
+    inputs = [(vb.tensor(rng.standard_normal((6, 4)), dtype=dtype),
+               vb.tensor(rng.integers(0, 3, 6)),
+               vb.tensor(rng.standard_normal(6), dtype=dtype)) for _ in range(3)]
+
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        policy = vb.nn.Sequential(vb.nn.Linear(4, 8, dtype=dtype), vb.nn.Tanh(),
+                                  vb.nn.Linear(8, 3, dtype=dtype))
+
+        def loss(states: vb.Tensor, actions: vb.Tensor, returns: vb.Tensor) -> vb.Tensor:
+            dist = vb.distributions.Categorical(logits=policy(states), validate_args=False)
+            out = -(dist.log_prob(actions) * returns).mean()
+            return out - 0.01 * dist.entropy().mean() if entropy else out
+
+        return policy, loss
+
+    run_twice(make, inputs, opt)
+
+
+@pytest.mark.parametrize(("dtype", "opt", "entropy"), [
+    (vb.float32, "momentum", False), (vb.float32, "adam", True), (vb.float64, "adam", False)])
+def test_reinforce_step_with_categorical_compiles_bit_for_bit(dtype: Any, opt: str,
+                                                              entropy: bool) -> None:
+    reinforce(dtype, opt, entropy)
+
+
+def test_compiled_gather_checks_its_indices_like_torch() -> None:
+    logits = vb.randn(3, 4, requires_grad=True)
+    fn = vb.compile(lambda i: logits.gather(1, i).sum(), fullgraph=True, backend="numpy")
+    fn(vb.tensor([[0], [3], [1]]))
+    for bad, named in (([[0], [4], [-1]], 4), ([[0], [-2], [9]], -2)):
+        with pytest.raises(RuntimeError, match=f"^index {named} is out of bounds for "
+                                               "dimension 1 with size 4$"):
+            fn(vb.tensor(bad))
+        with pytest.raises(RuntimeError, match=f"^index {named} is out of bounds for "
+                                               "dimension 1 with size 4$"):
+            logits.gather(1, vb.tensor(bad))
+
+
+@pytest.mark.parametrize(("dim", "keepdim"), [(0, False), (1, True), ((0, 1), False)])
+def test_logsumexp_compiles_bit_for_bit_with_infinite_rows(dim: Any, keepdim: bool) -> None:
+    x = np.array([[0.5, -np.inf, 2.0], [-np.inf, -np.inf, -np.inf], [80.0, 90.0, -3.0]],
+                 np.float32)
+    inputs = [(vb.tensor(x),), (vb.tensor(x[::-1].copy()),)]
+
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        lin = vb.nn.Linear(3, 3)
+        return lin, lambda t: (lin(vb.where(vb.isfinite(t), t, 0.0)) + t).logsumexp(
+            dim, keepdim).sum()
+
+    with np.errstate(all="ignore"):
+        run_twice(make, inputs, "momentum")
+
+
+@pytest.mark.parametrize("equation", ["bi,oi->bo", "bi,i->b", "bij,bjk->bik", "ij,jk,k->i",
+                                      "bi,oj->bo", "ij->i"])
+def test_einsum_steps_compile_bit_for_bit(equation: str) -> None:
+    """Products, a batched product, three operands, an index only one operand has (its
+    gradient spread back) and a single-operand sum."""
+    ins, _ = equation.split("->")
+    subs = ins.split(",")
+    sizes = {"b": 3, "i": 4, "j": 2, "k": 5, "o": 3}
+    rng = np.random.default_rng(1)
+    inputs = [(vb.tensor(rng.standard_normal([sizes[c] for c in subs[0]]),
+                         dtype=vb.float32),) for _ in range(3)]
+
+    def with_params() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        params = vb.nn.ParameterList([vb.nn.Parameter(vb.randn(*[sizes[c] for c in s]))
+                                      for s in subs[1:]])
+
+        def loss(x: vb.Tensor) -> vb.Tensor:
+            out = vb.einsum(equation, vb.tanh(x), *params)
+            return (out * out).sum()
+
+        return params, loss
+
+    def one_operand() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)  # no parameters in the equation: give the input a learnable scale
+        scale = vb.nn.Linear(1, 1, bias=False)
+
+        def loss(x: vb.Tensor) -> vb.Tensor:
+            return vb.einsum(equation, scale(x.unsqueeze(-1)).squeeze(-1)).pow(2).sum()
+
+        return scale, loss
+
+    run_twice(one_operand if len(subs) == 1 else with_params, inputs, "adam")
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_scalar_backend_runs_the_activations_close_to_eager(name: str) -> None:
+    """The scalar backend has a Python form for each new kernel (erf, logaddexp): float64
+    results within rounding of eager's."""
+    results = []
+    for backend in (None, "scalar"):
+        vb.manual_seed(0)
+        net, loss_of = activation_mlp(name, vb.float64, 3, 1, 0)()
+        step = training_step(vb.optim.SGD(net.parameters(), lr=0.05, momentum=0.9), loss_of)
+        fn = step if backend is None else vb.compile(step, backend=backend, fullgraph=True)
+        losses = [fn(x[:1], y[:1]).item() for x, y in mlp_inputs(vb.float64, 3, 2)]
+        results.append((losses, [p._data.copy() for p in net.parameters()]))
+        if backend is not None:
+            assert fn.entries[0].program.backend == "scalar"
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9, atol=1e-12)
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("pick", ["rows_and_targets", "slice_and_targets", "slice_and_few"])
+def test_advanced_indexing_with_several_indices_compiles_bit_for_bit(pick: str) -> None:
+    """x[rows, t], x[:, t], x[1:3, t[:2]]: their gradients are np.add.at with the whole index
+    as one tuple."""
+    rng = np.random.default_rng(0)
+    inputs = [(vb.tensor(rng.standard_normal((4, 3)), dtype=vb.float32),
+               vb.tensor([0, 4, 4, 2])) for _ in range(3)]
+
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        lin = vb.nn.Linear(3, 5)
+
+        def loss(x: vb.Tensor, t: vb.Tensor) -> vb.Tensor:
+            h = lin(x)
+            picked = {"rows_and_targets": lambda: h[vb.arange(4), t],
+                      "slice_and_targets": lambda: h[:, t],
+                      "slice_and_few": lambda: h[1:3, t[:2]]}[pick]()
+            return (picked * picked).sum()
+
+        return lin, loss
+
+    run_twice(make, inputs, "momentum")
