@@ -9,6 +9,8 @@
   epochs, each library's epochs interleaved with the others', and test accuracy after the same
   epochs from the same initial weights and batch order (target: at least JAX jit's speed);
 * a grid MLP 64->h->10 x batch: µs per step, eager and compiled vs PyTorch (one thread);
+* the digits-sized step with each optimizer vb.compile replays (SGD momentum, Adam, AdamW,
+  RMSprop, Adagrad): µs per step, eager and compiled vs PyTorch;
 * peak memory (RSS above the data-loaded baseline) of training the digits MLP.
 
 Everything runs in one process except the memory figures (one fresh process each). JAX runs on
@@ -20,6 +22,7 @@ least disturbed by other processes.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -417,6 +420,70 @@ def _grid_step_us(lib: str, compiled: bool, h: int, init: dict[str, np.ndarray],
     return best
 
 
+# ---- each optimizer ----
+
+OPTIMIZERS: dict[str, Callable[[Any, Any], Any]] = {
+    "SGD momentum": lambda m, p: m.optim.SGD(p, lr=0.05, momentum=0.9),
+    "Adam": lambda m, p: m.optim.Adam(p, lr=1e-3),
+    "AdamW": lambda m, p: m.optim.AdamW(p, lr=1e-3),
+    "RMSprop": lambda m, p: m.optim.RMSprop(p, lr=1e-3),
+    "RMSprop centered+mom": lambda m, p: m.optim.RMSprop(p, lr=1e-3, momentum=0.9,
+                                                         centered=True),
+    "Adagrad": lambda m, p: m.optim.Adagrad(p, lr=0.01),
+}
+
+
+def bench_optimizers(steps: int, rounds: int) -> dict[str, tuple[float, float, float]]:
+    """The digits-sized step (64-128-10, batch 32, cross-entropy) with each optimizer: µs per
+    step, vibrastic eager, vb.compile and PyTorch eager, the quickest of interleaved stretches."""
+    init = digits_init(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    runs: dict[tuple[str, str], Callable[[], Any]] = {}
+    for name, make in OPTIMIZERS.items():
+        for lib, compiled in (("vibrastic", False), ("vibrastic", True), ("torch", False)):
+            module = vb if lib == "vibrastic" else torch
+            nn = module.nn
+            net = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+            net.load_state_dict({k: module.tensor(v.astype(np.float32))
+                                 for k, v in init.items()})
+            opt, criterion = make(module, net.parameters()), nn.CrossEntropyLoss()
+
+            def train_step(xb: Any, yb: Any, net: Any = net, opt: Any = opt,
+                           criterion: Any = criterion) -> Any:
+                opt.zero_grad()
+                loss = criterion(net(xb), yb)
+                loss.backward()
+                opt.step()
+                return loss
+
+            step = vb.compile(train_step, backend="numpy") if compiled else train_step
+            xt, yt = module.tensor(x), module.tensor(y)
+            for _ in range(3):  # warm-up: the optimizer's state, the trace
+                step(xt, yt)
+            key = "vb.compile" if compiled else "vibrastic eager" if lib == "vibrastic" \
+                else "PyTorch eager"
+            runs[(name, key)] = functools.partial(step, xt, yt)
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):  # interleaved: a busy spell slows every library alike
+        for key, run in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                run()
+            best[key] = min(best[key], (time.perf_counter() - t0) / steps * 1e6)
+    print(f"\nOne digits-sized step (64-128-10, batch 32) per optimizer, µs ({load()}):")
+    print(f"  {'optimizer':22s} {'vb eager':>9s} {'vb.compile':>10s} {'PyTorch':>9s}"
+          "   compile vs eager   compile vs PyTorch")
+    out = {}
+    for name in OPTIMIZERS:
+        row = tuple(best[(name, k)] for k in ("vibrastic eager", "vb.compile", "PyTorch eager"))
+        out[name] = row
+        print(f"  {name:22s} {row[0]:9.1f} {row[1]:10.1f} {row[2]:9.1f}   "
+              f"{row[0] / row[1]:14.2f}x   {row[2] / row[1]:16.2f}x")
+    return out
+
+
 # ---- peak memory ----
 
 _MEMORY = """
@@ -495,7 +562,7 @@ def bench_memory() -> dict[str, float]:
     return result
 
 
-PARTS = ("xor", "deck", "digits", "digits-pair", "grid", "memory")
+PARTS = ("xor", "deck", "digits", "digits-pair", "grid", "optimizers", "memory")
 
 
 def main(quick: bool = False, only: tuple[str, ...] = PARTS) -> float:
@@ -513,6 +580,8 @@ def main(quick: bool = False, only: tuple[str, ...] = PARTS) -> float:
             bench_digits(epochs=4 if quick else 30)
         if "digits-pair" in only:
             bench_digits(epochs=4 if quick else 41, pair=True)
+        if "optimizers" in only:
+            bench_optimizers(steps=100 if quick else 400, rounds=rounds)
     if "grid" in only:
         bench_grid((8, 32, 128, 512, 2048), (1, 32, 256, 1024), steps=10 if quick else 50)
     if "memory" in only:
