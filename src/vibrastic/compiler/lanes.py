@@ -73,6 +73,8 @@ def plan(b: Builder, needed: set[int], block_ranges: list[range]) -> list[Run]:
     known: dict[int, Group] = {}  # a momentum buffer has one flat array in every step
     for rng in block_ranges:
         order = [i for i in rng if i in needed]
+        while order and _group_number(b.instrs[order[0]]):
+            order.pop(0)  # made before the first parameter's update (Recorder._per_group)
         run = _run(b, order, set(range(len(b.instrs))) - set(rng), known)
         if run is not None:
             runs.append(run)
@@ -130,6 +132,11 @@ def _run(b: Builder, order: list[int], outside: set[int], known: dict[int, Group
             (c for j in range(n) if fused[j] for c in varying[j]) for v in column
             for g in (groups[id(v)],)}
     return Run(order, n, lanes, fused, {id(v): g for g in used.values() for v in g.values})
+
+
+def _group_number(instr: Instr) -> bool:
+    """A Python number computed from hyper-parameters alone (``1 - beta1``)."""
+    return instr.kind == "expr" and all(v.storage.kind == "hyper" for v in instr.args)
 
 
 def _same_shape(a: Instr, b: Instr) -> bool:

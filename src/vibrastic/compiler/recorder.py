@@ -499,8 +499,26 @@ class Recorder:
         rec.state_scalars[key] = (first, t)
         return t
 
+    def _per_group(self, rec: OptRecord, text: str, keys: tuple[Any, ...],
+                   when: Callable[[dict[str, Any]], Any] = bool, hint: str = "s"
+                   ) -> list[Value | None]:
+        """A number of each parameter group (``1 - beta1``), made before the first parameter's
+        update (eager makes it for each parameter: the same Python arithmetic, the same bits),
+        so that every parameter's update is the same sequence of calls (lanes.py)."""
+        out: list[Value | None] = []
+        for gi, group in enumerate(rec.optimizer.param_groups):
+            if not when(group):
+                out.append(None)
+                continue
+            args = [self._hyper(rec, gi, *k) if isinstance(k, tuple) else self._hyper(rec, gi, k)
+                    for k in keys]
+            out.append(self.b.expr(text, *args, hint=hint))
+        return out
+
     def _sgd(self, rec: OptRecord, o: Ops) -> None:
         opt = rec.optimizer
+        damps = self._per_group(rec, "1 - {0}", ("dampening",), hint="keep",
+                                when=lambda g: g["momentum"] and g["dampening"] != 0)
         for gi, group in enumerate(opt.param_groups):
             for key in ("momentum", "weight_decay"):
                 rec.structure[(gi, key)] = bool(group[key])
@@ -523,15 +541,18 @@ class Recorder:
                     if group["dampening"] == 0:  # (1 - 0) * g is g, bit for bit
                         self.b.inplace("add", buf, g)
                     else:
-                        damp = self.b.expr("1 - {0}", self._hyper(rec, gi, "dampening"),
-                                           hint="keep")
-                        self.b.inplace("add", buf, o.mul(damp, g))
+                        self.b.inplace("add", buf, o.mul(damps[gi], g))
                     g = o.add(g, o.mul(momentum, buf)) if group["nesterov"] else buf
                 self.b.inplace("subtract", w, o.mul(self._hyper(rec, gi, "lr"), g))
 
     def _adam(self, rec: OptRecord, o: Ops) -> None:
         """Adam, and AdamW (Adam with ``decoupled_weight_decay``)."""
         opt = rec.optimizer
+        keep1 = self._per_group(rec, "1 - {0}", (("betas", 0),))
+        keep2 = self._per_group(rec, "1 - {0}", (("betas", 1),))
+        shrinks = self._per_group(rec, "1 - {0} * {1}", ("lr", "weight_decay"), hint="shrink",
+                                  when=lambda g: g["weight_decay"]
+                                  and g["decoupled_weight_decay"])
         for gi, group in enumerate(opt.param_groups):
             rec.structure[(gi, "weight_decay")] = bool(group["weight_decay"])
             for key in ("amsgrad", "maximize", "decoupled_weight_decay"):
@@ -545,12 +566,10 @@ class Recorder:
                     g = o.neg(g)
                 lr = self._hyper(rec, gi, "lr")
                 if group["weight_decay"]:
-                    decay = self._hyper(rec, gi, "weight_decay")
                     if group["decoupled_weight_decay"]:  # AdamW: w *= 1 - lr·λ
-                        self.b.inplace("multiply", w,
-                                       self.b.expr("1 - {0} * {1}", lr, decay, hint="shrink"))
+                        self.b.inplace("multiply", w, shrinks[gi])
                     else:
-                        g = o.add(g, o.mul(decay, w))
+                        g = o.add(g, o.mul(self._hyper(rec, gi, "weight_decay"), w))
                 keys = ("step", "exp_avg", "exp_avg_sq") + (
                     ("max_exp_avg_sq",) if group["amsgrad"] else ())
                 self._state_of(rec, p, keys, "Adam's moment estimates are made on its first step")
@@ -558,9 +577,9 @@ class Recorder:
                 beta1, beta2 = self._hyper(rec, gi, "betas", 0), self._hyper(rec, gi, "betas", 1)
                 m = self._state_array(rec, src, "exp_avg")
                 v = self._state_array(rec, src, "exp_avg_sq")
-                self.b.inplace("add", m, o.mul(self.b.expr("1 - {0}", beta1), o.sub(g, m)))
+                self.b.inplace("add", m, o.mul(keep1[gi], o.sub(g, m)))
                 self.b.inplace("multiply", v, beta2)
-                self.b.inplace("add", v, o.mul(o.mul(self.b.expr("1 - {0}", beta2), g), g))
+                self.b.inplace("add", v, o.mul(o.mul(keep2[gi], g), g))
                 if group["amsgrad"]:
                     vmax = self._state_array(rec, src, "max_exp_avg_sq")
                     self.b.inplace("maximum_into", vmax, v)
@@ -572,6 +591,7 @@ class Recorder:
 
     def _rmsprop(self, rec: OptRecord, o: Ops) -> None:
         opt = rec.optimizer
+        keeps = self._per_group(rec, "1 - {0}", ("alpha",), hint="keep")
         for gi, group in enumerate(opt.param_groups):
             for key in ("momentum", "weight_decay"):
                 rec.structure[(gi, key)] = bool(group[key])
@@ -589,10 +609,9 @@ class Recorder:
                 self._state_of(rec, p, keys, "RMSprop's running averages are made on its first "
                                              "step")
                 self._count(rec, src)
-                alpha = self._hyper(rec, gi, "alpha")
-                keep = self.b.expr("1 - {0}", alpha, hint="keep")
+                keep = keeps[gi]
                 v = self._state_array(rec, src, "square_avg")
-                self.b.inplace("multiply", v, alpha)
+                self.b.inplace("multiply", v, self._hyper(rec, gi, "alpha"))
                 self.b.inplace("add", v, o.mul(o.mul(keep, g), g))
                 if group["centered"]:
                     m = self._state_array(rec, src, "grad_avg")
