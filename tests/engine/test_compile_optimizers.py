@@ -130,6 +130,30 @@ def test_the_update_runs_once_over_all_parameters_where_it_can() -> None:
             assert bases == {True}, role
 
 
+@pytest.mark.parametrize("name", ["adamw", "adagrad_all"])
+def test_step_counts_that_drift_apart_trace_again(name: str) -> None:
+    """A group's parameters share one step count in the program (its bias corrections made
+    once, the update over flat arrays) while their counts are equal; a count changed for one
+    parameter (here set back by hand; a parameter left out of some steps does the same) is
+    guarded: a new trace with a count per parameter, still eager's bits."""
+    results = []
+    for compiled in (False, True):
+        net, opt, _ = setup(name)
+        step = step_for(net, opt)
+        run = vb.compile(step, backend="numpy", fullgraph=True) if compiled else step
+        for i, (x, y) in enumerate(data()):
+            if i == 3:
+                opt.state[net[2].bias]["step"] = 1
+            run(x, y)
+        results.append(snapshot(net, opt))
+        if compiled:
+            assert len(run.entries) == 2 and "step counts" in run._why
+            shared, apart = run.entries[1].program.source, run.entries[0].program.source
+            # one count per group (two groups), then the second group's count per parameter
+            assert shared.count("_step + 1") == 2 and apart.count("_step + 1") == 3
+    assert_same(*results)
+
+
 def test_a_changed_setting_traces_again() -> None:
     """Adam's decoupled weight decay switched off between calls is guarded (a new trace, still
     eager's bits), not replayed with the old setting."""

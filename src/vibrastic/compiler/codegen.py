@@ -442,6 +442,8 @@ class Writer:
             self.emit(f"{value.name} = {st}[{name!r}]")
             if value.shape is not None:
                 self.array_0d(value, f"{st}[{name!r}]")
+        self.check([f"{a.name} != {b.name}" for a, b in opt.same_counts],
+                   "the optimizer's step counts of a parameter group differ")
         self.states = getattr(self, "states", {})
         self.states.update({(opt.index, k): v for k, v in states.items()})
 

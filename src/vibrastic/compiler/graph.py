@@ -328,15 +328,18 @@ class Builder:
                                  meta=(kernel, (target, *args), attrs)))
         return target
 
-    def expr(self, text: str, *args: Any, hint: str = "s") -> Value:
-        """A Python-number expression (hyper-parameters: ``1 - dampening``, bias corrections)."""
+    def expr(self, text: str, *args: Any, hint: str = "s", per_group: bool = False) -> Value:
+        """A Python-number expression (hyper-parameters: ``1 - dampening``, bias corrections).
+        ``per_group``: one number for a whole parameter group, made before its parameters'
+        updates (lanes.py leaves it out of the per-parameter sequence)."""
         code_expr = text.format(*[self._arg_text(a) for a in args])
         name = self.fresh_name(hint)
         self._exec(f"{name} = {code_expr}")
         value = Value(name, Storage("scalar", name, None, self.ns[name]), None, None)
         self.values.append(value)
         self.instrs.append(Instr("expr", f"{name} = {code_expr}", code_expr, value,
-                                 tuple(_values_in(args))))
+                                 tuple(_values_in(args)),
+                                 meta=("per group",) if per_group else None))
         return value
 
     def check(self, condition: str, error: str, message: str | _Raw, *args: Any) -> None:

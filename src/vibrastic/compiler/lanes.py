@@ -135,8 +135,8 @@ def _run(b: Builder, order: list[int], outside: set[int], known: dict[int, Group
 
 
 def _group_number(instr: Instr) -> bool:
-    """A Python number computed from hyper-parameters alone (``1 - beta1``)."""
-    return instr.kind == "expr" and all(v.storage.kind == "hyper" for v in instr.args)
+    """A Python number of a whole parameter group (``1 - beta1``, a shared step count)."""
+    return instr.kind == "expr" and instr.meta == ("per group",)
 
 
 def _same_shape(a: Instr, b: Instr) -> bool:

@@ -72,6 +72,7 @@ class OptRecord:
     structure: dict[tuple[int, str], Any] = field(default_factory=dict)  # guards
     state_arrays: dict[tuple[int, str], Value] = field(default_factory=dict)  # (src idx, key)
     state_scalars: dict[tuple[int, str], tuple[Value, Value]] = field(default_factory=dict)
+    same_counts: list[tuple[Value, Value]] = field(default_factory=list)  # guards: equal steps
 
 
 @dataclass
@@ -486,18 +487,48 @@ class Recorder:
                                "changed after its first step?)")
         return state
 
-    def _count(self, rec: OptRecord, src: Source) -> Value:
-        """``state['step'] += 1``: the new count (a Python int, handed back after the call)."""
+    def _step_count(self, rec: OptRecord, src: Source) -> Value:
+        """The value of ``state['step']`` now in the program (read at entry the first time)."""
         key = (src.index, "step")
-        if key in rec.state_scalars:
-            first, t = rec.state_scalars[key]
-        else:
+        if key not in rec.state_scalars:
             first = self.b.source("statescalar", f"{_identifier(src.name)}_step",
                                   rec.optimizer.state[src.tensor]["step"], ref=(rec, src, "step"))
-            t = first
-        t = self.b.expr("{0} + 1", t, hint="t")
-        rec.state_scalars[key] = (first, t)
+            rec.state_scalars[key] = (first, first)
+        return rec.state_scalars[key][1]
+
+    def _count(self, rec: OptRecord, src: Source) -> Value:
+        """``state['step'] += 1``: the new count (a Python int, handed back after the call)."""
+        t = self.b.expr("{0} + 1", self._step_count(rec, src), hint="t")
+        rec.state_scalars[(src.index, "step")] = (rec.state_scalars[(src.index, "step")][0], t)
         return t
+
+    def _group_counts(self, rec: OptRecord) -> list[Value | None]:
+        """Per parameter group, ``state['step'] += 1`` once for all its parameters, where their
+        counts are equal (as when they are always stepped together; the program checks it on
+        entry): then the numbers made from the count (Adam's bias corrections) are made once
+        too, and the update is the same calls for every parameter (lanes.py). None where they
+        differ, or where the state is not made yet."""
+        out: list[Value | None] = []
+        for group in rec.optimizer.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            states = [rec.optimizer.state.get(p) for p in params]
+            if len(params) < 2 or not all(st and type(st.get("step")) is int for st in states):
+                out.append(None)
+                continue
+            srcs = [self.source_for(p) for p in params]
+            counts = [self._step_count(rec, src) for src in srcs]
+            if any(c is not counts[0] for c in counts):
+                if not all(c.storage.kind == "statescalar" for c in counts) or \
+                        len({c.storage.example for c in counts}) != 1:
+                    out.append(None)
+                    continue
+                rec.same_counts += [(c, counts[0]) for c in counts[1:]]
+            t = self.b.expr("{0} + 1", counts[0], hint="t", per_group=True)
+            for src in srcs:
+                key = (src.index, "step")
+                rec.state_scalars[key] = (rec.state_scalars[key][0], t)
+            out.append(t)
+        return out
 
     def _per_group(self, rec: OptRecord, text: str, keys: tuple[Any, ...],
                    when: Callable[[dict[str, Any]], Any] = bool, hint: str = "s"
@@ -512,7 +543,7 @@ class Recorder:
                 continue
             args = [self._hyper(rec, gi, *k) if isinstance(k, tuple) else self._hyper(rec, gi, k)
                     for k in keys]
-            out.append(self.b.expr(text, *args, hint=hint))
+            out.append(self.b.expr(text, *args, hint=hint, per_group=True))
         return out
 
     def _sgd(self, rec: OptRecord, o: Ops) -> None:
@@ -553,6 +584,9 @@ class Recorder:
         shrinks = self._per_group(rec, "1 - {0} * {1}", ("lr", "weight_decay"), hint="shrink",
                                   when=lambda g: g["weight_decay"]
                                   and g["decoupled_weight_decay"])
+        counts = self._group_counts(rec)
+        corrections = [None if t is None else self._bias_corrections(rec, gi, t, per_group=True)
+                       for gi, t in enumerate(counts)]
         for gi, group in enumerate(opt.param_groups):
             rec.structure[(gi, "weight_decay")] = bool(group["weight_decay"])
             for key in ("amsgrad", "maximize", "decoupled_weight_decay"):
@@ -564,7 +598,6 @@ class Recorder:
                 w = src.node.value  # type: ignore[union-attr]
                 if group["maximize"]:
                     g = o.neg(g)
-                lr = self._hyper(rec, gi, "lr")
                 if group["weight_decay"]:
                     if group["decoupled_weight_decay"]:  # AdamW: w *= 1 - lr·λ
                         self.b.inplace("multiply", w, shrinks[gi])
@@ -573,8 +606,8 @@ class Recorder:
                 keys = ("step", "exp_avg", "exp_avg_sq") + (
                     ("max_exp_avg_sq",) if group["amsgrad"] else ())
                 self._state_of(rec, p, keys, "Adam's moment estimates are made on its first step")
-                t = self._count(rec, src)
-                beta1, beta2 = self._hyper(rec, gi, "betas", 0), self._hyper(rec, gi, "betas", 1)
+                t = counts[gi] or self._count(rec, src)
+                beta2 = self._hyper(rec, gi, "betas", 1)
                 m = self._state_array(rec, src, "exp_avg")
                 v = self._state_array(rec, src, "exp_avg_sq")
                 self.b.inplace("add", m, o.mul(keep1[gi], o.sub(g, m)))
@@ -584,14 +617,24 @@ class Recorder:
                     vmax = self._state_array(rec, src, "max_exp_avg_sq")
                     self.b.inplace("maximum_into", vmax, v)
                     v = vmax
-                step_size = self.b.expr("{0} / (1 - {1}**{2})", lr, beta1, t, hint="step_size")
-                bias2 = self.b.expr("_math.sqrt(1 - {0}**{1})", beta2, t, hint="bias2")
+                step_size, bias2 = corrections[gi] or self._bias_corrections(rec, gi, t)
                 denom = o.add(o.div(o.k("sqrt", v), bias2), self._hyper(rec, gi, "eps"))
                 self.b.inplace("subtract", w, o.mul(step_size, o.div(m, denom)))
+
+    def _bias_corrections(self, rec: OptRecord, gi: int, t: Value, per_group: bool = False
+                          ) -> tuple[Value, Value]:
+        """Adam's lr / (1 - β₁ᵗ) and √(1 - β₂ᵗ)."""
+        lr, beta1, beta2 = (self._hyper(rec, gi, "lr"), self._hyper(rec, gi, "betas", 0),
+                            self._hyper(rec, gi, "betas", 1))
+        return (self.b.expr("{0} / (1 - {1}**{2})", lr, beta1, t, hint="step_size",
+                            per_group=per_group),
+                self.b.expr("_math.sqrt(1 - {0}**{1})", beta2, t, hint="bias2",
+                            per_group=per_group))
 
     def _rmsprop(self, rec: OptRecord, o: Ops) -> None:
         opt = rec.optimizer
         keeps = self._per_group(rec, "1 - {0}", ("alpha",), hint="keep")
+        counts = self._group_counts(rec)
         for gi, group in enumerate(opt.param_groups):
             for key in ("momentum", "weight_decay"):
                 rec.structure[(gi, key)] = bool(group[key])
@@ -608,7 +651,8 @@ class Recorder:
                                                              else ())
                 self._state_of(rec, p, keys, "RMSprop's running averages are made on its first "
                                              "step")
-                self._count(rec, src)
+                if counts[gi] is None:
+                    self._count(rec, src)
                 keep = keeps[gi]
                 v = self._state_array(rec, src, "square_avg")
                 self.b.inplace("multiply", v, self._hyper(rec, gi, "alpha"))
@@ -631,6 +675,9 @@ class Recorder:
 
     def _adagrad(self, rec: OptRecord, o: Ops) -> None:
         opt = rec.optimizer
+        counts = self._group_counts(rec)
+        rates = [None if t is None else self._neg_clr(rec, gi, t, per_group=True)
+                 for gi, t in enumerate(counts)]
         for gi, group in enumerate(opt.param_groups):
             rec.structure[(gi, "weight_decay")] = bool(group["weight_decay"])
             rec.structure[(gi, "maximize")] = group["maximize"]
@@ -642,14 +689,16 @@ class Recorder:
                 g = self._decayed(rec, o, gi, g, w)
                 self._state_of(rec, p, ("step", "sum"),
                                "Adagrad's sums of a group added later are made on its first step")
-                t = self._count(rec, src)
-                neg_clr = self.b.expr("-({0} / (1 + ({1} - 1) * {2}))",
-                                      self._hyper(rec, gi, "lr"), t,
-                                      self._hyper(rec, gi, "lr_decay"), hint="neg_clr")
+                neg_clr = rates[gi] or self._neg_clr(rec, gi, self._count(rec, src))
                 s = self._state_array(rec, src, "sum")
                 self.b.inplace("add", s, o.mul(g, g))
                 std = o.add(o.k("sqrt", s), self._hyper(rec, gi, "eps"))
                 self.b.inplace("add", w, o.div(o.mul(neg_clr, g), std))
+
+    def _neg_clr(self, rec: OptRecord, gi: int, t: Value, per_group: bool = False) -> Value:
+        """Adagrad's -clr, clr = lr / (1 + (t - 1)·lr_decay)."""
+        return self.b.expr("-({0} / (1 + ({1} - 1) * {2}))", self._hyper(rec, gi, "lr"), t,
+                           self._hyper(rec, gi, "lr_decay"), hint="neg_clr", per_group=per_group)
 
     def after_step(self, optimizer: Any) -> None:
         """Check the parameters and state the program computed against eager's."""
