@@ -5,7 +5,7 @@ so the deck's code runs with ``torch`` swapped for ``vb``. A torch name that vib
 have raises an AttributeError that says so (see ``missing.py``).
 """
 
-from vibrastic import autograd, distributions, nn, optim, utils
+from vibrastic import autograd, distributions, nn, optim, special, utils
 from vibrastic.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from vibrastic.blas import get_num_threads, set_num_threads
 from vibrastic.devices import (
@@ -130,6 +130,7 @@ from vibrastic.random import (
     set_rng_state,
 )
 from vibrastic.serialization import load, save
+from vibrastic.special import erf, erfc, erfinv, logit, xlogy
 from vibrastic.tensor import (
     BoolTensor,
     ByteTensor,
@@ -266,6 +267,9 @@ __all__ = [
     "enable_grad",
     "eq",
     "equal",
+    "erf",
+    "erfc",
+    "erfinv",
     "exp",
     "expm1",
     "eye",
@@ -311,6 +315,7 @@ __all__ = [
     "logical_and",
     "logical_not",
     "logical_or",
+    "logit",
     "logspace",
     "logsumexp",
     "long",
@@ -369,6 +374,7 @@ __all__ = [
     "sinh",
     "softmax",
     "sort",
+    "special",
     "split",
     "sqrt",
     "squeeze",
@@ -391,6 +397,7 @@ __all__ = [
     "utils",
     "var",
     "where",
+    "xlogy",
     "zeros",
     "zeros_like",
 ]

@@ -24,9 +24,10 @@ import numpy as np
 
 from vibrastic import ops
 from vibrastic import random as _random
-from vibrastic.autograd import enable_grad, no_grad, record
+from vibrastic.autograd import enable_grad, no_grad
 from vibrastic.missing import module_getattr
 from vibrastic.nn.functional import binary_cross_entropy_with_logits, softplus
+from vibrastic.special import erf, erfinv
 from vibrastic.tensor import Size, Tensor, _new
 
 _t = importlib.import_module("vibrastic.tensor")  # the module (vb.tensor is the function)
@@ -189,6 +190,9 @@ class Distribution:
     def cdf(self, value: Tensor) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not implement cdf")
 
+    def icdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not implement icdf")
+
     def entropy(self) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not implement entropy")
 
@@ -346,14 +350,6 @@ class Categorical(Distribution):
 # ---- Normal ----
 
 
-def _erf(x: Tensor) -> Tensor:
-    """erf(x), differentiable: d/dx = 2/√π e^(-x²) (for Normal.cdf)."""
-    data = x._data
-    out = np.vectorize(math.erf, otypes=[np.float64])(data).astype(data.dtype, copy=False)
-    return record(out, (x,), lambda g: (g * (2 / math.sqrt(math.pi)) * np.exp(-data * data),),
-                  "Erf")
-
-
 class Normal(Distribution):
     """The Gaussian N(loc, scale²); ``loc`` and ``scale`` broadcast against each other."""
 
@@ -401,7 +397,11 @@ class Normal(Distribution):
     def cdf(self, value: Tensor | float) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + _erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value: Tensor | float) -> Tensor:
+        """The value with this cumulative probability: loc + scale·√2·erfinv(2p - 1)."""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()

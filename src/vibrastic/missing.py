@@ -28,7 +28,7 @@ _REASONS = {
         "vibrastic has no recurrent or attention layers"),
     **dict.fromkeys(("jit", "fx", "export", "onnx"),
                     "vibrastic's one compiler is vb.compile (torch.compile's calling convention)"),
-    **dict.fromkeys(("fft", "linalg", "sparse", "special", "distributed",
+    **dict.fromkeys(("fft", "linalg", "sparse", "distributed",
                      "quantization", "hub", "multiprocessing"),
                     "vibrastic does not have this sub-module"),
     **dict.fromkeys(MODULE_HOOKS, "vibrastic has tensor hooks (tensor.register_hook) but no "

@@ -498,6 +498,11 @@ class Tensor:
         return ops.clamp(self, min, max)
     clip = clamp
     def sinh(self) -> Tensor: return ops.sinh(self)
+    def erf(self) -> Tensor: return special.erf(self)
+    def erfc(self) -> Tensor: return special.erfc(self)
+    def erfinv(self) -> Tensor: return special.erfinv(self)
+    def logit(self, eps: float | None = None) -> Tensor: return special.logit(self, eps)
+    def xlogy(self, other: TensorLike) -> Tensor: return special.xlogy(self, other)
     def cosh(self) -> Tensor: return ops.cosh(self)
     def tan(self) -> Tensor: return ops.tan(self)
     def asin(self) -> Tensor: return ops.asin(self)
@@ -954,4 +959,4 @@ TensorLike = Tensor | float | int | bool | np.ndarray
 Dims = int | Sequence[int] | None
 
 # ops.py and autograd.py build on Tensor, so they are imported once it exists.
-from vibrastic import autograd, ops, printing  # noqa: E402
+from vibrastic import autograd, ops, printing, special  # noqa: E402

@@ -18,6 +18,7 @@ from vibrastic.missing import module_getattr
 from vibrastic.ops import _arr, _binary, _log_softmax, linear, sigmoid, tanh
 from vibrastic.ops import log_softmax as _log_softmax_op
 from vibrastic.ops import softmax as _softmax
+from vibrastic.special import erf_array
 from vibrastic.tensor import Tensor, TensorLike, _new
 
 __all__ = [
@@ -382,7 +383,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return record(out, (input,), lambda g: (np.where(linear_part, g, g * s),), "Softplus")
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erf = erf_array  # float64, on the whole array (the compiled GELU calls this same function)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
