@@ -71,7 +71,7 @@ KERNELS: dict[str, Kernel] = {
     "max_rows": Kernel("_np.maximum.reduceat({0}.reshape(-1), {1})",
                        "_np.maximum.reduceat({0}.reshape(-1), {1}, 0, None, {out})"),
     "take_along": Kernel("_np.take_along_axis({0}, {1}, {axis})"),
-    # F.gelu's erf: the engine's own vectorised math.erf (float64 out), so the bits are its
+    # F.gelu's erf: the engine's own (vibrastic.special.erf_array, float64 out), so the bits are its
     "erf": Kernel("_erf({0})"),
     "einsum": Kernel("_np.einsum({spec}, *{0})"),  # operands as one tuple
     # ops.pow's gradients (branches on values, as eager): runtime.py

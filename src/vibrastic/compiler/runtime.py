@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 _random_module = importlib.import_module("vibrastic.random")
-# F.gelu's erf: the engine's own function object (a vectorised math.erf), so the bits are eager's
+# F.gelu's erf: the engine's own function object (vibrastic.special.erf_array): eager's bits
 _erf = importlib.import_module("vibrastic.nn.functional")._erf
 
 
