@@ -313,3 +313,84 @@ def test_advanced_indexing_with_several_indices_compiles_bit_for_bit(pick: str) 
         return lin, loss
 
     run_twice(make, inputs, "momentum")
+
+
+OPS: dict[str, Callable[[vb.Tensor, vb.Tensor], vb.Tensor]] = {
+    "sinh": lambda h, y: vb.sinh(vb.tanh(h)), "cosh": lambda h, y: vb.cosh(vb.tanh(h)),
+    "tan": lambda h, y: vb.tan(h * 0.3), "asin": lambda h, y: vb.asin(vb.tanh(h)),
+    "acos": lambda h, y: vb.acos(vb.tanh(h)), "atan": lambda h, y: vb.atan(h),
+    "log2": lambda h, y: vb.log2(h * h + 1), "log10": lambda h, y: vb.log10(h * h + 1),
+    "log1p": lambda h, y: vb.log1p(h * h), "expm1": lambda h, y: vb.expm1(vb.tanh(h)),
+    "reciprocal": lambda h, y: vb.reciprocal(h * h + 1), "rsqrt": lambda h, y: vb.rsqrt(h * h + 1),
+    "floor_ceil_trunc_sign_round": lambda h, y: h * (vb.floor(h) + vb.ceil(h) + vb.trunc(h)
+                                                     + vb.sign(h) + vb.round(h, decimals=1)),
+    "frac": lambda h, y: vb.frac(h * 3),
+    "masked_fill": lambda h, y: h.masked_fill(h > 0.5, -1.5),
+    "index_select": lambda h, y: h.index_select(1, vb.tensor([0, 1, 1, 0])),
+    "cumsum": lambda h, y: h.cumsum(1) + h.cumsum(0),
+    "flip": lambda h, y: h.flip(1) * h + h.flip((0, 1)),
+    "repeat": lambda h, y: h.repeat(2, 3) * 1.5,
+    "prod": lambda h, y: h.prod() + h.prod(1).sum() + h.prod(0, keepdim=True).sum()
+                         + vb.relu(h).prod(1).sum(),  # (zeros among the factors)
+    "scatter": lambda h, y: h.scatter(1, vb.tensor([[1], [0], [1], [1], [0], [0]]), 0.5)
+                            * vb.zeros(6, 2).scatter(1, vb.tensor([[1], [0]] * 3), h * y),
+    "one_hot": lambda h, y: h * F.one_hot(vb.tensor([0, 1, 1, 0, 1, 0]), 2).float(),
+    "kl_div": lambda h, y: F.kl_div(F.log_softmax(h, 1), F.softmax(y, 1) * (y > -1),
+                                    reduction="batchmean"),
+    # the permutation is worked out again on every call (the inputs change between calls)
+    "sort_argsort_topk": lambda h, y: h.sort(1)[0] * h.sort(0, descending=True).values
+                                      + h * h.argsort(0).float()
+                                      + h.topk(1, 1)[0] * h.topk(4, 0, largest=False).values.sum(),
+    "l1_loss": lambda h, y: F.l1_loss(h, y),
+    "smooth_l1_loss": lambda h, y: F.smooth_l1_loss(h, y, beta=0.5) + F.smooth_l1_loss(
+        h, y, reduction="sum"),
+    "huber_loss": lambda h, y: F.huber_loss(h, y, delta=0.7),
+    "bce_with_logits": lambda h, y: F.binary_cross_entropy_with_logits(h, (y > 0).float()),
+    "bce_with_logits_weights": lambda h, y: F.binary_cross_entropy_with_logits(
+        h, (y > 0).float(), weight=vb.tensor([0.5, 2.0]), pos_weight=vb.tensor([3.0, 0.5]),
+        reduction="sum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_more_ops_and_losses_compile_bit_for_bit(name: str) -> None:
+    """Each op after a linear layer, its result squared and summed (the losses as they are),
+    trained with momentum: eager's bits on every call."""
+    def make() -> tuple[vb.nn.Module, Callable[..., vb.Tensor]]:
+        vb.manual_seed(0)
+        lin = vb.nn.Linear(3, 2)
+
+        def loss(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+            out = OPS[name](lin(x), y)
+            return out if out.ndim == 0 else (out * out).sum()
+
+        return lin, loss
+
+    run_twice(make, mlp_inputs(vb.float32, 3, 4, scale=1.5), "momentum")
+
+
+def test_eval_mode_batch_norm_reads_running_statistics_on_every_call() -> None:
+    """A compiled eval-mode step after the running statistics moved (an eager training pass
+    between calls) uses the new statistics, as eager does (it used the traced ones)."""
+    rng = np.random.default_rng(5)
+    data = [vb.tensor(rng.standard_normal((8, 3)) * (i + 1) + i, dtype=vb.float32)
+            for i in range(6)]
+    runs = []
+    for compiled in (False, True):
+        vb.manual_seed(0)
+        net = vb.nn.Sequential(vb.nn.Linear(3, 4), vb.nn.BatchNorm1d(4), vb.nn.Linear(4, 1))
+        step = training_step(vb.optim.SGD(net.parameters(), lr=0.05),
+                             lambda x, net=net: (net(x) ** 2).mean())
+        fn = vb.compile(step, fullgraph=True, backend="numpy") if compiled else step
+        losses = []
+        for x, moved in zip(data[::2], data[1::2], strict=True):
+            net.eval()
+            losses.append(fn(x)._data.copy())
+            net.train()
+            with vb.no_grad():
+                net(moved)  # the running statistics move
+        runs.append((losses, [p._data.copy() for p in net.parameters()]))
+    for a, b in zip(runs[0][0], runs[1][0], strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)

@@ -21,6 +21,10 @@ UNARY = {  # kernel name -> the ufunc that computes it
     "cos": "_np.cos", "tanh": "_np.tanh", "logical_not": "_np.logical_not",
     "floor": "_np.floor", "qlog": "_qlog", "qlog1p": "_qlog1p", "exp_quiet": "_qexp",
     "isfinite": "_np.isfinite", "isnan": "_np.isnan", "isinf": "_np.isinf",
+    "sinh": "_np.sinh", "cosh": "_np.cosh", "tan": "_np.tan", "arcsin": "_np.arcsin",
+    "arccos": "_np.arccos", "arctan": "_np.arctan", "log2": "_np.log2", "log10": "_np.log10",
+    "expm1": "_np.expm1", "reciprocal": "_np.reciprocal", "ceil": "_np.ceil",
+    "trunc": "_np.trunc",
 }
 BINARY = {
     "add": "_np.add", "subtract": "_np.subtract", "multiply": "_np.multiply",
@@ -74,6 +78,13 @@ KERNELS: dict[str, Kernel] = {
     # F.gelu's erf: the engine's own (vibrastic.special.erf_array, float64 out), so the bits are its
     "erf": Kernel("_erf({0})"),
     "einsum": Kernel("_np.einsum({spec}, *{0})"),  # operands as one tuple
+    "round": Kernel("_np.round({0}, {decimals})"),
+    "take_axis": Kernel("_np.take({0}, {1}, axis={axis})"),  # index_select
+    "cumsum": Kernel("_np.cumsum({0}, axis={axis})"),
+    "cumprod": Kernel("_np.cumprod({0}, axis={axis})"),
+    "argsort": Kernel("_np.argsort({0}, axis={axis}, kind='stable')"),
+    "prod": Kernel("_np.multiply.reduce({0}, {axes}, None, None, {keepdims})"),
+    "tile": Kernel("_np.tile({0}, {reps})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),
     "pow_db": Kernel("_pow_db({0}, {1}, {2}, {3})"),
@@ -107,6 +118,8 @@ KERNELS: dict[str, Kernel] = {
     "swapaxes": Kernel("_np.swapaxes({0}, -1, -2)", view=True),
     "expand_dims": Kernel("_np.expand_dims({0}, {axis})", view=True),
     "squeeze": Kernel("_np.squeeze({0}, {axis})", view=True),
+    "flip": Kernel("_np.flip({0}, {axis})", view=True),
+    "moveaxis": Kernel("_np.moveaxis({0}, {source}, {destination})", view=True),
     "broadcast_to": Kernel("_np.broadcast_to({0}, {shape})", view=True),
     "getitem": Kernel("{0}[{idx}]", view=True),
     "asarray": Kernel("_np.asarray({0})", view=True),
@@ -125,6 +138,7 @@ INPLACE: dict[str, str] = {
     "sub_flat": "{0}.reshape(-1)[{1}] -= {2}",  # (a contiguous buffer of the program's)
     "set_flat": "{0}.reshape(-1)[{1}] = {2}",
     "add_at": "_np.add.at({0}, {idx}, {1})",
+    "add_at_axis": "_np.add.at(_np.moveaxis({0}, {axis}, 0), {1}, _np.moveaxis({2}, {axis}, 0))",
     "copyto": "_np.copyto({0}, {1})",
     "maximum_into": "_np.maximum({0}, {1}, out={0})",
     "put_along": "_np.put_along_axis({0}, {1}, {2}, {axis})",

@@ -1188,9 +1188,12 @@ def gelu(o: Ops, input: Node, approximate: str = "none") -> Result:
 
 
 def _index_value(o: Ops, index: Any) -> Value:
-    """An index argument as a value of the program: a tensor's, or a constant array."""
+    """An index argument as a value of the program: a tensor's (or one a rule computed), or
+    a constant array."""
     if isinstance(index, Node):
         return index.value
+    if isinstance(index, Value):
+        return index
     return o.b.constant(np.asarray(index), "index")
 
 
@@ -1301,3 +1304,344 @@ def einsum(o: Ops, equation: str, *operands: Any) -> Result:
         return grads
 
     return out, nodes, vjp
+
+
+# ---- more elementwise functions (ops._elementwise: g · f'(x), f' written from x and y) ----
+
+
+def _elementwise(kernel: str, derivative: Callable[[Ops, Value, Value], Value]
+                 ) -> Callable[..., Result]:
+    def op(o: Ops, input: Node) -> Result:
+        x = o.float_(input.value)
+        out = o.k(kernel, x)
+        return unary(out, input, lambda g: o.mul(g, derivative(o, x, out)))
+
+    return op
+
+
+def _one_over_root(o: Ops, x: Value) -> Value:  # √(1 - x²)
+    return o.k("sqrt", o.sub(1, o.mul(x, x)))
+
+
+RULES.update({
+    "sinh": _elementwise("sinh", lambda o, x, y: o.k("cosh", x)),
+    "cosh": _elementwise("cosh", lambda o, x, y: o.k("sinh", x)),
+    "tan": _elementwise("tan", lambda o, x, y: o.add(1, o.mul(y, y))),
+    "asin": _elementwise("arcsin", lambda o, x, y: o.div(1, _one_over_root(o, x))),
+    "acos": _elementwise("arccos", lambda o, x, y: o.div(-1, _one_over_root(o, x))),
+    "atan": _elementwise("arctan", lambda o, x, y: o.div(1, o.add(1, o.mul(x, x)))),
+    "log2": _elementwise("log2", lambda o, x, y: o.div(1, o.mul(x, np.log(2.0)))),
+    "log10": _elementwise("log10", lambda o, x, y: o.div(1, o.mul(x, np.log(10.0)))),
+    "log1p": _elementwise("log1p", lambda o, x, y: o.div(1, o.add(1, x))),
+    "expm1": _elementwise("expm1", lambda o, x, y: o.add(y, 1)),
+    "reciprocal": _elementwise("reciprocal", lambda o, x, y: o.mul(o.neg(y), y)),
+})
+
+
+@rule("rsqrt")
+def rsqrt(o: Ops, input: Node) -> Result:
+    x = o.float_(input.value)
+    out = o.div(1, o.k("sqrt", x))
+    return unary(out, input, lambda g: o.mul(g, o.mul(o.mul(o.mul(-0.5, out), out), out)))
+
+
+def _stepwise(kernel: str) -> Callable[..., Result]:
+    """ops._stepwise: floor, ceil, trunc, sign; the gradient zeros (as eager hands on)."""
+    def op(o: Ops, input: Node) -> Result:
+        return unary(o.k(kernel, input.value), input,
+                     lambda g: o.k("zeros", shape=g.shape, dtype=g.dtype))
+
+    return op
+
+
+RULES.update({name: _stepwise(name) for name in ("floor", "ceil", "trunc", "sign")})
+
+
+@rule("round")
+def round_(o: Ops, input: Node, *, decimals: int = 0) -> Result:
+    x = input.value
+    out = o.k("round", x, decimals=decimals) if x.dtype.kind == "f" else o.k("copy", x)
+    return unary(out, input, lambda g: o.k("zeros", shape=g.shape, dtype=g.dtype))
+
+
+@rule("frac")
+def frac(o: Ops, input: Node) -> Result:
+    x = input.value
+    return unary(o.sub(x, o.k("trunc", x)), input, lambda g: g)
+
+
+# ---- more shapes and picks: masked_fill, index_select, cumsum, flip, repeat ----
+
+
+@rule("masked_fill")
+def masked_fill(o: Ops, input: Node, mask: Any, value: Any) -> Result:
+    x = input.value
+    m = o.val(mask)
+    if isinstance(m, Value):
+        m = m if m.dtype == np.bool_ else o.k("astype", m, dtype=np.dtype(np.bool_))
+    else:
+        m = o.b.constant(np.asarray(m, dtype=bool), "mask")
+    out = _as_dtype(o, o.k("where", m, o.val(value), x), x.dtype)
+    return unary(out, input, lambda g: o.k("where", m, 0, g))
+
+
+@rule("index_select")
+def index_select(o: Ops, input: Node, dim: int, index: Any) -> Result:
+    x = input.value
+    if not x.shape:
+        raise CompileError("index_select of a 0-d tensor is not supported by vb.compile")
+    idx = _index_value(o, index)
+    if idx.dtype != np.int64:
+        idx = o.k("astype", idx, dtype=np.dtype(np.int64))
+    idx = o.reshape(idx, (int(np.prod(idx.shape)),))
+    axis = dim % len(x.shape)
+
+    def vjp(g: Value) -> tuple[Value]:
+        gx = o.k("zeros", shape=x.shape, dtype=x.dtype)
+        o.b.inplace("add_at_axis", gx, idx, g, axis=axis)
+        return (gx,)
+
+    return unary(o.k("take_axis", x, idx, axis=axis), input, lambda g: vjp(g)[0])
+
+
+@rule("cumsum")
+def cumsum(o: Ops, input: Node, dim: int, *, dtype: Any = None) -> Result:
+    x = input.value if dtype is None else o.k("astype", input.value,
+                                              dtype=np.dtype(_t._np_dtype(dtype)))
+    if not x.shape:
+        return unary(o.k("copy", x), input, lambda g: g)
+    axis = dim % len(x.shape)
+    out = o.k("cumsum", x, axis=axis)
+    if out.dtype.kind in "biu":
+        out = o.k("astype", out, dtype=np.dtype(np.int64))
+    return unary(out, input, lambda g: o.k("flip", o.k("cumsum", o.k("flip", g, axis=axis),
+                                                       axis=axis), axis=axis))
+
+
+@rule("flip")
+def flip(o: Ops, input: Node, dims: Any) -> Result:
+    axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    return unary(o.k("flip", input.value, axis=axes), input,
+                 lambda g: o.k("flip", g, axis=axes))
+
+
+@rule("repeat")
+def repeat(o: Ops, input: Node, *sizes: Any) -> Result:
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    reps = tuple(int(s) for s in sizes)
+    x = input.value
+    shape = (1,) * (len(reps) - len(x.shape)) + tuple(x.shape)
+    out = o.k("tile", o.reshape(x, shape), reps=reps)
+    split = tuple(d for pair in zip(reps, shape, strict=True) for d in pair)
+    src = x.shape
+
+    def vjp(g: Value) -> Value:
+        summed = o.sum(o.k("reshape", g, shape=split), tuple(range(0, len(split), 2)), False)
+        return o.reshape(summed, src)
+
+    return unary(out, input, vjp)
+
+
+# ---- more losses (nn.functional), each as its eager code ----
+
+
+@rule("l1_loss")
+def l1_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+    d = o.sub(input.value, o.val(target))
+    out, scale = _reduce(o, o.k("absolute", d), reduction)
+    return binary(o, out, input, target,
+                  lambda g: o.mul(o.k("sign", d), _spread(o, g, scale)),
+                  lambda g: o.mul(o.neg(o.k("sign", d)), _spread(o, g, scale)))
+
+
+def _piecewise_loss(o: Ops, input: Node, target: Any, reduction: str, out_: Any,
+                    slope: Value) -> Result:
+    out, scale = _reduce(o, out_, reduction)
+    return binary(o, out, input, target, lambda g: o.mul(slope, _spread(o, g, scale)),
+                  lambda g: o.mul(o.neg(slope), _spread(o, g, scale)))
+
+
+@rule("smooth_l1_loss")
+def smooth_l1_loss(o: Ops, input: Node, target: Any, reduction: str = "mean",
+                   beta: float = 1.0) -> Result:
+    d = o.sub(input.value, o.val(target))
+    abs_d = o.k("absolute", d)
+    inside = o.k("less", abs_d, beta)
+    b = beta or 1
+    loss = o.k("where", inside, o.div(o.mul(o.mul(0.5, d), d), b), o.sub(abs_d, 0.5 * beta))
+    slope = o.k("where", inside, o.div(d, b), o.k("sign", d))
+    return _piecewise_loss(o, input, target, reduction, loss, slope)
+
+
+@rule("huber_loss")
+def huber_loss(o: Ops, input: Node, target: Any, reduction: str = "mean",
+               delta: float = 1.0) -> Result:
+    d = o.sub(input.value, o.val(target))
+    abs_d = o.k("absolute", d)
+    inside = o.k("less", abs_d, delta)
+    loss = o.k("where", inside, o.mul(o.mul(0.5, d), d),
+               o.mul(delta, o.sub(abs_d, 0.5 * delta)))
+    slope = o.k("where", inside, d, o.mul(delta, o.k("sign", d)))
+    return _piecewise_loss(o, input, target, reduction, loss, slope)
+
+
+@rule("binary_cross_entropy_with_logits")
+def binary_cross_entropy_with_logits(o: Ops, input: Node, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None
+                                     ) -> Result:
+    x, y = input.value, o.val(target)
+    softplus_neg = o.k("logaddexp", 0, o.neg(x))
+    lw: Any = 1 if pos_weight is None else o.add(o.mul(o.sub(o.val(pos_weight), 1), y), 1)
+    one_y = o.sub(1, y)
+    loss = o.add(o.mul(one_y, x), o.mul(lw, softplus_neg))
+    w = 1 if weight is None else o.val(weight)
+    out, scale = _reduce(o, o.mul(loss, w), reduction)
+    out = _as_dtype(o, out, x.dtype)
+
+    def dx(g: Value) -> Value:
+        sig_neg = o.div(1, o.add(1, o.k("exp", o.k("clip", x, lo=-700, hi=700))))
+        return o.mul(o.mul(o.sub(one_y, o.mul(lw, sig_neg)), w), _spread(o, g, scale))
+
+    def dy(g: Value) -> Value:
+        extra = 0 if pos_weight is None else o.mul(o.sub(o.val(pos_weight), 1), softplus_neg)
+        return o.mul(o.mul(o.add(o.neg(x), extra), w), _spread(o, g, scale))
+
+    return binary(o, out, input, target, dx, dy)
+
+
+@rule("one_hot")
+def one_hot(o: Ops, tensor: Any, num_classes: int = -1) -> Result:
+    """``(idx[..., None] == arange(n)).astype(int64)``, with eager's checks on every call.
+    Without num_classes, n is the largest index plus one: a value the code would read."""
+    if num_classes == -1:
+        raise CompileError("one_hot() without num_classes reads the largest index (a value); "
+                           "pass num_classes")
+    idx = _index_value(o, tensor)
+    if idx.dtype.kind not in "iu":
+        raise CompileError("one_hot of a non-integer tensor")  # eager raised already
+    o.b.check("{0}.size and {0}.min() < 0", "RuntimeError", "Class values must be "
+              "non-negative.", idx)
+    o.b.check("{0}.size and {0}.max() >= " + str(int(num_classes)), "RuntimeError",
+              "Class values must be smaller than num_classes.", idx)
+    column = o.k("getitem", idx, idx=raw("..., None"), _index=(Ellipsis, None))
+    hits = o.k("equal", column, o.b.constant(np.arange(num_classes), "classes"))
+    return o.k("astype", hits, dtype=np.dtype(np.int64)), (), None
+
+
+@rule("prod")
+def prod(o: Ops, input: Node, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None) -> Result:
+    """ops.prod: the gradient of each element is the product of the others, as running
+    products from the left and from the right (zeros included), call for call as eager."""
+    dim = dim if axis is None else axis
+    x = input.value if dtype is None else o.k("astype", input.value,
+                                              dtype=np.dtype(_t._np_dtype(dtype)))
+    ndim, flat = len(x.shape), dim is None
+    ax = -1 if flat else dim % ndim if ndim else 0
+    if flat:
+        moved = o.k("reshape", x, shape=(-1,))
+    elif ndim:
+        moved = o.k("moveaxis", x, source=ax, destination=-1)
+    else:
+        moved = o.k("reshape", x, shape=(1,))
+    out = o.k("prod", moved, axes=-1, keepdims=False)
+    if out.dtype.kind in "biu":
+        out = o.k("astype", out, dtype=np.dtype(np.int64))
+    if keepdim and not flat and ndim:
+        out = o.k("expand_dims", out, axis=ax)
+    elif keepdim and flat:
+        out = o.k("reshape", out, shape=(1,) * ndim)
+
+    def vjp(g: Value) -> Value:
+        ones = o.b.constant(np.ones((*moved.shape[:-1], 1), moved.dtype), "ones")
+        head = o.k("getitem", moved, idx=raw("..., :-1"), _index=(Ellipsis, slice(None, -1)))
+        tail = o.k("getitem", moved, idx=raw("..., :0:-1"),
+                   _index=(Ellipsis, slice(None, 0, -1)))
+        left = o.k("cumprod", o.k("concatenate", [ones, head], axis=-1), axis=-1)
+        right = o.k("getitem", o.k("cumprod", o.k("concatenate", [ones, tail], axis=-1),
+                                   axis=-1), idx=raw("..., ::-1"),
+                    _index=(Ellipsis, slice(None, None, -1)))
+        if flat:
+            gm = o.k("take", o.k("reshape", g, shape=(-1,)), idx=raw("0"), _index=0)
+        else:
+            gm = o.k("squeeze", g, axis=ax) if keepdim and ndim else g
+        others = o.mul(o.mul(left, right), o.k("expand_dims", gm, axis=-1))
+        if flat:
+            return o.k("reshape", others, shape=x.shape)
+        if ndim:
+            return o.k("moveaxis", others, source=-1, destination=ax)
+        return o.k("reshape", others, shape=())
+
+    return unary(out, input, vjp)
+
+
+@rule("scatter")
+def scatter(o: Ops, input: Node, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Result:
+    """ops.scatter: a copy of input with src's entries (or value) written at index along dim;
+    which places were written is worked out on every call (it depends on the index)."""
+    x = input.value
+    idx = _index_value(o, index)
+    if idx.dtype != np.int64:
+        idx = o.k("astype", idx, dtype=np.dtype(np.int64))
+    grid: list[Any] = [o.b.constant(g, "grid") for g in np.indices(idx.shape, sparse=True)]
+    grid[dim % len(x.shape)] = idx
+    where = tuple(grid)
+    text = raw(o.b.index(where))
+    source = value if src is None else src
+    out = o.k("copy", x)
+    written = o.k("zeros", shape=x.shape, dtype=np.dtype(np.bool_))
+    sub = tuple(slice(0, s) for s in idx.shape)
+    if isinstance(source, Node):
+        picked = o.k("getitem", source.value, idx=raw(o.b.index(sub)), _index=sub)
+        o.b.inplace("setitem", out, picked, *where, idx=text, _index=where)
+    else:
+        o.b.inplace("setitem", out, o.val(source), *where, idx=text, _index=where)
+    o.b.inplace("setitem", written, True, *where, idx=text, _index=where)
+    if not isinstance(source, Node):
+        return unary(out, input, lambda g: o.k("where", written, 0, g))
+    shape, dtype = source.shape, source.dtype
+
+    def vjp(g: Value) -> list[Value]:
+        gs = o.k("zeros", shape=shape, dtype=dtype)
+        o.b.inplace("setitem", gs, o.k("take", g, *where, idx=text, _index=where),
+                    idx=raw(o.b.index(sub)), _index=sub)
+        return [o.k("where", written, 0, g), gs]
+
+    return out, (input, source), vjp
+
+
+def _sort_order(o: Ops, x: Value, axis: int, descending: bool) -> Value:
+    """ops.sort's permutation, computed on every call: a stable argsort (of -x, descending)."""
+    if descending and x.dtype.kind != "b":
+        return o.k("argsort", o.neg(x), axis=axis)
+    idx = o.k("argsort", x, axis=axis)
+    return o.k("flip", idx, axis=axis) if descending else idx
+
+
+@rule("sort")
+def sort(o: Ops, input: Node, dim: int = -1, descending: bool = False, stable: bool = False
+         ) -> Result:
+    """The values are a gather by the permutation (its gradient goes back through it); the
+    permutation is worked out on every call, not taken from the traced one."""
+    x = input.value
+    if not x.shape:
+        raise CompileError("sort of a 0-d tensor is not supported by vb.compile")
+    axis = dim % len(x.shape)
+    idx = _sort_order(o, x, axis, descending)
+    values, parents, vjp = gather(o, input, axis, idx)
+    return (values, o.k("astype", idx, dtype=np.dtype(np.int64))), parents, vjp
+
+
+@rule("topk")
+def topk(o: Ops, input: Node, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+         ) -> Result:
+    x = input.value
+    if not x.shape:
+        raise CompileError("topk of a 0-d tensor is not supported by vb.compile")
+    axis = dim % len(x.shape)
+    order = o.k("astype", _sort_order(o, x, axis, largest), dtype=np.dtype(np.int64))
+    idx = o.k("take_axis", order, o.b.constant(np.arange(k), "first"), axis=axis)
+    values, parents, vjp = gather(o, input, axis, idx)
+    return (values, idx), parents, vjp

@@ -50,11 +50,18 @@ OPS = {
     "floor_divide": "floor_divide", "argmax": "argmax", "argmin": "argmin",
     "max": "max", "min": "min", "amax": "amax", "amin": "amin", "gather": "gather",
     "logsumexp": "logsumexp", "einsum": "einsum", "isfinite": "isfinite", "isnan": "isnan",
-    "isinf": "isinf",
+    "isinf": "isinf", "sinh": "sinh", "cosh": "cosh", "tan": "tan", "asin": "asin",
+    "acos": "acos", "atan": "atan", "log2": "log2", "log10": "log10", "log1p": "log1p",
+    "expm1": "expm1", "reciprocal": "reciprocal", "rsqrt": "rsqrt", "floor": "floor",
+    "ceil": "ceil", "trunc": "trunc", "sign": "sign", "round": "round", "frac": "frac",
+    "masked_fill": "masked_fill", "index_select": "index_select", "cumsum": "cumsum",
+    "flip": "flip", "repeat": "repeat", "prod": "prod", "scatter": "scatter",
+    "sort": "sort", "topk": "topk",
 }
-LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy")  # nn.functional
+LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_loss",
+          "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits")  # nn.functional
 FUNCTIONAL = (  # nn.functional's own ops with a rule (relu6, mish, softsign, prelu: made of them)
-    *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding")
+    *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding", "one_hot")
 UNSUPPORTED_OPS: tuple[str, ...] = ()  # ops.py functions with no rule yet (a clear break)
 INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
     "iadd": "add", "isub": "subtract", "imul": "multiply", "itruediv": "true_divide",

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from vibrastic import ops as _ops
+from vibrastic import tensor as _tensor
 from vibrastic.autograd import record
 from vibrastic.missing import module_getattr
 from vibrastic.ops import _arr, _binary, _log_softmax, linear, sigmoid, tanh
@@ -339,7 +340,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         loss = _ops.mul(_ops.exp(target), _ops.sub(target, input))
     else:
         positive = target > 0
-        safe = _ops.where(positive, target, _new(np.ones((), target._data.dtype)))
+        safe = _ops.where(positive, target, _tensor.ones((), dtype=target._data.dtype))
         loss = _ops.sub(_ops.mul(target, _ops.log(safe)), _ops.mul(target, input))
     if reduction == "batchmean":
         return _ops.div(_ops.sum(loss), input.shape[0] if input.ndim else 1)
@@ -452,8 +453,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        scale = 1 / np.sqrt(running_var._data + eps)
-        out = (input - running_mean._data.reshape(shape)) * scale.reshape(shape).astype(x.dtype)
+        # tensor ops on the running statistics (not their arrays): vb.compile then reads
+        # them on every call instead of keeping the traced values
+        scale = _ops.div(1, _ops.sqrt(_ops.add(running_var, eps)))
+        out = (input - running_mean.reshape(shape)) * scale.reshape(shape).to(x.dtype)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
