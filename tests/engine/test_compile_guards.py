@@ -431,10 +431,10 @@ def test_fullgraph_raises_instead_of_running_eagerly() -> None:
 
 
 def test_an_op_without_a_rule_runs_eagerly() -> None:
-    compiled = vb.compile(lambda x: x.cumsum(0) * 2)
+    compiled = vb.compile(lambda x: vb.isclose(x, vb.ones(2, 2)) * 2)
     x = vb.tensor([[1.0, 5.0], [3.0, 2.0]])
     with pytest.warns(CompileWarning, match="does not know"):
-        assert compiled(x).tolist() == [[2.0, 10.0], [8.0, 14.0]]
+        assert compiled(x).tolist() == [[2, 0], [0, 0]]
     assert "does not know" in compiled.explain()
 
 
