@@ -315,6 +315,12 @@ def test_advanced_indexing_with_several_indices_compiles_bit_for_bit(pick: str) 
     run_twice(make, inputs, "momentum")
 
 
+def special_ops(h: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+    return (vb.erf(h) + h.erfc() * vb.erfinv(vb.tanh(h)) + vb.special.ndtr(h * 3)
+            + vb.logit(vb.sigmoid(h)) + vb.logit(vb.sigmoid(h * 4), eps=0.1)
+            + vb.xlogy(vb.relu(h), vb.sigmoid(y)))
+
+
 OPS: dict[str, Callable[[vb.Tensor, vb.Tensor], vb.Tensor]] = {
     "sinh": lambda h, y: vb.sinh(vb.tanh(h)), "cosh": lambda h, y: vb.cosh(vb.tanh(h)),
     "tan": lambda h, y: vb.tan(h * 0.3), "asin": lambda h, y: vb.asin(vb.tanh(h)),
@@ -341,6 +347,11 @@ OPS: dict[str, Callable[[vb.Tensor, vb.Tensor], vb.Tensor]] = {
     "sort_argsort_topk": lambda h, y: h.sort(1)[0] * h.sort(0, descending=True).values
                                       + h * h.argsort(0).float()
                                       + h.topk(1, 1)[0] * h.topk(4, 0, largest=False).values.sum(),
+    "special": lambda h, y: special_ops(h * 0.2, y),
+    "normal_cdf_icdf": lambda h, y: vb.distributions.Normal(h, 1.5, validate_args=False).cdf(y)
+                                    + vb.distributions.Normal(y, vb.exp(vb.tanh(h)),
+                                                              validate_args=False
+                                                              ).icdf(vb.full((6, 2), 0.3)),
     "l1_loss": lambda h, y: F.l1_loss(h, y),
     "smooth_l1_loss": lambda h, y: F.smooth_l1_loss(h, y, beta=0.5) + F.smooth_l1_loss(
         h, y, reduction="sum"),

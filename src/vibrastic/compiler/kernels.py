@@ -79,6 +79,10 @@ KERNELS: dict[str, Kernel] = {
     "erf": Kernel("_erf({0})"),
     "einsum": Kernel("_np.einsum({spec}, *{0})"),  # operands as one tuple
     "round": Kernel("_np.round({0}, {decimals})"),
+    "erfc": Kernel("_erfc({0})"),  # vb.special's, as erf: float64 out
+    "erfinv": Kernel("_erfinv({0})"),
+    "log_quiet": Kernel("_quietly(_np.log, {0})"),  # logit, xlogy: warnings silenced as eager
+    "true_divide_quiet": Kernel("_quietly(_np.true_divide, {0}, {1})"),
     "take_axis": Kernel("_np.take({0}, {1}, axis={axis})"),  # index_select
     "cumsum": Kernel("_np.cumsum({0}, axis={axis})"),
     "cumprod": Kernel("_np.cumprod({0}, axis={axis})"),

@@ -1645,3 +1645,69 @@ def topk(o: Ops, input: Node, k: int, dim: int = -1, largest: bool = True, sorte
     idx = o.k("take_axis", order, o.b.constant(np.arange(k), "first"), axis=axis)
     values, parents, vjp = gather(o, input, axis, idx)
     return (values, idx), parents, vjp
+
+
+# ---- vb.special ----
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+@rule("erf", "erfc")
+def erf(o: Ops, input: Node, *, _kernel: str = "erf") -> Result:
+    """vb.special.erf / erfc: the engine's float64 functions, rounded to the input's dtype."""
+    x = o.float_(input.value)
+    out = _as_dtype(o, o.k(_kernel, x), x.dtype)
+    c = _TWO_OVER_SQRT_PI if _kernel == "erf" else -_TWO_OVER_SQRT_PI
+    return unary(out, input, lambda g: o.mul(g, o.mul(c, o.k("exp", o.mul(o.neg(x), x)))))
+
+
+RULES["erfc"] = lambda o, input: erf(o, input, _kernel="erfc")
+
+
+@rule("erfinv")
+def erfinv(o: Ops, input: Node) -> Result:
+    y = o.float_(input.value)
+    out = _as_dtype(o, o.k("erfinv", y), y.dtype)
+    return unary(out, input, lambda g: o.mul(g, o.mul(math.sqrt(math.pi) / 2,
+                                                       o.k("exp_quiet", o.mul(out, out)))))
+
+
+@rule("ndtr")
+def ndtr(o: Ops, input: Node) -> Result:
+    x = o.float_(input.value)
+    out = _as_dtype(o, o.mul(0.5, o.k("erfc", o.div(o.neg(x), math.sqrt(2)))), x.dtype)
+    return unary(out, input, lambda g: o.mul(g, o.div(o.k("exp", o.mul(o.mul(-0.5, x), x)),
+                                                       math.sqrt(2 * math.pi))))
+
+
+@rule("logit")
+def logit(o: Ops, input: Node, eps: float | None = None) -> Result:
+    p = o.float_(input.value)
+    if eps is None:
+        z, inside = p, True
+    else:
+        z = o.k("clip", p, lo=eps, hi=1 - eps)
+        inside = o.k("logical_and", o.k("greater_equal", p, eps), o.k("less_equal", p, 1 - eps))
+    out = o.k("log_quiet", o.k("true_divide_quiet", z, o.sub(1, z)))
+
+    def vjp(g: Value) -> Value:
+        slope = o.k("true_divide_quiet", g, o.mul(z, o.sub(1, z)))
+        return _as_dtype(o, o.k("where", inside, slope, 0), z.dtype)
+
+    return unary(out, input, vjp)
+
+
+@rule("xlogy")
+def xlogy(o: Ops, input: Any, other: Any) -> Result:
+    """x·log(y), 0 where x is 0 (unless y is NaN). Both operands arrays (a Python number
+    beside a tensor takes NumPy scalar paths the rule does not follow)."""
+    if not all(isinstance(v, (Node, np.ndarray)) for v in (input, other)):
+        raise CompileError("xlogy with a Python number is not supported by vb.compile")
+    x, y = (o.float_(v) for v in o.operands(input, other))
+    zero = o.k("logical_and", o.k("equal", x, 0), o.k("logical_not", o.k("isnan", y)))
+    log_y = o.k("log_quiet", y)
+    product = o.mul(x, log_y)
+    out = _as_dtype(o, o.k("where", zero, 0.0, product), product.dtype)
+    return binary(o, out, input, other,
+                  lambda g: o.mul(g, _as_dtype(o, o.k("where", zero, 0.0, log_y), out.dtype)),
+                  lambda g: o.k("true_divide_quiet", o.mul(g, x), y))

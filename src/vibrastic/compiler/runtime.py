@@ -12,6 +12,8 @@ import numpy as np
 _random_module = importlib.import_module("vibrastic.random")
 # F.gelu's erf: the engine's own function object (vibrastic.special.erf_array): eager's bits
 _erf = importlib.import_module("vibrastic.nn.functional")._erf
+_special = importlib.import_module("vibrastic.special")  # vb.special's float64 functions
+_erfc, _erfinv = _special.erfc_array, _special.erfinv_array
 
 
 
@@ -66,6 +68,13 @@ def _logaddexp(x: float, y: float) -> float:
     return d  # a NaN
 
 
+def _quietly(ufunc: Any, *args: Any) -> Any:
+    """A ufunc without divide-by-zero and invalid warnings (where eager's code silences them:
+    vb.special's logit and xlogy)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ufunc(*args)
+
+
 def _typed(value: Any, cache: list[Any]) -> Any:
     """A hyper-parameter read live (``lr``) as the 0-d array ``cache[1]`` (of the dtype of
     the arrays it multiplies), refreshed when the value changes: NumPy casts a Python number
@@ -103,6 +112,9 @@ RUNTIME: dict[str, Any] = {
     "_qexp": _qexp,
     "_erf": _erf,
     "_logaddexp": _logaddexp,
+    "_erfc": _erfc,
+    "_erfinv": _erfinv,
+    "_quietly": _quietly,
     "_blas_matmul": _blas_matmul,
     "_blas_one": _blas_one,
     "_pow_da": _pow_da,

@@ -58,6 +58,7 @@ OPS = {
     "flip": "flip", "repeat": "repeat", "prod": "prod", "scatter": "scatter",
     "sort": "sort", "topk": "topk",
 }
+SPECIAL = ("erf", "erfc", "erfinv", "ndtr", "logit", "xlogy")  # vb.special's own ops
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_loss",
           "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits")  # nn.functional
 FUNCTIONAL = (  # nn.functional's own ops with a rule (relu6, mish, softsign, prelu: made of them)
@@ -408,6 +409,10 @@ def installed() -> Iterator[None]:
         by_identity[id(orig)] = _wrap_op(orig, rule)
     for name in FUNCTIONAL:
         orig = getattr(_functional, name)
+        by_identity[id(orig)] = _wrap_op(orig, name)
+    _special = importlib.import_module("vibrastic.special")
+    for name in SPECIAL:
+        orig = getattr(_special, name)
         by_identity[id(orig)] = _wrap_op(orig, name)
     for name, kernel in INPLACE.items():
         orig = getattr(_ops, name)
