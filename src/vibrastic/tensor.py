@@ -640,6 +640,8 @@ class Tensor:
         return self
     def uniform_(self, a: float = 0.0, b: float = 1.0, **kw: Any) -> Tensor:
         return ops.uniform_(self, a, b, **kw)
+    def bernoulli(self, p: float | None = None, **kw: Any) -> Tensor:
+        return bernoulli(self, p, **kw)
     def normal_(self, mean: float = 0.0, std: float = 1.0, **kw: Any) -> Tensor:
         return ops.normal_(self, mean, std, **kw)
     def detach_(self) -> Tensor:
@@ -914,6 +916,25 @@ def randperm(n: int, *, generator: _random.Generator | None = None, dtype: Any =
     _devices.check(device)
     arr = _random.current(generator).permutation(int(n))
     return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: _random.Generator | None = None) -> Tensor:
+    """1 with probability ``p`` (or each element's probability in ``input``), else 0, in
+    ``input``'s shape and float dtype. A sample: it never requires grad."""
+    data = input._data
+    if data.dtype.kind != "f":
+        raise NotImplementedError(f'"bernoulli" is not implemented for {input.dtype}: '
+                                  f"probabilities must be a float tensor")
+    if p is None:
+        if not ((data >= 0) & (data <= 1)).all():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        probs: Any = data
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    else:
+        probs = p
+    return _new(_random.current(generator).bernoulli(probs, data.shape, data.dtype))
 
 
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *,

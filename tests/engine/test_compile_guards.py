@@ -707,17 +707,18 @@ def test_a_step_that_changes_the_learning_rate_itself_runs_eagerly(where: str) -
     assert weights[0][1] == 0.5 ** 5
 
 
-@pytest.mark.parametrize("layer", ["Dropout", "BatchNorm1d"])
-def test_dropout_and_batch_norm_in_training_run_eagerly_and_compile_in_eval(layer: str) -> None:
-    """Dropout draws a mask from the generator directly and batch norm updates its running
-    statistics in place: a replay would reuse the first mask and leave the statistics behind,
-    so training steps run eagerly (as eager, call for call); in eval mode both compile."""
+@pytest.mark.parametrize("layer", ["Dropout", "BatchNorm1d", "both"])
+def test_dropout_and_batch_norm_compile_in_training_and_in_eval(layer: str) -> None:
+    """Dropout's mask is drawn again on each replayed call (``vb.bernoulli`` is recorded as a
+    random draw, from the same generator as eager) and batch norm's running statistics and
+    batch count are updated by the replay: compiled training equals eager to the bit."""
     results = []
     for compiled in (True, False):
         vb.manual_seed(0)
-        middle = vb.nn.Dropout(0.3) if layer == "Dropout" else vb.nn.BatchNorm1d(8)
-        net = vb.nn.Sequential(vb.nn.Linear(4, 8), middle, vb.nn.ReLU(), vb.nn.Linear(8, 2))
-        opt = vb.optim.SGD(net.parameters(), lr=0.1)
+        middle: list[Any] = {"Dropout": [vb.nn.Dropout(0.3)], "BatchNorm1d": [vb.nn.BatchNorm1d(8)],
+                             "both": [vb.nn.BatchNorm1d(8), vb.nn.Dropout(0.5)]}[layer]
+        net = vb.nn.Sequential(vb.nn.Linear(4, 8), *middle, vb.nn.ReLU(), vb.nn.Linear(8, 2))
+        opt = vb.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
         x, y = vb.randn(8, 4), vb.randn(8, 2)
 
         def step(net: Any = net, opt: Any = opt, x: Any = x, y: Any = y) -> Any:
@@ -727,13 +728,10 @@ def test_dropout_and_batch_norm_in_training_run_eagerly_and_compile_in_eval(laye
             opt.step()
             return loss
 
-        run = vb.compile(step) if compiled else step
+        run = vb.compile(step, fullgraph=True) if compiled else step
+        losses = [run().item() for _ in range(6)]
         if compiled:
-            with pytest.warns(CompileWarning, match="random draw|running statistics"):
-                run()
-        else:
-            run()
-        losses = [run().item() for _ in range(3)]
+            assert "1 compiled version" in run.explain()
         net.eval()
         evaluate = vb.compile(net, fullgraph=True) if compiled else net
         with vb.no_grad():
@@ -741,6 +739,23 @@ def test_dropout_and_batch_norm_in_training_run_eagerly_and_compile_in_eval(laye
         results.append((losses, {k: v.tolist() for k, v in net.state_dict().items()},
                         predictions))
     assert results[0] == results[1]
+    if layer != "Dropout":
+        assert results[0][1]["1.num_batches_tracked"] == 6
+    if layer != "BatchNorm1d":
+        assert len(set(results[0][0])) == 6  # a new mask each call, not the first one replayed
+
+
+def test_random_draws_from_another_generator_or_probabilities_run_eagerly() -> None:
+    """Replays draw from the default generator with a number p: anything else says so."""
+    g = vb.Generator().manual_seed(3)
+    w = vb.ones(3, requires_grad=True)
+    for draw, match in [(lambda: vb.rand(3, generator=g), r"rand\(generator=...\)"),
+                        (lambda: vb.bernoulli(vb.full((3,), 0.5)), r"bernoulli\(probabilities\)")]:
+        def step(draw: Any = draw) -> Any:
+            return (w * draw()).sum()
+
+        with pytest.raises(CompileError, match=match):
+            vb.compile(step, fullgraph=True)()
 
 
 def test_a_replaced_buffer_or_tensor_attribute_is_used() -> None:

@@ -107,6 +107,40 @@ def test_randint_accepts_torch_call_forms() -> None:
     assert set(x.tolist()) == {3} and x.dtype == vb.int64
 
 
+def test_bernoulli_as_torch_shapes_dtypes_frequencies_and_errors() -> None:
+    x = vb.zeros(200, 50, dtype=vb.float64)
+    vb.manual_seed(4)
+    draw = vb.bernoulli(x, 0.3)
+    assert draw.shape == (200, 50) and draw.dtype == vb.float64 and not draw.requires_grad
+    assert set(np.unique(draw.numpy())) == {0.0, 1.0}
+    assert abs(draw.numpy().mean() - 0.3) < 0.02  # 10,000 draws: 5 standard deviations
+    vb.manual_seed(4)
+    assert vb.bernoulli(x, 0.3).tolist() == draw.tolist()
+    vb.manual_seed(4)
+    assert x.bernoulli(0.3).tolist() == draw.tolist()
+    probs = vb.tensor([0.0, 1.0, 1.0, 0.0], requires_grad=True)  # per-element probabilities
+    assert vb.bernoulli(probs).tolist() == [0.0, 1.0, 1.0, 0.0]
+    for call, theirs in [(lambda m: m.bernoulli(m.tensor([1.5])), "p_in >= 0 && p_in <= 1"),
+                         (lambda m: m.bernoulli(m.zeros(2), 1.5), "expects p to be in"),
+                         (lambda m: m.bernoulli(m.tensor([1, 0])), "not implemented for")]:
+        with pytest.raises((RuntimeError, NotImplementedError), match=theirs):
+            call(torch)
+        with pytest.raises((RuntimeError, NotImplementedError), match=theirs):
+            call(vb)
+
+
+def test_dropout_keeps_torchs_formula_and_statistics() -> None:
+    vb.manual_seed(0)
+    x = vb.ones(100, 100, requires_grad=True)
+    out = vb.nn.functional.dropout(x, 0.25)
+    kept = out.detach().numpy() != 0
+    assert abs(kept.mean() - 0.75) < 0.03
+    np.testing.assert_array_equal(out.detach().numpy()[kept], np.float32(1) / np.float32(0.75))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())
+    assert out.grad_fn.name() == "MulBackward0"
+
+
 # ---- saving and loading ----
 
 

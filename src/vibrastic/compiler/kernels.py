@@ -115,6 +115,7 @@ KERNELS: dict[str, Kernel] = {
     "random": Kernel("_rng().{method}({size}, 0.0, 1.0, {dtype})"),
     "randint": Kernel("_rng().integers({low}, {high}, {size}).astype({dtype})"),
     "permutation": Kernel("_rng().permutation({n}).astype({dtype})"),
+    "bernoulli": Kernel("_rng().bernoulli({p}, {size}, {dtype})"),
     # views: they share memory with their input, as the eager ops' results do
     "reshape": Kernel("{0}.reshape({shape})", view=True),
     "transpose": Kernel("{0}.transpose({axes})", view=True),
@@ -130,7 +131,7 @@ KERNELS: dict[str, Kernel] = {
 }
 
 # kernels never folded into constants: random draws, and arrays that get written into
-UNFOLDABLE = {"random", "randint", "permutation", "zeros", "copy"}
+UNFOLDABLE = {"random", "randint", "permutation", "bernoulli", "zeros", "copy"}
 
 # statements that change an existing array in place (the first argument)
 INPLACE: dict[str, str] = {

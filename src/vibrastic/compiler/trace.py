@@ -89,7 +89,7 @@ PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the t
     "register_hook": "a hook is registered inside the compiled function",
 }
 CONSTANTS = ("tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "linspace")
-RANDOM = ("rand", "randn", "randint", "randperm")
+RANDOM = ("rand", "randn", "randint", "randperm", "bernoulli")
 
 _active: Tracer | None = None
 
@@ -189,12 +189,6 @@ def _wrap_unsupported(orig: Callable[..., Any], what: str,
         return orig(*args, **kwargs)
 
     return unsupported
-
-
-def _updates_running_stats(input: Any, running_mean: Any, running_var: Any,
-                           weight: Any = None, bias: Any = None, training: bool = False,
-                           *args: Any, **kwargs: Any) -> bool:
-    return bool(training) and (running_mean is not None or running_var is not None)
 
 
 def _wrap_inplace(orig: Callable[..., Any], kernel: str) -> Callable[..., Any]:
@@ -351,7 +345,16 @@ def _created(kind: str) -> Callable[..., None]:
 def _after_random(name: str) -> Callable[..., None]:
     def after(tr: Tracer, _: Any, out: Tensor, *args: Any, **kwargs: Any) -> None:
         shape, dtype = out._data.shape, out._data.dtype
-        if name in ("rand", "randn"):
+        if kwargs.get("generator") is not None:
+            raise CompileError(f"{name}(generator=...): vb.compile draws again from the default "
+                               f"generator only")
+        if name == "bernoulli":
+            p = args[1] if len(args) > 1 else kwargs.get("p")
+            if p is None:
+                raise CompileError("bernoulli(probabilities) is not supported by vb.compile yet "
+                                   "(bernoulli(x, p) with a number p is)")
+            attrs = {"kernel": "bernoulli", "p": float(p), "size": shape, "dtype": dtype}
+        elif name in ("rand", "randn"):
             method = "uniform" if name == "rand" else "normal"  # vibrastic.random.Generator
             attrs = {"kernel": "random", "method": _raw_text(method), "size": shape,
                      "dtype": dtype}
@@ -454,9 +457,6 @@ def installed() -> Iterator[None]:
         _wrap_unsupported(data.fset, "assigning tensor.data = ... is not supported by "
                                      "vb.compile; update in place (tensor.data -= ...)")))
     put(Tensor, "to", _wrap_event(vars(Tensor)["to"], _before_to, _after_to))
-    put(_functional, "batch_norm", _wrap_unsupported(
-        vars(_functional)["batch_norm"], "batch norm in training updates its running "
-        "statistics, which vb.compile does not replay yet", when=_updates_running_stats))
     for name in ("uniform", "normal", "integers", "permutation", "bernoulli", "random64"):
         put(Generator, name, _wrap_unsupported(  # a draw not made through vb.rand & co.
             vars(Generator)[name], "a random draw vb.compile would not make again on each "

@@ -14,13 +14,13 @@ import numpy as np
 
 from vibrastic import ops as _ops
 from vibrastic import tensor as _tensor
-from vibrastic.autograd import record
+from vibrastic.autograd import no_grad, record
 from vibrastic.missing import module_getattr
 from vibrastic.ops import _arr, _binary, _log_softmax, linear, sigmoid, tanh
 from vibrastic.ops import log_softmax as _log_softmax_op
 from vibrastic.ops import softmax as _softmax
 from vibrastic.special import erf_array
-from vibrastic.tensor import Tensor, TensorLike, _new
+from vibrastic.tensor import Tensor, TensorLike, _new, bernoulli
 
 __all__ = [
     "batch_norm",
@@ -419,11 +419,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = input._data
     if p == 1:
         return input * np.zeros_like(x)
-    from vibrastic import random as _random
-
-    noise = _random.default_generator.bernoulli(1 - p, x.shape, x.dtype)
-    noise /= np.asarray(1 - p, dtype=x.dtype)
-    return input * noise
+    return input * (bernoulli(input, 1 - p) / (1 - p))
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -443,12 +439,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = input.mean(dim=axes, keepdim=True)
         centred = input - mean
         var = (centred * centred).mean(dim=axes, keepdim=True)
-        if running_mean is not None:
-            running_mean._data *= 1 - momentum
-            running_mean._data += momentum * mean._data.reshape(-1)
-        if running_var is not None:
-            running_var._data *= 1 - momentum
-            running_var._data += momentum * var._data.reshape(-1) * (n / (n - 1))
+        with no_grad():  # engine ops, so that vb.compile replays the update too
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.reshape(-1) * momentum)
+            if running_var is not None:
+                running_var.mul_(1 - momentum).add_(var.reshape(-1) * momentum * (n / (n - 1)))
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
