@@ -405,3 +405,26 @@ def test_eval_mode_batch_norm_reads_running_statistics_on_every_call() -> None:
         np.testing.assert_array_equal(a, b, strict=True)
     for a, b in zip(runs[0][1], runs[1][1], strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
+
+
+@pytest.mark.parametrize("p", [0.3, 1.0])
+def test_dropout_in_training_draws_its_mask_again_on_every_call(p: float) -> None:
+    """Two dropouts and a vb.randn in one step, with Adam: the compiled code draws from the
+    engine's generator in eager's order, so losses, weights and the generator's next number
+    are eager's."""
+    runs = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(0)
+        vb.manual_seed(0)
+        net = vb.nn.Sequential(vb.nn.Linear(3, 8), vb.nn.ReLU(), vb.nn.Dropout(p),
+                               vb.nn.Linear(8, 2))
+        step = training_step(vb.optim.Adam(net.parameters(), lr=0.05),
+                             lambda x, y, net=net: F.mse_loss(
+                                 F.dropout(net(x), 0.2) + vb.randn(5, 2) * 0.1, y))
+        fn = vb.compile(step, fullgraph=True, backend="numpy") if compiled else step
+        losses = [fn(vb.tensor(rng.standard_normal((5, 3)), dtype=vb.float32),
+                     vb.tensor(rng.standard_normal((5, 2)), dtype=vb.float32))._data.copy()
+                  for _ in range(4)]
+        runs.append(losses + [q._data.copy() for q in net.parameters()] + [vb.rand(3)._data])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
