@@ -814,3 +814,38 @@ def test_parameters_given_to_the_optimizer_after_compiling_are_updated(change: s
             run()
         states.append({k: v.tolist() for k, v in net.state_dict().items()})
     assert states[0] == states[1]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_dataloader_looped_over_inside_runs_eagerly_with_the_way_out(shuffle: bool) -> None:
+    """A whole epoch in the compiled function would be replayed unrolled (or stop at the
+    shuffle's draw with a vaguer reason): it runs eagerly, as eager, and says what to write."""
+    from vibrastic.utils.data import DataLoader, TensorDataset
+
+    results = []
+    for compiled in (True, False):
+        vb.manual_seed(0)
+        data = TensorDataset(vb.randn(64, 4), vb.randint(0, 3, (64,)))
+        loader = DataLoader(data, batch_size=16, shuffle=shuffle)
+        net = vb.nn.Linear(4, 3)
+        opt = vb.optim.SGD(net.parameters(), lr=0.1)
+
+        def epoch(loader: Any = loader, net: Any = net, opt: Any = opt) -> Any:
+            for x, y in loader:
+                loss = vb.nn.functional.cross_entropy(net(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            return loss
+
+        run = vb.compile(epoch) if compiled else epoch
+        if compiled:
+            with pytest.warns(CompileWarning, match=r"DataLoader is looped over .* for x, y in "
+                                                    r"loader: step\(x, y\)"):
+                run()
+        else:
+            run()
+        results.append([run().item() for _ in range(2)] + net.weight.tolist())
+    assert results[0] == results[1]
+    with pytest.raises(CompileError, match="DataLoader is looped over"):
+        vb.compile(epoch, fullgraph=True)()

@@ -460,8 +460,14 @@ def installed() -> Iterator[None]:
     for name in ("uniform", "normal", "integers", "permutation", "bernoulli", "random64"):
         put(Generator, name, _wrap_unsupported(  # a draw not made through vb.rand & co.
             vars(Generator)[name], "a random draw vb.compile would not make again on each "
-                                   "call (dropout in training, nn.init, a distribution's "
-                                   "sample, ...)"))
+                                   "call (nn.init, a distribution's sample, vb.normal, ...)"))
+    from vibrastic.utils.data import DataLoader
+
+    put(DataLoader, "__iter__", _wrap_unsupported(
+        vars(DataLoader)["__iter__"],
+        "a DataLoader is looped over inside the compiled function, which would replay one "
+        "epoch's batches, unrolled; compile the step for one batch and loop outside: "
+        "step = vb.compile(train_step), then for x, y in loader: step(x, y)"))
     for name in UNRECORDED_INPLACE:
         if name in vars(Tensor):
             instead = (f"write x = x.{name[:-1]}(...), or call it outside"
