@@ -428,3 +428,116 @@ def test_dropout_in_training_draws_its_mask_again_on_every_call(p: float) -> Non
         runs.append(losses + [q._data.copy() for q in net.parameters()] + [vb.rand(3)._data])
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
+
+
+# ---- whole programs: layers called one by one, DQN, attention, VAE, PPO ----
+
+
+def program(name: str) -> tuple[vb.nn.Module, Callable[..., vb.Tensor], list[tuple[Any, ...]]]:
+    """A training step as PyTorch code writes it, its model and three batches."""
+    nn, rng = vb.nn, np.random.default_rng(7)
+
+    def floats(*shape: int) -> vb.Tensor:
+        return vb.tensor(rng.standard_normal(shape), dtype=vb.float32)
+
+    if name == "dqn":  # gather of the actions taken, a target network, gradient clipping
+        q = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+        target_q = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+        opt = vb.optim.Adam(q.parameters(), lr=1e-2)
+
+        def dqn(s: vb.Tensor, a: vb.Tensor, r: vb.Tensor, s2: vb.Tensor) -> vb.Tensor:
+            chosen = q(s).gather(1, a.unsqueeze(1)).squeeze(1)
+            with vb.no_grad():
+                target = r + 0.99 * target_q(s2).max(1).values
+            loss = F.smooth_l1_loss(chosen, target)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(q.parameters(), 1.0)
+            opt.step()
+            return loss
+
+        return q, dqn, [(floats(8, 4), vb.tensor(rng.integers(0, 3, 8)), floats(8),
+                         floats(8, 4)) for _ in range(3)]
+    if name == "attention":  # embedding, q/k/v split, scaled dot products, AdamW
+        emb, qkv, head, norm = nn.Embedding(10, 8), nn.Linear(8, 24), nn.Linear(8, 10), \
+            nn.LayerNorm(8)
+        model = nn.ModuleList([emb, qkv, head, norm])
+        opt = vb.optim.AdamW(model.parameters(), lr=1e-2)
+        causal = vb.tensor(np.tril(np.ones((5, 5))))
+
+        def attention(tokens: vb.Tensor, targets: vb.Tensor) -> vb.Tensor:
+            h = emb(tokens)
+            q, k, v = qkv(norm(h)).split(8, dim=-1)
+            scores = (q @ k.transpose(-2, -1)) / 8 ** 0.5
+            weights = F.softmax(scores.masked_fill(causal == 0, float("-inf")), dim=-1)
+            logits = head(h + weights @ v)
+            loss = F.cross_entropy(logits.view(-1, 10), targets.view(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, attention, [(vb.tensor(rng.integers(0, 10, (2, 5))),
+                                   vb.tensor(rng.integers(0, 10, (2, 5)))) for _ in range(3)]
+    if name == "vae":  # two layers called one by one (both have a "weight"), randn_like, chunk
+        enc, dec = nn.Linear(6, 4), nn.Linear(2, 6)
+        model = nn.ModuleList([enc, dec])
+        opt = vb.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+
+        def vae(x: vb.Tensor) -> vb.Tensor:
+            mu, logvar = enc(x).chunk(2, dim=1)
+            z = mu + vb.exp(0.5 * logvar) * vb.randn_like(mu)
+            kl = -0.5 * vb.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            loss = F.binary_cross_entropy_with_logits(dec(z), x, reduction="sum") + kl
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, vae, [(vb.tensor((rng.random((4, 6)) > 0.5).astype(np.float32)),)
+                            for _ in range(3)]
+    policy = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2))  # PPO's clipped loss
+    opt = vb.optim.Adam(policy.parameters(), lr=3e-3)
+
+    def ppo(s: vb.Tensor, a: vb.Tensor, old_logp: vb.Tensor, adv: vb.Tensor) -> vb.Tensor:
+        dist = vb.distributions.Categorical(logits=policy(s), validate_args=False)
+        ratio = (dist.log_prob(a) - old_logp).exp()
+        loss = -vb.min(ratio * adv, vb.clamp(ratio, 0.8, 1.2) * adv).mean() \
+            - 0.01 * dist.entropy().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return policy, ppo, [(floats(6, 4), vb.tensor(rng.integers(0, 2, 6)), floats(6) - 1,
+                          floats(6)) for _ in range(3)]
+
+
+@pytest.mark.parametrize("name", ["dqn", "attention", "vae", "ppo"])
+def test_common_training_programs_compile_bit_for_bit(name: str) -> None:
+    runs = []
+    for compiled in (False, True):
+        vb.manual_seed(0)
+        model, step, inputs = program(name)
+        fn = vb.compile(step, fullgraph=True, backend="numpy") if compiled else step
+        losses = [fn(*args)._data.copy() for args in inputs]
+        runs.append(losses + [p._data.copy() for p in model.parameters()])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_scalar_backend_takes_slices_of_a_layers_output() -> None:
+    """h[:, :2] + h[:, 2:] on the scalar backend (its gradient writes a 2-D block into
+    zeros): close to eager in float64."""
+    runs = []
+    for backend in (None, "scalar"):
+        vb.manual_seed(0)
+        enc, dec = vb.nn.Linear(3, 4, dtype=vb.float64), vb.nn.Linear(2, 1, dtype=vb.float64)
+        step = training_step(vb.optim.SGD([*enc.parameters(), *dec.parameters()], lr=0.05,
+                                          momentum=0.9),
+                             lambda x, enc=enc, dec=dec: dec(enc(x)[:, :2] + enc(x)[:, 2:]).sum())
+        fn = step if backend is None else vb.compile(step, backend=backend, fullgraph=True)
+        x = vb.tensor(np.random.default_rng(0).standard_normal((1, 3)))
+        runs.append([fn(x).item() for _ in range(3)] + [enc.weight._data.copy()])
+    np.testing.assert_allclose(runs[0][:3], runs[1][:3], rtol=1e-9)
+    np.testing.assert_allclose(runs[0][3], runs[1][3], rtol=1e-9)

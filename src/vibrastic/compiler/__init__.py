@@ -180,6 +180,10 @@ class CompiledFunction:
             except CompileError:
                 if self.backend == "scalar":
                     raise
+            except Exception as exc:  # a bug of the scalar writer: the NumPy program stands
+                if self.backend == "scalar":
+                    raise CompileError(f"internal error in vb.compile's scalar backend: "
+                                       f"{type(exc).__name__}: {exc}") from exc
         if self.backend == "scalar":
             return Entry(programs["scalar"], 0.0, {})
         if len(programs) == 1:

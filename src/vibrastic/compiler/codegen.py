@@ -371,6 +371,12 @@ class Writer:
     def finish_source(self, source: str) -> str:
         return source
 
+    def local(self, prefix: str, src: Source) -> str:
+        """A local variable for something of ``src``'s (its ``.grad``, its optimizer state),
+        named after the tensor's unique name: two layers called one by one both have a
+        "weight", and their variables must differ."""
+        return f"{prefix}_{_ident(self.tensor_expr(src)).lstrip('_')}"
+
     def tensor_expr(self, src: Source) -> str:
         if src.kind == "arg":
             return self.path(src.path)
@@ -434,8 +440,8 @@ class Writer:
         for value in [*opt.state_arrays.values(), *(v[0] for v in opt.state_scalars.values())]:
             _, src, name = value.storage.ref
             if src.index not in states:
-                states[src.index] = f"state_{_ident(src.name)}"
                 p = self.tensor_expr(src)
+                states[src.index] = self.local("state", src)
                 self.emit(f"{states[src.index]} = {o}.state.get({p})")
                 self.emit(f"if not {states[src.index]}: raise Retrace('optimizer state reset')")
             st = states[src.index]
@@ -461,7 +467,7 @@ class Writer:
             return
         tensor = self.tensor_expr(src)
         last = self.last_slot(src, None)
-        g = f"_G_{_ident(src.name)}"
+        g = self.local("_G", src)
         flat = f"{v.name}_bytes"
         self.emit(f"{g} = {tensor}.grad")
         refs = 3 if self.flat_views else 2  # the cached byte view refers to the array too
@@ -487,7 +493,7 @@ class Writer:
         for src in srcs:
             tensor = self.tensor_expr(src)
             last = self.last_slot(src, self._layout(group))
-            g = f"_G_{_ident(src.name)}"
+            g = self.local("_G", src)
             gs.append(g)
             self.emit(f"{g} = {tensor}.grad")
             conds.append(f"{g} is {last}[0] and _rc({g}) == 4 and {g}._data is {last}[1] "
@@ -634,7 +640,7 @@ class Writer:
             if src.final_grad == "none":
                 self.emit(f"{tensor}.grad = None")
             elif src.final_grad == "new":
-                g = f"_G_{_ident(src.name)}"
+                g = self.local("_G", src)
                 handed.append(f"{tensor}.grad = {g}")
                 if src.kind == "ext":
                     last = self.put_last(src)

@@ -269,7 +269,8 @@ class ScalarWriter(Writer):
             exprs = self.broadcast(args[1], shape)  # type: ignore[arg-type]
         elif kernel in ("setitem", "add_at", "sub_at"):
             positions = _index_map(instr, self, target)
-            values = self.broadcast(args[1], (len(positions),)) if positions else []
+            selected = np.empty(shape, dtype=np.bool_)[attrs["_index"]].shape  # type: ignore
+            values = self.broadcast(args[1], selected) if positions else []
             exprs = list(old)
             for pos, val in zip(positions, values, strict=True):
                 exprs[pos] = (f"{exprs[pos]} + {val}" if kernel == "add_at" else
