@@ -352,6 +352,10 @@ OPS: dict[str, Callable[[vb.Tensor, vb.Tensor], vb.Tensor]] = {
                                     + vb.distributions.Normal(y, vb.exp(vb.tanh(h)),
                                                               validate_args=False
                                                               ).icdf(vb.full((6, 2), 0.3)),
+    "any_all_isclose": lambda h, y: h * (h > 0).any(1, keepdim=True).float()
+                                    + h * (h > -0.5).all().float() + h * vb.isclose(h, y, atol=0.5),
+    "clamp_by_tensors_clone_like": lambda h, y: vb.clamp(h, min=y, max=y + 1) * h.clone()
+                                                + vb.full_like(h, 2.0) * h @ vb.eye(2),
     "l1_loss": lambda h, y: F.l1_loss(h, y),
     "smooth_l1_loss": lambda h, y: F.smooth_l1_loss(h, y, beta=0.5) + F.smooth_l1_loss(
         h, y, reduction="sum"),

@@ -79,6 +79,9 @@ KERNELS: dict[str, Kernel] = {
     "erf": Kernel("_erf({0})"),
     "einsum": Kernel("_np.einsum({spec}, *{0})"),  # operands as one tuple
     "round": Kernel("_np.round({0}, {decimals})"),
+    "any": Kernel("_np.asarray(_np.any({0}, axis={axis}, keepdims={keepdims}))"),
+    "all": Kernel("_np.asarray(_np.all({0}, axis={axis}, keepdims={keepdims}))"),
+    "isclose": Kernel("_np.asarray(_np.isclose({0}, {1}, {rtol}, {atol}, {equal_nan}))"),
     "erfc": Kernel("_erfc({0})"),  # vb.special's, as erf: float64 out
     "erfinv": Kernel("_erfinv({0})"),
     "log_quiet": Kernel("_quietly(_np.log, {0})"),  # logit, xlogy: warnings silenced as eager

@@ -136,7 +136,7 @@ class Recorder:
         if node is not None:
             return node
         if t._seq >= self.start_seq:
-            made_by = f" ({t._ctx[2]})" if t._ctx is not None else ""
+            made_by = f" ({t._ctx[2].removesuffix('Backward')})" if t._ctx is not None else ""
             raise CompileError(
                 f"a tensor of shape {tuple(t.shape)} was made by an operation{made_by} "
                 "vb.compile does not know (only the ops in vibrastic.compiler.rules can be "

@@ -337,7 +337,7 @@ def leaky_relu(o: Ops, a: Node, negative_slope: float = 0.01) -> Result:
 @rule("clamp")
 def clamp(o: Ops, a: Node, min: Any = None, max: Any = None) -> Result:
     x = a.value
-    out = o.k("clip", x, lo=min, hi=max)
+    out = o.k("clip", x, lo=o.val(min), hi=o.val(max))  # bounds: numbers or tensors
     keep = o.k("equal", out, x)
     return unary(out, a, lambda g: o.mul(g, keep))
 
@@ -1711,3 +1711,23 @@ def xlogy(o: Ops, input: Any, other: Any) -> Result:
     return binary(o, out, input, other,
                   lambda g: o.mul(g, _as_dtype(o, o.k("where", zero, 0.0, log_y), out.dtype)),
                   lambda g: o.k("true_divide_quiet", o.mul(g, x), y))
+
+
+# ---- answers without a gradient: any, all, isclose ----
+
+
+@rule("any", "all")
+def any_(o: Ops, input: Node, dim: Any = None, keepdim: bool = False, *, _fn: str = "any"
+         ) -> Result:
+    axis = None if dim is None else _axes(dim, len(input.shape))
+    return o.k(_fn, input.value, axis=axis, keepdims=keepdim), (), None
+
+
+RULES["all"] = lambda o, input, dim=None, keepdim=False: any_(o, input, dim, keepdim, _fn="all")
+
+
+@rule("isclose")
+def isclose(o: Ops, input: Node, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Result:
+    return o.k("isclose", input.value, o.val(other), rtol=rtol, atol=atol,
+               equal_nan=equal_nan), (), None

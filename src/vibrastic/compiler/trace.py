@@ -56,7 +56,7 @@ OPS = {
     "ceil": "ceil", "trunc": "trunc", "sign": "sign", "round": "round", "frac": "frac",
     "masked_fill": "masked_fill", "index_select": "index_select", "cumsum": "cumsum",
     "flip": "flip", "repeat": "repeat", "prod": "prod", "scatter": "scatter",
-    "sort": "sort", "topk": "topk",
+    "sort": "sort", "topk": "topk", "any": "any", "all": "all", "isclose": "isclose",
 }
 SPECIAL = ("erf", "erfc", "erfinv", "ndtr", "logit", "xlogy")  # vb.special's own ops
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_loss",
@@ -88,7 +88,8 @@ PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the t
     "requires_grad_": "requires_grad_() is changed inside the compiled function",
     "register_hook": "a hook is registered inside the compiled function",
 }
-CONSTANTS = ("tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "linspace")
+CONSTANTS = ("tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye",
+             "arange", "linspace")
 RANDOM = ("rand", "randn", "randint", "randperm", "bernoulli")
 
 _active: Tracer | None = None
@@ -451,6 +452,7 @@ def installed() -> Iterator[None]:
     put(Tensor, "backward", _wrap_event(vars(Tensor)["backward"], _before_backward,
                                         _after_backward))
     put(Tensor, "detach", _wrap_event(vars(Tensor)["detach"], None, _after_detach))
+    put(Tensor, "clone", _wrap_op(vars(Tensor)["clone"], "clone"))
     data = vars(Tensor)["data"]
     put(Tensor, "data", property(
         _wrap_event(data.fget, None, _after_detach),
