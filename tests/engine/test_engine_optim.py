@@ -186,3 +186,42 @@ def test_vb_compile_runs_an_optimizer_it_does_not_know_eagerly_and_says_so() -> 
     with pytest.warns(CompileWarning, match="optimizer SignSGD is not supported by vb.compile "
                                             r"\(SGD, Adam, AdamW, RMSprop and Adagrad are\)"):
         assert train(True) == eager
+
+
+OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_print_and_param_groups_read_as_torchs(name: str) -> None:
+    """``print(optimizer)`` and ``state_dict()['param_groups']``: torch's keys, order, defaults
+    (0, not 0.0) and implementation switches (foreach, fused, ...)."""
+    import torch
+
+    ours = getattr(vb.optim, name)([vb.zeros(2, requires_grad=True)], lr=0.1)
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.1)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()["param_groups"][0].items()) == \
+        list(theirs.state_dict()["param_groups"][0].items())
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_torchs_implementation_switches_are_accepted_or_refused_clearly(name: str) -> None:
+    """foreach/fused change only how torch loops: same numbers; capturable (CUDA graphs) and
+    differentiable (a step inside the graph) say why not."""
+    runs = []
+    for flags in ({}, {"foreach": True}, {"foreach": False}, {"fused": True}):
+        if name == "RMSprop" and "fused" in flags:
+            continue  # torch's RMSprop has no fused switch either
+        w = vb.tensor([1.0, -2.0], requires_grad=True)
+        opt = getattr(vb.optim, name)([w], lr=0.1, **flags)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        runs.append(w.tolist())
+    assert all(run == runs[0] for run in runs)
+    with pytest.raises(NotImplementedError, match="differentiable=True is not available"):
+        getattr(vb.optim, name)([vb.zeros(1, requires_grad=True)], differentiable=True)
+    if name in ("Adam", "AdamW", "RMSprop"):
+        with pytest.raises(AssertionError, match=r"capturable=True.*CPU only"):
+            getattr(vb.optim, name)([vb.zeros(1, requires_grad=True)], capturable=True)

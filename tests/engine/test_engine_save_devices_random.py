@@ -345,5 +345,6 @@ def test_optimizer_load_state_dict_checks_the_groups() -> None:
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         opt.load_state_dict({"lr": 1})
     opt.load_state_dict({"state": {}, "param_groups": [{"lr": 0.5, "params": [0],
-                                                        "foreach": None}]})
-    assert opt.param_groups[0]["lr"] == 0.5 and "foreach" not in opt.param_groups[0]
+                                                        "foreach": True, "future_knob": 1}]})
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.5 and group["foreach"] is True and "future_knob" not in group
