@@ -17,7 +17,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -399,10 +399,25 @@ def node_name(op: str) -> str:
 
 
 class GradFn:
-    """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``."""
+    """A read-only view of the op that produced a tensor, shaped like torch's ``grad_fn``.
+
+    Made by ``GradFn.of``, as an instance of a subclass named after the node, so that
+    ``type(t.grad_fn).__name__`` is ``'MulBackward0'`` as in torch.
+    """
+
+    _classes: ClassVar[dict[str, type[GradFn]]] = {}
 
     def __init__(self, tensor: Tensor) -> None:
         self._tensor = tensor
+
+    @classmethod
+    def of(cls, tensor: Tensor) -> GradFn:
+        ctx = tensor._ctx
+        name = "AccumulateGrad" if ctx is None else node_name(ctx[2])
+        kind = cls._classes.get(name)
+        if kind is None:
+            kind = cls._classes[name] = type(name, (GradFn,), {"__module__": __name__})
+        return kind(tensor)
 
     def __eq__(self, other: object) -> bool:  # every view of one node is that node
         return isinstance(other, GradFn) and other._tensor is self._tensor
@@ -424,7 +439,7 @@ class GradFn:
         ctx = self._tensor._ctx
         if ctx is None:
             return ()
-        return tuple((GradFn(p) if p.requires_grad else None, 0) for p in ctx[0])
+        return tuple((GradFn.of(p) if p.requires_grad else None, 0) for p in ctx[0])
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"

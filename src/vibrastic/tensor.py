@@ -182,7 +182,7 @@ class Tensor:
     @property
     def grad_fn(self) -> autograd.GradFn | None:
         """The op that made this tensor (None for leaves): ``name()``, ``next_functions``."""
-        return None if self._ctx is None else autograd.GradFn(self)
+        return None if self._ctx is None else autograd.GradFn.of(self)
 
     @property
     def data(self) -> Tensor:

@@ -117,3 +117,21 @@ def test_docstring_examples_run(name: str) -> None:
     assert result.failed == 0
     if name in ("vibrastic.autograd", "vibrastic.optim", "vibrastic.nn.modules"):
         assert result.attempted > 0
+
+
+def test_grad_fn_types_are_named_as_torchs() -> None:
+    """``type(t.grad_fn).__name__`` is the node's name, as learners print it in torch."""
+    import torch
+
+    names = []
+    for lib in (vb, torch):
+        w = lib.ones(2, requires_grad=True)
+        y = (w * 3).relu().sum()
+        node = y.grad_fn
+        chain = [type(node).__name__]
+        while node.next_functions:
+            node = node.next_functions[0][0]
+            chain.append(type(node).__name__)
+        names.append(chain)
+    assert names[0] == names[1] == ["SumBackward0", "ReluBackward0", "MulBackward0",
+                                    "AccumulateGrad"]
