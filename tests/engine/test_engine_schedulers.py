@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -132,3 +133,63 @@ def test_reduce_lr_on_plateau_bad_arguments(lib: Any) -> None:
         plateau(opt, min_lr=[0.1, 0.2])
     with pytest.raises(TypeError, match="is not an Optimizer"):
         plateau([lib.zeros(1)])
+
+
+SCHEDULERS: dict[str, Callable[[Any, Any], Any]] = {
+    "StepLR": lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    "MultiStepLR": lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, [1, 3]),
+    "ExponentialLR": lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, 0.9),
+    "LambdaLR": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 ** e),
+    "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, 4),
+}
+
+
+def _warnings_of(lib: Any, make: Callable[[Any, Any], Any], optimizer_first: bool
+                 ) -> tuple[list[str], dict[str, Any]]:
+    w = lib.zeros(2, requires_grad=True)
+    opt = lib.optim.SGD([w], lr=0.1)
+    scheduler = make(lib, opt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            w.grad = lib.ones(2)
+            if optimizer_first:
+                opt.step()
+            scheduler.step()
+            if not optimizer_first:
+                opt.step()
+        scheduler.get_lr()  # by hand: torch says to use get_last_lr()
+    return [str(c.message) for c in caught], scheduler.state_dict()
+
+
+@pytest.mark.parametrize("optimizer_first", [True, False], ids=["right-order", "wrong-order"])
+@pytest.mark.parametrize("name", list(SCHEDULERS))
+def test_torchs_warnings_and_state_dict(name: str, optimizer_first: bool) -> None:
+    """scheduler.step() before optimizer.step() warns once, as torch (the first lr of the
+    schedule is skipped); get_lr() by hand warns; state_dict has torch's keys and values."""
+    ours = _warnings_of(vb, SCHEDULERS[name], optimizer_first)
+    theirs = _warnings_of(torch, SCHEDULERS[name], optimizer_first)
+    assert ours[0] == theirs[0]
+    assert any("before `optimizer.step()`" in m for m in ours[0]) is not optimizer_first
+    assert ours[0][-1] == ("To get the last learning rate computed by the scheduler, please "
+                           "use `get_last_lr()`.")
+    assert list(ours[1].items()) == list(theirs[1].items())
+
+
+def test_a_lambda_lr_callable_object_saves_its_attributes_as_torch() -> None:
+    class Warmup:
+        def __init__(self, steps: int) -> None:
+            self.steps = steps
+
+        def __call__(self, epoch: int) -> float:
+            return min(1.0, (epoch + 1) / self.steps)
+
+    states = []
+    for lib in (vb, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        states.append(lib.optim.lr_scheduler.LambdaLR(opt, Warmup(4)).state_dict())
+    assert states[0] == states[1] and states[0]["lr_lambdas"] == [{"steps": 4}]
+    opt = vb.optim.SGD([vb.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = vb.optim.lr_scheduler.LambdaLR(opt, Warmup(2))
+    scheduler.load_state_dict(states[1])
+    assert scheduler.lr_lambdas[0].steps == 4 and callable(scheduler.lr_lambdas[0])

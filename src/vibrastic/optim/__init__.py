@@ -8,6 +8,7 @@ Updates are applied to the parameters' arrays in place, outside the graph, as to
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,7 +20,25 @@ from vibrastic.tensor import Tensor, _new, _to_numpy
 
 
 class Optimizer:
-    """Holds parameter groups (dicts with 'params' and hyper-parameters) and per-parameter state."""
+    """Holds parameter groups (dicts with 'params' and hyper-parameters) and per-parameter state.
+
+    Every subclass's ``step`` notes that it was called (``_opt_called``), so that a scheduler
+    stepped before the optimizer can warn as torch's does.
+    """
+
+    _opt_called = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_notes_call", False):
+            @functools.wraps(step)
+            def noted(self: Optimizer, *args: Any, **kw: Any) -> Any:
+                self._opt_called = True
+                return step(self, *args, **kw)
+
+            noted._notes_call = True  # type: ignore[attr-defined]
+            cls.step = noted  # type: ignore[method-assign]
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults

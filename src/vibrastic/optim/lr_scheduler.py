@@ -8,6 +8,7 @@ so the learning rates are the same floats as torch's.
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -25,6 +26,14 @@ EPOCH_DEPRECATION_WARNING = (
     "epoch is different from None, the closed form is used instead of the new chainable form, "
     "where available. Please open an issue if you are unable to replicate your use case: "
     "https://github.com/pytorch/pytorch/issues/new/choose."
+)
+
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
 )
 
 
@@ -45,7 +54,9 @@ class LRScheduler:
                                    "when resuming scheduler with last_epoch >= 0")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._step_count = 0
         self._is_initial = True  # as torch: the first step keeps the current learning rates
+        self._get_lr_called_within_step = False
         try:
             self.step()  # epoch 0 (or last_epoch + 1): sets the initial learning rates
         finally:
@@ -54,6 +65,12 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
+    def _warn_outside_step(self) -> None:
+        """torch's warning for ``get_lr()`` called by hand (it computes the next step's rates)."""
+        if not self._get_lr_called_within_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                          "`get_last_lr()`.", UserWarning, stacklevel=3)
+
     def get_last_lr(self) -> list[float]:
         """The learning rates set by the last ``step()``."""
         return self._last_lr
@@ -61,14 +78,22 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (``epoch`` given: jump there, with the closed form if there is one,
         and torch's deprecation warning)."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
+        if self._step_count == 1 and not self.optimizer._opt_called:
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=2)
+        self._step_count += 1
+        if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -94,6 +119,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        self._warn_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -109,6 +135,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        self._warn_outside_step()
         if self.last_epoch not in self.milestones:
             return self._current()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
@@ -122,6 +149,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        self._warn_outside_step()
         if self.last_epoch == 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -143,8 +171,24 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        self._warn_outside_step()
         return [base * f(self.last_epoch)
                 for base, f in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As torch's: a plain function is saved as None, a callable object as its attributes."""
+        state = super().state_dict()
+        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(vars(f))
+                               for f in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", None) or []
+        super().load_state_dict(state)
+        for f, attributes in zip(self.lr_lambdas, saved, strict=False):
+            if attributes is not None:
+                vars(f).update(attributes)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -163,6 +207,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        self._warn_outside_step()
         if self._is_initial:
             return self._current()
         t, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
