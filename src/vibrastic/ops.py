@@ -1534,6 +1534,370 @@ def isfinite(input: Tensor) -> Tensor:
     return _new(np.asarray(np.isfinite(input._data)))
 
 
+# ---- masks, diagonals and the tensor ops learners reach for (torch's names) ----
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    name = "tril" if lower else "triu"
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    n, m = x.shape[-2:]
+    keep = np.tri(n, m, diagonal, dtype=bool) if lower else \
+        ~np.tri(n, m, diagonal - 1, dtype=bool)
+    zero = np.zeros((), x.dtype)
+    return record(np.where(keep, x, zero), (input,), lambda g: (np.where(keep, g, zero),),
+                  name.capitalize(), saves=False)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (on and below ``diagonal``) of the last two dims, zeros above; the
+    gradient keeps the same triangle (a causal mask: ``tril(ones(n, n))``)."""
+    return _triangle(input, diagonal, lower=True)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (on and above ``diagonal``) of the last two dims, zeros below."""
+    return _triangle(input, diagonal, lower=False)
+
+
+def _diagonal_index(shape: tuple[int, ...], offset: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Rows and columns of a diagonal of the last two dims (``offset`` > 0: above)."""
+    n, m = shape[-2:]
+    length = builtins.max(0, builtins.min(n + builtins.min(offset, 0),
+                                          m - builtins.max(offset, 0)))
+    i = np.arange(length)
+    return Ellipsis, i + builtins.max(-offset, 0), i + builtins.max(offset, 0)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims ``dim1`` and ``dim2`` as the last dim (``offset`` > 0: above it);
+    the gradient goes back onto that diagonal."""
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {x.ndim}")
+    d1, d2 = dim1 % x.ndim, dim2 % x.ndim
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    moved = np.moveaxis(x, (d1, d2), (-2, -1))
+    where = _diagonal_index(moved.shape, offset)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(x.shape, g.dtype)
+        np.moveaxis(gx, (d1, d2), (-2, -1))[where] = g
+        return (gx,)
+
+    return record(moved[where], (input,), backward, "Diagonal", saves=False)
+
+
+_diagonal = diagonal  # (diag's argument of that name hides it)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor as the ``diagonal`` of a square matrix, or a matrix's diagonal as 1-D."""
+    x = input._data
+    if x.ndim == 2:
+        return _diagonal(input, diagonal)
+    if x.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    out = np.diag(x, diagonal)
+    return record(out, (input,), lambda g: (np.diagonal(g, diagonal).copy(),), "Diag",
+                  saves=False)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of a matrix's diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return sum(diagonal(input))
+
+
+def square(input: Tensor) -> Tensor:
+    """x², as torch computes it (``pow(x, 2)``; integers stay integers, bools become int64)."""
+    return pow(input, 2)
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    """max(x, min): ``clamp(x, min=min)`` (the gradient passes at the bound, as torch)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    """min(x, max): ``clamp(x, max=max)``."""
+    return clamp(input, max=max)
+
+
+def _float_operands(input: TensorLike, other: TensorLike) -> tuple[Any, Any]:
+    """Binary float ops (atan2, hypot, logaddexp): integer operands in the default float."""
+    x, y = _operands(input, other)
+    if np.result_type(x, y).kind in "biu":
+        f = _t._default_float.np
+        x = x.astype(f) if _is_array(x) else float(x)
+        y = y.astype(f) if _is_array(y) else float(y)
+    return x, y
+
+
+def logaddexp(input: TensorLike, other: TensorLike) -> Tensor:
+    """log(eᵃ + eᵇ) without overflow: d/da = 1/(1 + e^(b-a)), d/db = 1/(1 + e^(a-b))."""
+    x, y = _float_operands(input, other)
+    try:
+        data = np.logaddexp(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+
+    def share(g: np.ndarray, u: Any, v: Any) -> np.ndarray:
+        with np.errstate(over="ignore"):  # e^(v-u) = inf: that operand's share is 0
+            return g / (1 + np.exp(v - u))
+
+    return _binary(data, input, other, lambda g: share(g, x, y), lambda g: share(g, y, x),
+                   "Logaddexp")
+
+
+def atan2(input: TensorLike, other: TensorLike) -> Tensor:
+    """The angle of the point (other, input): d/da = b/(a² + b²), d/db = -a/(a² + b²)."""
+    x, y = _float_operands(input, other)
+    try:
+        data = np.arctan2(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    r2 = x * x + y * y
+    return _binary(data, input, other, lambda g: g * y / r2, lambda g: g * -x / r2, "Atan2")
+
+
+def hypot(input: TensorLike, other: TensorLike) -> Tensor:
+    """√(a² + b²) without overflow: d/da = a/out, d/db = b/out."""
+    x, y = _float_operands(input, other)
+    try:
+        data = np.hypot(x, y)
+    except ValueError as e:
+        raise _shape_error(e, x, y) from None
+    return _binary(data, input, other, lambda g: g * x / data, lambda g: g * y / data, "Hypot")
+
+
+def lerp(input: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
+    """input + weight·(end - input), as torch computes it (end - (end - input)(1 - weight) for
+    weight >= 0.5, so weight 1 gives end exactly): d/dinput = 1 - w, d/dend = w,
+    d/dweight = end - input."""
+    a, b, w = input._data, end._data, _arr(weight)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    try:
+        d = b - a
+        data = np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(a.dtype, copy=False)
+    except ValueError as e:
+        raise _shape_error(e, a, b, w) from None
+    parents = (input, end, weight) if isinstance(weight, Tensor) else (input, end)
+    return record(data, parents, lambda g: (g * (1 - w), g * w, g * d)[:len(parents)], "Lerp")
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values unless
+    given); the gradient passes only where the input was finite, as torch."""
+    x = input._data
+    if x.dtype.kind != "f":
+        return record(x.copy(), (input,), lambda g: (g,), "NanToNum", saves=False)
+    out = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    finite = np.isfinite(x)
+    return record(out, (input,), lambda g: (g * finite,), "NanToNum", saves=False)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift the elements along ``dims`` (of the flattened tensor when None), wrapping round."""
+    x = input._data
+    shift = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shift) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift)}, dims:0")
+        return reshape(roll(reshape(input, -1), shift[0], 0), x.shape)
+    axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shift) != len(axes):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift)}, "
+                           f"dims:{len(axes)}")
+    back = tuple(-s for s in shift)
+    return record(np.roll(x, shift, axes), (input,), lambda g: (np.roll(g, back, axes),),
+                  "Roll", saves=False)
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:
+    """``repeat`` with ones prepended to ``dims`` when it has fewer entries than input dims."""
+    reps = (dims,) if isinstance(dims, int) else tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(reps)) + reps)
+
+
+def broadcast_to(input: Tensor, size: Any) -> Tensor:
+    """``input.expand(size)``: a broadcast view of the values."""
+    shape = tuple(size)
+    try:
+        np.broadcast_shapes(input._data.shape, tuple(input.shape[i - len(shape) + input.ndim]
+                                                     if s == -1 else s
+                                                     for i, s in enumerate(shape)))
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the "
+                           f"existing size ({input.shape[-1] if input.ndim else 1}) at "
+                           f"non-singleton dimension {len(shape) - 1}.  Target sizes: "
+                           f"{list(shape)}.  Tensor sizes: {list(input.shape)}") from None
+    return expand(input, shape)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims ``source`` to positions ``destination``, the others keeping their order."""
+    n = input.ndim
+    src = [s % n for s in ((source,) if isinstance(source, int) else source)]
+    dst = [d % n for d in ((destination,) if isinstance(destination, int) else destination)]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+def masked_select(input: Tensor, mask: TensorLike) -> Tensor:
+    """The elements where ``mask`` (a bool tensor, broadcast with input) is True, as 1-D; the
+    gradient goes back to those places."""
+    m = _arr(mask)
+    if not isinstance(m, np.ndarray) or m.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    x = input._data
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError as e:
+        raise _shape_error(e, x, m) from None
+    where = np.broadcast_to(m, shape)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(shape, g.dtype)
+        gx[where] = g
+        return (gx,)  # summed back to input's shape by run_backward
+
+    return record(np.broadcast_to(x, shape)[where], (input,), backward, "MaskedSelect",
+                  saves=False)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple``
+    one 1-D tensor per dimension (the index form ``x[x.nonzero(as_tuple=True)]``)."""
+    x = input._data
+    if as_tuple:
+        return tuple(_new(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(x)))
+    return _new(np.argwhere(x).astype(np.int64))
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """How many elements are non-zero (along ``dim``): int64."""
+    x = input._data
+    axes = None if dim is None else _axes(dim, x.ndim)
+    return _new(np.asarray(np.count_nonzero(x, axis=axes), np.int64))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values, sorted (torch sorts whatever ``sorted`` says on the CPU); with
+    ``return_inverse`` where each element went, with ``return_counts`` how often each occurs;
+    with ``dim``, the distinct slices along it."""
+    x = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(x.reshape(-1), return_inverse=True,
+                                            return_counts=True)
+        inverse = inverse.reshape(x.shape)
+    else:
+        values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True,
+                                            axis=dim % x.ndim)
+        inverse = inverse.reshape(-1)
+    out: tuple[Tensor, ...] = (_new(values),)
+    if return_inverse:
+        out += (_new(inverse.astype(np.int64)),)
+    if return_counts:
+        out += (_new(counts.astype(np.int64)),)
+    return out[0] if len(out) == 1 else out
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The n-th forward difference along ``dim`` (after ``prepend`` and ``append``)."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    x = input
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, input, append) if t is not None], dim)
+    for _ in range(n):
+        size = x.shape[dim]
+        if size == 0:
+            break
+        x = sub(narrow(x, dim, 1, size - 1), narrow(x, dim, 0, size - 1))
+    return x
+
+
+VarMeanResult = namedtuple("VarMeanResult", ["var", "mean"])
+
+
+def _var_args(dim: Any, unbiased: Any) -> tuple[Any, Any]:
+    """torch's ``var_mean(x, True)``: a bool in dim's place is ``unbiased``."""
+    return (None, dim) if isinstance(dim, bool) else (dim, unbiased)
+
+
+def var_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
+             unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
+    """(variance, mean) over ``dim``, as ``var`` and ``mean`` give them."""
+    dim, unbiased = _var_args(dim, unbiased)
+    return (var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
+             unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
+    """(standard deviation, mean) over ``dim``."""
+    dim, unbiased = _var_args(dim, unbiased)
+    return (std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased),
+            mean(input, dim, keepdim))
+
+
+def take_along_dim(input: Tensor, indices: TensorLike, dim: int | None = None) -> Tensor:
+    """``gather`` with indices broadcast against input (all but ``dim``); dim None: of the
+    flattened tensor."""
+    idx = _long(indices, "take_along_dim")
+    if dim is None:
+        return gather(reshape(input, -1), 0, idx.reshape(-1))
+    x = input._data
+    if idx.ndim != x.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {x.ndim} dimensions for input, and "
+                           f"{idx.ndim} dimensions for indices")
+    axis = dim % x.ndim
+    xs, ix = list(x.shape), list(idx.shape)
+    xs[axis] = ix[axis] = 1
+    shape = list(np.broadcast_shapes(tuple(xs), tuple(ix)))
+    full = [*shape[:axis], x.shape[axis], *shape[axis + 1:]]
+    source = input if tuple(full) == x.shape else expand(input, full)
+    shape[axis] = idx.shape[axis]
+    return gather(source, axis, np.broadcast_to(idx, shape))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    if input.shape != other.shape:
+        both = np.broadcast_shapes(input.shape, other.shape)
+        input, other = expand(input, both), expand(other, both)
+    if dim is None:
+        import warnings
+
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                      "Please either pass the dim explicitly or simply use torch.linalg.cross."
+                      "\nThe default value of dim will change to agree with that of "
+                      "linalg.cross in a future release.", UserWarning, stacklevel=2)
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    if input.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[dim]} and {other.shape[dim]}")
+    a, b = unbind(input, dim), unbind(other, dim)
+    return stack([sub(mul(a[1], b[2]), mul(a[2], b[1])), sub(mul(a[2], b[0]), mul(a[0], b[2])),
+                  sub(mul(a[0], b[1]), mul(a[1], b[0]))], dim)
+
+
 # ---- in place, outside the graph: clamp_, exp_, masked_fill_, ... ----
 
 

@@ -479,7 +479,7 @@ class Tensor:
     def mm(self, mat2: Tensor) -> Tensor: return ops.mm(self, mat2)
     def bmm(self, mat2: Tensor) -> Tensor: return ops.bmm(self, mat2)
     def neg(self) -> Tensor: return ops.neg(self)
-    def square(self) -> Tensor: return ops.mul(self, self)
+    def square(self) -> Tensor: return ops.square(self)
     subtract, multiply, divide = sub, mul, div
     def maximum(self, other: Tensor) -> Tensor: return ops.maximum(self, other)
     def minimum(self, other: Tensor) -> Tensor: return ops.minimum(self, other)
@@ -606,6 +606,44 @@ class Tensor:
         return ops.flip(self, dims[0] if len(dims) == 1 else dims)
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         return ops.narrow(self, dim, start, length)
+    def tril(self, diagonal: int = 0) -> Tensor: return ops.tril(self, diagonal)
+    def triu(self, diagonal: int = 0) -> Tensor: return ops.triu(self, diagonal)
+    def diag(self, diagonal: int = 0) -> Tensor: return ops.diag(self, diagonal)
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return ops.diagonal(self, offset, dim1, dim2)
+    def trace(self) -> Tensor: return ops.trace(self)
+    def clamp_min(self, min: Any) -> Tensor: return ops.clamp_min(self, min)
+    def clamp_max(self, max: Any) -> Tensor: return ops.clamp_max(self, max)
+    def logaddexp(self, other: TensorLike) -> Tensor: return ops.logaddexp(self, other)
+    def atan2(self, other: TensorLike) -> Tensor: return ops.atan2(self, other)
+    arctan2 = atan2
+    def hypot(self, other: TensorLike) -> Tensor: return ops.hypot(self, other)
+    def lerp(self, end: Tensor, weight: TensorLike) -> Tensor:
+        return ops.lerp(self, end, weight)
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        return ops.nan_to_num(self, nan, posinf, neginf)
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor: return ops.roll(self, shifts, dims)
+    def tile(self, *dims: Any) -> Tensor:
+        return ops.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int)
+                        else dims)
+    def broadcast_to(self, size: Any) -> Tensor: return ops.broadcast_to(self, size)
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return ops.movedim(self, source, destination)
+    moveaxis = movedim
+    def masked_select(self, mask: TensorLike) -> Tensor: return ops.masked_select(self, mask)
+    def nonzero(self, *, as_tuple: bool = False) -> Any: return ops.nonzero(self, as_tuple=as_tuple)
+    def count_nonzero(self, dim: Any = None) -> Tensor: return ops.count_nonzero(self, dim)
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def diff(self, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+             append: Tensor | None = None) -> Tensor:
+        return ops.diff(self, n, dim, prepend, append)
+    def take_along_dim(self, indices: TensorLike, dim: int | None = None) -> Tensor:
+        return ops.take_along_dim(self, indices, dim)
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return ops.cross(self, other, dim)
     def index_select(self, dim: int, index: TensorLike) -> Tensor:
         return ops.index_select(self, dim, index)
     def gather(self, dim: int, index: TensorLike) -> Tensor: return ops.gather(self, dim, index)

@@ -26,12 +26,17 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
     "gelu",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
     "hardtanh",
     "huber_loss",
     "identity",
@@ -41,29 +46,36 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "mish",
     "mse_loss",
     "nll_loss",
     "normalize",
     "one_hot",
+    "pad",
     "prelu",
     "relu",
     "relu6",
+    "selu",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
     "softmax",
+    "softmin",
     "softplus",
+    "softshrink",
     "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
 ]
 
 
-def implicit_softmax_dim(ndim: int) -> int:
+def implicit_softmax_dim(ndim: int, name: str = "softmax") -> int:
     """torch's dim when none is given (0 for 0-, 1- and 3-D input, else 1), with its warning."""
     dim = 0 if ndim in (0, 1, 3) else 1
     warnings.warn(
-        f"Implicit dimension choice for softmax has been deprecated. "
+        f"Implicit dimension choice for {name} has been deprecated. "
         f"Change the call to include dim={dim} as an argument.",
         UserWarning,
         stacklevel=3,
@@ -365,13 +377,47 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     return record(x * s, (input,), lambda g: (g * s * (1 + x * (1 - s)),), "Silu")
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, α(eˣ - 1) otherwise: d/dx = 1 or αeˣ."""
+def _elu(input: Tensor, alpha: float, scale: float, input_scale: float, name: str,
+         grad_input_scale: float | None = None) -> Tensor:
+    """torch's one ELU kernel behind elu, selu and celu: scale·x for x > 0, else
+    α·scale·(e^(input_scale·x) - 1); d/dx = scale, or α·scale·input_scale·e^(input_scale·x).
+    ``grad_input_scale``: the input_scale torch's gradient uses, where it differs (celu)."""
     x = input._data
     pos = x > 0
-    e = np.exp(np.minimum(x, 0))
-    return record(np.where(pos, x, alpha * (e - 1)).astype(x.dtype, copy=False), (input,),
-                  lambda g: (np.where(pos, g, g * alpha * e),), "Elu")
+    low = np.minimum(x, 0)
+    e = np.exp(low if input_scale == 1 else low * input_scale)
+    negative = alpha * scale
+    out = np.where(pos, x if scale == 1 else x * scale, negative * (e - 1))
+    k = input_scale if grad_input_scale is None else grad_input_scale
+    slope = negative * k
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        ek = e if k == input_scale else np.exp(low * k)
+        return (np.where(pos, g if scale == 1 else g * scale, g * slope * ek),)
+
+    return record(out.astype(x.dtype, copy=False), (input,), backward, name)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α(eˣ - 1) otherwise: d/dx = 1 or αeˣ."""
+    return _elu(input, alpha, 1.0, 1.0, "Elu")
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with torch's self-normalising constants (α ≈ 1.6733, scale ≈ 1.0507)."""
+    return _elu(input, SELU_ALPHA, SELU_SCALE, 1.0, "Elu")
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α(e^(x/α) - 1) otherwise (continuous in α)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    # torch's gradient takes 1/α with α rounded to float32 (derivatives.yaml: alpha.toFloat())
+    return _elu(input, alpha, 1.0, 1.0 / alpha, "Elu", 1.0 / float(np.float32(alpha)))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -512,3 +558,200 @@ def one_hot(tensor: TensorLike, num_classes: int = -1) -> Tensor:
     return _new((idx[..., None] == np.arange(n)).astype(np.int64))
 
 __getattr__ = module_getattr(__name__)
+
+
+# ---- more activations: log-sigmoid, softmin, hard and shrinking functions, GLU ----
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x) = min(x, 0) - log(1 + e^-|x|), never overflowing: d/dx = σ(-x) (torch's
+    formula: 1 - z/(1 + z) for x < 0, z/(1 + z) otherwise, z = e^-|x|)."""
+    x = input._data
+    z = np.exp(-np.abs(x))
+    out = np.minimum(x, 0) - np.log1p(z)
+    negative = x < 0
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        share = z / (1 + z)
+        return (g * np.where(negative, 1 - share, share),)
+
+    return record(out, (input,), backward, "LogSigmoid")
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``: the smallest values get the largest weights."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return _softmax(_ops.neg(input), implicit_softmax_dim(input.ndim, "softmin")
+                    if dim is None else dim)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x + 3, 0), 6) / 6, a piecewise-linear sigmoid: d/dx = 1/6 strictly inside
+    (-3, 3), 0 elsewhere (as torch)."""
+    x = input._data
+    inside = (x > -3) & (x < 3)
+    zero = np.zeros((), x.dtype)
+    return record(np.minimum(np.maximum(x + 3, 0), 6) / 6, (input,),
+                  lambda g: (np.where(inside, g * _ONE_SIXTH, zero),), "Hardsigmoid")
+
+
+_ONE_SIXTH = float(np.float32(1) / np.float32(6))  # torch's gradient: 1.0f / 6.0f, any dtype
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · hardsigmoid(x): d/dx = 0 up to -3, x/3 + 1/2 strictly between, 1 from 3 on
+    (torch's values at the kinks)."""
+    x = input._data
+    out = x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        slope = np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
+        return (g * slope,)
+
+    return record(out, (input,), backward, "Hardswish")
+
+
+def _lambda_check(x: np.ndarray, lambd: float) -> None:
+    if lambd < 0:
+        top = "3.40282e+38" if x.dtype == np.float32 else "1.79769e+308"
+        kind = "Float" if x.dtype == np.float32 else "Double"
+        raise RuntimeError(f"lambda must be in range [0, {top}] for input dtype {kind}, but "
+                           f"found {lambd}")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """0 on [-λ, λ], x outside; the gradient is 0 at ±λ too, as torch's."""
+    x = input._data
+    kept = (x < -lambd) | (x > lambd)
+    zero = np.zeros((), x.dtype)
+    return record(np.where(kept, x, zero), (input,), lambda g: (np.where(kept, g, zero),),
+                  "Hardshrink", saves=False)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - λ above λ, x + λ below -λ, 0 between; the gradient is 0 at ±λ too, as torch's."""
+    x = input._data
+    _lambda_check(x, lambd)
+    kept = (x < -lambd) | (x > lambd)
+    zero = np.zeros((), x.dtype)
+    out = np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, zero))
+    return record(out.astype(x.dtype, copy=False), (input,),
+                  lambda g: (np.where(kept, g, zero),), "Softshrink", saves=False)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return _ops.sub(input, _ops.tanh(input))
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``; no gradient where replaced (at the threshold too)."""
+    x = input._data
+    kept = x > threshold
+    zero = np.zeros((), x.dtype)
+    out = np.where(kept, x, np.asarray(value, x.dtype))
+    return record(out, (input,), lambda g: (np.where(kept, g, zero),), "Threshold",
+                  saves=False)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a · σ(b), a and b the two halves of input along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
+                           f"is size {n}")
+    a, b = _ops.split(input, n // 2, dim)
+    return _ops.mul(a, sigmoid(b))
+
+
+# ---- padding ----
+
+
+def _pad_widths(shape: tuple[int, ...], pad: Any) -> list[tuple[int, int]]:
+    """(before, after) for every dim: ``pad`` lists them from the last dim backwards."""
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) > 2 * len(shape):
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{len(shape)}")
+    widths = [(0, 0)] * len(shape)
+    for k in range(len(pad) // 2):
+        widths[len(shape) - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return widths
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad (or, with negative widths, crop) the last dims: ``pad`` = (left, right) of the last
+    dim, then of the one before, ... Modes: 'constant' (``value``, 0 by default), 'reflect',
+    'replicate', 'circular'; the gradient is the slice of it that came from input (summed
+    where an element was copied to several places)."""
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    x = input._data
+    widths = _pad_widths(x.shape, pad)
+    if mode != "constant":
+        return _pad_by_index(input, widths, mode)
+    src, dst, shape = [], [], []
+    for d, (n, (before, after)) in enumerate(zip(x.shape, widths, strict=True)):
+        size = n + before + after
+        if size < 0:
+            raise RuntimeError(f"The input size {n}, plus negative padding {before} and {after} "
+                               f"resulted in a negative output size, which is invalid. Check "
+                               f"dimension {d} of your input.")
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        count = max(hi - lo, 0)
+        src.append(slice(lo, lo + count))
+        dst.append(slice(max(before, 0), max(before, 0) + count))
+        shape.append(size)
+    out = np.full(shape, 0 if value is None else value, x.dtype)
+    out[tuple(dst)] = x[tuple(src)]
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(x.shape, g.dtype)
+        gx[tuple(src)] = g[tuple(dst)]
+        return (gx,)
+
+    return record(out, (input,), backward, "ConstantPadNd", saves=False)
+
+
+
+def _pad_by_index(input: Tensor, widths: list[tuple[int, int]], mode: str) -> Tensor:
+    """'reflect', 'replicate' and 'circular' padding: each output position along a padded dim
+    reads one input position (its gradient goes back there, summed)."""
+    x = input._data
+    where: list[Any] = []
+    for d, (n, (before, after)) in enumerate(zip(x.shape, widths, strict=True)):
+        if before == after == 0:
+            where.append(np.arange(n))
+            continue
+        if mode == "reflect" and (before >= n or after >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({before}, {after}) at "
+                               f"dimension {d} of input {list(x.shape)}")
+        if mode == "circular" and (before > n or after > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        p = np.arange(-before, n + after)
+        if mode == "replicate":
+            p = np.clip(p, 0, n - 1)
+        elif mode == "circular":
+            p = p % n
+        else:  # reflect about the first and last elements (not repeating them)
+            period = 2 * (n - 1) if n > 1 else 1
+            p = np.abs(p) % period
+            p = np.where(p >= n, period - p, p)
+        where.append(p)
+    index = np.ix_(*where)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(x.shape, g.dtype)
+        np.add.at(gx, index, g)
+        return (gx,)
+
+    name = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "Pad"}[mode]
+    return record(x[index], (input,), backward, name, saves=False)
