@@ -1126,13 +1126,40 @@ def silu(o: Ops, input: Node, inplace: bool = False) -> Result:
                  lambda g: o.mul(o.mul(g, s), o.add(1, o.mul(x, o.sub(1, s)))))
 
 
-@rule("elu")
-def elu(o: Ops, input: Node, alpha: float = 1.0, inplace: bool = False) -> Result:
+def _elu(o: Ops, input: Node, alpha: float, scale: float, input_scale: float,
+         grad_input_scale: float | None = None) -> Result:
+    """nn.functional._elu, the one kernel behind elu, selu and celu."""
     x = input.value
     pos = o.k("greater", x, 0)
-    e = o.k("exp", o.k("minimum", x, 0))
-    out = _as_dtype(o, o.k("where", pos, x, o.mul(alpha, o.sub(e, 1))), x.dtype)
-    return unary(out, input, lambda g: o.k("where", pos, g, o.mul(o.mul(g, alpha), e)))
+    low = o.k("minimum", x, 0)
+    e = o.k("exp", low if input_scale == 1 else o.mul(low, input_scale))
+    negative = alpha * scale
+    out = o.k("where", pos, x if scale == 1 else o.mul(x, scale), o.mul(negative, o.sub(e, 1)))
+    k = input_scale if grad_input_scale is None else grad_input_scale
+    slope = negative * k
+
+    def vjp(g: Value) -> Value:
+        ek = e if k == input_scale else o.k("exp", o.mul(low, k))
+        return o.k("where", pos, g if scale == 1 else o.mul(g, scale), o.mul(o.mul(g, slope), ek))
+
+    return unary(_as_dtype(o, out, x.dtype), input, vjp)
+
+
+@rule("elu")
+def elu(o: Ops, input: Node, alpha: float = 1.0, inplace: bool = False) -> Result:
+    return _elu(o, input, alpha, 1.0, 1.0)
+
+
+@rule("selu")
+def selu(o: Ops, input: Node, inplace: bool = False) -> Result:
+    from vibrastic.nn.functional import SELU_ALPHA, SELU_SCALE
+
+    return _elu(o, input, SELU_ALPHA, SELU_SCALE, 1.0)
+
+
+@rule("celu")
+def celu(o: Ops, input: Node, alpha: float = 1.0, inplace: bool = False) -> Result:
+    return _elu(o, input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
 
 
 @rule("softplus")
@@ -1731,3 +1758,144 @@ def isclose(o: Ops, input: Node, other: Any, rtol: float = 1e-05, atol: float = 
             equal_nan: bool = False) -> Result:
     return o.k("isclose", input.value, o.val(other), rtol=rtol, atol=atol,
                equal_nan=equal_nan), (), None
+
+
+# ---- masks, log-sigmoid, hard and shrinking activations, logaddexp, constant padding ----
+
+
+def _zero(o: Ops, dtype: np.dtype) -> Value:
+    return o.b.constant(np.zeros((), dtype), "zero")
+
+
+@rule("tril", "triu")
+def tril(o: Ops, input: Node, diagonal: int = 0, *, _lower: bool = True) -> Result:
+    """ops._triangle: np.where with a constant triangle of booleans."""
+    x = input.value
+    n, m = x.shape[-2:]
+    keep = o.b.constant(np.tri(n, m, diagonal, dtype=bool) if _lower else
+                        ~np.tri(n, m, diagonal - 1, dtype=bool), "triangle")
+    zero = _zero(o, x.dtype)
+    return unary(o.k("where", keep, x, zero), input, lambda g: o.k("where", keep, g, zero))
+
+
+RULES["triu"] = lambda o, input, diagonal=0: tril(o, input, diagonal, _lower=False)
+
+
+@rule("logaddexp")
+def logaddexp(o: Ops, input: Any, other: Any) -> Result:
+    """ops.logaddexp: d/da = 1/(1 + e^(b-a)), the exponential allowed to overflow."""
+    x, y = o.operands(input, other)
+    ex = [v.example if isinstance(v, Value) else v for v in (x, y)]
+    if np.result_type(*ex).kind in "biu":
+        f = _t._default_float.np
+        x, y = (o.k("astype", v, dtype=np.dtype(f)) if isinstance(v, Value) else float(v)
+                for v in (x, y))
+    return binary(o, o.k("logaddexp", x, y), input, other,
+                  lambda g: o.div(g, o.add(1, o.k("exp_quiet", o.sub(y, x)))),
+                  lambda g: o.div(g, o.add(1, o.k("exp_quiet", o.sub(x, y)))))
+
+
+@rule("logsigmoid")
+def logsigmoid(o: Ops, input: Node) -> Result:
+    x = input.value
+    z = o.k("exp", o.neg(o.k("absolute", x)))
+    out = o.sub(o.k("minimum", x, 0), o.k("log1p", z))
+    negative = o.k("less", x, 0)
+
+    def vjp(g: Value) -> Value:
+        share = o.div(z, o.add(1, z))
+        return o.mul(g, o.k("where", negative, o.sub(1, share), share))
+
+    return unary(out, input, vjp)
+
+
+def _relu6_of_shift(o: Ops, x: Value) -> Value:  # min(max(x + 3, 0), 6)
+    return o.k("minimum", o.k("maximum", o.add(x, 3), 0), 6)
+
+
+@rule("hardsigmoid")
+def hardsigmoid(o: Ops, input: Node, inplace: bool = False) -> Result:
+    from vibrastic.nn.functional import _ONE_SIXTH
+
+    x = input.value
+    inside = o.k("logical_and", o.k("greater", x, -3), o.k("less", x, 3))
+    zero = _zero(o, x.dtype)
+    return unary(o.div(_relu6_of_shift(o, x), 6), input,
+                 lambda g: o.k("where", inside, o.mul(g, _ONE_SIXTH), zero))
+
+
+@rule("hardswish")
+def hardswish(o: Ops, input: Node, inplace: bool = False) -> Result:
+    x = input.value
+    out = o.div(o.mul(x, _relu6_of_shift(o, x)), 6)
+
+    def vjp(g: Value) -> Value:
+        middle = o.k("where", o.k("less", x, 3), o.add(o.div(x, 3), 0.5),
+                     o.b.constant(np.ones((), x.dtype), "one"))
+        return o.mul(g, o.k("where", o.k("less_equal", x, -3), _zero(o, x.dtype), middle))
+
+    return unary(out, input, vjp)
+
+
+def _outside(o: Ops, x: Value, lambd: float) -> Value:  # (x < -λ) | (x > λ)
+    return o.k("logical_or", o.k("less", x, -lambd), o.k("greater", x, lambd))
+
+
+@rule("hardshrink")
+def hardshrink(o: Ops, input: Node, lambd: float = 0.5) -> Result:
+    x = input.value
+    kept, zero = _outside(o, x, lambd), _zero(o, x.dtype)
+    return unary(o.k("where", kept, x, zero), input, lambda g: o.k("where", kept, g, zero))
+
+
+@rule("softshrink")
+def softshrink(o: Ops, input: Node, lambd: float = 0.5) -> Result:
+    x = input.value
+    kept, zero = _outside(o, x, lambd), _zero(o, x.dtype)
+    below = o.k("where", o.k("less", x, -lambd), o.add(x, lambd), zero)
+    out = o.k("where", o.k("greater", x, lambd), o.sub(x, lambd), below)
+    return unary(_as_dtype(o, out, x.dtype), input, lambda g: o.k("where", kept, g, zero))
+
+
+@rule("threshold")
+def threshold(o: Ops, input: Node, threshold: float, value: float, inplace: bool = False
+              ) -> Result:
+    x = input.value
+    kept = o.k("greater", x, threshold)
+    fill = o.b.constant(np.asarray(value, x.dtype), "fill")
+    return unary(o.k("where", kept, x, fill), input,
+                 lambda g: o.k("where", kept, g, _zero(o, x.dtype)))
+
+
+@rule("pad")
+def pad(o: Ops, input: Node, pad: Any, mode: str = "constant", value: float | None = None
+        ) -> Result:
+    """F.pad's constant mode: zeros (filled with ``value``), input's part written in; the
+    gradient is the slice of g that came from input."""
+    if mode != "constant":
+        raise CompileError(f"F.pad(mode={mode!r}) is not supported by vb.compile (constant is)")
+    from vibrastic.nn.functional import _pad_widths
+
+    x = input.value
+    src, dst, shape = [], [], []
+    for n, (before, after) in zip(x.shape, _pad_widths(x.shape, pad), strict=True):
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        count = max(hi - lo, 0)
+        src.append(slice(lo, lo + count))
+        dst.append(slice(max(before, 0), max(before, 0) + count))
+        shape.append(n + before + after)
+    s, d = tuple(src), tuple(dst)
+    out = o.k("zeros", shape=tuple(shape), dtype=x.dtype)
+    if value:
+        o.b.inplace("fill", out, value=value)
+    o.b.inplace("setitem", out, o.k("getitem", x, idx=raw(o.b.index(s)), _index=s),
+                idx=raw(o.b.index(d)), _index=d)
+
+    def vjp(g: Value) -> Value:
+        gx = o.k("zeros", shape=x.shape, dtype=g.dtype)
+        o.b.inplace("setitem", gx, o.k("getitem", g, idx=raw(o.b.index(d)), _index=d),
+                    idx=raw(o.b.index(s)), _index=s)
+        return gx
+
+    return unary(out, input, vjp)
+

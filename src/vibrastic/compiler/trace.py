@@ -57,13 +57,17 @@ OPS = {
     "masked_fill": "masked_fill", "index_select": "index_select", "cumsum": "cumsum",
     "flip": "flip", "repeat": "repeat", "prod": "prod", "scatter": "scatter",
     "sort": "sort", "topk": "topk", "any": "any", "all": "all", "isclose": "isclose",
+    "tril": "tril", "triu": "triu", "logaddexp": "logaddexp",
 }
 SPECIAL = ("erf", "erfc", "erfinv", "ndtr", "logit", "xlogy")  # vb.special's own ops
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_loss",
           "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits")  # nn.functional
 FUNCTIONAL = (  # nn.functional's own ops with a rule (relu6, mish, softsign, prelu: made of them)
-    *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding", "one_hot")
+    *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding", "one_hot", "selu",
+    "celu", "logsigmoid", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "threshold",
+    "pad")
 UNSUPPORTED_OPS: tuple[str, ...] = ()  # ops.py functions with no rule yet (a clear break)
+DATA_DEPENDENT = ("nonzero", "unique", "masked_select")  # result shapes follow the values
 INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply
     "iadd": "add", "isub": "subtract", "imul": "multiply", "itruediv": "true_divide",
     "add_": "add", "sub_": "subtract", "mul_": "multiply", "div_": "true_divide",
@@ -425,6 +429,11 @@ def installed() -> Iterator[None]:
         orig = getattr(_ops, name)
         by_identity[id(orig)] = _wrap_unsupported(
             orig, f"{name}() is not supported by vb.compile yet")
+    for name in DATA_DEPENDENT:
+        orig = getattr(_ops, name)
+        by_identity[id(orig)] = _wrap_unsupported(
+            orig, f"{name}() gives a result whose shape depends on the values, which "
+                  "vb.compile's straight-line code can't follow")
     for name in CONSTANTS:
         orig = getattr(_tmod, name)
         by_identity[id(orig)] = _wrap_event(orig, None, _created("constant"))

@@ -607,8 +607,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     out = x * np.minimum(np.maximum(x + 3, 0), 6) / 6
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        slope = np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype)
-        return (g * slope,)
+        zero, one = np.zeros((), x.dtype), np.ones((), x.dtype)
+        return (g * np.where(x <= -3, zero, np.where(x < 3, x / 3 + 0.5, one)),)
 
     return record(out, (input,), backward, "Hardswish")
 
