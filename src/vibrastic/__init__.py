@@ -18,6 +18,7 @@ from vibrastic.devices import (
 from vibrastic.missing import (
     module_getattr,
 )
+from vibrastic.nn.functional import celu, hardshrink, selu, threshold
 from vibrastic.ops import (
     abs,
     acos,
@@ -216,6 +217,7 @@ concat = cat
 concatenate = cat
 swapaxes = transpose
 moveaxis = movedim
+arctan2 = atan2
 multiply = mul
 subtract = sub
 divide = div
@@ -258,6 +260,7 @@ __all__ = [
     "amin",
     "any",
     "arange",
+    "arctan2",
     "argmax",
     "argmin",
     "argsort",
@@ -274,6 +277,7 @@ __all__ = [
     "broadcast_to",
     "cat",
     "ceil",
+    "celu",
     "chunk",
     "clamp",
     "clamp_max",
@@ -331,6 +335,7 @@ __all__ = [
     "get_rng_state",
     "gt",
     "half",
+    "hardshrink",
     "hypot",
     "index_select",
     "initial_seed",
@@ -409,6 +414,7 @@ __all__ = [
     "save",
     "scatter",
     "seed",
+    "selu",
     "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
@@ -438,6 +444,7 @@ __all__ = [
     "tan",
     "tanh",
     "tensor",
+    "threshold",
     "tile",
     "topk",
     "trace",

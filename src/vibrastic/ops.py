@@ -1574,8 +1574,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """The diagonal of dims ``dim1`` and ``dim2`` as the last dim (``offset`` > 0: above it);
     the gradient goes back onto that diagonal."""
     x = input._data
-    if x.ndim < 2:
-        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {x.ndim}")
+    for d in (dim1, dim2):
+        _check_dim(d, x.ndim)
     d1, d2 = dim1 % x.ndim, dim2 % x.ndim
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -1591,6 +1591,18 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 
 _diagonal = diagonal  # (diag's argument of that name hides it)
+
+
+def _check_dim(dim: int, ndim: int) -> None:
+    """torch's IndexError for a dim outside [-ndim, ndim - 1] (a 0-d tensor has dims -1, 0)."""
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+
+
+_C_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int",
+           "int64": "Long", "uint8": "Byte", "bool": "Bool"}  # torch's names in kernel errors
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -1627,10 +1639,16 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:
     return clamp(input, max=max)
 
 
-def _float_operands(input: TensorLike, other: TensorLike) -> tuple[Any, Any]:
-    """Binary float ops (atan2, hypot, logaddexp): integer operands in the default float."""
+def _float_operands(input: TensorLike, other: TensorLike, name: str | None = None
+                    ) -> tuple[Any, Any]:
+    """Binary float ops: integer operands in the default float (atan2), or torch's refusal
+    naming the kernel (``name``: logaddexp, hypot)."""
     x, y = _operands(input, other)
-    if np.result_type(x, y).kind in "biu":
+    kind = np.result_type(x, y)
+    if kind.kind in "biu":
+        if name is not None:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_C_TYPE.get(kind.name, kind.name)}'")
         f = _t._default_float.np
         x = x.astype(f) if _is_array(x) else float(x)
         y = y.astype(f) if _is_array(y) else float(y)
@@ -1639,7 +1657,7 @@ def _float_operands(input: TensorLike, other: TensorLike) -> tuple[Any, Any]:
 
 def logaddexp(input: TensorLike, other: TensorLike) -> Tensor:
     """log(eᵃ + eᵇ) without overflow: d/da = 1/(1 + e^(b-a)), d/db = 1/(1 + e^(a-b))."""
-    x, y = _float_operands(input, other)
+    x, y = _float_operands(input, other, "logaddexp")
     try:
         data = np.logaddexp(x, y)
     except ValueError as e:
@@ -1656,17 +1674,19 @@ def logaddexp(input: TensorLike, other: TensorLike) -> Tensor:
 def atan2(input: TensorLike, other: TensorLike) -> Tensor:
     """The angle of the point (other, input): d/da = b/(a² + b²), d/db = -a/(a² + b²)."""
     x, y = _float_operands(input, other)
-    try:
-        data = np.arctan2(x, y)
+    try:  # float32 through float64: correctly rounded, as torch's atan2f (NumPy's is 1 ulp off)
+        data = np.arctan2(x, y, dtype=np.float64) if np.result_type(x, y) == np.float32 else \
+            np.arctan2(x, y)
     except ValueError as e:
         raise _shape_error(e, x, y) from None
+    data = data.astype(np.result_type(x, y), copy=False)
     r2 = x * x + y * y
     return _binary(data, input, other, lambda g: g * y / r2, lambda g: g * -x / r2, "Atan2")
 
 
 def hypot(input: TensorLike, other: TensorLike) -> Tensor:
     """√(a² + b²) without overflow: d/da = a/out, d/db = b/out."""
-    x, y = _float_operands(input, other)
+    x, y = _float_operands(input, other, "hypot")
     try:
         data = np.hypot(x, y)
     except ValueError as e:
@@ -1680,7 +1700,8 @@ def lerp(input: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
     d/dweight = end - input."""
     a, b, w = input._data, end._data, _arr(weight)
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+        raise RuntimeError(f"expected dtype {_C_TYPE[a.dtype.name].lower()} for `end` but got "
+                           f"dtype {_C_TYPE[b.dtype.name].lower()}")
     try:
         d = b - a
         data = np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(a.dtype, copy=False)
@@ -1745,6 +1766,9 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     n = input.ndim
     src = [s % n for s in ((source,) if isinstance(source, int) else source)]
     dst = [d % n for d in ((destination,) if isinstance(destination, int) else destination)]
+    for what, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{what}` ({dims})")
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
                            f"should contain the same number of dims as destination ({dst} dims)")
@@ -1826,7 +1850,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         size = x.shape[dim]
         if size == 0:
             break
-        x = sub(narrow(x, dim, 1, size - 1), narrow(x, dim, 0, size - 1))
+        later, earlier = narrow(x, dim, 1, size - 1), narrow(x, dim, 0, size - 1)
+        x = ne(later, earlier) if x.dtype == _t.bool_ else sub(later, earlier)  # bool: xor
     return x
 
 

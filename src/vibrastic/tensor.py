@@ -618,6 +618,10 @@ class Tensor:
     def atan2(self, other: TensorLike) -> Tensor: return ops.atan2(self, other)
     arctan2 = atan2
     def hypot(self, other: TensorLike) -> Tensor: return ops.hypot(self, other)
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        from vibrastic.nn import functional
+
+        return functional.hardshrink(self, lambd)
     def lerp(self, end: Tensor, weight: TensorLike) -> Tensor:
         return ops.lerp(self, end, weight)
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
@@ -654,6 +658,16 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         return ops.inplace(ops.clamp)(self, min, max)
     clip_ = clamp_
+    def clamp_min_(self, min: Any) -> Tensor: return ops.inplace(ops.clamp_min)(self, min)
+    def clamp_max_(self, max: Any) -> Tensor: return ops.inplace(ops.clamp_max)(self, max)
+    def square_(self) -> Tensor: return ops.inplace(ops.square)(self)
+    def tril_(self, diagonal: int = 0) -> Tensor: return ops.inplace(ops.tril)(self, diagonal)
+    def triu_(self, diagonal: int = 0) -> Tensor: return ops.inplace(ops.triu)(self, diagonal)
+    def lerp_(self, end: Tensor, weight: TensorLike) -> Tensor:
+        return ops.inplace(ops.lerp)(self, end, weight)
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        return ops.inplace(ops.nan_to_num)(self, nan, posinf, neginf)
     def pow_(self, exponent: TensorLike) -> Tensor: return ops.inplace(ops.pow)(self, exponent)
     def neg_(self) -> Tensor: return ops.inplace(ops.neg)(self)
     def abs_(self) -> Tensor: return ops.inplace(ops.abs)(self)

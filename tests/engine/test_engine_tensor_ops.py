@@ -183,6 +183,14 @@ INTS = np.array([[3, 0, 1, 0], [1, 2, 3, 3], [0, 0, 5, 1]])
     lambda lib, a: lib.nn.functional.pad(a, (1, 1), value=7),
     lambda lib, a: lib.take_along_dim(a, a.argsort(dim=1), dim=1),
     lambda lib, a: lib.nan_to_num(a),
+    lambda lib, a: lib.diff(a > 1),
+    lambda lib, a: lib.atan2(a[0, 0].float(), a[1].float()),
+    lambda lib, a: lib.var_mean(a.double(), True),
+    lambda lib, a: lib.std_mean(a.double(), dim=1, unbiased=False),
+    lambda lib, a: lib.unique(a > 1, return_counts=True),
+    lambda lib, a: lib.count_nonzero(a, -1),
+    lambda lib, a: lib.tile(a[0, 0], (3,)),
+    lambda lib, a: lib.nn.functional.glu(a.float(), 1),
 ], ids=lambda f: "")
 def test_integer_and_index_ops_match_torch(call: Any) -> None:
     ours, theirs = call(vb, vb.tensor(INTS)), call(torch, torch.tensor(INTS))
@@ -250,6 +258,28 @@ ERRORS = {
     "pad_too_long": lambda lib: lib.nn.functional.pad(lib.ones(2, 3), (1,) * 6),
     "pad_mode": lambda lib: lib.nn.functional.pad(lib.ones(2, 3), (1, 1), mode="foo"),
     "celu_zero": lambda lib: lib.nn.functional.celu(lib.ones(2), alpha=0.0),
+    "softshrink_negative_f64": lambda lib: lib.nn.functional.softshrink(
+        lib.ones(2, dtype=lib.float64), -1.0),
+    "pad_reflect_too_wide": lambda lib: lib.nn.functional.pad(lib.ones(1, 2, 3), (3, 0),
+                                                              mode="reflect"),
+    "pad_circular_twice_round": lambda lib: lib.nn.functional.pad(lib.ones(1, 2, 3), (4, 0),
+                                                                  mode="circular"),
+    "pad_reflect_1d": lambda lib: lib.nn.functional.pad(lib.ones(3), (1, 1), mode="reflect"),
+    "pad_replicate_4d_one_dim": lambda lib: lib.nn.functional.pad(lib.ones(1, 1, 2, 3), (1, 1),
+                                                                  mode="replicate"),
+    "pad_negative_size": lambda lib: lib.nn.functional.pad(lib.ones(3), (-2, -2)),
+    "diagonal_1d": lambda lib: lib.diagonal(lib.ones(2)),
+    "diagonal_same_dims": lambda lib: lib.diagonal(lib.ones(2, 2), 0, 1, 1),
+    "movedim_lengths": lambda lib: lib.movedim(lib.ones(2, 3), (0, 1), (1,)),
+    "movedim_repeated": lambda lib: lib.movedim(lib.ones(2, 3, 4), (0, 0), (1, 2)),
+    "take_along_dim_ndim": lambda lib: lib.take_along_dim(lib.ones(2, 3), lib.tensor([0]), 1),
+    "cross_not_3": lambda lib: lib.cross(lib.ones(2, 4), lib.ones(2, 4), dim=1),
+    "broadcast_to_bad": lambda lib: lib.broadcast_to(lib.ones(2, 3), (4, 3, 2)),
+    "lerp_dtypes": lambda lib: lib.lerp(lib.ones(2), lib.ones(2, dtype=lib.float64), 0.5),
+    "logaddexp_int": lambda lib: lib.logaddexp(lib.tensor([1, 2]), lib.tensor([3, 4])),
+    "hypot_int": lambda lib: lib.hypot(lib.tensor([3]), lib.tensor([4])),
+    "diff_0d": lambda lib: lib.diff(lib.tensor(1.0)),
+    "roll_shifts_without_dims": lambda lib: lib.roll(lib.ones(3), (1, 2)),
 }
 
 
@@ -297,3 +327,37 @@ def test_new_names_are_exported() -> None:
     for name in ("logsigmoid", "pad", "selu", "hardswish", "softmin", "glu"):
         assert name in vb.nn.functional.__all__
     assert "ZeroPad2d" in vb.nn.__all__
+
+
+INPLACE = {
+    "square_": lambda x: x.square_(),
+    "tril_": lambda x: x.tril_(1),
+    "triu_": lambda x: x.triu_(),
+    "clamp_min_": lambda x: x.clamp_min_(0.5),
+    "clamp_max_": lambda x: x.clamp_max_(-0.5),
+    "nan_to_num_": lambda x: x.masked_fill_(x > 2, float("inf")).masked_fill_(
+        x < -2, float("nan")).nan_to_num_(posinf=9.0),
+    "lerp_": lambda x: x.lerp_(x.new_ones(1), 0.25),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_in_place_variants_change_the_tensor_as_torch(name: str) -> None:
+    ours, theirs = vb.tensor(A34), torch.tensor(A34)
+    assert INPLACE[name](ours) is ours
+    INPLACE[name](theirs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_torch_level_activation_names() -> None:
+    x = A34
+    for name in ("selu", "celu", "hardshrink"):
+        np.testing.assert_allclose(getattr(vb, name)(vb.tensor(x)).numpy(),
+                                   getattr(torch, name)(torch.tensor(x)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(vb.threshold(vb.tensor(x), 0.5, 2.0).numpy(),
+                               torch.threshold(torch.tensor(x), 0.5, 2.0).numpy())
+    np.testing.assert_allclose(vb.tensor(x).hardshrink(1.0).numpy(),
+                               torch.tensor(x).hardshrink(1.0).numpy())
+    np.testing.assert_allclose(vb.arctan2(vb.tensor(x), vb.tensor(B34)).numpy(),
+                               torch.arctan2(torch.tensor(x), torch.tensor(B34)).numpy(),
+                               rtol=1e-12)

@@ -76,7 +76,8 @@ INPLACE_OPS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide"
 UNRECORDED_INPLACE = (  # Tensor methods that change a tensor without a rule: they break it
     "clamp_", "clip_", "pow_", "neg_", "abs_", "exp_", "log_", "sqrt_", "relu_", "sigmoid_",
     "tanh_", "round_", "floor_", "masked_fill_", "scatter_", "index_fill_", "uniform_",
-    "normal_", "detach_",
+    "normal_", "detach_", "clamp_min_", "clamp_max_", "square_", "tril_", "triu_", "lerp_",
+    "nan_to_num_",
 )
 PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the trace
     "item": "{t}.item() reads a tensor's value into Python",

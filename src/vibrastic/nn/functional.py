@@ -618,7 +618,7 @@ def _lambda_check(x: np.ndarray, lambd: float) -> None:
         top = "3.40282e+38" if x.dtype == np.float32 else "1.79769e+308"
         kind = "Float" if x.dtype == np.float32 else "Double"
         raise RuntimeError(f"lambda must be in range [0, {top}] for input dtype {kind}, but "
-                           f"found {lambd}")
+                           f"found {lambd:g}")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -696,14 +696,19 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     x = input._data
     widths = _pad_widths(x.shape, pad)
     if mode != "constant":
+        n = len(pad)
+        if n not in (2, 4, 6) or x.ndim not in (n // 2 + 1, n // 2 + 2):
+            raise NotImplementedError(
+                f"Padding size {n} is not supported for {x.ndim}D input tensor.\nSupported "
+                "combinations for non-constant padding:\n  - 2D or 3D input: padding size = 2 "
+                "(pads last dimension)\n  - 3D or 4D input: padding size = 4 (pads last 2 "
+                "dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
         return _pad_by_index(input, widths, mode)
     src, dst, shape = [], [], []
-    for d, (n, (before, after)) in enumerate(zip(x.shape, widths, strict=True)):
+    for n, (before, after) in zip(x.shape, widths, strict=True):
         size = n + before + after
-        if size < 0:
-            raise RuntimeError(f"The input size {n}, plus negative padding {before} and {after} "
-                               f"resulted in a negative output size, which is invalid. Check "
-                               f"dimension {d} of your input.")
+        if size < 0:  # (torch crops with narrow(), whose message this is)
+            raise RuntimeError("narrow(): length must be non-negative.")
         lo, hi = max(-before, 0), n - max(-after, 0)
         count = max(hi - lo, 0)
         src.append(slice(lo, lo + count))
