@@ -92,6 +92,11 @@ KERNELS: dict[str, Kernel] = {
     "argsort": Kernel("_np.argsort({0}, axis={axis}, kind='stable')"),
     "prod": Kernel("_np.multiply.reduce({0}, {axes}, None, None, {keepdims})"),
     "tile": Kernel("_np.tile({0}, {reps})"),
+    # nll_loss / cross_entropy with options: eager's own function (nn.functional._class_loss)
+    "class_loss": Kernel("_class_loss({0}, {1}, {2}, {ignore_index}, {reduction}, "
+                         "{label_smoothing}, {logits})[0]"),
+    "class_loss_grad": Kernel("_class_loss({1}, {2}, {3}, {ignore_index}, {reduction}, "
+                              "{label_smoothing}, {logits})[1]({0})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),
     "pow_db": Kernel("_pow_db({0}, {1}, {2}, {3})"),

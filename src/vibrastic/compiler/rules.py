@@ -947,22 +947,23 @@ def binary_cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mea
     )
 
 
-def _class_targets(o: Ops, x: Value, target: Any) -> tuple[Any, bool]:
-    t = o.val(target)
-    t_example = t.example if isinstance(t, Value) else np.asarray(t)
-    if t_example.dtype.kind in "iu":
-        classes = x.shape[-1]
-        message = raw("'Target ' + str(int({0}.min() if {0}.min() < 0 else {0}.max())) + "
-                      f"' is out of bounds for {classes} classes.'")  # eager's message
-        if isinstance(t, Value) and len(t.shape) == 1:  # Python's max: quicker on a batch;
-            unsigned = o.b.const(np.dtype(f"u{t.dtype.itemsize}"), "unsigned")  # seen unsigned,
-            o.b.check("{0}.size and max({0}.view(" + unsigned + ").tolist()) >= "  # t < 0 is
-                      + str(classes), "IndexError", message, t)  # >= 2^63: one test for both
-        elif isinstance(t, Value):
-            o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
-                      "IndexError", message, t)
-        return t, True
-    return t, False
+def _class_targets(o: Ops, x: Value, t: Any, ignore_index: int) -> None:
+    """Eager's bounds check of class indices, made on every call. Python's max of the targets
+    seen unsigned is quicker on a batch; a negative target is then >= 2^63, so one test
+    catches both ends. When it fires, ``_target_error`` (runtime.py) raises eager's error,
+    or traces again where the only targets outside [0, C) equal ``ignore_index`` (this code
+    was traced without any: the caller checked that retracing here changes nothing)."""
+    if not isinstance(t, Value):
+        return  # a constant: eager checked it
+    classes = x.shape[-1]
+    message = raw(f"{{0}}, {classes}, {int(ignore_index)}")
+    if len(t.shape) == 1:
+        unsigned = o.b.const(np.dtype(f"u{t.dtype.itemsize}"), "unsigned")
+        o.b.check("{0}.size and max({0}.view(" + unsigned + ").tolist()) >= "
+                  + str(classes), "_target_error", message, t)
+    else:
+        o.b.check("{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
+                  "_target_error", message, t)
 
 
 def _flat_targets(o: Ops, x: Value, t: Any) -> Any:
@@ -973,10 +974,9 @@ def _flat_targets(o: Ops, x: Value, t: Any) -> Any:
     return o.add(o.b.constant(np.arange(x.shape[0]) * x.shape[1], "row_starts"), t)
 
 
-@rule("nll_loss")
-def nll_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+def _nll_plain(o: Ops, input: Node, t: Any, reduction: str) -> Result:
+    """nll_loss of in-bounds class indices without options: eager's ``_nll_indices``."""
     x = input.value
-    t, _ = _class_targets(o, x, target)
     if len(x.shape) > 1:
         rows = o.b.constant(np.arange(x.shape[0]), "rows")
         idx: Any = (rows, t)
@@ -1004,10 +1004,10 @@ def nll_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Resul
     return out, (input,), vjp
 
 
-@rule("cross_entropy")
-def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+def _cross_entropy_plain(o: Ops, input: Node, t: Any, indices: bool, reduction: str) -> Result:
+    """cross_entropy without options: eager's ``_cross_entropy_indices`` (class indices) and
+    ``_plain_probability_loss`` (probabilities)."""
     x = input.value
-    t, indices = _class_targets(o, x, target)
     logp = _log_softmax(o, x, -1)
     if indices:
         idx: Any = (o.b.constant(np.arange(x.shape[0]), "rows"), t) if len(x.shape) > 1 else t
@@ -1046,6 +1046,78 @@ def cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> 
         return (o.mul(o.sub(o.mul(o.k("exp", logp), weight), onehot), s),)
 
     return out, (input,), vjp
+
+_CHANGES_OUTSIDE = ("arg", "ext", "extgrad", "newgrad", "state")
+
+
+def _retrace_is_safe(o: Ops) -> bool:
+    """Whether the program so far changed nothing that outlives the call (no in-place update
+    of a tensor from outside, no random draw), so raising Retrace here and running the call
+    eagerly instead gives eager's results."""
+    for ins in o.b.instrs:
+        if ins.kind == "inplace":
+            target = ins.args[0]
+            root = target.base if target.base is not None else target
+            if root.storage.kind in _CHANGES_OUTSIDE:
+                return False
+        elif ins.kind == "call" and ins.meta and ins.meta[0] in (
+                "random", "randint", "permutation", "bernoulli"):
+            return False
+    return True
+
+
+def _class_loss(o: Ops, input: Node, target: Any, weight: Any, size_average: Any,
+                ignore_index: int, reduce: Any, reduction: str, label_smoothing: float,
+                logits: bool) -> Result:
+    """nll_loss / cross_entropy. Without options, on (N, C) or (C,) input, the NumPy calls of
+    eager's plain paths, with a check that traces again if a later call has a target equal to
+    ``ignore_index``; with weight, ignore_index hits, label_smoothing or (N, C, d1, ...)
+    input, one call of eager's own ``_class_loss`` forward and one for the gradient."""
+    if size_average is not None or reduce is not None:
+        raise CompileError(f"{'cross_entropy' if logits else 'nll_loss'}'s deprecated "
+                           "size_average/reduce arguments; pass reduction= instead")
+    x = input.value
+    t = o.val(target)
+    example = t.example if isinstance(t, Value) else np.asarray(t)
+    classes = x.shape[-1] if len(x.shape) else 0
+    indices = example.dtype.kind in "iu"
+    plain = (weight is None and not label_smoothing and len(x.shape) <= 2
+             and reduction in ("mean", "sum", "none"))
+    if plain and indices:
+        plain = (not 0 <= ignore_index < classes and not (example == ignore_index).any()
+                 and (not isinstance(t, Value) or _retrace_is_safe(o)))
+    elif plain:
+        plain = example.dtype == x.dtype and example.shape == x.shape
+    if plain:
+        if indices:
+            _class_targets(o, x, t, ignore_index)
+            return (_cross_entropy_plain(o, input, t, True, reduction) if logits
+                    else _nll_plain(o, input, t, reduction))
+        return _cross_entropy_plain(o, input, t, False, reduction)
+    w = None if weight is None else o.val(weight)
+    attrs = dict(ignore_index=int(ignore_index), reduction=reduction,
+                 label_smoothing=float(label_smoothing), logits=logits)
+    out = o.k("class_loss", x, t, w, **attrs)
+
+    def vjp(g: Value) -> tuple[Value]:
+        return (o.k("class_loss_grad", g, x, t, w, **attrs),)
+
+    return out, (input,), vjp
+
+
+@rule("nll_loss")
+def nll_loss(o: Ops, input: Node, target: Any, weight: Any = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Result:
+    return _class_loss(o, input, target, weight, size_average, ignore_index, reduce, reduction,
+                       0.0, logits=False)
+
+
+@rule("cross_entropy")
+def cross_entropy(o: Ops, input: Node, target: Any, weight: Any = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Result:
+    return _class_loss(o, input, target, weight, size_average, ignore_index, reduce, reduction,
+                       label_smoothing, logits=True)
 
 
 # ---- dtype, copies, comparisons ----

@@ -12,6 +12,8 @@ import numpy as np
 _random_module = importlib.import_module("vibrastic.random")
 # F.gelu's erf: the engine's own function object (vibrastic.special.erf_array): eager's bits
 _erf = importlib.import_module("vibrastic.nn.functional")._erf
+_functional = importlib.import_module("vibrastic.nn.functional")
+_class_loss = _functional._class_loss  # nll_loss / cross_entropy with options: eager's code
 _special = importlib.import_module("vibrastic.special")  # vb.special's float64 functions
 _erfc, _erfinv = _special.erfc_array, _special.erfinv_array
 
@@ -53,6 +55,19 @@ def _pow_db(g: Any, x: Any, y: Any, out: Any) -> Any:
         return g * out * np.log(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         return g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+
+
+def _target_error(t: Any, classes: int, ignore_index: int) -> Exception:
+    """What a compiled nll_loss / cross_entropy raises when a class index is outside
+    [0, classes): eager's IndexError, or (where every such target equals ``ignore_index``,
+    which the code was traced without) ``Retrace``, so vb.compile runs the call eagerly and
+    traces a version that ignores them."""
+    bad = _functional._out_of_bounds(t, classes, ignore_index)
+    if bad is not None:
+        return IndexError(bad)
+    from vibrastic.compiler.codegen import Retrace
+
+    return Retrace(f"a class target equals ignore_index={ignore_index}")
 
 
 def _logaddexp(x: float, y: float) -> float:
@@ -119,6 +134,8 @@ RUNTIME: dict[str, Any] = {
     "_blas_one": _blas_one,
     "_pow_da": _pow_da,
     "_pow_db": _pow_db,
+    "_class_loss": _class_loss,
+    "_target_error": _target_error,
     "_typed": _typed,
     "RuntimeError": RuntimeError,
     "IndexError": IndexError,

@@ -154,69 +154,257 @@ def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "me
     )
 
 
-def _class_targets(x: np.ndarray, target: TensorLike) -> tuple[np.ndarray, bool]:
-    """Targets as class indices (one per row) or as probabilities (same shape as x)."""
-    t = np.asarray(_arr(target))
-    if t.dtype.kind in "iu":
-        n = x.shape[0] if x.ndim > 1 else 1
-        if t.shape != ((n,) if x.ndim > 1 else ()):
-            raise ValueError(
-                f"Expected target of shape {(n,) if x.ndim > 1 else ()} (one class index per "
-                f"row of input {x.shape}), got {t.shape}"
-            )
-        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
-            bad = int(t.min() if t.min() < 0 else t.max())  # the target that is out of bounds
-            raise IndexError(f"Target {bad} is out of bounds for {x.shape[-1]} classes.")
-        return t, True
-    if t.shape != x.shape:
-        raise ValueError(f"Expected probability targets of shape {x.shape}, got {t.shape}")
-    return t, False
+_TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
-    x = input._data
-    t, _ = _class_targets(x, target)
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """torch's reduction from the deprecated ``size_average``/``reduce`` flags, with its warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
+def _class_weight(x: np.ndarray, weight: TensorLike | None, prefix: str = "") -> Any:
+    """The per-class weights as an array of x's dtype, checked as torch checks them."""
+    if weight is None:
+        return None
+    w = np.asarray(_arr(weight))
+    classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    if w.ndim != 1 or w.size != classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(w.shape)}")
+    if w.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {_TORCH_TYPE.get(x.dtype.name, x.dtype.name)} "
+                           f"but found {_TORCH_TYPE.get(w.dtype.name, w.dtype.name)}")
+    return w
+
+
+def _index_targets(x: np.ndarray, t: np.ndarray, ignore_index: int) -> np.ndarray | None:
+    """Check class-index targets as torch does; return the mask of the kept ones (None when
+    no target equals ``ignore_index``)."""
+    if t.dtype.kind not in "iu" or t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_TORCH_TYPE.get(t.dtype.name, t.dtype.name)}")
+    if x.ndim <= 2:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.ndim == 2 and t.shape != (x.shape[0],):
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
+                             f"batch_size ({t.shape[0] if t.ndim else 1}).")
+        if x.ndim < 2 and t.ndim != 0:
+            raise RuntimeError(f"Expected target size [], got {list(t.shape)}")
+    else:
+        if t.ndim == 0 or t.shape[0] != x.shape[0]:
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
+                             f"batch_size ({t.shape[0] if t.ndim else 1}).")
+        if t.shape != x.shape[:1] + x.shape[2:]:
+            raise RuntimeError(f"Expected target size {[x.shape[0], *x.shape[2:]]}, "
+                               f"got {list(t.shape)}")
+    classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    if t.size == 0:
+        return None
+    lo, hi = t.min(), t.max()
+    if lo >= 0 and hi < classes and not (lo <= ignore_index <= hi):
+        return None  # every target a class, none ignored
+    bad = _out_of_bounds(t, classes, ignore_index)
+    if bad is not None:
+        raise IndexError(bad)
+    keep = t != ignore_index
+    return None if keep.all() else keep
+
+
+def _out_of_bounds(t: np.ndarray, classes: int, ignore_index: int) -> str | None:
+    """torch's message for the first target outside [0, classes) that isn't ignored."""
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    return f"Target {int(t[bad].flat[0])} is out of bounds." if bad.any() else None
+
+
+def _class_loss(x: np.ndarray, t: np.ndarray, weight: Any, ignore_index: int, reduction: str,
+                label_smoothing: float, logits: bool) -> tuple[np.ndarray, Any]:
+    """nll_loss (``logits=False``: x holds log-probabilities) and cross_entropy (x holds
+    scores) on arrays: the loss and its gradient function ``g -> dloss/dx``. vb.compile calls
+    this very function for the options its own rule doesn't cover, so the bits are eager's."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    c = 1 if x.ndim > 1 else 0  # the class dim
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # torch smooths only for ε > 0
+    if logits and t.dtype.kind == "f" and t.shape == x.shape:
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        w = _class_weight(x, weight, "cross_entropy: ")
+        return _probability_loss(x, t, w, reduction, label_smoothing, c)
+    w = _class_weight(x, weight)
+    keep = _index_targets(x, t, ignore_index)
+    if w is None and keep is None and not label_smoothing and x.ndim <= 2:
+        return (_cross_entropy_indices if logits else _nll_indices)(x, t, reduction)
+    return _weighted_index_loss(x, t, w, keep, reduction, label_smoothing if logits else 0.0,
+                                logits, c)
+
+
+def _nll_indices(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple[np.ndarray, Any]:
+    """nll_loss of in-bounds targets, no weights (N, C) or (C,): the plain path."""
     rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
     picked = -x[rows, t] if x.ndim > 1 else -x[t]
     out, scale = _reduce(np.asarray(picked), reduction)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+    def backward(g: np.ndarray) -> np.ndarray:
         gx = np.zeros_like(x)
         if x.ndim > 1:
             gx[rows, t] = -_spread(g, scale)
         else:
             gx[t] = -_spread(g, scale)
-        return (gx,)
+        return gx
 
-    return record(out.astype(x.dtype), (input,), backward, "NllLoss")
+    return out.astype(x.dtype), backward
 
 
-def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """log_softmax + NLL in one op: the gradient is softmax(x) - onehot(y)."""
-    x = input._data
-    t, indices = _class_targets(x, target)
+def _cross_entropy_indices(x: np.ndarray, t: np.ndarray, reduction: str
+                           ) -> tuple[np.ndarray, Any]:
+    """log_softmax + NLL of in-bounds targets, no options: the gradient is
+    softmax(x) - onehot(y) (vb.compile's rule mirrors these NumPy calls)."""
     logp = _log_softmax(x, -1)
-    if indices:
-        rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
-        loss = -(logp[rows, t] if x.ndim > 1 else logp[t])
-        onehot = np.zeros_like(x)
-        if x.ndim > 1:
-            onehot[rows, t] = 1
-        else:
-            onehot[t] = 1
+    rows = np.arange(x.shape[0]) if x.ndim > 1 else ()
+    loss = -(logp[rows, t] if x.ndim > 1 else logp[t])
+    onehot = np.zeros_like(x)
+    if x.ndim > 1:
+        onehot[rows, t] = 1
     else:
-        loss = -(t * logp).sum(axis=-1)
-        onehot = t
-    out, scale = _reduce(np.asarray(loss), reduction)
+        onehot[t] = 1
+    return _softmax_backward(x, logp, onehot, np.asarray(loss), reduction)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+
+def _softmax_backward(x: np.ndarray, logp: np.ndarray, onehot: np.ndarray, loss: np.ndarray,
+                      reduction: str) -> tuple[np.ndarray, Any]:
+    out, scale = _reduce(loss, reduction)
+
+    def backward(g: np.ndarray) -> np.ndarray:
         s = _spread(g, scale)
         s = np.asarray(s)[..., None] if np.ndim(s) else s
-        return ((np.exp(logp) * onehot.sum(axis=-1, keepdims=True) - onehot) * s,)
+        return (np.exp(logp) * onehot.sum(axis=-1, keepdims=True) - onehot) * s
 
-    return record(np.asarray(out, dtype=x.dtype), (input,), backward, "CrossEntropyLoss")
+    return np.asarray(out, dtype=x.dtype), backward
 
+
+def _probability_loss(x: np.ndarray, t: np.ndarray, w: Any, reduction: str, smoothing: float,
+                      c: int) -> tuple[np.ndarray, Any]:
+    """Cross-entropy against class probabilities: -Σ_c w_c·t_c·log p_c per sample; with
+    label smoothing t becomes t(1 - ε) + ε/C, as torch."""
+    dtype = np.result_type(x, t)
+    if w is None and not smoothing and x.ndim <= 2 and t.dtype == x.dtype:
+        return _plain_probability_loss(x, t, reduction)
+    logp = _log_softmax(x, c)
+    if smoothing:
+        t = t * (1 - smoothing) + smoothing / x.shape[c]
+    tw = t if w is None else t * w.reshape((-1,) + (1,) * (x.ndim - 1 - c))
+    loss = -(logp * tw).sum(axis=c)
+    n = x.size // x.shape[c] if x.size else 0
+    if reduction == "none":
+        out, scale = loss, None
+    elif reduction == "sum":
+        out, scale = loss.sum(), 1.0
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = loss.sum() / n if n else np.asarray(np.nan)
+        scale = 1.0 / n if n else np.nan
+
+    def backward(g: np.ndarray) -> np.ndarray:
+        s = np.expand_dims(_spread(g, scale), c) if reduction == "none" else _spread(g, scale)
+        dlogp = -tw * s
+        return (dlogp - np.exp(logp) * dlogp.sum(axis=c, keepdims=True)).astype(x.dtype)
+
+    return np.asarray(out, dtype=dtype), backward
+
+
+def _plain_probability_loss(x: np.ndarray, t: np.ndarray, reduction: str
+                            ) -> tuple[np.ndarray, Any]:
+    """Probability targets, no options, (N, C) or (C,): vb.compile's rule mirrors this."""
+    logp = _log_softmax(x, -1)
+    return _softmax_backward(x, logp, t, np.asarray(-(t * logp).sum(axis=-1)), reduction)
+
+
+def _weighted_index_loss(x: np.ndarray, t: np.ndarray, w: Any, keep: Any, reduction: str,
+                         smoothing: float, logits: bool, c: int) -> tuple[np.ndarray, Any]:
+    """nll/cross-entropy of class indices with weights, ignored targets, label smoothing or
+    extra dims (N, C, d1, ...), as torch: 'mean' divides by the weight of the kept targets;
+    the smoothing term -Σ_c w_c log p_c joins as (1 - ε)·nll + ε/C·smooth."""
+    ts = t if keep is None else np.where(keep, t, 0)  # ignored rows pick class 0, then drop
+    logp = _log_softmax(x, c) if logits else x
+    picked = np.take_along_axis(logp, np.expand_dims(ts, c), c).squeeze(c)
+    wt = np.ones_like(picked) if w is None else w[ts]
+    if keep is not None:
+        wt = np.where(keep, wt, 0).astype(x.dtype)
+    loss = -picked * wt
+    total = wt.sum()
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = loss.sum() / total
+    else:
+        out = loss.sum() if reduction == "sum" else loss
+    if smoothing:
+        wb = None if w is None else w.reshape((-1,) + (1,) * (x.ndim - 1 - c))
+        smooth = -(logp if wb is None else logp * wb).sum(axis=c)
+        if keep is not None:
+            smooth = np.where(keep, smooth, 0).astype(x.dtype)
+        if reduction == "mean":  # divided by the kept targets' weight, as the nll term
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s_out = smooth.sum() / total
+        else:
+            s_out = smooth.sum() if reduction == "sum" else smooth
+        out = (1 - smoothing) * out + s_out * (smoothing / x.shape[c])
+
+    def backward(g: np.ndarray) -> np.ndarray:
+        g = np.asarray(g)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = g / total if reduction == "mean" else g  # all ignored: 0/0, no gradient
+            coef = -(1 - smoothing) * wt * s
+        if keep is not None:
+            coef = np.where(keep, coef, 0)
+        gp = np.zeros_like(x)
+        np.put_along_axis(gp, np.expand_dims(ts, c), np.expand_dims(coef, c), c)
+        if smoothing:
+            rows = s * (smoothing / x.shape[c])
+            if keep is not None:
+                rows = np.where(keep, rows, 0)
+            rows = np.expand_dims(rows, c) if np.ndim(rows) else rows
+            gp -= rows * (1 if wb is None else wb)
+        if not logits:
+            return gp
+        return (gp - np.exp(logp) * gp.sum(axis=c, keepdims=True)).astype(x.dtype)
+
+    return np.asarray(out, dtype=x.dtype), backward
+
+
+def nll_loss(input: Tensor, target: TensorLike, weight: TensorLike | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood -w[y]·x[y] of class indices y, given log-probabilities (N, C)
+    or (N, C, d1, ...); 'mean' divides by the total weight of the targets not ignored."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = input._data
+    out, backward = _class_loss(x, np.asarray(_arr(target)), weight, ignore_index, reduction,
+                                0.0, logits=False)
+    return record(out, (input,), lambda g: (backward(g),), "NllLoss")
+
+
+def cross_entropy(input: Tensor, target: TensorLike, weight: TensorLike | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax + NLL in one op (the gradient is softmax(x) - onehot(y)), with torch's
+    weight, ignore_index, label_smoothing, class-probability targets and (N, C, d1, ...) input."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = input._data
+    out, backward = _class_loss(x, np.asarray(_arr(target)), weight, ignore_index, reduction,
+                                float(label_smoothing), logits=True)
+    return record(out, (input,), lambda g: (backward(g),), "CrossEntropyLoss")
 
 
 def l1_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:

@@ -1031,11 +1031,18 @@ class CrossEntropyLoss(_Loss):
 
     Parameters
     ----------
+    weight : tensor (C,), optional
+        A weight per class; 'mean' then divides by the total weight of the targets.
+    ignore_index : int
+        Targets equal to it add nothing (and are not counted by 'mean').
     reduction : {'mean', 'sum', 'none'}
         How the per-sample losses are combined.
+    label_smoothing : float in [0, 1]
+        Mixes the targets with the uniform distribution: (1 - ε)·target + ε/C.
 
-    Shapes: input (N, C) raw scores (logits); target (N,) int64 class indices in [0, C) or
-    (N, C) probabilities -> a scalar, or (N,) for 'none'.
+    Shapes: input (N, C) raw scores (logits), or (N, C, d1, ...); target (N,) int64 class
+    indices in [0, C) (or (N, d1, ...)), or probabilities of input's shape -> a scalar, or
+    the target's shape (N, d1, ...) for 'none'.
 
     Examples
     --------
@@ -1045,12 +1052,29 @@ class CrossEntropyLoss(_Loss):
     tensor([0.2395, 1.0986])
     """
 
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (N, C) against class indices (N,)."""
+    """Negative log-likelihood of log-probabilities (N, C) against class indices (N,), with
+    torch's per-class ``weight`` and ``ignore_index`` (see ``CrossEntropyLoss``)."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
