@@ -239,3 +239,144 @@ def test_compiled_deprecated_reduce_runs_eagerly_and_says_why() -> None:
     with pytest.warns(UserWarning) as caught:
         assert compiled(h, y).item() == pytest.approx(2 * np.log(3))
     assert any("size_average/reduce" in str(w.message) for w in caught)
+
+
+# ---- the other losses ----
+
+
+def _signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.choice([-1.0, 1.0], size=shape)
+
+
+def loss_cases(dtype: Any) -> dict[str, tuple[list[np.ndarray], int, list[dict[str, Any]]]]:
+    """name -> (inputs, how many of them get gradients, keyword variants)."""
+    rng = np.random.default_rng(6)
+
+    def f(*shape: int) -> np.ndarray:
+        return rng.normal(size=shape).astype(dtype)
+
+    var = rng.uniform(0.1, 2.0, size=(4, 3)).astype(dtype)
+    var[0, 0] = 1e-8  # clamped to eps
+    counts = rng.poisson(2.0, size=(4, 3)).astype(dtype)
+    labels = (rng.uniform(size=(4, 3)) > 0.5).astype(dtype)
+    return {
+        "gaussian_nll_loss": ([f(4, 3), f(4, 3), var], 3, [{}, {"full": True, "eps": 1e-3}]),
+        "gaussian_nll_loss/homoscedastic": ([f(4, 3), f(4, 3), var[:, 0]], 3, [{}]),
+        "poisson_nll_loss": ([f(4, 3), counts], 1, [{}, {"full": True}]),
+        "poisson_nll_loss/rates": ([np.abs(f(4, 3)) + 0.1, counts], 1,
+                                   [{"log_input": False}, {"log_input": False, "full": True}]),
+        "margin_ranking_loss": ([f(6), f(6), _signs(rng, (6,)).astype(dtype)], 2,
+                                [{}, {"margin": 0.5}]),
+        "hinge_embedding_loss": ([f(6), _signs(rng, (6,)).astype(dtype)], 1,
+                                 [{}, {"margin": 0.3}]),
+        "cosine_embedding_loss": ([f(5, 3), f(5, 3), _signs(rng, (5,)).astype(dtype)], 2,
+                                  [{}, {"margin": 0.2}]),
+        "triplet_margin_loss": ([f(5, 3), f(5, 3), f(5, 3)], 3,
+                                [{}, {"margin": 0.5, "p": 1, "swap": True}, {"p": 3.0}]),
+        "soft_margin_loss": ([f(4, 3), _signs(rng, (4, 3)).astype(dtype)], 1, [{}]),
+        "multilabel_soft_margin_loss": ([f(4, 3), labels], 1,
+                                        [{}, {"weight": np.array([1.0, 2.0, 0.5], dtype)}]),
+        "multi_margin_loss": ([f(5, 4), rng.integers(0, 4, size=5)], 1,
+                              [{}, {"p": 2, "margin": 0.7},
+                               {"weight": np.array([1.0, 2.0, 0.5, 1.5], dtype)}]),
+        "multi_margin_loss/vector": ([f(4), np.array(2)], 1, [{}]),
+    }
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_other_losses_match_torch(dtype: Any) -> None:
+    for name, (inputs, grads, variants) in loss_cases(dtype).items():
+        for kw, reduction in itertools.product(variants, REDUCTIONS):
+            against_torch(name.split("/")[0], inputs, grads, reduction=reduction, **kw)
+
+
+BAD_OTHER_CALLS: dict[str, tuple[str, list[Any], dict[str, Any]]] = {
+    "gaussian var < 0": ("gaussian_nll_loss", [np.zeros(3), np.zeros(3), -np.ones(3)], {}),
+    "gaussian var size": ("gaussian_nll_loss", [np.zeros((2, 3)), np.zeros((2, 3)),
+                                                np.ones((3, 2))], {}),
+    "gaussian reduction": ("gaussian_nll_loss", [np.zeros(3), np.zeros(3), np.ones(3)],
+                           {"reduction": "avg"}),
+    "poisson reduction": ("poisson_nll_loss", [np.zeros(3), np.zeros(3)], {"reduction": "x"}),
+    "ranking dims": ("margin_ranking_loss", [np.zeros(3), np.zeros(3), np.ones((1, 3))], {}),
+    "cosine 2-d target": ("cosine_embedding_loss", [np.zeros((2, 3)), np.zeros((2, 3)),
+                                                    np.ones((2, 1))], {}),
+    "cosine 1-d inputs": ("cosine_embedding_loss", [np.zeros(3), np.zeros(3), np.ones(3)], {}),
+    "triplet margin": ("triplet_margin_loss", [np.zeros((2, 3))] * 3, {"margin": 0.0}),
+    "triplet dims": ("triplet_margin_loss", [np.zeros((2, 3)), np.zeros((2, 3)),
+                                             np.zeros(3)], {}),
+    "multi margin p": ("multi_margin_loss", [np.zeros((2, 3)), np.array([0, 1])], {"p": 3}),
+    "multi margin target": ("multi_margin_loss", [np.zeros((2, 3)), np.array([0, 3])], {}),
+    "multi margin size": ("multi_margin_loss", [np.zeros((2, 3)), np.array([0, 1, 2])], {}),
+    "multi margin 2-d target": ("multi_margin_loss", [np.zeros((2, 3)), np.array([[0], [1]])],
+                                {}),
+    "multi margin empty": ("multi_margin_loss", [np.zeros((2, 0)), np.array([0, 1])], {}),
+    "multi margin weight": ("multi_margin_loss", [np.zeros((2, 3)), np.array([0, 1])],
+                            {"weight": np.ones(2)}),
+    "multilabel reduction": ("multilabel_soft_margin_loss", [np.zeros((2, 3)), np.ones((2, 3))],
+                             {"reduction": "avg"}),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OTHER_CALLS)
+def test_other_losses_refuse_what_torch_refuses(case: str) -> None:
+    name, inputs, kw = BAD_OTHER_CALLS[case]
+    errors = []
+    for lib in (torch, vb):
+        with pytest.raises(Exception) as info:  # the type is compared below
+            getattr(lib.nn.functional, name)(*[lib.tensor(a) for a in inputs],
+                                             **{k: _to(lib, v) for k, v in kw.items()})
+        errors.append((type(info.value), str(info.value)))
+    assert errors[1] == errors[0]
+
+
+MODULES = {  # name -> (arguments, attributes compared, the loss_cases input)
+    "GaussianNLLLoss": ({"full": True, "eps": 1e-3}, ("full", "eps", "reduction"),
+                        "gaussian_nll_loss"),
+    "PoissonNLLLoss": ({"log_input": False, "full": True}, ("log_input", "full", "eps"),
+                       "poisson_nll_loss/rates"),
+    "MarginRankingLoss": ({"margin": 0.5}, ("margin", "reduction"), "margin_ranking_loss"),
+    "HingeEmbeddingLoss": ({}, ("margin",), "hinge_embedding_loss"),
+    "CosineEmbeddingLoss": ({"reduction": "sum"}, ("margin", "reduction"),
+                            "cosine_embedding_loss"),
+    "TripletMarginLoss": ({"p": 1.0, "swap": True}, ("margin", "p", "eps", "swap"),
+                          "triplet_margin_loss"),
+    "SoftMarginLoss": ({}, ("reduction",), "soft_margin_loss"),
+    "MultiLabelSoftMarginLoss": ({}, ("reduction", "weight"), "multilabel_soft_margin_loss"),
+    "MultiMarginLoss": ({"p": 2, "margin": 0.5}, ("p", "margin", "weight"), "multi_margin_loss"),
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_other_loss_modules_as_torchs(name: str) -> None:
+    kw, attrs, case_name = MODULES[name]
+    made = [getattr(lib.nn, name)(**kw) for lib in (torch, vb)]
+    assert repr(made[1]) == repr(made[0]) == f"{name}()"
+    assert [getattr(made[1], a) for a in attrs] == [getattr(made[0], a) for a in attrs]
+    case = loss_cases(np.float64)[case_name][0]
+    got = [m(*[lib.tensor(a) for a in case]).item()
+           for m, lib in zip(made, (torch, vb), strict=True)]
+    assert got[1] == pytest.approx(got[0], rel=1e-10)
+
+
+@pytest.mark.parametrize("name", ["gaussian_nll_loss", "margin_ranking_loss",
+                                  "cosine_embedding_loss", "triplet_margin_loss",
+                                  "multilabel_soft_margin_loss", "multi_margin_loss"])
+def test_other_losses_compile_to_eager_bits(name: str) -> None:
+    """They are made of engine ops with rules: a fullgraph compile replays them exactly."""
+    inputs, grads, variants = loss_cases(np.float32)[name]
+    kw = variants[-1]
+
+    def loss_of(*args: vb.Tensor) -> vb.Tensor:
+        return getattr(vb.nn.functional, name)(*args, **{k: _to(vb, v) for k, v in kw.items()})
+
+    compiled = vb.compile(loss_of, fullgraph=True, backend="numpy")
+    for shift in (0.0, 0.25):
+        results = []
+        for fn in (loss_of, compiled):
+            args = [vb.tensor(a + shift if i < grads else a, requires_grad=i < grads)
+                    for i, a in enumerate(inputs)]
+            loss = fn(*args)
+            loss.backward()
+            results.append([loss._data.copy()] + [a.grad._data.copy() for a in args[:grads]])
+        for a, b in zip(*results, strict=True):
+            np.testing.assert_array_equal(a, b, strict=True)

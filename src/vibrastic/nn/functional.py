@@ -27,17 +27,20 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
+    "gaussian_nll_loss",
     "gelu",
     "glu",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
     "hardtanh",
+    "hinge_embedding_loss",
     "huber_loss",
     "identity",
     "kl_div",
@@ -47,12 +50,17 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "margin_ranking_loss",
     "mish",
     "mse_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
+    "pairwise_distance",
+    "poisson_nll_loss",
     "prelu",
     "relu",
     "relu6",
@@ -60,6 +68,7 @@ __all__ = [
     "sigmoid",
     "silu",
     "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
     "softmin",
     "softplus",
@@ -68,6 +77,7 @@ __all__ = [
     "tanh",
     "tanhshrink",
     "threshold",
+    "triplet_margin_loss",
 ]
 
 
@@ -948,3 +958,228 @@ def _pad_by_index(input: Tensor, widths: list[tuple[int, int]], mode: str) -> Te
 
     name = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "Pad"}[mode]
     return record(x[index], (input,), backward, name, saves=False)
+
+
+# ---- more of torch's losses, made of engine ops (so their gradients and vb.compile's rules
+# are the ops'); formulas as torch's ATen code ----
+
+
+def _reduce_tensor(loss: Tensor, reduction: str, message: str = "{} is not a valid value for "
+                   "reduction") -> Tensor:
+    """A loss tensor reduced as ``reduction`` says."""
+    if reduction == "mean":
+        return _ops.mean(loss)
+    if reduction == "sum":
+        return _ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(message.format(reduction))
+
+
+def _as_tensor(x: TensorLike, like: Tensor) -> Tensor:
+    return x if isinstance(x, Tensor) else _tensor.tensor(x, dtype=like.dtype)
+
+
+def _clamp_variance(var: Tensor, eps: float) -> Tensor:
+    """max(var, eps) with the gradient passing straight to var, as torch's clamp of a clone
+    in place under no_grad: var + (max(var, eps) - var) held constant (exactly var where
+    var >= eps; within an ulp of eps below it)."""
+    return _ops.add(var, _ops.sub(_ops.clamp(var, min=eps), var).detach())
+
+
+def gaussian_nll_loss(input: Tensor, target: TensorLike, var: TensorLike, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Gaussian negative log-likelihood ½(log max(var, eps) + (x - y)²/max(var, eps)), plus
+    ½log 2π when ``full``; var per element, one short of input's last dim, or a float."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _ops.mul(var, _tensor.ones_like(input))
+    elif bool(np.any(_arr(var) < 0)):
+        raise ValueError("var has negative entry/entries")
+    assert isinstance(var, Tensor)
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = _ops.unsqueeze(var, -1)
+        elif input.ndim == var.ndim and sum(
+                b for a, b in zip(input.shape, var.shape, strict=True) if a != b) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    v = _clamp_variance(var, eps)
+    d = _ops.sub(input, target)
+    loss = _ops.mul(0.5, _ops.add(_ops.log(v), _ops.div(_ops.mul(d, d), v)))
+    if full:
+        loss = _ops.add(loss, 0.5 * math.log(2 * math.pi))
+    return _reduce_tensor(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: TensorLike, log_input: bool = True,
+                     full: bool = False, size_average: Any = None, eps: float = 1e-8,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Poisson negative log-likelihood: e^x - y·x for log-rates x (``log_input``), else
+    x - y·log(x + eps); ``full`` adds Stirling's y·log y - y + ½log(2πy) where y > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    target = _as_tensor(target, input)
+    if log_input:
+        loss = _ops.sub(_ops.exp(input), _ops.mul(target, input))
+    else:
+        loss = _ops.sub(input, _ops.mul(target, _ops.log(_ops.add(input, eps))))
+    if full:
+        above = _ops.gt(target, 1)
+        y = _ops.where(above, target, _tensor.ones_like(target))  # log y only where y > 1
+        stirling = _ops.add(_ops.sub(_ops.mul(y, _ops.log(y)), y),
+                            _ops.mul(0.5, _ops.log(_ops.mul(2 * math.pi, y))))
+        loss = _ops.add(loss, _ops.where(above, stirling, _tensor.zeros_like(stirling)))
+    return _reduce_tensor(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: TensorLike, margin: float = 0,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -y·(x₁ - x₂) + margin): y = 1 asks for x₁ above x₂ by the margin, y = -1 below."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target, input1)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {_size(input1)}, input2: {_size(input2)}, target: {_size(target)} ")
+    loss = _ops.relu(_ops.add(_ops.mul(_ops.neg(target), _ops.sub(input1, input2)), margin))
+    return _reduce_tensor(loss, reduction)
+
+
+def _size(t: Tensor) -> str:
+    return f"torch.Size({list(t.shape)})"
+
+
+def hinge_embedding_loss(input: Tensor, target: TensorLike, margin: float = 1.0,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x: a distance)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    zeros = _tensor.zeros_like(input)
+    output_margin = _ops.where(_ops.ne(target, 1), _ops.relu(_ops.sub(margin, input)), zeros)
+    output_self = _ops.where(_ops.ne(target, -1), input, zeros)
+    return _reduce_tensor(_ops.add(output_margin, output_self), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: TensorLike,
+                          margin: float = 0, size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1 (rows of
+    (N, D) inputs, or two vectors and a 0-d target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target, input1)
+    dim = target.ndim
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if dim == 1 and (input1.ndim != 2 or input2.ndim != 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with "
+                           f"sizes {list(input1.shape)} and {list(input2.shape)}.")
+    if dim == 0 and (input1.ndim != 1 or input2.ndim != 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with "
+                           f"sizes {list(input1.shape)} and {list(input2.shape)}.")
+    prod_sum = _ops.sum(_ops.mul(input1, input2), dim)
+    mag1 = _ops.add(_ops.sum(_ops.mul(input1, input1), dim), 1e-12)
+    mag2 = _ops.add(_ops.sum(_ops.mul(input2, input2), dim), 1e-12)
+    cos = _ops.div(prod_sum, _ops.sqrt(_ops.mul(mag1, mag2)))
+    zeros = _tensor.zeros_like(cos)
+    pos = _ops.where(_ops.eq(target, 1), _ops.sub(1, cos), zeros)
+    neg = _ops.where(_ops.eq(target, -1), _ops.relu(_ops.sub(cos, margin)), zeros)
+    return _reduce_tensor(_ops.add(pos, neg), reduction)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x₁ - x₂ + eps‖_p along the last dim (torch adds eps before the norm)."""
+    return _ops.norm(_ops.add(_ops.sub(x1, x2), eps), p, -1, keepdim)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), d the pairwise p-distance; ``swap`` uses
+    min(d(a, n), d(p, n)) as the negative's distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = _ops.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    loss = _ops.relu(_ops.sub(_ops.add(dist_pos, margin), dist_neg))
+    return _reduce_tensor(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: TensorLike, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """log(1 + e^(-y·x)): the logistic loss of labels y = ±1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _ops.log1p(_ops.exp(_ops.neg(_ops.mul(input, _as_tensor(target, input)))))
+    return _reduce_tensor(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: TensorLike,
+                                weight: TensorLike | None = None, size_average: Any = None,
+                                reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-(y·log σ(x) + (1 - y)·log σ(-x)), weighted, averaged over the C labels of a sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    loss = _ops.neg(_ops.add(_ops.mul(target, logsigmoid(input)),
+                             _ops.mul(_ops.sub(1, target), logsigmoid(_ops.neg(input)))))
+    if weight is not None:
+        loss = _ops.mul(loss, weight)
+    loss = _ops.div(_ops.sum(loss, input.ndim - 1), input.shape[-1])
+    return _reduce_tensor(loss, reduction, "{} is not valid")
+
+
+def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1, margin: float = 1.0,
+                      weight: TensorLike | None = None, size_average: Any = None,
+                      reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge: Σ_{j≠y} w_y·max(0, margin - x_y + x_j)^p / C per sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and np.ndim(_arr(weight)) != 1:
+        raise ValueError("weight must be one-dimensional")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    x = input if input.ndim == 2 else _ops.reshape(input, (1, -1))
+    t = _as_tensor(target, input) if isinstance(target, Tensor) else _tensor.tensor(target)
+    frames, classes = x.shape
+    if input.ndim > 2 or (input.ndim and classes == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(input.shape)}")
+    if t.ndim > 1 or t.numel() != frames:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal "
+                           f"to the number of input samples (batch size). Expected target size "
+                           f"[{frames}], but got {list(t.shape)}. Input has shape "
+                           f"{list(input.shape)}.")
+    if weight is not None and (np.ndim(_arr(weight)) > 1 or np.size(_arr(weight)) != classes):
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
+                           f"{list(np.shape(_arr(weight)))}")
+    if t._data.size and (t._data.min() < 0 or t._data.max() >= classes):
+        raise RuntimeError("target out of range")
+    column = _ops.reshape(t, (frames, 1))
+    z = _ops.relu(_ops.add(_ops.sub(margin, _ops.gather(x, 1, column)), x))
+    if p == 2:
+        z = _ops.mul(z, z)
+    if weight is not None:
+        z = _ops.mul(z, _ops.gather(_ops.reshape(_as_tensor(weight, input), (1, classes))
+                                    .expand(frames, classes), 1, column))
+    others = _ops.ne(_tensor.arange(classes), column)  # j ≠ y
+    loss = _ops.div(_ops.sum(_ops.where(others, z, _tensor.zeros_like(z)), 1), classes)
+    if input.ndim < 2:
+        loss = _ops.reshape(loss, ())
+    return _reduce_tensor(loss, reduction)
