@@ -472,13 +472,21 @@ def _dim(dim: Any, axis: Any) -> Any:
     return dim if axis is None else axis
 
 
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """``dim`` as a non-negative axis, or torch's IndexError when it is out of range."""
+    n = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 or -1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
 def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
-    if ndim == 0:  # a 0-d tensor accepts dim 0 or -1 and has nothing to reduce
-        return ()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % ndim for d in dims)
+    axes = tuple(_wrap_dim(d, ndim) for d in dims)
+    return () if ndim == 0 else axes  # a 0-d tensor has nothing to reduce
 
 
 def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdim: bool, shape: tuple) -> np.ndarray:
@@ -1216,6 +1224,8 @@ def index_select(input: Tensor, dim: int, index: TensorLike) -> Tensor:
 
 def _scatter_index(idx: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
     """Full index arrays that address, for every position of idx, the element it points to."""
+    if idx.ndim == 0:  # a 0-d tensor's one element (its index can only be 0)
+        return (Ellipsis,)
     grid = list(np.indices(idx.shape, sparse=True))
     grid[axis] = idx
     return tuple(grid)
@@ -1269,6 +1279,84 @@ def scatter(input: Tensor, dim: int, index: TensorLike, src: Any = None, *,
     written = np.zeros(x.shape, dtype=bool)
     written[where] = True
     return record(out, (input,), lambda g: (np.where(written, 0, g),), "Scatter")
+
+
+def scatter_add(input: Tensor, dim: int, index: TensorLike, src: Tensor) -> Tensor:
+    """A copy of input with src's entries added at ``index`` along ``dim`` (repeats add up)."""
+    x = input._data
+    idx = _long(index, "scatter_add")
+    if idx.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    where = _scatter_index(idx, _wrap_dim(dim, x.ndim))
+    sub = tuple(slice(0, n) for n in idx.shape)
+    out = x.copy()
+    np.add.at(out, where, src._data[sub])
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gs = np.zeros_like(src._data)
+        gs[sub] = g[where]
+        return g, gs
+
+    return record(out, (input, src), backward, "ScatterAdd")
+
+
+def index_add(input: Tensor, dim: int, index: TensorLike, source: Tensor, *,
+              alpha: float = 1) -> Tensor:
+    """A copy of input with ``alpha`` × source's slices added at ``index`` along ``dim``."""
+    x = input._data
+    idx = _long(index, "index_add").reshape(-1)
+    axis = _wrap_dim(dim, x.ndim)
+    if idx.size != (source.shape[axis] if source.dim() else 1):
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({source.shape[axis] if source.dim() else 1}), "
+                           f"for dim: {dim}")
+    out = x.copy()
+    add = source._data if alpha == 1 else source._data * alpha
+    if x.ndim:
+        np.add.at(np.moveaxis(out, axis, 0), idx, np.moveaxis(add, axis, 0))
+    else:
+        out = out + add.reshape(())
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gs = np.take(g, idx, axis=axis) if x.ndim else g.reshape(source._data.shape)
+        return g, gs if alpha == 1 else gs * alpha
+
+    return record(out.astype(x.dtype, copy=False), (input, source), backward, "IndexAdd")
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0..max occurs in a 1-D non-negative int tensor (or the sum of
+    ``weights`` at its places), at least ``minlength`` long; no gradient, as torch."""
+    x = input._data
+    if x.dtype.kind == "f":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                  f"'{ {'f': 'Float', 'd': 'Double', 'e': 'Half'}[x.dtype.char]}'")
+    if x.ndim != 1 or x.dtype.kind not in "iu" or (x.size and x.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _new(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    out = np.bincount(x, weights=w.astype(np.float64), minlength=minlength)
+    return _new(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values in ascending order (slices along ``dim`` when given), with the inverse
+    indices and the counts when asked, as torch's tuple; no gradient."""
+    x = input._data
+    axis = None if dim is None else _wrap_dim(dim, x.ndim)
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    out: list[Tensor] = [_new(values)]
+    if return_inverse:
+        out.append(_new(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(_new(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def masked_fill(input: Tensor, mask: TensorLike, value: Any) -> Tensor:
@@ -1403,12 +1491,32 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """Values sorted along ``dim`` and where they came from; the gradient follows the values."""
     x = input._data
     if not x.ndim:
-        return SortResult(gather(input, 0, np.zeros((), np.int64)), _new(np.zeros((), np.int64)))
+        return SortResult(input.reshape(1).reshape(()), _new(np.zeros((), np.int64)))
     axis = dim % x.ndim
     idx = np.argsort(-x if descending and x.dtype.kind != "b" else x, axis=axis, kind="stable")
     if descending and x.dtype.kind == "b":
         idx = np.flip(idx, axis)
     return SortResult(gather(input, axis, idx), _new(idx.astype(np.int64)))
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> MaxResult:
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index
+    of its last occurrence, as torch; the gradient goes to that index."""
+    x = input._data
+    axis = _wrap_dim(dim, x.ndim)
+    rows = np.moveaxis(x.reshape(x.shape or (1,)), axis, -1)
+    flat = rows.reshape(-1, rows.shape[-1])
+    idx = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        values, counts = np.unique(row, return_counts=True)  # sorted: argmax picks the smallest
+        idx[r] = row.size - 1 - np.flatnonzero(row[::-1] == values[np.argmax(counts)])[0]
+    index = np.expand_dims(idx.reshape(rows.shape[:-1]), axis)
+    if not x.ndim:
+        return MaxResult(input.reshape(1).reshape(()), _new(np.zeros((), np.int64)))
+    values = gather(input, axis, index)
+    if not keepdim:
+        return MaxResult(values.squeeze(axis), _new(index.squeeze(axis)))
+    return MaxResult(values, _new(index))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
@@ -1450,6 +1558,109 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
         return (g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape),)
 
     return record(out, (input,), backward, "Repeat", saves=False)
+
+
+def repeat_interleave(input: Tensor, repeats: TensorLike | None = None, dim: int | None = None,
+                      *, output_size: int | None = None) -> Tensor:
+    """Repeat each entry along ``dim`` (of the flattened tensor when None) ``repeats`` times.
+
+    ``repeats`` is an int or a 1-D int tensor with one count per entry; the gradient of the
+    copies adds up (an index_select). ``repeat_interleave(counts)`` alone gives the indices
+    0, 1, ... each repeated counts[i] times, as torch.
+    """
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        counts = np.asarray(input._data)
+        if counts.ndim > 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return _new(np.repeat(np.arange(counts.size, dtype=np.int64), counts.reshape(-1)))
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    n = input.shape[_wrap_dim(dim, input.dim())] if input.dim() else 1
+    r = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
+    if r.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if r.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f'"repeat_interleave_cpu" not implemented for '
+            f"'{ {'f': 'Float', 'd': 'Double', 'e': 'Half', '?': 'Bool'}.get(r.dtype.char)}'")
+    if r.ndim == 1 and r.size != 1 and r.size != n:
+        raise RuntimeError("repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {r.size} and input.size({dim}) = {n}")
+    if (r < 0).any():
+        raise RuntimeError("repeats can not be negative" if isinstance(repeats, Tensor)
+                           else "Repeats must be non-negative")
+    index = np.repeat(np.arange(n, dtype=np.int64), np.broadcast_to(r.reshape(-1), (n,)))
+    if output_size is not None and output_size != index.size:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {index.size} but "
+                           f"got {output_size}")
+    if input.dim() == 0:
+        return input.reshape(1).index_select(0, _new(index))
+    return index_select(input, dim, _new(index))
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2`` (…, R, M).
+
+    As torch: for p = 2 with more than 25 rows on either side (or compute_mode
+    'use_mm_for_euclid_dist'), the distance is sqrt(|a|² + |b|² - 2a·b) by a matrix product
+    (faster, less exact for near points); otherwise the differences are taken directly, and a
+    zero distance passes a zero gradient.
+    """
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {t.dim()}D")
+        if t._data.dtype.kind != "f":
+            kind = {"i": "Long" if t._data.itemsize == 8 else "Int", "u": "Byte", "b": "Bool"}
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{kind[t._data.dtype.kind]}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError("X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+            compute_mode == modes[0] and (x1.shape[-2] > 25 or x2.shape[-2] > 25))):
+        n1, n2 = x1.pow(2).sum(-1, keepdim=True), x2.pow(2).sum(-1, keepdim=True)
+        a = cat([x1.mul(-2), n1, _t.ones_like(n1)], dim=-1)
+        b = cat([x2, _t.ones_like(n2), n2], dim=-1)
+        return matmul(a, b.transpose(-1, -2)).clamp(min=1e-30).sqrt()  # torch's formula
+    diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
+    ad = np.abs(diff)
+    if p == 0:
+        out = (ad != 0).sum(-1).astype(diff.dtype)
+    elif p == np.inf:
+        out = ad.max(-1)
+    elif p == 1:
+        out = ad.sum(-1)
+    elif p == 2:
+        out = np.sqrt((diff * diff).sum(-1))
+    else:
+        out = (ad ** p).sum(-1) ** (1 / p)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d, gd = out[..., None], g[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 0:
+                local = np.zeros_like(diff)
+            elif p == np.inf:
+                local = np.sign(diff) * (ad == d)
+            elif p == 1:
+                local = np.sign(diff)
+            elif p == 2:
+                local = np.where(d == 0, 0, diff / d)
+            else:
+                local = np.where(d == 0, 0, diff * ad ** (p - 2) / d ** (p - 1))
+        gdiff = (gd * local).astype(diff.dtype, copy=False)
+        return gdiff.sum(-2), -gdiff.sum(-3)
+
+    return record(out, (x1, x2), backward, "Cdist")
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

@@ -260,7 +260,9 @@ class Tensor:
     def __repr__(self) -> str:
         """As torch prints (see ``printing.py``), e.g. ``tensor([0.5000, 1.0000])``."""
         extras = []
-        if self._data.dtype not in (_default_float.np, np.int64, np.bool_):
+        implied = (_default_float.np,) if self._data.size == 0 else (  # nothing to infer from
+            _default_float.np, np.int64, np.bool_)
+        if self._data.dtype not in implied:
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{autograd.node_name(self._ctx[2])}>")
@@ -597,6 +599,21 @@ class Tensor:
     def contiguous(self, memory_format: Any = None) -> Tensor: return self
     def is_contiguous(self, memory_format: Any = None) -> bool: return True
     def repeat(self, *sizes: Any) -> Tensor: return ops.repeat(self, *sizes)
+    def scatter_add(self, dim: int, index: TensorLike, src: Tensor) -> Tensor:
+        return ops.scatter_add(self, dim, index, src)
+    def index_add(self, dim: int, index: TensorLike, source: Tensor, *,
+                  alpha: float = 1) -> Tensor:
+        return ops.index_add(self, dim, index, source, alpha=alpha)
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return ops.bincount(self, weights, minlength)
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return ops.mode(self, dim, keepdim)
+    def repeat_interleave(self, repeats: TensorLike, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.chunk(self, chunks, dim)
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -684,6 +701,11 @@ class Tensor:
         return ops.inplace(ops.masked_fill)(self, mask, value)
     def scatter_(self, dim: int, index: TensorLike, src: Any = None, **kw: Any) -> Tensor:
         return ops.inplace(ops.scatter)(self, dim, index, src, **kw)
+    def scatter_add_(self, dim: int, index: TensorLike, src: Tensor) -> Tensor:
+        return ops.inplace(ops.scatter_add)(self, dim, index, src)
+    def index_add_(self, dim: int, index: TensorLike, source: Tensor, *,
+                   alpha: float = 1) -> Tensor:
+        return ops.inplace(ops.index_add)(self, dim, index, source, alpha=alpha)
     def index_fill_(self, dim: int, index: TensorLike, value: Any) -> Tensor:
         ops._check_inplace(self)
         where = [slice(None)] * self._data.ndim

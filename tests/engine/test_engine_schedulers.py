@@ -1,4 +1,6 @@
-"""CosineAnnealingLR and ReduceLROnPlateau give torch's learning rates, float for float."""
+"""The schedulers give torch's learning rates, float for float: CosineAnnealingLR,
+ReduceLROnPlateau, the warm-ups (LinearLR, ConstantLR, SequentialLR, OneCycleLR) and the closed
+forms that ``step(epoch)`` and SequentialLR's milestones use."""
 
 from __future__ import annotations
 
@@ -141,6 +143,9 @@ SCHEDULERS: dict[str, Callable[[Any, Any], Any]] = {
     "ExponentialLR": lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, 0.9),
     "LambdaLR": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 ** e),
     "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, 4),
+    "LinearLR": lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, 0.25, total_iters=2),
+    "ConstantLR": lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, 0.5, total_iters=2),
+    "OneCycleLR": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, 0.5, total_steps=5),
 }
 
 
@@ -193,3 +198,126 @@ def test_a_lambda_lr_callable_object_saves_its_attributes_as_torch() -> None:
     scheduler = vb.optim.lr_scheduler.LambdaLR(opt, Warmup(2))
     scheduler.load_state_dict(states[1])
     assert scheduler.lr_lambdas[0].steps == 4 and callable(scheduler.lr_lambdas[0])
+
+
+# ---- warm-up schedules: LinearLR, ConstantLR, SequentialLR, OneCycleLR ----
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=4),
+    lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.2),
+    lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3),
+    lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [
+        lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=3),
+        lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6, eta_min=1e-4)], milestones=[3]),
+    lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [
+        lib.optim.lr_scheduler.ConstantLR(opt, factor=0.1, total_iters=2),
+        lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
+        lib.optim.lr_scheduler.StepLR(opt, step_size=2)], milestones=[2, 5]),
+], ids=["linear-warmup", "linear-decay", "constant", "warmup-cosine", "three"])
+def test_warm_up_schedules_give_torchs_floats(make: Make) -> None:
+    assert lrs(vb, make, 10) == lrs(torch, make, 10)
+
+
+def _one_cycle(lib: Any, three_phase: bool, strategy: str, adam: bool) -> list[Any]:
+    w = lib.zeros(1, requires_grad=True)
+    opt = (lib.optim.AdamW([w], lr=1e-3) if adam else
+           lib.optim.SGD([w], lr=0.1, momentum=0.9))
+    sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, epochs=2, steps_per_epoch=5,
+                                              anneal_strategy=strategy, three_phase=three_phase)
+    seen = []
+    for _ in range(10):
+        group = opt.param_groups[0]
+        seen.append((group["lr"], group["betas"][0] if adam else group["momentum"]))
+        opt.step()
+        sched.step()
+    return seen
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("adam", [False, True])
+def test_one_cycle_gives_torchs_lrs_and_momenta(three_phase: bool, strategy: str,
+                                                adam: bool) -> None:
+    assert _one_cycle(vb, three_phase, strategy, adam) == _one_cycle(torch, three_phase,
+                                                                     strategy, adam)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0),
+    lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, end_factor=1.5),
+    lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=2),
+    lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [], milestones=[]),
+    lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+        opt, [lib.optim.lr_scheduler.ConstantLR(opt)], milestones=[1]),
+    lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1),
+    lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=0),
+    lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5,
+                                                       pct_start=1),
+    lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=[0.1, 0.2], total_steps=5),
+    lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5,
+                                                       anneal_strategy="exp"),
+])
+def test_warm_up_schedule_errors_are_torchs(bad: Make) -> None:
+    def run(lib: Any) -> None:
+        bad(lib, lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9))
+
+    with pytest.raises(ValueError) as theirs:
+        run(torch)
+    with pytest.raises(ValueError) as ours:
+        run(vb)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_one_cycle_stepped_past_its_total_says_so() -> None:
+    for lib in (torch, vb):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2)
+        opt.step()
+        sched.step()
+        sched.step()
+        with pytest.raises(ValueError, match=r"Tried to step 3 times\. The specified number of "
+                                             r"total steps is 2"):
+            sched.step()
+
+
+def test_sequential_state_dict_round_trip_continues_the_schedule() -> None:
+    def run(lib: Any) -> list[Any]:
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        make = lambda: lib.optim.lr_scheduler.SequentialLR(opt, [  # noqa: E731
+            lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2),
+            lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)], milestones=[2])
+        sched = make()
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        again = make()
+        again.load_state_dict(state)
+        opt.step()
+        again.step()
+        return [again.last_epoch, again.get_last_lr(), sorted(state)]
+
+    assert run(vb) == run(torch)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+    lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 2, 5], gamma=0.5),
+    lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.8),
+    lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=4),
+    lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3),
+], ids=["step", "multistep", "exponential", "linear", "constant"])
+def test_step_with_an_epoch_uses_torchs_closed_forms(make: Make) -> None:
+    def run(lib: Any) -> list[Any]:
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.4)
+        sched = make(lib, opt)
+        seen = []
+        with pytest.warns(UserWarning, match="The epoch parameter"):
+            for epoch in (4, 1, 7, 2):
+                opt.step()
+                sched.step(epoch)
+                seen.append(sched.get_last_lr())
+        return seen
+
+    assert run(vb) == run(torch)
