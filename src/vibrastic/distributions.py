@@ -313,20 +313,12 @@ class Categorical(Distribution):
         return self.probs.argmax(dim=-1)
 
     def sample(self, sample_shape: _ShapeLike = ()) -> Tensor:
-        """Class indices (int64) of shape ``sample_shape + batch_shape``, drawn by inverting
-        the cumulative probabilities with uniforms from vibrastic's generator (a class of
-        probability 0 is never drawn)."""
+        """Class indices (int64) of shape ``sample_shape + batch_shape``: torch's
+        ``multinomial(probs, n, replacement=True)``, so the draws are torch's for its seed."""
         shape = self._extended_shape(sample_shape)
-        p = self.probs._data.reshape(-1, self._num_events).astype(np.float64)
-        if not (np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p.sum(-1) > 0)):
-            raise RuntimeError("invalid multinomial distribution (probabilities must be finite, "
-                               "non-negative and have a positive sum)")
-        cdf = np.cumsum(p, axis=-1)
-        cdf /= cdf[:, -1:]  # the last entry exactly 1, so a uniform in [0, 1) is always below it
-        n = Size(sample_shape).numel()
-        u = _random.current(None).uniform((n, p.shape[0], 1), 0.0, 1.0, np.float64)
-        drawn = (cdf <= u).sum(-1)
-        return _new(drawn.astype(np.int64).reshape(shape))
+        probs_2d = self.probs.detach().reshape(-1, self._num_events)
+        drawn = _t.multinomial(probs_2d, Size(sample_shape).numel(), True)
+        return drawn.t().reshape(shape)
 
     def log_prob(self, value: Tensor) -> Tensor:
         """log p(value), value broadcast against the batch (torch's gather of the logits)."""

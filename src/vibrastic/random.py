@@ -105,6 +105,10 @@ class Generator:
         """1 with probability p, else 0, as ``dtype``."""
         return (self._np.random(shape) < p).astype(dtype)
 
+    def exponential(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """Samples from Exp(1) of ``dtype`` (multinomial draws through them, as torch)."""
+        return self._np.standard_exponential(shape).astype(dtype, copy=False)
+
     def random64(self) -> int:
         """A non-negative 63-bit integer (the seed a DataLoader draws per epoch, as torch)."""
         return int(self._np.integers(0, 1 << 63))

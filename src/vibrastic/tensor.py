@@ -714,6 +714,8 @@ class Tensor:
         return self
     def uniform_(self, a: float = 0.0, b: float = 1.0, **kw: Any) -> Tensor:
         return ops.uniform_(self, a, b, **kw)
+    def multinomial(self, num_samples: int, replacement: bool = False, **kw: Any) -> Tensor:
+        return multinomial(self, num_samples, replacement, **kw)
     def bernoulli(self, p: float | None = None, **kw: Any) -> Tensor:
         return bernoulli(self, p, **kw)
     def normal_(self, mean: float = 0.0, std: float = 1.0, **kw: Any) -> Tensor:
@@ -990,6 +992,46 @@ def randperm(n: int, *, generator: _random.Generator | None = None, dtype: Any =
     _devices.check(device)
     arr = _random.current(generator).permutation(int(n))
     return _new(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: _random.Generator | None = None) -> Tensor:
+    """``num_samples`` class indices per row of non-negative weights ``input`` (1-D or 2-D), as
+    torch draws them: one sample, or any number without replacement, is the argmax (top k) of
+    weight / Exp(1) noise; with replacement, each sample inverts the cumulative weights at a
+    float64 uniform. Same generator calls as torch, so a seeded torch and vibrastic agree."""
+    data = input._data
+    if data.dtype.kind != "f":
+        kind = {"i": "Long" if data.itemsize == 8 else "Int", "u": "Byte", "b": "Bool"}
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{kind[data.dtype.kind]}")
+    if data.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n_categories = data.shape[-1]
+    if not replacement and num_samples > n_categories:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    rows = data.reshape(-1, n_categories)
+    if not (np.isfinite(rows).all() and (rows >= 0).all()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    gen = _random.current(generator)
+    if not replacement or num_samples == 1:
+        scores = rows / gen.exponential(data.shape, data.dtype).reshape(rows.shape)
+        if num_samples == 1:
+            drawn = scores.argmax(-1)[:, None]
+        else:
+            drawn = np.argsort(-scores, axis=-1, kind="stable")[:, :num_samples]
+    else:
+        u = gen.uniform((rows.shape[0], num_samples), 0.0, 1.0, np.dtype(np.float64))
+        cdf = np.cumsum(rows.astype(np.float64), axis=-1)
+        cdf /= cdf[:, -1:]
+        drawn = np.stack([np.searchsorted(c, row_u, side="left") for c, row_u in zip(
+            cdf, u, strict=True)])
+    return _new(drawn.astype(np.int64).reshape((*data.shape[:-1], num_samples)))
 
 
 def bernoulli(input: Tensor, p: float | None = None, *,

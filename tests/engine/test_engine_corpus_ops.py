@@ -1,11 +1,13 @@
 """What the compat corpus's newer programs (p30-p35) needed, each against torch: values,
 gradients, dtypes and error messages of repeat_interleave, cdist, mode, scatter_add(_),
 index_add(_), bincount and unique; out-of-range dims; the repr of empty tensors and LayerNorm;
-cross_entropy's label_smoothing."""
+cross_entropy's label_smoothing; multinomial and Categorical.sample drawing as torch does."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -181,3 +183,54 @@ def test_layer_norm_repr_names_its_bias() -> None:
         return [repr(lib.nn.LayerNorm(3)), repr(lib.nn.LayerNorm((2, 3), bias=False)),
                 repr(lib.nn.LayerNorm(4, elementwise_affine=False))]
     assert reprs(vb) == reprs(torch)
+
+
+def _with_torchs_bits(run: Callable[[Any], Any], seed: int) -> tuple[Any, Any]:
+    """``run(lib)`` after seeding, vibrastic drawing torch's random bits (the corpus shim)."""
+    sys.path.insert(0, str(Path(__file__).parent / "compat"))
+    import shim
+
+    torch.manual_seed(seed)
+    expected = run(torch)
+    with shim.torch_draws():
+        vb.manual_seed(seed)
+        actual = run(vb)
+    return _np(expected), _np(actual)
+
+
+@pytest.mark.parametrize(("shape", "n", "replacement"), [
+    ((5,), 1, False), ((4, 6), 1, True), ((4, 6), 3, False), ((4, 6), 5, True), ((7,), 7, False),
+    ((3, 2), 4, True)])
+def test_multinomial_draws_what_torch_draws_for_the_same_bits(shape: tuple[int, ...], n: int,
+                                                              replacement: bool) -> None:
+    weights = np.random.default_rng(2).random(shape).astype(np.float32)
+    weights.flat[1] = 0.0  # a class of weight 0 is never drawn with replacement
+    for seed in range(5):
+        expected, actual = _with_torchs_bits(
+            lambda lib: lib.multinomial(lib.tensor(weights), n, replacement=replacement), seed)
+        assert actual.dtype == expected.dtype and (actual == expected).all()
+
+
+def test_categorical_samples_are_torchs_for_the_same_bits() -> None:
+    logits = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+
+    def run(lib: Any) -> list[Any]:
+        d = lib.distributions.Categorical(logits=lib.tensor(logits))
+        return [d.sample(), d.sample((5,)), d.sample((2, 2))]
+
+    expected, actual = _with_torchs_bits(run, 0)
+    for e, a in zip(expected, actual, strict=True):
+        assert e.shape == a.shape and (e == a).all()
+
+
+@pytest.mark.parametrize("bad", [
+    lambda lib: lib.multinomial(lib.tensor([0.2, 0.3, 0.5]), 4),
+    lambda lib: lib.multinomial(lib.tensor([0.2, 0.3, 0.5]), 0),
+    lambda lib: lib.multinomial(lib.tensor([-0.1, 1.]), 1),
+    lambda lib: lib.multinomial(lib.tensor([float("nan"), 1.]), 1),
+    lambda lib: lib.multinomial(lib.tensor([0., 0.]), 1),
+    lambda lib: lib.multinomial(lib.ones(2, 2, 2), 1),
+    lambda lib: lib.tensor([1, 2]).multinomial(1),
+])
+def test_multinomial_errors_are_torchs(bad: Callable[[Any], Any]) -> None:
+    _error(bad)

@@ -72,6 +72,8 @@ class CompiledFunction:
                  fullgraph: bool = False) -> None:
         if backend == "inductor":  # torch's default name: take our default
             backend = "auto"
+        elif backend == "aot_eager":  # torch's trace-but-no-codegen debugging backend: the
+            backend = "numpy"  # traced forward and backward run as plain NumPy code
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         if not callable(fn):
@@ -473,7 +475,8 @@ def compile(model: Any = None, *, debug: bool = False, backend: str = "auto",
 
     ``debug=True`` prints the generated code after each trace; ``backend`` is ``"auto"``
     (measure NumPy and scalar code on the first call and keep the faster), ``"numpy"``,
-    ``"scalar"`` (plain Python floats, for tiny networks) or ``"eager"`` (don't compile).
+    ``"scalar"`` (plain Python floats, for tiny networks) or ``"eager"`` (don't compile);
+    torch's ``"inductor"`` is taken as ``"auto"`` and its ``"aot_eager"`` as ``"numpy"``.
     ``fullgraph=True`` raises instead of running eagerly when the code can't be compiled.
     ``dynamic``, ``mode`` and ``options`` are accepted for torch compatibility and ignored.
     Also a decorator: ``@vb.compile`` or ``@vb.compile(debug=True)``.

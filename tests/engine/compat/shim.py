@@ -33,6 +33,10 @@ import torch
 import vibrastic as vb
 from vibrastic import random as vb_random
 
+with warnings.catch_warnings():  # torch.compile's first call imports torch.utils.mkldnn, which
+    warnings.simplefilter("ignore", DeprecationWarning)  # warns about torch's own internals
+    import torch.utils.mkldnn  # here, so its warnings are not counted as the program's
+
 PROGRAMS_DIR = Path(__file__).parent / "programs"
 ENGINES = ("torch", "vibrastic")
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:inf|nan)\b")
@@ -122,6 +126,12 @@ def _bernoulli(self: vb_random.Generator, p: Any, shape: tuple[int, ...], dtype:
     return out.bernoulli_(float(p), generator=_torch_gen(self)).numpy()
 
 
+def _exponential(self: vb_random.Generator, shape: tuple[int, ...], dtype: np.dtype
+                 ) -> np.ndarray:
+    out = torch.empty(shape, dtype=_TORCH_DTYPES[np.dtype(dtype)])
+    return out.exponential_(generator=_torch_gen(self)).numpy()
+
+
 def _random64(self: vb_random.Generator) -> int:
     return int(torch.empty((), dtype=torch.int64).random_(generator=_torch_gen(self)).item())
 
@@ -137,7 +147,8 @@ def _set_state(self: vb_random.Generator, state: vb.Tensor) -> vb_random.Generat
 
 _PATCHES = {"get_state": _get_state, "set_state": _set_state, "manual_seed": _manual_seed,
             "uniform": _uniform, "normal": _normal, "integers": _integers,
-            "permutation": _permutation, "bernoulli": _bernoulli, "random64": _random64}
+            "permutation": _permutation, "bernoulli": _bernoulli, "exponential": _exponential,
+            "random64": _random64}
 
 
 @contextlib.contextmanager
