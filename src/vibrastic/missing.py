@@ -37,6 +37,10 @@ _REASONS = {
                      "int16", "float8_e4m3fn"),
                     "vibrastic's dtypes are float16/32/64, int32/64, uint8 and bool"),
     "clip_grad_norm": "torch deprecated it; use clip_grad_norm_ (with the underscore)",
+    **dict.fromkeys(("functional", "hessian", "jacobian", "hvp", "vhp", "jvp", "vjp",
+                     "grad_and_value", "vmap"),
+                    "vibrastic has no higher-order gradients (create_graph=True) or function "
+                    "transforms; its backward pass computes in NumPy"),
 }
 
 

@@ -234,3 +234,17 @@ def test_categorical_samples_are_torchs_for_the_same_bits() -> None:
 ])
 def test_multinomial_errors_are_torchs(bad: Callable[[Any], Any]) -> None:
     _error(bad)
+
+
+def test_compile_takes_torchs_aot_eager_backend_as_its_numpy_backend() -> None:
+    vb.manual_seed(0)
+    model = vb.nn.Linear(3, 2)
+    x = vb.randn(4, 3)
+
+    def loss_of(inputs: vb.Tensor) -> vb.Tensor:
+        return model(inputs).pow(2).mean()
+
+    compiled = vb.compile(loss_of, backend="aot_eager")
+    assert compiled.backend == "numpy"
+    assert [compiled(x).item() for _ in range(3)] == [loss_of(x).item()] * 3
+    assert compiled.traces >= 1 and compiled.fallback is None

@@ -185,6 +185,9 @@ def _isolated(engine: str, workdir: Path) -> Iterator[None]:
     workdir.mkdir(parents=True, exist_ok=True)
     torch_dtype, vb_dtype = torch.get_default_dtype(), vb.get_default_dtype()
     torch_grad, vb_grad = torch.is_grad_enabled(), vb.is_grad_enabled()
+    # torch.compile's first call turns torch.distributions' argument validation off for good
+    validate = (torch.distributions.Distribution._validate_args,
+                vb.distributions.Distribution._validate_args)
     with contextlib.chdir(workdir), contextlib.ExitStack() as stack:
         if engine == "vibrastic":
             stack.enter_context(torch_draws())
@@ -197,6 +200,8 @@ def _isolated(engine: str, workdir: Path) -> Iterator[None]:
             vb.set_default_dtype(vb_dtype)
             torch.set_grad_enabled(torch_grad)
             vb.set_grad_enabled(vb_grad)
+            torch.distributions.Distribution.set_default_validate_args(validate[0])
+            vb.distributions.Distribution.set_default_validate_args(validate[1])
 
 
 def run(path: Path, engine: str, workdir: Path) -> Run:
