@@ -1344,21 +1344,6 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return _new(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
-def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim: int | None = None) -> Any:
-    """The distinct values in ascending order (slices along ``dim`` when given), with the inverse
-    indices and the counts when asked, as torch's tuple; no gradient."""
-    x = input._data
-    axis = None if dim is None else _wrap_dim(dim, x.ndim)
-    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
-    out: list[Tensor] = [_new(values)]
-    if return_inverse:
-        out.append(_new(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
-    if return_counts:
-        out.append(_new(counts.astype(np.int64)))
-    return out[0] if len(out) == 1 else tuple(out)
-
-
 def masked_fill(input: Tensor, mask: TensorLike, value: Any) -> Tensor:
     """``value`` where mask is True, input elsewhere; no gradient reaches the filled places."""
     m = np.asarray(_arr(mask), dtype=bool)

@@ -606,9 +606,6 @@ class Tensor:
         return ops.index_add(self, dim, index, source, alpha=alpha)
     def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
         return ops.bincount(self, weights, minlength)
-    def unique(self, sorted: bool = True, return_inverse: bool = False,
-               return_counts: bool = False, dim: int | None = None) -> Any:
-        return ops.unique(self, sorted, return_inverse, return_counts, dim)
     def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
         return ops.mode(self, dim, keepdim)
     def repeat_interleave(self, repeats: TensorLike, dim: int | None = None, *,
