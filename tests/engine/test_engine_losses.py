@@ -380,3 +380,28 @@ def test_other_losses_compile_to_eager_bits(name: str) -> None:
             results.append([loss._data.copy()] + [a.grad._data.copy() for a in args[:grads]])
         for a, b in zip(*results, strict=True):
             np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_compiled_losses_check_values_on_every_call() -> None:
+    """torch's checks on values (a negative variance, a class out of range) are in the
+    compiled code: a later call raises eager's error instead of giving numbers."""
+    F = vb.nn.functional
+
+    def gaussian(x: vb.Tensor, var: vb.Tensor) -> vb.Tensor:
+        return F.gaussian_nll_loss(x, vb.zeros(3), var)
+
+    def margin(x: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        return F.multi_margin_loss(x, y)
+
+    x = vb.tensor([0.5, -1.0, 2.0])
+    cases = [(gaussian, (x, vb.ones(3)), (x, vb.tensor([1.0, -0.5, 1.0])), ValueError,
+              "var has negative entry/entries"),
+             (margin, (vb.ones(2, 3), vb.tensor([0, 2])), (vb.ones(2, 3), vb.tensor([0, 3])),
+              RuntimeError, "target out of range")]
+    for fn, good, bad, error, message in cases:
+        compiled = vb.compile(fn, fullgraph=True, backend="numpy")
+        assert compiled(*good).item() == fn(*good).item()
+        for run in (fn, compiled):
+            with pytest.raises(error, match=f"^{message}$"):
+                run(*bad)
+        assert compiled.traces == 1

@@ -1105,6 +1105,14 @@ def _class_loss(o: Ops, input: Node, target: Any, weight: Any, size_average: Any
     return out, (input,), vjp
 
 
+@rule("_value_check")
+def value_check(o: Ops, input: Node, condition: str, error: str, message: str) -> Result:
+    """nn.functional._value_check: its check, as its text, on every call; the input passed
+    on (the gradient too)."""
+    o.b.check(condition, error, message, input.value)
+    return input.value, (input,), lambda g: (g,)
+
+
 @rule("nll_loss")
 def nll_loss(o: Ops, input: Node, target: Any, weight: Any = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Result:

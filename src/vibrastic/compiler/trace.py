@@ -65,7 +65,7 @@ LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_l
 FUNCTIONAL = (  # nn.functional's own ops with a rule (relu6, mish, softsign, prelu: made of them)
     *LOSSES, "silu", "elu", "softplus", "hardtanh", "gelu", "embedding", "one_hot", "selu",
     "celu", "logsigmoid", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "threshold",
-    "pad")
+    "pad", "_value_check")
 UNSUPPORTED_OPS: tuple[str, ...] = ()  # ops.py functions with no rule yet (a clear break)
 DATA_DEPENDENT = ("nonzero", "unique", "masked_select")  # result shapes follow the values
 INPLACE = {  # ops.py's in-place ops (a += b, a.add_(b)) -> the ufunc they apply

@@ -980,6 +980,18 @@ def _as_tensor(x: TensorLike, like: Tensor) -> Tensor:
     return x if isinstance(x, Tensor) else _tensor.tensor(x, dtype=like.dtype)
 
 
+_ERRORS = {"ValueError": ValueError, "RuntimeError": RuntimeError}
+
+
+def _value_check(input: Tensor, condition: str, error: str, message: str) -> Tensor:
+    """``input`` (its gradient passed on), after raising ``error(message)`` where the NumPy
+    expression ``condition`` ({0}: input's array) holds: the check torch makes on values.
+    vb.compile's rule puts the same text in the compiled code, so it checks every call."""
+    if eval(condition.format("x"), {"_np": np, "x": input._data}):  # our own text
+        raise _ERRORS[error](message)
+    return record(input._data, (input,), lambda g: (g,), "CloneBackward0")
+
+
 def _clamp_variance(var: Tensor, eps: float) -> Tensor:
     """max(var, eps) with the gradient passing straight to var, as torch's clamp of a clone
     in place under no_grad: var + (max(var, eps) - var) held constant (exactly var where
@@ -995,9 +1007,9 @@ def gaussian_nll_loss(input: Tensor, target: TensorLike, var: TensorLike, full: 
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = _ops.mul(var, _tensor.ones_like(input))
-    elif bool(np.any(_arr(var) < 0)):
-        raise ValueError("var has negative entry/entries")
-    assert isinstance(var, Tensor)
+    else:
+        var = _value_check(_as_tensor(var, input), "_np.any({0} < 0)", "ValueError",
+                           "var has negative entry/entries")
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = _ops.unsqueeze(var, -1)
@@ -1169,8 +1181,8 @@ def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1, margin: flo
     if weight is not None and (np.ndim(_arr(weight)) > 1 or np.size(_arr(weight)) != classes):
         raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
                            f"{list(np.shape(_arr(weight)))}")
-    if t._data.size and (t._data.min() < 0 or t._data.max() >= classes):
-        raise RuntimeError("target out of range")
+    t = _value_check(t, "{0}.size and ({0}.min() < 0 or {0}.max() >= " + str(classes) + ")",
+                     "RuntimeError", "target out of range")
     column = _ops.reshape(t, (frames, 1))
     z = _ops.relu(_ops.add(_ops.sub(margin, _ops.gather(x, 1, column)), x))
     if p == 2:
