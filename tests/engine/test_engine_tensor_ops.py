@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from engine_strategies import check_op
+from engine_strategies import array, check_op, shapes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vibrastic as vb
 
@@ -67,6 +69,8 @@ DIFFERENTIABLE: dict[str, tuple[Any, tuple[np.ndarray, ...]]] = {
     "masked_select": (lambda lib, a: lib.masked_select(a, a > 0), (A34,)),
     "masked_select_broadcast": (lambda lib, a: a.masked_select(lib.tensor([True, False, True,
                                                                            True])), (A234,)),
+    "masked_select_input_broadcast": (lambda lib, a: lib.masked_select(a, lib.tensor(
+        [[True, False, True, False], [False, True, True, True]])), (A34[0],)),
     "diff": (lambda lib, a: lib.diff(a), (A34,)),
     "diff_n2_dim0": (lambda lib, a: a.diff(n=2, dim=0), (A234,)),
     "diff_prepend": (lambda lib, a, p: lib.diff(a, dim=0, prepend=p), (A34, B34[:1])),
@@ -110,6 +114,22 @@ DIFFERENTIABLE: dict[str, tuple[Any, tuple[np.ndarray, ...]]] = {
 def test_op_values_and_gradients_match_torch(name: str) -> None:
     fn, arrays = DIFFERENTIABLE[name]
     check_op(fn, *arrays)
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_triangles_rolls_and_pads_of_any_shape_match_torch(data: st.DataObject) -> None:
+    """Random shapes, diagonals, shifts and pad widths (negative ones crop)."""
+    x = data.draw(array(data.draw(shapes(min_dims=2, max_dims=3))))
+    k = data.draw(st.integers(-4, 4))
+    check_op(lambda lib, a: lib.tril(a, k) + lib.triu(a, -k), x, fd=False)
+    dims = tuple(data.draw(st.lists(st.integers(-x.ndim, x.ndim - 1), min_size=1, max_size=2,
+                                    unique_by=lambda d: d % x.ndim)))
+    shifts = tuple(data.draw(st.integers(-5, 5)) for _ in dims)
+    check_op(lambda lib, a: lib.roll(a, shifts, dims), x, fd=False)
+    widths = [data.draw(st.integers(-1 if i % 2 else 0, 2))  # (sizes stay >= 0)
+              for i in range(2 * data.draw(st.integers(1, x.ndim)))]
+    check_op(lambda lib, a: lib.nn.functional.pad(a, widths, value=0.5), x, fd=False)
 
 
 # ---- torch's gradients at the kinks ----
