@@ -1923,10 +1923,13 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift the elements along ``dims`` (of the flattened tensor when None), wrapping round."""
     x = input._data
     shift = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    if dims is None:
+    if dims is None:  # the flattened tensor, rolled, in its shape again
         if len(shift) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift)}, dims:0")
-        return reshape(roll(reshape(input, -1), shift[0], 0), x.shape)
+        back = -shift[0]
+        return record(np.roll(x.reshape(-1), shift[0]).reshape(x.shape), (input,),
+                      lambda g: (np.roll(g.reshape(-1), back).reshape(x.shape),), "Roll",
+                      saves=False)
     axes = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shift) != len(axes):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift)}, "

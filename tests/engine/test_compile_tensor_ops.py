@@ -36,6 +36,11 @@ LAYERS: dict[str, Callable[[vb.Tensor], vb.Tensor]] = {
     "logaddexp": lambda h: vb.logaddexp(h, h * 0.3) + h.logaddexp(vb.tensor(0.5, dtype=h.dtype)),
     "tril": lambda h: vb.tril(h.reshape(-1, 6, 6)).reshape(h.shape) + h.triu(1),
     "pad": lambda h: F.pad(h, (1, 2), value=0.5)[:, 3:] + F.pad(h, (-1, 1, 0, 0)),
+    "roll": lambda h: vb.roll(h, 1, 1) * h.roll((2, -1), (0, 1)) + vb.roll(h, 7),
+    "hypot_atan2": lambda h: vb.hypot(h, h * 0.5 + 1) + vb.atan2(h, h.square() + 0.1),
+    "nan_to_num": lambda h: vb.nan_to_num(h.masked_fill(h > 1, float("inf")).masked_fill(
+        h < -1, float("nan")).masked_fill(h.abs() < 0.1, -float("inf")), nan=0.5, posinf=3.0,
+        neginf=-2.0),
 }
 
 
@@ -59,7 +64,8 @@ def test_new_ops_compile_bit_for_bit(name: str, dtype: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["selu", "hardswish", "hardsigmoid", "logsigmoid",
-                                  "softshrink", "hardshrink", "threshold", "logaddexp"])
+                                  "softshrink", "hardshrink", "threshold", "logaddexp",
+                                  "nan_to_num", "hypot_atan2"])
 def test_new_activations_at_extremes_keep_eager_bits(name: str) -> None:
     """Kinks (±3, ±λ, the threshold), huge, infinite and NaN pre-activations."""
     values = np.array([[0.0, -0.0, 3.0, -3.0, 0.5, -0.5, 0.4, 0.1, 800.0, -800.0, np.inf,

@@ -33,7 +33,8 @@ BINARY = {
     "greater_equal": "_np.greater_equal", "less_equal": "_np.less_equal", "equal": "_np.equal",
     "not_equal": "_np.not_equal", "logical_and": "_np.logical_and",
     "logical_or": "_np.logical_or", "floor_divide": "_np.floor_divide",
-    "remainder": "_np.remainder", "logaddexp": "_np.logaddexp",
+    "remainder": "_np.remainder", "logaddexp": "_np.logaddexp", "hypot": "_np.hypot",
+    "arctan2": "_np.arctan2",
 }
 # ufuncs that cast a Python number beside a float array to the array's dtype (NEP 50): the
 # builder passes them a 0-d array of that dtype instead (graph.Builder.typed)
@@ -97,6 +98,9 @@ KERNELS: dict[str, Kernel] = {
                          "{label_smoothing}, {logits})[0]"),
     "class_loss_grad": Kernel("_class_loss({1}, {2}, {3}, {ignore_index}, {reduction}, "
                               "{label_smoothing}, {logits})[1]({0})"),
+    "roll": Kernel("_np.roll({0}, {shift}, {axis})"),
+    "arctan2_f64": Kernel("_np.arctan2({0}, {1}, dtype=_np.float64)"),  # ops.atan2 of float32
+    "nan_to_num": Kernel("_np.nan_to_num({0}, nan={nan}, posinf={posinf}, neginf={neginf})"),
     # ops.pow's gradients (branches on values, as eager): runtime.py
     "pow_da": Kernel("_pow_da({0}, {1}, {2})"),
     "pow_db": Kernel("_pow_db({0}, {1}, {2}, {3})"),

@@ -1979,3 +1979,58 @@ def pad(o: Ops, input: Node, pad: Any, mode: str = "constant", value: float | No
 
     return unary(out, input, vjp)
 
+
+@rule("roll")
+def roll(o: Ops, input: Node, shifts: Any, dims: Any = None) -> Result:
+    """ops.roll along dims, or (dims None) of the flattened tensor."""
+    shift = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        x, size = input.value, int(np.prod(input.shape))
+        flat = o.k("roll", o.reshape(x, (size,)), shift=shift[0], axis=None)
+        return unary(o.reshape(flat, x.shape), input, lambda g: o.reshape(
+            o.k("roll", o.reshape(g, (size,)), shift=-shift[0], axis=None), x.shape))
+    axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    back = tuple(-s for s in shift)
+    return unary(o.k("roll", input.value, shift=shift, axis=axes), input,
+                 lambda g: o.k("roll", g, shift=back, axis=axes))
+
+
+def _float_pair(o: Ops, input: Any, other: Any) -> tuple[Any, Any]:
+    """ops._float_operands for float operands."""
+    x, y = o.operands(input, other)
+    ex = [v.example if isinstance(v, Value) else v for v in (x, y)]
+    if np.result_type(*ex).kind != "f":
+        raise CompileError("atan2 and hypot of integer tensors are not supported by vb.compile")
+    return x, y
+
+
+@rule("hypot")
+def hypot(o: Ops, input: Any, other: Any) -> Result:
+    x, y = _float_pair(o, input, other)
+    out = o.k("hypot", x, y)
+    return binary(o, out, input, other, lambda g: o.div(o.mul(g, x), out),
+                  lambda g: o.div(o.mul(g, y), out))
+
+
+@rule("atan2")
+def atan2(o: Ops, input: Any, other: Any) -> Result:
+    x, y = _float_pair(o, input, other)
+    ex = [v.example if isinstance(v, Value) else v for v in (x, y)]
+    dtype = np.result_type(*ex)
+    out = o.k("arctan2_f64", x, y) if dtype == np.float32 else o.k("arctan2", x, y)
+    out = _as_dtype(o, out, dtype)
+    r2 = o.add(o.mul(x, x), o.mul(y, y))
+    return binary(o, out, input, other, lambda g: o.div(o.mul(g, y), r2),
+                  lambda g: o.div(o.mul(g, o.neg(x)), r2))
+
+
+@rule("nan_to_num")
+def nan_to_num(o: Ops, input: Node, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Result:
+    x = input.value
+    if x.dtype.kind != "f":  # integers: a copy
+        return unary(o.k("copy", x), input, lambda g: g)
+    finite = o.k("isfinite", x)
+    return unary(o.k("nan_to_num", x, nan=nan, posinf=posinf, neginf=neginf), input,
+                 lambda g: o.mul(g, finite))
+

@@ -57,7 +57,8 @@ OPS = {
     "masked_fill": "masked_fill", "index_select": "index_select", "cumsum": "cumsum",
     "flip": "flip", "repeat": "repeat", "prod": "prod", "scatter": "scatter",
     "sort": "sort", "topk": "topk", "any": "any", "all": "all", "isclose": "isclose",
-    "tril": "tril", "triu": "triu", "logaddexp": "logaddexp",
+    "tril": "tril", "triu": "triu", "logaddexp": "logaddexp", "roll": "roll",
+    "hypot": "hypot", "atan2": "atan2", "nan_to_num": "nan_to_num",
 }
 SPECIAL = ("erf", "erfc", "erfinv", "ndtr", "logit", "xlogy")  # vb.special's own ops
 LOSSES = ("mse_loss", "binary_cross_entropy", "nll_loss", "cross_entropy", "l1_loss",
