@@ -405,3 +405,40 @@ def test_compiled_losses_check_values_on_every_call() -> None:
             with pytest.raises(error, match=f"^{message}$"):
                 run(*bad)
         assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_cross_entropy_weight_matches_torch(dtype: Any) -> None:
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.05, 0.95, size=(4, 3)).astype(dtype)
+    y = (rng.uniform(size=(4, 3)) > 0.5).astype(dtype)
+    for weight, reduction in itertools.product(
+            (None, rng.uniform(0.5, 2, 3).astype(dtype), rng.uniform(size=(4, 3)).astype(dtype)),
+            REDUCTIONS):
+        against_torch("binary_cross_entropy", [p, y], weight=weight, reduction=reduction)
+    for lib in (torch, vb):
+        assert repr(lib.nn.BCELoss(lib.ones(3))) == "BCELoss()"
+        with pytest.raises(ValueError, match=r"^Using a target size \(torch.Size\(\[4, 1\]\)\) "
+                           r"that is different to the input size \(torch.Size\(\[4\]\)\)"):
+            lib.nn.functional.binary_cross_entropy(lib.ones(4) / 2, lib.ones(4, 1))
+
+
+def test_compiled_binary_cross_entropy_weight_gives_eager_bits() -> None:
+    rng = np.random.default_rng(8)
+    w = vb.tensor(rng.uniform(0.5, 2, 3).astype(np.float32))
+
+    def loss_of(h: vb.Tensor, y: vb.Tensor) -> vb.Tensor:
+        return vb.nn.BCELoss(w)(vb.sigmoid(h), y)
+
+    compiled = vb.compile(loss_of, fullgraph=True, backend="numpy")
+    for _ in range(2):
+        h0 = rng.normal(size=(4, 3)).astype(np.float32)
+        y = vb.tensor((rng.uniform(size=(4, 3)) > 0.5).astype(np.float32))
+        results = []
+        for fn in (loss_of, compiled):
+            h = vb.tensor(h0, requires_grad=True)
+            loss = fn(h, y)
+            loss.backward()
+            results.append((loss._data.copy(), h.grad._data.copy()))
+        for a, b in zip(*results, strict=True):
+            np.testing.assert_array_equal(a, b, strict=True)

@@ -929,22 +929,35 @@ def mse_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Resul
 
 
 @rule("binary_cross_entropy")
-def binary_cross_entropy(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
+def binary_cross_entropy(o: Ops, input: Node, target: Any, weight: Any = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Result:
+    if size_average is not None or reduce is not None:
+        raise CompileError("binary_cross_entropy's deprecated size_average/reduce arguments; "
+                           "pass reduction= instead")
     x, y = input.value, o.val(target)
     o.b.check("_np.any(({0} < 0) | ({0} > 1))", "RuntimeError",
               "all elements of input should be between 0 and 1", x)
     log_x = o.k("maximum", o.k("qlog", x), -100)
     log_1mx = o.k("maximum", o.k("qlog1p", o.neg(x)), -100)
     loss = o.neg(o.add(o.mul(y, log_x), o.mul(o.sub(1, y), log_1mx)))
+    w = None if weight is None else o.val(weight)
+    if w is not None:
+        loss = o.mul(loss, w)
     out, scale = _reduce(o, loss, reduction)
-    return binary(
-        o, out, input, target,
-        lambda g: o.div(o.mul(_spread(o, g, scale), o.sub(x, y)),
-                        o.k("maximum", o.mul(o.sub(1, x), x), 1e-12)),
-        lambda g: o.mul(_spread(o, g, scale), o.sub(
+
+    def dx(g: Value) -> Value:
+        d = o.div(o.mul(_spread(o, g, scale), o.sub(x, y)),
+                  o.k("maximum", o.mul(o.sub(1, x), x), 1e-12))
+        return d if w is None else o.mul(d, w)
+
+    def dy(g: Value) -> Value:
+        d = o.mul(_spread(o, g, scale), o.sub(
             o.k("maximum", o.k("qlog1p", o.neg(x)), -100),
-            o.k("maximum", o.k("qlog", x), -100))),
-    )
+            o.k("maximum", o.k("qlog", x), -100)))
+        return d if w is None else o.mul(d, w)
+
+    return binary(o, out, input, target, dx, dy)
 
 
 def _class_targets(o: Ops, x: Value, t: Any, ignore_index: int) -> None:

@@ -147,21 +147,35 @@ def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tens
                    "MseLoss")
 
 
-def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """-(y·log x + (1-y)·log(1-x)), logs clamped at -100 as torch does."""
+def binary_cross_entropy(input: Tensor, target: TensorLike, weight: TensorLike | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w·(y·log x + (1-y)·log(1-x)), logs clamped at -100 as torch does; ``weight``
+    (broadcast to the input) scales each element's loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = input._data, _arr(target)
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        raise ValueError(f"Using a target size (torch.Size({list(target.shape)})) that is "
+                         f"different to the input size (torch.Size({list(input.shape)})) is "
+                         "deprecated. Please ensure they have the same size.")
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     with np.errstate(divide="ignore"):
         loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+    w = None if weight is None else _arr(weight)
+    if w is not None:
+        loss = loss * w
     out, scale = _reduce(loss, reduction)
-    return _binary(
-        out, input, target,
-        lambda g: _spread(g, scale) * (x - y) / np.maximum((1 - x) * x, 1e-12),
-        lambda g: _spread(g, scale) * (np.maximum(np.log1p(-x), -100)
-                                       - np.maximum(np.log(x), -100)),
-        "BinaryCrossEntropy",
-    )
+
+    def dx(g: np.ndarray) -> np.ndarray:
+        d = _spread(g, scale) * (x - y) / np.maximum((1 - x) * x, 1e-12)
+        return d if w is None else d * w
+
+    def dy(g: np.ndarray) -> np.ndarray:
+        d = _spread(g, scale) * (np.maximum(np.log1p(-x), -100) - np.maximum(np.log(x), -100))
+        return d if w is None else d * w
+
+    return _binary(out, input, target, dx, dy, "BinaryCrossEntropy")
 
 
 _TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",

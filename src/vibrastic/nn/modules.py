@@ -1020,10 +1020,17 @@ class MSELoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities ŷ ∈ [0, 1] against targets y ∈ [0, 1]."""
+    """Binary cross-entropy of probabilities ŷ ∈ [0, 1] against targets y ∈ [0, 1], each
+    element's loss scaled by ``weight`` (broadcast to the input) when given."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, weight=self.weight,
+                                      reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
