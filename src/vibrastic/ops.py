@@ -569,7 +569,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         hits = x == out
         share = hits / hits.sum()
         return record(np.asarray(out), (input,), lambda g: (g * share,), name)
-    axis = dim % x.ndim if x.ndim else 0
+    axis = _wrap_dim(dim, x.ndim)
     idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
     idx_k = np.expand_dims(idx, axis) if x.ndim else idx
     values = np.take_along_axis(x, idx_k, axis) if x.ndim else x.copy()
@@ -604,6 +604,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
            axis: Any = None) -> Tensor:
     """The index of the largest value (of the flattened tensor when dim is None)."""
     dim = _dim(dim, axis)
+    if dim is not None:
+        _wrap_dim(dim, input._data.ndim)
     x = input._data
     if dim is None:
         return _new(np.asarray(np.argmax(x, keepdims=keepdim), np.int64))
@@ -614,6 +616,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
            axis: Any = None) -> Tensor:
     """The index of the smallest value (of the flattened tensor when dim is None)."""
     dim = _dim(dim, axis)
+    if dim is not None:
+        _wrap_dim(dim, input._data.ndim)
     x = input._data
     if dim is None:
         return _new(np.asarray(np.argmin(x, keepdims=keepdim), np.int64))
@@ -638,6 +642,7 @@ def reshape(input: Tensor, *shape: Any, _name: str = "View") -> Tensor:
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
+    dim0, dim1 = _wrap_dim(dim0, input._data.ndim), _wrap_dim(dim1, input._data.ndim)
     return record(
         np.swapaxes(input._data, dim0, dim1), (input,), lambda g: (np.swapaxes(g, dim0, dim1),),
         "Transpose", saves=False,
@@ -663,6 +668,7 @@ def t(input: Tensor) -> Tensor:
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
+    _wrap_dim(dim, input._data.ndim + 1)
     return reshape(input, np.expand_dims(input._data, dim).shape, _name="Unsqueeze")
 
 
@@ -671,7 +677,8 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     x = input._data
     if dim is None:
         return reshape(input, tuple(s for s in x.shape if s != 1), _name="Squeeze")
-    dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)} if x.ndim else set()
+    dims = {_wrap_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+    dims = dims if x.ndim else set()
     return reshape(input, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)),
                    _name="Squeeze")
 
@@ -681,7 +688,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
-    s, e = start_dim % len(shape), end_dim % len(shape)
+    s, e = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
     return reshape(input, (*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
 
 
@@ -848,7 +855,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     arrays = [t._data for t in tensors]
-    axis = dim % arrays[0].ndim
+    axis = _wrap_dim(dim, arrays[0].ndim)
     bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
     return record(
         np.concatenate(arrays, axis=axis), tensors,
@@ -858,6 +865,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
+    if tensors:
+        _wrap_dim(dim, tensors[0]._data.ndim + 1)
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -961,6 +970,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def softmax(input: Tensor, dim: int) -> Tensor:
     """e^a / Σ e^a along ``dim``, shifted by the max so it never overflows."""
+    _wrap_dim(dim, input._data.ndim)
     x = input._data
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     s = e / e.sum(axis=dim, keepdims=True)
@@ -976,6 +986,7 @@ def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """log(softmax(a)) computed as a - max - log Σ e^(a - max)."""
+    _wrap_dim(dim, input._data.ndim)
     out = _log_softmax(input._data, dim)
     return record(
         out, (input,), lambda g: (g - np.exp(out) * g.sum(axis=dim, keepdims=True),), "LogSoftmax"
@@ -1211,7 +1222,7 @@ def index_select(input: Tensor, dim: int, index: TensorLike) -> Tensor:
     """The entries at ``index`` (a 1-D int tensor) along ``dim``; repeated indices add up."""
     x = input._data
     idx = _long(index, "index_select").reshape(-1)
-    axis = dim % x.ndim if x.ndim else 0
+    axis = _wrap_dim(dim, x.ndim)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         gx = np.zeros_like(x)
@@ -1237,7 +1248,7 @@ def gather(input: Tensor, dim: int, index: TensorLike) -> Tensor:
     idx = _long(index, "gather")
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    axis = dim % x.ndim if x.ndim else 0
+    axis = _wrap_dim(dim, x.ndim)
     if x.ndim:  # torch's check (NumPy would take a negative index from the end)
         n = x.shape[axis]
         if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -1260,7 +1271,7 @@ def scatter(input: Tensor, dim: int, index: TensorLike, src: Any = None, *,
         raise NotImplementedError("vibrastic's scatter has no reduce argument")
     x = input._data
     idx = _long(index, "scatter")
-    where = _scatter_index(idx, dim % x.ndim)
+    where = _scatter_index(idx, _wrap_dim(dim, x.ndim))
     source = value if src is None else src
     out = x.copy()
     if isinstance(source, Tensor):
@@ -1364,7 +1375,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     dim = _dim(dim, axis)
     x = input._data if dtype is None else input._data.astype(_t._np_dtype(dtype))
     flat = dim is None
-    axis = -1 if flat else dim % x.ndim if x.ndim else 0
+    axis = -1 if flat else _wrap_dim(dim, x.ndim)
     moved = x.reshape(-1) if flat else np.moveaxis(x, axis, -1) if x.ndim else x.reshape(1)
     out = moved.prod(axis=-1)
     if out.dtype.kind in "biu":
@@ -1415,7 +1426,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``: each input's gradient is the sum of the later outputs'."""
     x = input._data if dtype is None else input._data.astype(_t._np_dtype(dtype))
-    axis = dim % x.ndim if x.ndim else 0
+    axis = _wrap_dim(dim, x.ndim)
     out = np.cumsum(x, axis=axis) if x.ndim else x.copy()
     if out.dtype.kind in "biu":
         out = out.astype(np.int64)
@@ -1477,7 +1488,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     x = input._data
     if not x.ndim:
         return SortResult(input.reshape(1).reshape(()), _new(np.zeros((), np.int64)))
-    axis = dim % x.ndim
+    axis = _wrap_dim(dim, x.ndim)
     idx = np.argsort(-x if descending and x.dtype.kind != "b" else x, axis=axis, kind="stable")
     if descending and x.dtype.kind == "b":
         idx = np.flip(idx, axis)
@@ -1514,7 +1525,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
          ) -> SortResult:
     """The k largest (or smallest) values along ``dim`` and their indices."""
     x = input._data
-    axis = dim % x.ndim if x.ndim else 0
+    axis = _wrap_dim(dim, x.ndim)
     size = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (k={k}, size {size})")
@@ -1650,6 +1661,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of ceil(n / chunks) along ``dim`` (the last may be smaller)."""
+    _wrap_dim(dim, input._data.ndim)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = input.shape[dim]
@@ -1659,8 +1671,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    axis = _wrap_dim(dim, input.ndim)
     n = input.shape[dim]
-    axis = dim % input.ndim
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         bounds = list(range(0, n, size)) if n else [0]
@@ -1681,20 +1693,22 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, that dimension removed."""
-    axis = dim % input.ndim
+    axis = _wrap_dim(dim, input.ndim)
     return tuple(getitem(input, (slice(None),) * axis + (i,)) for i in range(input.shape[axis]))
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    for d in axes:
+        _wrap_dim(d, input._data.ndim)
     return record(np.flip(input._data, axes), (input,), lambda g: (np.flip(g, axes),), "Flip",
                   saves=False)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries from ``start`` along ``dim``."""
-    axis = dim % input.ndim
+    axis = _wrap_dim(dim, input.ndim)
     return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
 
 
@@ -1772,7 +1786,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     x = input._data
     for d in (dim1, dim2):
         _check_dim(d, x.ndim)
-    d1, d2 = dim1 % x.ndim, dim2 % x.ndim
+    d1, d2 = _wrap_dim(dim1, x.ndim), _wrap_dim(dim2, x.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     moved = np.moveaxis(x, (d1, d2), (-2, -1))
@@ -1791,10 +1805,7 @@ _diagonal = diagonal  # (diag's argument of that name hides it)
 
 def _check_dim(dim: int, ndim: int) -> None:
     """torch's IndexError for a dim outside [-ndim, ndim - 1] (a 0-d tensor has dims -1, 0)."""
-    n = builtins.max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
+    _wrap_dim(dim, ndim)
 
 
 _C_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int",
@@ -2027,7 +2038,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         inverse = inverse.reshape(x.shape)
     else:
         values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True,
-                                            axis=dim % x.ndim)
+                                            axis=_wrap_dim(dim, x.ndim))
         inverse = inverse.reshape(-1)
     out: tuple[Tensor, ...] = (_new(values),)
     if return_inverse:
@@ -2089,7 +2100,7 @@ def take_along_dim(input: Tensor, indices: TensorLike, dim: int | None = None) -
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {x.ndim} dimensions for input, and "
                            f"{idx.ndim} dimensions for indices")
-    axis = dim % x.ndim
+    axis = _wrap_dim(dim, x.ndim)
     xs, ix = list(x.shape), list(idx.shape)
     xs[axis] = ix[axis] = 1
     shape = list(np.broadcast_shapes(tuple(xs), tuple(ix)))

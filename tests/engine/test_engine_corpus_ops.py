@@ -141,6 +141,32 @@ def test_bincount_and_unique() -> None:
                        *lib.unique(lib.tensor(x), dim=0, return_inverse=True)])
 
 
+OUT_OF_RANGE = {
+    "softmax": lambda lib, x: lib.softmax(x, 2), "log_softmax": lambda lib, x: x.log_softmax(-3),
+    "F.softmax": lambda lib, x: lib.nn.functional.softmax(x, dim=2),
+    "argmax": lambda lib, x: x.argmax(2), "argmin": lambda lib, x: x.argmin(-3),
+    "max": lambda lib, x: x.max(2), "min": lambda lib, x: x.min(-3),
+    "sort": lambda lib, x: x.sort(2), "argsort": lambda lib, x: x.argsort(2),
+    "topk": lambda lib, x: x.topk(1, 2), "cumsum": lambda lib, x: x.cumsum(2),
+    "index_select": lambda lib, x: x.index_select(2, lib.tensor([0])),
+    "gather": lambda lib, x: x.gather(2, lib.zeros(2, 3, dtype=lib.long)),
+    "cat": lambda lib, x: lib.cat([x, x], 2), "stack": lambda lib, x: lib.stack([x, x], 3),
+    "unsqueeze": lambda lib, x: x.unsqueeze(3), "squeeze": lambda lib, x: x.squeeze(2),
+    "transpose": lambda lib, x: x.transpose(0, 2), "flip": lambda lib, x: x.flip(2),
+    "chunk": lambda lib, x: x.chunk(2, 2), "split": lambda lib, x: x.split(1, 2),
+    "narrow": lambda lib, x: x.narrow(2, 0, 1), "unbind": lambda lib, x: x.unbind(2),
+    "flatten": lambda lib, x: x.flatten(0, 2), "prod": lambda lib, x: x.prod(2),
+    "norm": lambda lib, x: x.norm(dim=2), "var": lambda lib, x: x.var(-3),
+    "logsumexp": lambda lib, x: x.logsumexp(2), "mean": lambda lib, x: x.mean(2),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_OF_RANGE))
+def test_an_out_of_range_dim_raises_torchs_index_error_instead_of_wrapping(name: str) -> None:
+    """NumPy-style wrapping (dim 2 of a 2-D tensor taken as dim 0) gave silently wrong numbers."""
+    assert _error(lambda lib: OUT_OF_RANGE[name](lib, lib.ones(2, 3)))[0] == "IndexError"
+
+
 def test_out_of_range_dims_raise_torchs_index_error() -> None:
     assert _error(lambda lib: lib.ones(2, 3).sum(dim=2))[0] == "IndexError"
     _error(lambda lib: lib.ones(2, 3).mean(-3))
