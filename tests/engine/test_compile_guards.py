@@ -738,7 +738,8 @@ def test_dropout_and_batch_norm_compile_in_training_and_in_eval(layer: str) -> N
             opt.step()
             return loss
 
-        run = vb.compile(step, fullgraph=True) if compiled else step
+        # backend="numpy": "auto" may time the scalar code quicker, which is close, not bitwise
+        run = vb.compile(step, fullgraph=True, backend="numpy") if compiled else step
         losses = [run().item() for _ in range(6)]
         if compiled:
             assert "1 compiled version" in run.explain()
