@@ -872,6 +872,35 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype: Any,
+                      device: Any) -> Tensor:
+    _devices.check(device)
+    np_dtype = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    if np_dtype.kind not in "iu":
+        kind = {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool"}
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{kind.get(np_dtype.name, np_dtype.name)}'")
+    for what, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{what} must be non-negative, got{n}")
+    rows, cols = (np.tril_indices if name == "tril_indices" else np.triu_indices)(row, offset,
+                                                                               col)
+    return _new(np.stack([rows, cols]).astype(np_dtype))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The (row, column) indices of a row×col matrix's lower triangle (on and below
+    ``offset``), as a 2×N int64 tensor, row by row: ``x[..., i[0], i[1]]`` picks them."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """The (row, column) indices of the upper triangle (on and above ``offset``)."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device)
+
+
 def _like(t: Tensor, dtype: Any) -> np.dtype:
     return t._data.dtype if dtype is None else _np_dtype(dtype)
 

@@ -226,6 +226,32 @@ def test_integer_and_index_ops_match_torch(call: Any) -> None:
             np.testing.assert_array_equal(o.numpy(), t.numpy())
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tril_indices(3, 4, 1),
+    lambda lib: lib.triu_indices(3, 3, -1, dtype=lib.int32),
+    lambda lib: lib.triu_indices(4, 2),
+    lambda lib: lib.tril_indices(0, 3),
+], ids=lambda f: "")
+def test_triangle_indices_match_torch(call: Any) -> None:
+    ours, theirs = call(vb), call(torch)
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_triangle_indices_pick_a_matrix_entries_in_a_compiled_step() -> None:
+    w = vb.tensor(A34, requires_grad=True)
+
+    def upper(w: vb.Tensor) -> vb.Tensor:
+        i = vb.triu_indices(3, 4, 1)
+        return w[i[0], i[1]].square().sum()
+
+    compiled = vb.compile(upper, fullgraph=True)
+    assert compiled(w).item() == upper(w).item()
+    t = torch.tensor(A34)
+    i = torch.triu_indices(3, 4, 1)
+    assert compiled(w).item() == pytest.approx(t[i[0], i[1]].square().sum().item(), rel=1e-12)
+
+
 def test_tril_mask_builds_causal_attention_like_torch() -> None:
     scores = RNG.standard_normal((2, 4, 4))
     results = []
@@ -300,6 +326,8 @@ ERRORS = {
     "hypot_int": lambda lib: lib.hypot(lib.tensor([3]), lib.tensor([4])),
     "diff_0d": lambda lib: lib.diff(lib.tensor(1.0)),
     "roll_shifts_without_dims": lambda lib: lib.roll(lib.ones(3), (1, 2)),
+    "tril_indices_float": lambda lib: lib.tril_indices(3, 4, dtype=lib.float32),
+    "triu_indices_negative": lambda lib: lib.triu_indices(-1, 4),
 }
 
 

@@ -95,7 +95,7 @@ PYTHON_VALUE = {  # Tensor methods that hand a value to Python: they break the t
     "register_hook": "a hook is registered inside the compiled function",
 }
 CONSTANTS = ("tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye",
-             "arange", "linspace")
+             "arange", "linspace", "tril_indices", "triu_indices")
 RANDOM = ("rand", "randn", "randint", "randperm", "bernoulli")
 
 _active: Tracer | None = None
