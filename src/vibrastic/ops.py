@@ -1784,8 +1784,6 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """The diagonal of dims ``dim1`` and ``dim2`` as the last dim (``offset`` > 0: above it);
     the gradient goes back onto that diagonal."""
     x = input._data
-    for d in (dim1, dim2):
-        _check_dim(d, x.ndim)
     d1, d2 = _wrap_dim(dim1, x.ndim), _wrap_dim(dim2, x.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -1801,11 +1799,6 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 
 _diagonal = diagonal  # (diag's argument of that name hides it)
-
-
-def _check_dim(dim: int, ndim: int) -> None:
-    """torch's IndexError for a dim outside [-ndim, ndim - 1] (a 0-d tensor has dims -1, 0)."""
-    _wrap_dim(dim, ndim)
 
 
 _C_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int",
@@ -1941,7 +1934,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         return record(np.roll(x.reshape(-1), shift[0]).reshape(x.shape), (input,),
                       lambda g: (np.roll(g.reshape(-1), back).reshape(x.shape),), "Roll",
                       saves=False)
-    axes = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(_wrap_dim(d, x.ndim) for d in ((dims,) if isinstance(dims, int) else dims))
     if len(shift) != len(axes):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift)}, "
                            f"dims:{len(axes)}")
@@ -1974,8 +1967,9 @@ def broadcast_to(input: Tensor, size: Any) -> Tensor:
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims ``source`` to positions ``destination``, the others keeping their order."""
     n = input.ndim
-    src = [s % n for s in ((source,) if isinstance(source, int) else source)]
-    dst = [d % n for d in ((destination,) if isinstance(destination, int) else destination)]
+    src = [_wrap_dim(s, n) for s in ((source,) if isinstance(source, int) else source)]
+    dst = [_wrap_dim(d, n) for d in ((destination,) if isinstance(destination, int) else
+                                     destination)]
     for what, dims in (("source", src), ("destination", dst)):
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"movedim: repeated dim in `{what}` ({dims})")

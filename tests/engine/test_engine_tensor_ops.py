@@ -326,6 +326,9 @@ ERRORS = {
     "hypot_int": lambda lib: lib.hypot(lib.tensor([3]), lib.tensor([4])),
     "diff_0d": lambda lib: lib.diff(lib.tensor(1.0)),
     "roll_shifts_without_dims": lambda lib: lib.roll(lib.ones(3), (1, 2)),
+    "roll_dim_out_of_range": lambda lib: lib.roll(lib.ones(2, 3), 1, 2),
+    "movedim_out_of_range": lambda lib: lib.movedim(lib.ones(2, 3), 0, 2),
+    "diagonal_out_of_range": lambda lib: lib.diagonal(lib.ones(2, 3), 0, 0, 2),
     "tril_indices_float": lambda lib: lib.tril_indices(3, 4, dtype=lib.float32),
     "triu_indices_negative": lambda lib: lib.triu_indices(-1, 4),
 }
