@@ -782,8 +782,8 @@ def _infer(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         return data._data.copy()
-    if isinstance(data, np.ndarray):
-        return data.copy()
+    if isinstance(data, (np.ndarray, np.generic)):  # a NumPy scalar keeps its dtype too
+        return np.array(data)
     if hasattr(data, "detach") and hasattr(data, "numpy"):
         return data.detach().cpu().numpy().copy()
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
@@ -792,12 +792,20 @@ def _infer(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
     if dtype is not None:
         return arr.astype(dtype)
     if arr.dtype.kind == "f":
+        if arr.dtype == np.float64 and _holds_numpy_double(data):
+            return arr  # torch: a NumPy float64 among the values makes the tensor float64
         return arr.astype(_default_float.np)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "b":
         return arr
     raise TypeError(f"can't convert {type(data).__name__} of {arr.dtype} to a tensor")
+
+
+def _holds_numpy_double(data: Any) -> bool:
+    if type(data) is np.float64:
+        return True
+    return isinstance(data, (list, tuple)) and any(_holds_numpy_double(x) for x in data)
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,

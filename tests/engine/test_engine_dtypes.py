@@ -245,3 +245,16 @@ def test_integer_with_float_operands_compute_in_float32_like_torch(case: str) ->
     v, t = _MIXED[case](vb), _MIXED[case](torch)
     assert name(v.dtype) == name(t.dtype)
     assert v.numpy().tobytes() == t.numpy().tobytes()
+
+
+@pytest.mark.parametrize("data", [
+    np.float64(1.3), np.float32(1.3), np.int32(3), np.float16(1), np.bool_(True),
+    [np.float64(1.0), 2.0], [np.float32(1), 2.0], [np.float64(1), np.float32(2)],
+    [np.int32(1), 2], [np.float16(1), 2.0], [[np.float64(1.0)], [2.0]], [np.int32(1), 2.5],
+    (np.float64(1),), [1.0, 2.0], np.array(1.5),
+], ids=repr)
+def test_numpy_scalars_give_torchs_dtype(data: Any) -> None:
+    """A NumPy scalar keeps its dtype; in a list, a NumPy float64 makes it float64 (torch)."""
+    import torch
+
+    assert str(vb.tensor(data).dtype).split(".")[-1] == str(torch.tensor(data).dtype).split(".")[-1]
