@@ -803,9 +803,18 @@ def _infer(data: Any, dtype: np.dtype | None = None) -> np.ndarray:
 
 
 def _holds_numpy_double(data: Any) -> bool:
-    if type(data) is np.float64:
-        return True
-    return isinstance(data, (list, tuple)) and any(_holds_numpy_double(x) for x in data)
+    """Whether nested lists/tuples hold a NumPy float64. The element types are read one nesting
+    level at a time with ``map``, so lists of Python floats cost little on top of ``np.array``."""
+    items = [data]
+    while True:
+        kinds = set(map(type, items))
+        if np.float64 in kinds:
+            return True
+        if not kinds & {list, tuple}:
+            return False
+        nested = items if kinds <= {list, tuple} else \
+            [x for x in items if isinstance(x, (list, tuple))]
+        items = list(itertools.chain.from_iterable(nested))
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
