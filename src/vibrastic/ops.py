@@ -699,7 +699,24 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     x = input._data
     lead = len(sizes) - x.ndim
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return record(np.broadcast_to(x, shape), (input,), lambda g: (g,), "Expand", saves=False)
+    try:
+        out = np.broadcast_to(x, shape)
+    except ValueError:
+        raise _expand_error(shape, x.shape) from None
+    return record(out, (input,), lambda g: (g,), "Expand", saves=False)
+
+
+def _expand_error(shape: tuple[int, ...], have: tuple[int, ...]) -> RuntimeError:
+    """torch's message for a shape ``have`` cannot be expanded to (the right-most clash)."""
+    if len(shape) < len(have):
+        return RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be "
+                            f"greater or equal to the number of dimensions in the tensor "
+                            f"({len(have)})")
+    lead = len(shape) - len(have)
+    i = builtins.max(i for i in range(len(have)) if have[i] not in (1, shape[i + lead]))
+    return RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the "
+                        f"existing size ({have[i]}) at non-singleton dimension {i + lead}.  "
+                        f"Target sizes: {list(shape)}.  Tensor sizes: {list(have)}")
 
 
 def _index(idx: Any) -> Any:
@@ -865,13 +882,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
-    if tensors:
-        _wrap_dim(dim, tensors[0]._data.ndim + 1)
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    out = np.stack([t._data for t in tensors], axis=dim)
-    axis = dim % out.ndim
+    axis = _wrap_dim(dim, tensors[0]._data.ndim + 1)
+    out = np.stack([t._data for t in tensors], axis=axis)
     return record(
         out, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)), "Stack", saves=False
     )
@@ -1951,17 +1966,7 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 
 def broadcast_to(input: Tensor, size: Any) -> Tensor:
     """``input.expand(size)``: a broadcast view of the values."""
-    shape = tuple(size)
-    try:
-        np.broadcast_shapes(input._data.shape, tuple(input.shape[i - len(shape) + input.ndim]
-                                                     if s == -1 else s
-                                                     for i, s in enumerate(shape)))
-    except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the "
-                           f"existing size ({input.shape[-1] if input.ndim else 1}) at "
-                           f"non-singleton dimension {len(shape) - 1}.  Target sizes: "
-                           f"{list(shape)}.  Tensor sizes: {list(input.shape)}") from None
-    return expand(input, shape)
+    return expand(input, tuple(size))
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:

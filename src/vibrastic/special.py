@@ -76,14 +76,9 @@ def _erfc_large(a: np.ndarray) -> np.ndarray:
     a = np.minimum(a, 30.0)  # erfc(27) is below float64's smallest number; keeps inf finite
     m = np.floor(a * 128 + 0.5) / 128
     f = a - m
-    out = np.exp(-m * m) * np.exp(-(2 * m * f + f * f))
-    near = a < 8
-    if near.all():
-        return out * _poly(a, _P) / _poly(a, _Q)
-    out[near] *= _poly(a[near], _P) / _poly(a[near], _Q)
-    far = ~near
-    out[far] *= _poly(a[far], _R) / _poly(a[far], _S)
-    return out
+    rational = _by_size(a, a < 8, lambda v: _poly(v, _P) / _poly(v, _Q),
+                        lambda v: _poly(v, _R) / _poly(v, _S))
+    return np.exp(-m * m) * np.exp(-(2 * m * f + f * f)) * rational
 
 
 def _by_size(x: np.ndarray, small: np.ndarray, inside: Any, outside: Any) -> np.ndarray:

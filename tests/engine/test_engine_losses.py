@@ -442,3 +442,16 @@ def test_compiled_binary_cross_entropy_weight_gives_eager_bits() -> None:
             results.append((loss._data.copy(), h.grad._data.copy()))
         for a, b in zip(*results, strict=True):
             np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_every_loss_module_takes_torchs_deprecated_flags() -> None:
+    """size_average/reduce go through the loss base, as torch's _Loss (KLDivLoss took them
+    and dropped them)."""
+    import warnings
+
+    for name in ("KLDivLoss", "MSELoss", "L1Loss", "CrossEntropyLoss", "PoissonNLLLoss"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = getattr(vb.nn, name)(size_average=False).reduction
+            theirs = getattr(torch.nn, name)(size_average=False).reduction
+        assert ours == theirs == "sum"

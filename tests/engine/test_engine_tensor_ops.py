@@ -412,3 +412,14 @@ def test_torch_level_activation_names() -> None:
     np.testing.assert_allclose(vb.arctan2(vb.tensor(x), vb.tensor(B34)).numpy(),
                                torch.arctan2(torch.tensor(x), torch.tensor(B34)).numpy(),
                                rtol=1e-12)
+
+
+def test_expand_and_broadcast_to_raise_torchs_error_at_the_clashing_dim() -> None:
+    for call in (lambda m: m.broadcast_to(m.ones(3), (1,)), lambda m: m.ones(3).expand(2, 2),
+                 lambda m: m.ones(3, 1).expand(2, 2, 4)):
+        messages = []
+        for lib in (vb, torch):
+            with pytest.raises(RuntimeError) as info:
+                call(lib)
+            messages.append(str(info.value))
+        assert messages[0] == messages[1]

@@ -1569,10 +1569,7 @@ def repeat(o: Ops, input: Node, *sizes: Any) -> Result:
 @rule("l1_loss")
 def l1_loss(o: Ops, input: Node, target: Any, reduction: str = "mean") -> Result:
     d = o.sub(input.value, o.val(target))
-    out, scale = _reduce(o, o.k("absolute", d), reduction)
-    return binary(o, out, input, target,
-                  lambda g: o.mul(o.k("sign", d), _spread(o, g, scale)),
-                  lambda g: o.mul(o.neg(o.k("sign", d)), _spread(o, g, scale)))
+    return _piecewise_loss(o, input, target, reduction, o.k("absolute", d), o.k("sign", d))
 
 
 def _piecewise_loss(o: Ops, input: Node, target: Any, reduction: str, out_: Any,

@@ -10,12 +10,11 @@ from typing import Any
 import numpy as np
 
 _random_module = importlib.import_module("vibrastic.random")
-# F.gelu's erf: the engine's own function object (vibrastic.special.erf_array): eager's bits
-_erf = importlib.import_module("vibrastic.nn.functional")._erf
 _functional = importlib.import_module("vibrastic.nn.functional")
 _class_loss = _functional._class_loss  # nll_loss / cross_entropy with options: eager's code
 _special = importlib.import_module("vibrastic.special")  # vb.special's float64 functions
-_erfc, _erfinv = _special.erfc_array, _special.erfinv_array
+# F.gelu's erf and vb.special's: the engine's own functions, so the bits are eager's
+_erf, _erfc, _erfinv = _special.erf_array, _special.erfc_array, _special.erfinv_array
 
 
 

@@ -184,14 +184,12 @@ def _prepare(tr: Tracer, args: tuple, kwargs: dict) -> None:
         tr.rec.node_for(t)
 
 
-def _wrap_unsupported(orig: Callable[..., Any], what: str,
-                      when: Callable[..., bool] | None = None) -> Callable[..., Any]:
-    """A wrapper that stops the trace (for the calls where ``when(*args, **kwargs)`` holds,
-    or every call), then runs the original eagerly."""
+def _wrap_unsupported(orig: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """A wrapper that stops the trace, then runs the original eagerly."""
     @functools.wraps(orig)
     def unsupported(*args: Any, **kwargs: Any) -> Any:
         tr = _active
-        if tr is not None and tr.recording and (when is None or when(*args, **kwargs)):
+        if tr is not None and tr.recording:
             tr.stop(CompileError(what))
         return orig(*args, **kwargs)
 

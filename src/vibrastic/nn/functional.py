@@ -182,7 +182,7 @@ _TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int6
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, stacklevel: int = 3) -> str:
     """torch's reduction from the deprecated ``size_average``/``reduce`` flags, with its warning."""
     if size_average is None and reduce is None:
         return reduction
@@ -190,7 +190,7 @@ def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     reduce = True if reduce is None else reduce
     reduction = ("mean" if size_average else "sum") if reduce else "none"
     warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=stacklevel)
     return reduction
 
 
@@ -573,12 +573,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
                       "support size.'batchmean' divides only by the batch size, and aligns with "
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", UserWarning, stacklevel=2)
-        return _ops.mean(loss)
-    if reduction == "sum":
-        return _ops.sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _reduce_tensor(loss, reduction)
 
 
 

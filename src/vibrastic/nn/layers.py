@@ -185,14 +185,28 @@ class GELU(Module):
         return f"approximate='{self.approximate}'"
 
 
-class SiLU(Module):
-    """x·σ(x) (swish)."""
+class _InplaceActivation(Module):
+    """An activation whose only setting is torch's ``inplace`` flag (computed out of place:
+    the same values and gradients)."""
+
+    function: str = ""  # the name in nn.functional, looked up on each call (vb.compile
+    # traces F.<name> by replacing the module's attribute, which a stored function would miss)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return getattr(F, self.function)(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_InplaceActivation):
+    """x·σ(x) (swish)."""
+
+    function = "silu"
 
 
 class ELU(Module):
@@ -256,18 +270,10 @@ class Softsign(Module):
         return F.softsign(input)
 
 
-class Mish(Module):
+class Mish(_InplaceActivation):
     """x · tanh(softplus(x))."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    function = "mish"
 
 
 class PReLU(Module):
@@ -307,39 +313,28 @@ class Softmin(Module):
         return f"dim={self.dim}"
 
 
-class _InplaceActivation(Module):
-    """An activation whose only setting is torch's ``inplace`` flag (computed out of place:
-    the same values and gradients)."""
-
-    function: Any = None
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return type(self).function(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
 class Hardsigmoid(_InplaceActivation):
     """min(max(x + 3, 0), 6) / 6."""
 
-    function = F.hardsigmoid
+    function = "hardsigmoid"
+
+    def extra_repr(self) -> str:
+        return ""  # torch prints no inplace flag for this one
 
 
 class Hardswish(_InplaceActivation):
     """x · hardsigmoid(x) (MobileNetV3's activation)."""
 
-    function = F.hardswish
+    function = "hardswish"
+
+    def extra_repr(self) -> str:
+        return ""  # torch prints no inplace flag for this one
 
 
 class SELU(_InplaceActivation):
     """scale·elu(x, α) with the self-normalising constants."""
 
-    function = F.selu
+    function = "selu"
 
 
 class CELU(Module):
@@ -479,7 +474,7 @@ class SmoothL1Loss(_Loss):
     """Squared error for |ŷ - y| < β, absolute error beyond (see ``F.smooth_l1_loss``)."""
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.beta = beta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -490,7 +485,7 @@ class HuberLoss(_Loss):
     """Squared error for |ŷ - y| < δ, δ-scaled absolute error beyond."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -502,7 +497,7 @@ class KLDivLoss(_Loss):
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -514,7 +509,7 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
                  pos_weight: Tensor | None = None) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -528,7 +523,7 @@ class GaussianNLLLoss(_Loss):
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6,
                  reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
@@ -541,7 +536,7 @@ class PoissonNLLLoss(_Loss):
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None,
                  eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
@@ -552,7 +547,7 @@ class PoissonNLLLoss(_Loss):
 class _MarginLoss(_Loss):
     def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
 
@@ -603,7 +598,7 @@ class SoftMarginLoss(_Loss):
 
     def __init__(self, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
@@ -614,7 +609,7 @@ class MultiLabelSoftMarginLoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -627,7 +622,7 @@ class MultiMarginLoss(_Loss):
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                  size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and weight.ndim != 1:

@@ -992,9 +992,13 @@ class Flatten(Module):
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    """A loss module: torch's ``(size_average, reduce, reduction)``, the first two deprecated."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = reduction
+        own_init = type(self).__init__ is not _Loss.__init__  # one more frame to the caller
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction, 3 + own_init)
 
 
 class MSELoss(_Loss):
@@ -1025,7 +1029,7 @@ class BCELoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -1062,7 +1066,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -1078,7 +1082,7 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None,
                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 

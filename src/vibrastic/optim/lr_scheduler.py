@@ -563,21 +563,19 @@ class OneCycleLR(LRScheduler):
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps "
                              f"is {self.total_steps}")
+        start = 0.0
+        for i, phase in enumerate(self._schedule_phases):  # the phase this step is in
+            end = phase["end_step"]
+            if step <= end or i == len(self._schedule_phases) - 1:
+                pct = (step - start) / (end - start)
+                break
+            start = end
         lrs = []
         for group in self.optimizer.param_groups:
-            start = 0.0
-            for i, phase in enumerate(self._schedule_phases):
-                end = phase["end_step"]
-                if step <= end or i == len(self._schedule_phases) - 1:
-                    pct = (step - start) / (end - start)
-                    lr = self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
-                    momentum = self._anneal(group[phase["start_momentum"]],
-                                            group[phase["end_momentum"]], pct) \
-                        if self.cycle_momentum else None
-                    break
-                start = phase["end_step"]
-            lrs.append(lr)
-            if momentum is not None:
+            lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+            if self.cycle_momentum:
+                momentum = self._anneal(group[phase["start_momentum"]],
+                                        group[phase["end_momentum"]], pct)
                 if self.use_beta1:
                     group["betas"] = (momentum, *group["betas"][1:])
                 else:
